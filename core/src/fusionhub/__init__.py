@@ -1,0 +1,96 @@
+"""Fusion Stage Hub: one set of standard e-commerce capabilities over many platforms.
+
+The public API is re-exported here; modules not named here are internal.
+"""
+
+from fusionhub.capabilities import CAPABILITY_SPECS, Capability, DeleteResult, InventoryLevels, spec_of
+from fusionhub.clock import SYSTEM_CLOCK, Clock, SystemClock, VirtualClock
+from fusionhub.context import RunMode, StoreContext
+from fusionhub.contracts import (
+    AuthKind,
+    CapabilityContract,
+    Constraints,
+    CostBased,
+    Dynamic,
+    Level,
+    OperationRate,
+    PluginManifest,
+    RateLimitSpec,
+    RequestsPerMinute,
+    RequestsPerSecond,
+    WindowLimit,
+    Workaround,
+    load_manifest,
+)
+from fusionhub.credentials import Credentials
+from fusionhub.errors import (
+    AuthError,
+    AutomationDisabled,
+    CapabilityUnsupported,
+    ErrorCategory,
+    FusionHubError,
+    NotFound,
+    PlatformError,
+    PluginLoadError,
+    RateLimited,
+    TransientError,
+    ValidationError,
+)
+from fusionhub.hookspecs import hookimpl
+from fusionhub.http import HttpConfig, RequestMeta, meta
+from fusionhub.hub import Hub, Outcome
+from fusionhub.registry import PluginRecord, PluginStatus, Registry
+from fusionhub.stores import Store
+from fusionhub.version import CORE_API_VERSION, __version__
+
+__all__ = [
+    "CAPABILITY_SPECS",
+    "CORE_API_VERSION",
+    "SYSTEM_CLOCK",
+    "AuthError",
+    "AuthKind",
+    "AutomationDisabled",
+    "Capability",
+    "CapabilityContract",
+    "CapabilityUnsupported",
+    "Clock",
+    "Constraints",
+    "CostBased",
+    "Credentials",
+    "DeleteResult",
+    "Dynamic",
+    "ErrorCategory",
+    "FusionHubError",
+    "HttpConfig",
+    "Hub",
+    "InventoryLevels",
+    "Level",
+    "NotFound",
+    "OperationRate",
+    "Outcome",
+    "PlatformError",
+    "PluginLoadError",
+    "PluginManifest",
+    "PluginRecord",
+    "PluginStatus",
+    "RateLimitSpec",
+    "RateLimited",
+    "Registry",
+    "RequestMeta",
+    "RequestsPerMinute",
+    "RequestsPerSecond",
+    "RunMode",
+    "Store",
+    "StoreContext",
+    "SystemClock",
+    "TransientError",
+    "ValidationError",
+    "VirtualClock",
+    "WindowLimit",
+    "Workaround",
+    "__version__",
+    "hookimpl",
+    "load_manifest",
+    "meta",
+    "spec_of",
+]

@@ -1,0 +1,233 @@
+"""Contracts as data: what a plugin declares about a platform, validated before any plugin code runs.
+
+The specification's constraint blocks parse into these models unchanged; keys the core does
+not know stay available as platform-specific constraints.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from enum import StrEnum
+from importlib import resources
+from typing import Annotated, Any, Literal
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from fusionhub.capabilities import Capability
+from fusionhub.version import CORE_API_VERSION
+
+
+class Level(StrEnum):
+    NATIVE = "native"
+    WORKAROUND = "workaround"
+    UNSUPPORTED = "unsupported"
+
+
+class AuthKind(StrEnum):
+    OAUTH2 = "oauth2"
+    OAUTH2_PKCE = "oauth2_pkce"
+    LWA = "lwa"  # Login with Amazon: refresh-token grant for an access token
+    API_KEY = "api_key"
+    BEARER = "bearer"
+    NONE = "none"
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WindowLimit(_Spec):
+    """`requests` per `window` seconds, e.g. Printify publishing: 200 per 1800 s."""
+
+    requests: int = Field(gt=0)
+    window: float = Field(gt=0)
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.window
+
+
+class _Windowed(_Spec):
+    requests: int = Field(gt=0)
+    per_day: int | None = Field(default=None, gt=0, description="a second, daily window (Etsy QPD)")
+    endpoint_classes: dict[str, WindowLimit] = Field(
+        default_factory=dict, description="extra buckets for classes of endpoints (Printify publishing)"
+    )
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.window  # type: ignore[attr-defined, no-any-return]
+
+
+class RequestsPerSecond(_Windowed):
+    type: Literal["requests_per_second"] = "requests_per_second"
+    window: float = Field(default=1, gt=0)
+
+
+class RequestsPerMinute(_Windowed):
+    type: Literal["requests_per_minute"] = "requests_per_minute"
+    window: float = Field(default=60, gt=0)
+
+
+class CostBased(_Spec):
+    """A leaky bucket of points (Shopify GraphQL): capacity `max_cost`, `restore_rate` points/s."""
+
+    type: Literal["cost_based"] = "cost_based"
+    max_cost: float = Field(gt=0)
+    restore_rate: float = Field(gt=0)
+    per_second: bool = True
+    max_query_cost: float | None = Field(default=None, gt=0, description="the most one request may cost")
+
+    @property
+    def rate(self) -> float:
+        return self.restore_rate if self.per_second else self.restore_rate / 60
+
+
+class OperationRate(_Spec):
+    """One operation's token bucket as Amazon publishes it: `rate` requests/s, `burst` capacity."""
+
+    rate: float = Field(gt=0)
+    burst: int = Field(gt=0)
+
+
+class Dynamic(_Spec):
+    """A bucket per (store, operation), seeded from `operations`, corrected from response headers."""
+
+    type: Literal["dynamic"] = "dynamic"
+    varies_by_endpoint: bool = True
+    operations: dict[str, OperationRate] = Field(default_factory=dict)
+    default: OperationRate | None = None
+
+
+RateLimitSpec = Annotated[
+    CostBased | RequestsPerSecond | RequestsPerMinute | Dynamic,
+    Field(discriminator="type"),
+]
+
+
+class Constraints(BaseModel):
+    """Known constraints are typed; any other key is kept as a platform-specific constraint."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    rate_limit: RateLimitSpec | None = None
+    batch_size: int | None = Field(default=None, gt=0)
+    max_retries: int | None = Field(default=None, ge=0)
+    cache_ttl: float | None = Field(default=None, ge=0, description="seconds a read result may be reused")
+    polling_interval: float | None = Field(default=None, gt=0, description="seconds between event polls")
+
+    @field_validator("rate_limit", mode="before")
+    @classmethod
+    def _bare_number(cls, value: Any) -> Any:
+        # The specification's SQL example writes {"rate_limit": 100}: read it as requests per second.
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return {"type": "requests_per_second", "requests": value, "window": 1}
+        return value
+
+    @property
+    def platform_specific(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+    def merged(self, override: Constraints | None) -> Constraints:
+        """These constraints with every key set in `override` replacing ours."""
+        if override is None:
+            return self
+        data = self.model_dump(exclude_none=True)
+        data.update(override.model_dump(exclude_none=True, exclude_unset=True))
+        return Constraints.model_validate(data)
+
+
+class Workaround(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    description: str = Field(min_length=1)
+    steps: list[str] = Field(default_factory=list)
+    estimated_time_ms: int | None = Field(default=None, ge=0, alias="estimatedTime")
+
+
+class CapabilityContract(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    level: Level
+    notes: str | None = None
+    constraints: Constraints | None = Field(default=None, description="overrides of the plugin's constraints")
+    workaround: Workaround | None = None
+    explanation: str | None = Field(default=None, description="why it is unsupported, for end users")
+    manual_workaround: str | None = Field(default=None, description="what a person can do instead")
+    automation_enabled: bool = True
+    scopes: list[str] = Field(default_factory=list, description="OAuth scopes this capability needs")
+
+    @model_validator(mode="after")
+    def _explained(self) -> CapabilityContract:
+        if self.level is Level.WORKAROUND and self.workaround is None:
+            raise ValueError("a workaround capability must describe its workaround")
+        if self.level is Level.UNSUPPORTED and not self.explanation:
+            raise ValueError("an unsupported capability must carry an explanation for users")
+        return self
+
+
+UNDECLARED = CapabilityContract(
+    level=Level.UNSUPPORTED,
+    explanation="The plugin does not declare this capability.",
+)
+
+
+class PluginManifest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    slug: str = Field(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length=64)
+    name: str = Field(min_length=1)
+    version: str
+    api: str = Field(description="the platform API the plugin speaks, e.g. 'GraphQL Admin API 2025-01'")
+    auth: AuthKind
+    core_api: str = Field(default=">=1.0,<2", description="PEP 440 range of core plugin-API versions")
+    description: str | None = None
+    docs_url: str | None = None
+    constraints: Constraints = Field(default_factory=Constraints)
+    capabilities: dict[Capability, CapabilityContract]
+    config_schema: dict[str, Any] = Field(default_factory=dict, description="JSON schema of per-store config")
+    credential_fields: list[str] = Field(default_factory=list, description="credential keys a store must have")
+
+    @field_validator("version")
+    @classmethod
+    def _pep440(cls, value: str) -> str:
+        Version(value)
+        return value
+
+    @field_validator("core_api")
+    @classmethod
+    def _specifier(cls, value: str) -> str:
+        try:
+            SpecifierSet(value)
+        except InvalidSpecifier as exc:
+            raise ValueError(f"not a version range: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _all_declared(self) -> PluginManifest:
+        missing = [c for c in Capability if c not in self.capabilities]
+        if missing:
+            caps = dict(self.capabilities)
+            caps.update({c: UNDECLARED for c in missing})
+            object.__setattr__(self, "capabilities", {c: caps[c] for c in Capability})
+        return self
+
+    def contract(self, capability: Capability | str) -> CapabilityContract:
+        return self.capabilities[Capability(capability)]
+
+    def constraints_for(self, capability: Capability | str) -> Constraints:
+        return self.constraints.merged(self.contract(capability).constraints)
+
+    def supports_core(self, core_api: str = CORE_API_VERSION) -> bool:
+        return Version(core_api) in SpecifierSet(self.core_api)
+
+    def levels(self) -> dict[str, str]:
+        return {c.value: self.capabilities[c].level.value for c in Capability}
+
+
+def load_manifest(package: str, resource: str = "manifest.toml") -> PluginManifest:
+    """Read a manifest kept as data (TOML) inside a plugin package: no plugin code runs."""
+    text = resources.files(package).joinpath(resource).read_text(encoding="utf-8")
+    return PluginManifest.model_validate(tomllib.loads(text))

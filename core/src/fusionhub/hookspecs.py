@@ -1,0 +1,194 @@
+# mypy: disable-error-code="empty-body"
+"""The plugin API: pluggy hook specifications of project `fusionhub`.
+
+A platform plugin implements `fusionhub_manifest` and the hooks of the capabilities it
+declares native or workaround. Core calls a capability hook of one platform's plugin only.
+Any plugin (metrics exporters, alerting) may implement the observer hooks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from fusionhub import params as p
+
+if TYPE_CHECKING:
+    from fusionhub.capabilities import DeleteResult, InventoryLevels
+    from fusionhub.clock import Clock
+    from fusionhub.context import StoreContext
+    from fusionhub.contracts import PluginManifest
+    from fusionhub.http.config import HttpConfig
+    from fusionhub.models import (
+        BulkResult,
+        Event,
+        EventBatch,
+        InventoryLevel,
+        InventorySyncResult,
+        OperationHandle,
+        Order,
+        Page,
+        Product,
+        Refund,
+        WebhookSubscriptions,
+    )
+    from fusionhub.records import Alert, ApiCall, CapabilityCall
+    from fusionhub.sandbox import Sandbox
+    from fusionhub.stores import Store
+
+PROJECT = "fusionhub"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# --- what a platform plugin is -------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def fusionhub_manifest() -> PluginManifest | Mapping[str, Any]:
+    """The plugin's manifest (a PluginManifest or its dict form). Must not do I/O."""
+
+
+@hookspec(firstresult=True)
+def fusionhub_http_config(store: Store) -> HttpConfig:
+    """How to reach the platform for this store: base URL, auth flow, rate-header feedback."""
+
+
+@hookspec(firstresult=True)
+def fusionhub_sandbox(clock: Clock, options: Mapping[str, Any]) -> Sandbox:
+    """A fresh in-process fake of the platform running on `clock`."""
+
+
+@hookspec(firstresult=True)
+async def fusionhub_poll_operation(ctx: StoreContext, handle: OperationHandle) -> OperationHandle:
+    """One poll of a long-running operation; return the updated handle (never sleep here)."""
+
+
+@hookspec(firstresult=True)
+async def fusionhub_parse_webhook(store: Store, headers: Mapping[str, str], body: bytes) -> list[Event]:
+    """Verify a webhook delivery's signature over the raw body and return its normalized events.
+
+    Raise AuthError on a bad signature and ValidationError on a malformed body.
+    """
+
+
+@hookspec(firstresult=True)
+async def fusionhub_poll_events(ctx: StoreContext, cursor: str | None) -> EventBatch:
+    """For platforms without webhooks: the events since `cursor` and the next cursor."""
+
+
+# --- the 15 standard capabilities ----------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+async def fusionhub_list_products(ctx: StoreContext, params: p.ListProductsParams) -> Page[Product]:
+    """Retrieve the product catalog, one page at a time."""
+
+
+@hookspec(firstresult=True)
+async def fusionhub_get_product(ctx: StoreContext, params: p.GetProductParams) -> Product:
+    """Fetch one product."""
+
+
+@hookspec(firstresult=True)
+async def fusionhub_create_product(ctx: StoreContext, params: p.CreateProductParams) -> Product:
+    """Create a product."""
+
+
+@hookspec(firstresult=True)
+async def fusionhub_update_product(ctx: StoreContext, params: p.UpdateProductParams) -> Product:
+    """Update a product partially."""
+
+
+@hookspec(firstresult=True)
+async def fusionhub_delete_product(ctx: StoreContext, params: p.DeleteProductParams) -> DeleteResult:
+    """Archive (default) or delete a product."""
+
+
+@hookspec(firstresult=True)
+async def fusionhub_bulk_update(ctx: StoreContext, params: p.BulkUpdateParams) -> BulkResult:
+    """Update many products."""
+
+
+@hookspec(firstresult=True)
+async def fusionhub_sync_inventory(ctx: StoreContext, params: p.SyncInventoryParams) -> InventorySyncResult:
+    """Push inventory levels to the platform."""
+
+
+@hookspec(firstresult=True)
+async def fusionhub_get_inventory(ctx: StoreContext, params: p.GetInventoryParams) -> InventoryLevels:
+    """Fetch current inventory."""
+
+
+@hookspec(firstresult=True)
+async def fusionhub_update_variant_inventory(
+    ctx: StoreContext, params: p.UpdateVariantInventoryParams
+) -> InventoryLevel:
+    """Set one SKU's inventory."""
+
+
+@hookspec(firstresult=True)
+async def fusionhub_list_orders(ctx: StoreContext, params: p.ListOrdersParams) -> Page[Order]:
+    """Retrieve orders, one page at a time."""
+
+
+@hookspec(firstresult=True)
+async def fusionhub_get_order(ctx: StoreContext, params: p.GetOrderParams) -> Order:
+    """Fetch one order."""
+
+
+@hookspec(firstresult=True)
+async def fusionhub_update_order_status(ctx: StoreContext, params: p.UpdateOrderStatusParams) -> Order:
+    """Mark shipped, fulfilled, cancelled, closed."""
+
+
+@hookspec(firstresult=True)
+async def fusionhub_process_refund(ctx: StoreContext, params: p.ProcessRefundParams) -> Refund:
+    """Issue a refund."""
+
+
+@hookspec(firstresult=True)
+async def fusionhub_webhooks(ctx: StoreContext, params: p.WebhooksParams) -> WebhookSubscriptions:
+    """Manage real-time event subscriptions."""
+
+
+@hookspec(firstresult=True)
+async def fusionhub_bulk_operations(ctx: StoreContext, params: p.BulkOperationsParams) -> OperationHandle:
+    """Platform-optimized bulk processing."""
+
+
+# --- observers: any plugin may implement these ---------------------------------------------
+
+
+@hookspec
+def fusionhub_on_api_call(call: ApiCall) -> None:
+    """After each HTTP request to a platform (already redacted)."""
+
+
+@hookspec
+def fusionhub_on_capability_call(call: CapabilityCall) -> None:
+    """After each capability call, successful or not."""
+
+
+@hookspec
+def fusionhub_on_event(store: Store, event: Event) -> None:
+    """For each new normalized platform event (webhook or polling), after duplicates are dropped."""
+
+
+@hookspec
+def fusionhub_on_alert(alert: Alert) -> None:
+    """When something needs a person: a capability's error rate over its threshold, and so on."""
+
+
+PLATFORM_HOOKS = frozenset(
+    {
+        "fusionhub_manifest",
+        "fusionhub_http_config",
+        "fusionhub_sandbox",
+        "fusionhub_poll_operation",
+        "fusionhub_parse_webhook",
+        "fusionhub_poll_events",
+    }
+)

@@ -1,0 +1,26 @@
+"""Build a store's `httpx.AsyncClient`: base URL, auth, timeouts, pooling, rate limiting."""
+
+from __future__ import annotations
+
+import httpx
+
+from fusionhub.http.config import HttpConfig
+from fusionhub.http.transport import LimitedTransport
+from fusionhub.ratelimit import Limiter
+
+
+def build_client(
+    config: HttpConfig,
+    limiter: Limiter,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> httpx.AsyncClient:
+    inner = transport or httpx.AsyncHTTPTransport(
+        http2=config.http2, limits=httpx.Limits(max_connections=20, max_keepalive_connections=10)
+    )
+    return httpx.AsyncClient(
+        base_url=config.base_url,
+        auth=config.auth,
+        headers=config.headers,
+        timeout=httpx.Timeout(config.timeout),
+        transport=LimitedTransport(inner, limiter, config),
+    )

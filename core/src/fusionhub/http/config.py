@@ -1,0 +1,48 @@
+"""What a plugin tells core about talking to its platform for one store."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import httpx
+
+from fusionhub.ratelimit import Limiter
+
+ResponseObserver = Callable[[httpx.Response, Limiter], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class HttpConfig:
+    base_url: str
+    auth: httpx.Auth | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    timeout: float = 30.0
+    http2: bool = False
+    # Bodies larger than this are gzip-compressed when the platform accepts it (None: never).
+    gzip_min_bytes: int | None = None
+    # Reads rate-limit headers/bodies into the store's buckets after every response.
+    on_response: ResponseObserver | None = None
+
+
+# Per-request settings a plugin passes through `extensions={"fusionhub": RequestMeta(...)}`.
+@dataclass(frozen=True, slots=True)
+class RequestMeta:
+    cost: float = 1.0
+    operation: str | None = None
+    endpoint_class: str | None = None
+    idempotent: bool | None = None  # None: decided by HTTP method
+    retry: bool = True
+
+    @staticmethod
+    def of(request: httpx.Request) -> RequestMeta:
+        meta = request.extensions.get("fusionhub")
+        return meta if isinstance(meta, RequestMeta) else DEFAULT_META
+
+
+DEFAULT_META = RequestMeta()
+
+
+def meta(**kwargs: object) -> dict[str, RequestMeta]:
+    """`client.get(url, extensions=meta(cost=52, operation="getListingsItem"))`."""
+    return {"fusionhub": RequestMeta(**kwargs)}  # type: ignore[arg-type]

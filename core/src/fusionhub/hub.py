@@ -1,0 +1,254 @@
+"""The execution gate: the one path every capability call takes.
+
+gate (level, automation) → validate params → dispatch to that platform's hookimpl only
+→ validate the result → observe. Unsupported capabilities fail before any I/O.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import httpx
+import pydantic
+
+from fusionhub.capabilities import Capability, spec_of
+from fusionhub.clock import SYSTEM_CLOCK, Clock
+from fusionhub.context import RunMode, StoreContext
+from fusionhub.contracts import CapabilityContract, Level, PluginManifest, Workaround
+from fusionhub.errors import (
+    AutomationDisabled,
+    CapabilityUnsupported,
+    FusionHubError,
+    PlatformError,
+    TransientError,
+    ValidationError,
+    from_pydantic,
+)
+from fusionhub.http import HttpConfig, build_client
+from fusionhub.models import BulkResult, ItemOutcome
+from fusionhub.ratelimit import BucketStore, Limiter, MemoryBucketStore
+from fusionhub.records import CapabilityCall
+from fusionhub.redaction import scrub
+from fusionhub.registry import Registry
+from fusionhub.stores import Store
+
+R = TypeVar("R")
+_ADAPTERS: dict[Capability, pydantic.TypeAdapter[Any]] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome(Generic[R]):
+    """A capability's result and how it was obtained (hosts show workarounds as such)."""
+
+    value: R
+    capability: Capability
+    platform: str
+    level: Level
+    workaround: Workaround | None
+    duration_ms: float
+
+    @property
+    def ran_as_workaround(self) -> bool:
+        return self.level is Level.WORKAROUND
+
+
+class Hub:
+    def __init__(
+        self,
+        registry: Registry | None = None,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        bucket_store: BucketStore | None = None,
+    ) -> None:
+        self.registry = registry if registry is not None else Registry.discover()
+        self.clock = clock
+        self.bucket_store: BucketStore = bucket_store or MemoryBucketStore()
+        self._contexts: dict[str, StoreContext] = {}
+        self._automation_overrides: dict[tuple[str, Capability], bool] = {}
+
+    # --- stores ---------------------------------------------------------------------------
+
+    def connect(self, store: Store, *, transport: httpx.AsyncBaseTransport | None = None) -> StoreContext:
+        """Prepare a store's client and limiter. `transport` routes it (a sandbox, a MockTransport)."""
+        record = self.registry.platform(store.platform)
+        manifest = record.manifest
+        assert manifest is not None
+        config_hook = record.impls.get("fusionhub_http_config")
+        http_config = config_hook(store=store) if config_hook else HttpConfig(base_url="")
+        limiter = Limiter(
+            store_key=f"store:{store.id}",
+            spec=manifest.constraints.rate_limit,
+            store=self.bucket_store,
+            clock=self.clock,
+        )
+        old = self._contexts.get(store.id)
+        ctx = StoreContext(
+            store=store,
+            manifest=manifest,
+            http=build_client(http_config, limiter, transport),
+            limiter=limiter,
+            clock=self.clock,
+        )
+        ctx.fan_out = self._direct_fan_out(ctx)
+        self._contexts[store.id] = ctx
+        if old is not None:
+            ctx.extras.update(old.extras)
+        return ctx
+
+    def context(self, store: Store | str) -> StoreContext:
+        store_id = store if isinstance(store, str) else store.id
+        try:
+            return self._contexts[store_id]
+        except KeyError:
+            raise PlatformError(f"store {store_id} is not connected: call hub.connect(store) first") from None
+
+    async def aclose(self) -> None:
+        for ctx in self._contexts.values():
+            await ctx.http.aclose()
+        self._contexts.clear()
+
+    # --- contracts ------------------------------------------------------------------------
+
+    def manifest(self, slug: str) -> PluginManifest:
+        manifest = self.registry.platform(slug).manifest
+        assert manifest is not None
+        return manifest
+
+    def set_automation(self, slug: str, capability: Capability | str, enabled: bool) -> None:
+        """A host's choice, kept over the plugin's default."""
+        self._automation_overrides[(slug, Capability(capability))] = enabled
+
+    def automation_enabled(self, slug: str, capability: Capability) -> bool:
+        override = self._automation_overrides.get((slug, capability))
+        return self.manifest(slug).contract(capability).automation_enabled if override is None else override
+
+    def gate(self, slug: str, capability: Capability, mode: RunMode) -> CapabilityContract:
+        """Refuse what cannot or may not run; no I/O happens here."""
+        contract = self.manifest(slug).contract(capability)
+        if contract.level is Level.UNSUPPORTED:
+            raise CapabilityUnsupported(
+                capability.value,
+                contract.explanation or "the platform does not offer it",
+                manual_workaround=contract.manual_workaround,
+                platform=slug,
+            )
+        if mode is RunMode.AUTOMATED and not self.automation_enabled(slug, capability):
+            raise AutomationDisabled(
+                f"{capability} on {slug} is disabled for automated runs by the host's settings; "
+                "run it interactively or enable automation for it",
+                platform=slug,
+                details={"capability": capability.value},
+            )
+        return contract
+
+    # --- execution ------------------------------------------------------------------------
+
+    async def execute(
+        self,
+        store: Store | str,
+        capability: Capability | str,
+        params: Mapping[str, Any] | pydantic.BaseModel | None = None,
+        *,
+        mode: RunMode = RunMode.INTERACTIVE,
+    ) -> Outcome[Any]:
+        ctx = self.context(store)
+        slug = ctx.store.platform
+        try:
+            cap = Capability(capability)
+        except ValueError:
+            raise ValidationError(errors=[{"loc": "capability", "msg": f"unknown capability {capability!r}"}]) from None
+        contract = self.gate(slug, cap, mode)
+        spec = spec_of(cap)
+        parsed = self._params(spec.params, params, slug)
+        impl = self.registry.impl(slug, cap.hook_name)
+        assert impl is not None  # the registry refused plugins whose levels and hookimpls disagree
+        call_ctx = StoreContext(
+            store=ctx.store,
+            manifest=ctx.manifest,
+            http=ctx.http,
+            limiter=ctx.limiter,
+            clock=ctx.clock,
+            mode=mode,
+            capability=cap,
+            fan_out=ctx.fan_out,
+            save_credentials=ctx.save_credentials,
+            extras=ctx.extras,
+        )
+        started = time.perf_counter()
+        error: FusionHubError | None = None
+        try:
+            raw = await impl(ctx=call_ctx, params=parsed)
+            value = self._result(spec.result, raw, slug, cap)
+        except FusionHubError as exc:
+            error = exc
+            raise
+        except httpx.TransportError as exc:
+            error = TransientError(f"network error talking to {slug}: {type(exc).__name__}", platform=slug)
+            raise error from None
+        except Exception as exc:  # a plugin bug must not take the host down, nor leak secrets
+            error = PlatformError(
+                f"plugin {slug} failed in {cap}: {type(exc).__name__}: {scrub(str(exc))}", platform=slug
+            )
+            raise error from None
+        finally:
+            duration_ms = (time.perf_counter() - started) * 1000
+            self.registry.hook.fusionhub_on_capability_call(
+                call=CapabilityCall(
+                    plugin=slug,
+                    store_id=ctx.store.id,
+                    capability=cap.value,
+                    level=contract.level.value,
+                    ok=error is None,
+                    duration_ms=duration_ms,
+                    error_category=error.category.value if error else None,
+                    mode=mode.value,
+                )
+            )
+        return Outcome(value, cap, slug, contract.level, contract.workaround, duration_ms)
+
+    @staticmethod
+    def _params(model: type[pydantic.BaseModel], params: Any, slug: str) -> Any:
+        if isinstance(params, model):
+            return params
+        if isinstance(params, pydantic.BaseModel):
+            params = params.model_dump()
+        try:
+            return model.model_validate(params or {})
+        except pydantic.ValidationError as exc:
+            raise from_pydantic(exc, prefix="params.", platform=slug) from None
+
+    @staticmethod
+    def _result(result_type: Any, raw: Any, slug: str, cap: Capability) -> Any:
+        adapter = _ADAPTERS.get(cap)
+        if adapter is None:
+            adapter = _ADAPTERS[cap] = pydantic.TypeAdapter(result_type)
+        try:
+            return adapter.validate_python(raw, from_attributes=True)
+        except pydantic.ValidationError as exc:
+            fields = "; ".join(
+                f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                for e in exc.errors(include_url=False, include_input=False)
+            )
+            raise PlatformError(f"plugin {slug} returned an invalid {cap} result: {fields}", platform=slug) from None
+
+    def _direct_fan_out(self, ctx: StoreContext) -> Any:
+        """Outside a worker, a workaround bulk runs its items one by one through the gate."""
+
+        async def fan_out(capability: Capability, items: list[dict[str, Any]]) -> BulkResult:
+            outcomes: list[ItemOutcome] = []
+            for index, item in enumerate(items):
+                try:
+                    outcome = await self.execute(ctx.store, capability, item, mode=RunMode.AUTOMATED)
+                    result = outcome.value.model_dump(mode="json") if hasattr(outcome.value, "model_dump") else None
+                    outcomes.append(ItemOutcome(index=index, ok=True, result=result))
+                except FusionHubError as exc:
+                    outcomes.append(
+                        ItemOutcome(index=index, ok=False, error_category=exc.category.value, error=exc.user_message)
+                    )
+            ok = sum(1 for o in outcomes if o.ok)
+            return BulkResult(total=len(items), succeeded=ok, failed=len(items) - ok, items=outcomes)
+
+        return fan_out

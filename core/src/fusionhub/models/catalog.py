@@ -1,0 +1,96 @@
+"""Products as every platform's listing, item or product maps onto them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import AnyHttpUrl, Field
+
+from fusionhub.models.common import Model, Money
+
+
+class ProductStatus(StrEnum):
+    ACTIVE = "active"
+    DRAFT = "draft"
+    ARCHIVED = "archived"
+    INACTIVE = "inactive"
+
+
+class ProductOption(Model):
+    name: str = Field(min_length=1, max_length=255)
+    values: list[str] = Field(min_length=1)
+
+
+class ProductImage(Model):
+    url: AnyHttpUrl
+    alt: str | None = None
+    position: int | None = Field(default=None, ge=0)
+    id: str | None = None
+
+
+class Variant(Model):
+    id: str | None = Field(default=None, description="platform id; None before creation")
+    sku: str | None = None
+    title: str | None = None
+    price: Money | None = None
+    compare_at_price: Money | None = None
+    options: dict[str, str] = Field(default_factory=dict, description="option name → value")
+    inventory_quantity: int | None = None
+    inventory_item_id: str | None = None
+    barcode: str | None = None
+    available: bool | None = None
+
+
+class Product(Model):
+    id: str
+    platform: str
+    title: str
+    description: str | None = None
+    status: ProductStatus = ProductStatus.ACTIVE
+    vendor: str | None = None
+    product_type: str | None = None
+    handle: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    options: list[ProductOption] = Field(default_factory=list)
+    variants: list[Variant] = Field(default_factory=list)
+    images: list[ProductImage] = Field(default_factory=list)
+    platform_ids: dict[str, str] = Field(default_factory=dict, description="other ids the platform uses")
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    raw: dict[str, Any] | None = Field(default=None, repr=False, description="the platform's payload")
+
+
+class ProductInput(Model):
+    """What a caller sends to create a product."""
+
+    title: str = Field(min_length=1, max_length=255)
+    description: str | None = None
+    status: ProductStatus = ProductStatus.DRAFT
+    vendor: str | None = None
+    product_type: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    options: list[ProductOption] = Field(default_factory=list)
+    variants: list[Variant] = Field(default_factory=list)
+    images: list[ProductImage] = Field(default_factory=list)
+    platform_fields: dict[str, Any] = Field(
+        default_factory=dict, description="platform-specific fields, passed through (e.g. Etsy taxonomy_id)"
+    )
+
+
+class ProductChanges(Model):
+    """A partial update: only the fields that are set are sent."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=255)
+    description: str | None = None
+    status: ProductStatus | None = None
+    vendor: str | None = None
+    product_type: str | None = None
+    tags: list[str] | None = None
+    price: Money | None = Field(default=None, description="new price of every variant")
+    variants: list[Variant] | None = None
+    platform_fields: dict[str, Any] = Field(default_factory=dict)
+
+    def changed(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True, exclude_defaults=False)

@@ -1,0 +1,74 @@
+"""Orders (Shopify orders, Etsy receipts, Amazon orders, Gumroad sales) and refunds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field
+
+from fusionhub.models.common import Model, Money
+
+
+class OrderStatus(StrEnum):
+    PENDING = "pending"
+    PAID = "paid"
+    FULFILLED = "fulfilled"
+    PARTIALLY_FULFILLED = "partially_fulfilled"
+    SHIPPED = "shipped"
+    CANCELLED = "cancelled"
+    CLOSED = "closed"
+    REFUNDED = "refunded"
+    PARTIALLY_REFUNDED = "partially_refunded"
+
+
+class OrderLine(Model):
+    id: str
+    product_id: str | None = None
+    variant_id: str | None = None
+    sku: str | None = None
+    title: str | None = None
+    quantity: int = Field(ge=0)
+    unit_price: Money | None = None
+
+
+class Address(Model):
+    name: str | None = None
+    line1: str | None = None
+    line2: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    country_code: str | None = None
+
+
+class Tracking(Model):
+    number: str = Field(min_length=1)
+    carrier: str | None = None
+    url: str | None = None
+
+
+class Order(Model):
+    id: str
+    platform: str
+    name: str | None = None
+    status: OrderStatus
+    total: Money | None = None
+    lines: list[OrderLine] = Field(default_factory=list)
+    customer_email: str | None = Field(default=None, repr=False)
+    shipping_address: Address | None = Field(default=None, repr=False)
+    tracking: list[Tracking] = Field(default_factory=list)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    raw: dict[str, Any] | None = Field(default=None, repr=False)
+
+
+class Refund(Model):
+    id: str
+    order_id: str
+    amount: Money | None = None
+    lines: list[OrderLine] = Field(default_factory=list)
+    note: str | None = None
+    created_at: datetime | None = None
+    raw: dict[str, Any] | None = Field(default=None, repr=False)

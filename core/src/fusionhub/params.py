@@ -1,0 +1,160 @@
+"""Params of each capability. They reject bad input with field paths before any I/O."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from fusionhub.models import InventoryTarget, Money, OperationHandle, ProductChanges, ProductInput, Tracking
+from fusionhub.models.common import Model
+
+ProductId = str
+
+
+class Params(Model):
+    """Base of all params: unknown fields are errors, not silently dropped."""
+
+
+class ListProductsParams(Params):
+    cursor: str | None = Field(default=None, description="opaque cursor of the previous page")
+    limit: int = Field(default=50, ge=1, le=250)
+    status: str | None = None
+    query: str | None = None
+    updated_since: datetime | None = None
+
+
+class GetProductParams(Params):
+    product_id: ProductId = Field(min_length=1)
+
+
+class CreateProductParams(Params):
+    product: ProductInput
+    idempotency_key: str | None = Field(default=None, max_length=255)
+
+
+class UpdateProductParams(Params):
+    product_id: ProductId = Field(min_length=1)
+    changes: ProductChanges
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> UpdateProductParams:
+        if not self.changes.changed():
+            raise ValueError("changes is empty: set at least one field to update")
+        return self
+
+
+class DeleteProductParams(Params):
+    product_id: ProductId = Field(min_length=1)
+    permanent: bool = Field(default=False, description="False archives/deactivates; True deletes for good")
+
+
+class BulkUpdateParams(Params):
+    items: list[UpdateProductParams] = Field(min_length=1, max_length=100_000)
+
+
+class SyncInventoryParams(Params):
+    levels: list[InventoryTarget] = Field(min_length=1, max_length=100_000)
+    location_id: str | None = Field(default=None, description="default location for levels without one")
+
+
+class GetInventoryParams(Params):
+    product_id: ProductId | None = None
+    skus: list[str] | None = Field(default=None, max_length=250)
+    location_id: str | None = None
+
+    @model_validator(mode="after")
+    def _scoped(self) -> GetInventoryParams:
+        if self.product_id is None and not self.skus:
+            raise ValueError("set product_id or skus")
+        return self
+
+
+class UpdateVariantInventoryParams(Params):
+    target: InventoryTarget
+
+
+class ListOrdersParams(Params):
+    cursor: str | None = None
+    limit: int = Field(default=50, ge=1, le=250)
+    status: str | None = None
+    created_since: datetime | None = None
+    updated_since: datetime | None = None
+
+
+class GetOrderParams(Params):
+    order_id: str = Field(min_length=1)
+
+
+class OrderAction(StrEnum):
+    FULFILL = "fulfill"
+    SHIP = "ship"
+    MARK_PAID = "mark_paid"
+    CANCEL = "cancel"
+    CLOSE = "close"
+
+
+class UpdateOrderStatusParams(Params):
+    order_id: str = Field(min_length=1)
+    action: OrderAction
+    tracking: Tracking | None = None
+    notify_customer: bool = False
+    reason: str | None = None
+
+
+class RefundLine(Params):
+    line_id: str = Field(min_length=1)
+    quantity: int = Field(ge=1)
+
+
+class ProcessRefundParams(Params):
+    order_id: str = Field(min_length=1)
+    amount: Money | None = Field(default=None, description="None with no lines = full refund")
+    lines: list[RefundLine] = Field(default_factory=list)
+    reason: str | None = None
+    notify_customer: bool = False
+    idempotency_key: str | None = Field(default=None, max_length=255)
+
+
+class WebhookAction(StrEnum):
+    LIST = "list"
+    SUBSCRIBE = "subscribe"
+    UNSUBSCRIBE = "unsubscribe"
+
+
+class WebhooksParams(Params):
+    action: WebhookAction = WebhookAction.LIST
+    topics: list[str] = Field(default_factory=list)
+    callback_url: str | None = None
+    subscription_id: str | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> WebhooksParams:
+        if self.action is WebhookAction.SUBSCRIBE and not (self.topics and self.callback_url):
+            raise ValueError("subscribe needs topics and callback_url")
+        if self.action is WebhookAction.UNSUBSCRIBE and not self.subscription_id:
+            raise ValueError("unsubscribe needs subscription_id")
+        return self
+
+
+class BulkOperationKind(StrEnum):
+    EXPORT_PRODUCTS = "export_products"
+    EXPORT_ORDERS = "export_orders"
+    UPDATE_PRODUCTS = "update_products"
+
+
+class BulkOperationsParams(Params):
+    """Start a platform-optimized bulk run, or poll one already started (`handle`)."""
+
+    kind: BulkOperationKind = BulkOperationKind.EXPORT_PRODUCTS
+    items: list[UpdateProductParams] = Field(default_factory=list, max_length=100_000)
+    handle: OperationHandle | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _items_when_updating(self) -> BulkOperationsParams:
+        if self.handle is None and self.kind is BulkOperationKind.UPDATE_PRODUCTS and not self.items:
+            raise ValueError("update_products needs items")
+        return self

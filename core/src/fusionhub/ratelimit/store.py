@@ -1,0 +1,105 @@
+"""Where bucket state lives. Memory here; the database store keeps the same contract.
+
+The contract a store must keep: `acquire` refills, checks and spends across all the named
+buckets as one atomic step (all or nothing), so concurrent callers never overspend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from fusionhub.ratelimit.bucket import TokenBucket
+
+
+@dataclass(frozen=True, slots=True)
+class BucketShape:
+    """A bucket's definition: its key (store, name) and size."""
+
+    key: str
+    capacity: float
+    refill_rate: float
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    shape: BucketShape
+    cost: float
+
+
+class BucketStore(Protocol):
+    async def acquire(self, charges: Sequence[Charge], now: float) -> float:
+        """Spend every charge and return 0, or spend none and return the longest wait."""
+        ...
+
+    async def adjust(
+        self,
+        shape: BucketShape,
+        now: float,
+        *,
+        tokens: float | None = None,
+        capacity: float | None = None,
+        refill_rate: float | None = None,
+        refund: float = 0.0,
+    ) -> TokenBucket:
+        """Correct a bucket from what the server reported, or give back unused tokens."""
+        ...
+
+    async def snapshot(self, shape: BucketShape, now: float) -> TokenBucket:
+        """The bucket's state now (created full if unknown)."""
+        ...
+
+
+class MemoryBucketStore:
+    """Buckets in this process. One lock makes every acquire atomic."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[str, TokenBucket] = {}
+        self._lock = asyncio.Lock()
+
+    def _bucket(self, shape: BucketShape, now: float) -> TokenBucket:
+        bucket = self._buckets.get(shape.key)
+        if bucket is None:
+            bucket = self._buckets[shape.key] = TokenBucket.full(shape.capacity, shape.refill_rate, now)
+        return bucket
+
+    async def acquire(self, charges: Sequence[Charge], now: float) -> float:
+        async with self._lock:
+            buckets = [(self._bucket(c.shape, now), c.cost) for c in charges]
+            for bucket, _ in buckets:
+                bucket.refill(now)
+            wait = max((b.wait_for(cost) for b, cost in buckets), default=0.0)
+            if wait == 0.0:
+                for bucket, cost in buckets:
+                    bucket.tokens -= cost
+            return wait
+
+    async def adjust(
+        self,
+        shape: BucketShape,
+        now: float,
+        *,
+        tokens: float | None = None,
+        capacity: float | None = None,
+        refill_rate: float | None = None,
+        refund: float = 0.0,
+    ) -> TokenBucket:
+        async with self._lock:
+            bucket = self._bucket(shape, now)
+            bucket.refill(now)
+            if capacity is not None:
+                bucket.capacity = capacity
+            if refill_rate is not None:
+                bucket.refill_rate = refill_rate
+            if tokens is not None:
+                bucket.tokens = tokens
+            bucket.tokens = min(bucket.capacity, bucket.tokens + refund)
+            return TokenBucket(bucket.capacity, bucket.refill_rate, bucket.tokens, bucket.last_refill)
+
+    async def snapshot(self, shape: BucketShape, now: float) -> TokenBucket:
+        async with self._lock:
+            bucket = self._bucket(shape, now)
+            bucket.refill(now)
+            return TokenBucket(bucket.capacity, bucket.refill_rate, bucket.tokens, bucket.last_refill)

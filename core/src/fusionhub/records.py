@@ -1,0 +1,42 @@
+"""What observers receive: one record per API call, per capability call, per alert."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class ApiCall:
+    plugin: str
+    store_id: str
+    capability: str | None
+    method: str
+    path: str  # path and query, secret values removed
+    status: int | None
+    duration_ms: float
+    cost: float = 1.0
+    bucket_level: float | None = None
+    retries: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CapabilityCall:
+    plugin: str
+    store_id: str
+    capability: str
+    level: str
+    ok: bool
+    duration_ms: float
+    error_category: str | None = None
+    mode: str = "interactive"
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    kind: str  # e.g. "error_rate"
+    message: str
+    plugin: str | None = None
+    capability: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,310 @@
+"""Discovery: find plugins by entry point, load each under a guard, keep what is sound.
+
+A plugin that fails any check is recorded with its reason and a fix hint and skipped;
+the host goes on with the rest. Strict mode (for plugin authors) raises instead.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from importlib.metadata import Distribution, EntryPoint, entry_points
+from typing import Any
+
+import pluggy
+import pydantic
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from fusionhub import hookspecs
+from fusionhub.capabilities import Capability
+from fusionhub.contracts import Level, PluginManifest
+from fusionhub.errors import PluginLoadError
+from fusionhub.version import CORE_API_VERSION, __version__
+
+ENTRY_POINT_GROUP = "fusionhub.plugins"
+ENV_LOAD = "FUSIONHUB_LOAD_PLUGINS"
+ENV_DISABLE = "FUSIONHUB_DISABLE_PLUGINS"
+ENV_STRICT = "FUSIONHUB_STRICT_PLUGINS"
+
+
+class PluginStatus(StrEnum):
+    LOADED = "loaded"
+    FAILED = "failed"  # broken: import error, bad manifest, signature, level mismatch, duplicate
+    BLOCKED = "blocked"  # switched off by the allow-list or deny-list
+    INCOMPATIBLE = "incompatible"  # made for another core version
+
+
+class PluginKind(StrEnum):
+    PLATFORM = "platform"  # has a manifest: a selling platform
+    OBSERVER = "observer"  # only observer hooks: metrics, alerting
+
+
+@dataclass
+class PluginRecord:
+    name: str
+    status: PluginStatus
+    distribution: str | None = None
+    dist_version: str | None = None
+    kind: PluginKind | None = None
+    manifest: PluginManifest | None = None
+    error: str | None = None
+    hint: str | None = None
+    impls: dict[str, Callable[..., Any]] = field(default_factory=dict, repr=False)
+    obj: Any = field(default=None, repr=False)
+
+    @property
+    def slug(self) -> str:
+        return self.manifest.slug if self.manifest else self.name
+
+
+class _Rejected(Exception):
+    def __init__(self, status: PluginStatus, error: str, hint: str) -> None:
+        super().__init__(error)
+        self.status, self.error, self.hint = status, error, hint
+
+
+def _env_list(name: str) -> set[str] | None:
+    raw = os.environ.get(name)
+    if raw is None:
+        return None
+    return {item.strip() for item in raw.split(",") if item.strip()}
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _capability_hooks() -> dict[str, Capability]:
+    return {c.hook_name: c for c in Capability}
+
+
+_CAP_HOOKS = _capability_hooks()
+
+
+class Registry:
+    """The loaded plugins and what each declares. Build with `Registry.discover()`."""
+
+    def __init__(
+        self,
+        *,
+        strict: bool | None = None,
+        allow: Iterable[str] | None = None,
+        deny: Iterable[str] | None = None,
+    ) -> None:
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self.strict = _env_flag(ENV_STRICT) if strict is None else strict
+        env_allow = _env_list(ENV_LOAD)
+        self.allow = set(allow) if allow is not None else env_allow
+        self.deny = set(deny or ()) | (_env_list(ENV_DISABLE) or set())
+        self.records: list[PluginRecord] = []
+        self._platforms: dict[str, PluginRecord] = {}
+
+    # --- discovery --------------------------------------------------------------------
+
+    @classmethod
+    def discover(cls, **kwargs: Any) -> Registry:
+        registry = cls(**kwargs)
+        registry.load_entry_points()
+        return registry
+
+    def load_entry_points(self, eps: Iterable[EntryPoint] | None = None) -> None:
+        found = entry_points(group=ENTRY_POINT_GROUP) if eps is None else eps
+        for ep in sorted(found, key=lambda e: e.name):
+            self._guarded(ep.name, getattr(ep, "dist", None), ep.load)
+
+    def add(self, obj: Any, name: str, distribution: Distribution | None = None) -> PluginRecord:
+        """Register a plugin object directly (in-tree plugins, tests)."""
+        return self._guarded(name, distribution, lambda: obj)
+
+    def _guarded(self, name: str, dist: Distribution | None, load: Callable[[], Any]) -> PluginRecord:
+        record = PluginRecord(
+            name=name,
+            status=PluginStatus.LOADED,
+            distribution=dist.metadata["Name"] if dist is not None else None,
+            dist_version=dist.version if dist is not None else None,
+        )
+        try:
+            self._load(record, dist, load)
+        except _Rejected as rejected:
+            record.status, record.error, record.hint = rejected.status, rejected.error, rejected.hint
+            if record.obj is not None and self.pm.is_registered(record.obj):
+                self.pm.unregister(record.obj)
+            record.impls = {}
+            if self.strict and rejected.status is not PluginStatus.BLOCKED:
+                raise PluginLoadError(
+                    f"plugin {name!r}: {rejected.error}",
+                    details={"plugin": name, "status": str(rejected.status), "hint": rejected.hint},
+                ) from rejected.__cause__
+        self.records.append(record)
+        return record
+
+    def _load(self, record: PluginRecord, dist: Distribution | None, load: Callable[[], Any]) -> None:
+        name = record.name
+        if name in self.deny:
+            raise _Rejected(PluginStatus.BLOCKED, f"disabled by {ENV_DISABLE}", f"remove {name!r} from {ENV_DISABLE}")
+        if self.allow is not None and name not in self.allow:
+            raise _Rejected(PluginStatus.BLOCKED, f"not in {ENV_LOAD}", f"add {name!r} to {ENV_LOAD}")
+        if dist is not None:
+            self._check_requires(dist)
+        try:
+            obj = load()
+        except Exception as exc:  # any import-time failure of third-party code
+            raise _Rejected(
+                PluginStatus.FAILED,
+                f"import error: {type(exc).__name__}: {exc}",
+                "reinstall the plugin's distribution and its dependencies; run python -c 'import <module>'",
+            ) from exc
+        record.obj = obj
+        impls = self._hookimpls(obj)
+        self._check_impls(impls)
+        try:
+            self.pm.register(obj, name=f"{ENTRY_POINT_GROUP}:{name}")
+        except ValueError as exc:
+            raise _Rejected(PluginStatus.FAILED, f"already registered: {exc}", "install it only once") from exc
+        except pluggy.PluginValidationError as exc:
+            raise _Rejected(
+                PluginStatus.FAILED,
+                f"hookimpl signature does not match its spec: {exc}",
+                "make each hookimpl's arguments a subset of the hookspec's (see fusionhub.hookspecs)",
+            ) from exc
+        record.impls = impls
+        if "fusionhub_manifest" not in impls:
+            record.kind = PluginKind.OBSERVER
+            return
+        record.kind = PluginKind.PLATFORM
+        manifest = self._manifest(impls["fusionhub_manifest"])
+        record.manifest = manifest
+        if manifest.slug != name:
+            raise _Rejected(
+                PluginStatus.FAILED,
+                f"manifest invalid: slug {manifest.slug!r} differs from the entry-point name {name!r}",
+                "name the entry point in group fusionhub.plugins after the plugin's slug",
+            )
+        if not manifest.supports_core():
+            raise _Rejected(
+                PluginStatus.INCOMPATIBLE,
+                f"declares core API {manifest.core_api}, this core provides {CORE_API_VERSION}",
+                "install a plugin release made for this core, or a core in the plugin's range",
+            )
+        self._check_levels(manifest, impls)
+        if manifest.slug in self._platforms:
+            other = self._platforms[manifest.slug]
+            raise _Rejected(
+                PluginStatus.FAILED,
+                f"duplicate slug {manifest.slug!r}: already provided by {other.distribution or other.name}",
+                "uninstall one of the two distributions",
+            )
+        self._platforms[manifest.slug] = record
+
+    @staticmethod
+    def _check_requires(dist: Distribution) -> None:
+        """The core-API range from the distribution's metadata, before importing anything."""
+        core = Version(__version__) if __version__ != "0+unknown" else None
+        for line in dist.requires or []:
+            try:
+                req = Requirement(line)
+            except InvalidRequirement:
+                continue
+            if canonicalize_name(req.name) != "fusionhub" or req.marker is not None or core is None:
+                continue
+            if not req.specifier.contains(core, prereleases=True):
+                raise _Rejected(
+                    PluginStatus.INCOMPATIBLE,
+                    f"requires fusionhub{req.specifier}, installed is {core}",
+                    f"pip install 'fusionhub{req.specifier}' or a plugin release for fusionhub {core}",
+                )
+
+    def _hookimpls(self, obj: Any) -> dict[str, Callable[..., Any]]:
+        impls: dict[str, Callable[..., Any]] = {}
+        for attr in dir(obj):
+            if not attr.startswith("fusionhub_"):
+                continue
+            if self.pm.parse_hookimpl_opts(obj, attr) is not None:
+                impls[attr] = getattr(obj, attr)
+        return impls
+
+    def _check_impls(self, impls: Mapping[str, Callable[..., Any]]) -> None:
+        unknown = sorted(n for n in impls if not hasattr(hookspecs, n))
+        if unknown:
+            raise _Rejected(
+                PluginStatus.FAILED,
+                f"hookimpl signature does not match its spec: no hookspec named {', '.join(unknown)}",
+                "check the hook names against fusionhub.hookspecs",
+            )
+        for hook_name, fn in impls.items():
+            spec_async = inspect.iscoroutinefunction(getattr(hookspecs, hook_name))
+            if spec_async != inspect.iscoroutinefunction(fn):
+                want = "async def" if spec_async else "def"
+                raise _Rejected(
+                    PluginStatus.FAILED,
+                    f"hookimpl signature does not match its spec: {hook_name} must be `{want}`",
+                    f"declare {hook_name} with `{want}`",
+                )
+
+    @staticmethod
+    def _manifest(impl: Callable[..., Any]) -> PluginManifest:
+        try:
+            raw = impl()
+            return raw if isinstance(raw, PluginManifest) else PluginManifest.model_validate(raw)
+        except pydantic.ValidationError as exc:
+            fields = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or '(root)'}: {e['msg']}"
+                for e in exc.errors(include_url=False, include_input=False)
+            )
+            raise _Rejected(
+                PluginStatus.FAILED, f"manifest invalid: {fields}", "fix the manifest's fields named above"
+            ) from exc
+        except Exception as exc:
+            raise _Rejected(
+                PluginStatus.FAILED,
+                f"manifest invalid: fusionhub_manifest() raised {type(exc).__name__}: {exc}",
+                "fusionhub_manifest must return the manifest without I/O",
+            ) from exc
+
+    @staticmethod
+    def _check_levels(manifest: PluginManifest, impls: Mapping[str, Callable[..., Any]]) -> None:
+        problems = []
+        for capability, contract in manifest.capabilities.items():
+            has_impl = capability.hook_name in impls
+            if contract.level is Level.UNSUPPORTED and has_impl:
+                problems.append(f"{capability} is declared unsupported but has a hookimpl")
+            elif contract.level is not Level.UNSUPPORTED and not has_impl:
+                problems.append(f"{capability} is declared {contract.level} but has no hookimpl")
+        if problems:
+            raise _Rejected(
+                PluginStatus.FAILED,
+                "level/implementation mismatch: " + "; ".join(problems),
+                "declare the true level, or add/remove the hookimpl",
+            )
+
+    # --- what the host reads ----------------------------------------------------------
+
+    @property
+    def platforms(self) -> dict[str, PluginRecord]:
+        return dict(self._platforms)
+
+    def platform(self, slug: str) -> PluginRecord:
+        try:
+            return self._platforms[slug]
+        except KeyError:
+            known = ", ".join(sorted(self._platforms)) or "none"
+            raise PluginLoadError(
+                f"no loaded plugin for platform {slug!r} (loaded: {known}); run `fusionhub plugins doctor`"
+            ) from None
+
+    def impl(self, slug: str, hook_name: str) -> Callable[..., Any] | None:
+        return self.platform(slug).impls.get(hook_name)
+
+    @property
+    def hook(self) -> Any:
+        """Observer hooks of every loaded plugin: `registry.hook.fusionhub_on_event(...)`."""
+        return self.pm.hook
+
+    def failed(self) -> list[PluginRecord]:
+        return [r for r in self.records if r.status is not PluginStatus.LOADED]

@@ -1,0 +1,69 @@
+"""Sessions: tests (everything), each plugin alone, lint, typecheck, bench.
+
+`nox` runs the default sessions; `nox -s bench` runs the benchmarks (not part of CI).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.error_on_missing_interpreters = True
+
+ROOT = Path(__file__).parent
+PLUGINS = sorted(p.name for p in ROOT.glob("plugins-*") if (p / "pyproject.toml").exists())
+FIXTURE_PLUGINS = sorted(
+    str(p) for p in (ROOT / "tests" / "fixtures" / "plugins").glob("*") if (p / "pyproject.toml").exists()
+)
+TEST_DEPS = ["pytest>=8", "pytest-asyncio>=0.24", "hypothesis>=6.100", "respx>=0.21"]
+TYPE_DEPS = ["mypy>=1.10", *TEST_DEPS]
+PYTHON = "3.11"
+
+
+def _install_all(session: nox.Session) -> None:
+    session.install("./core", *[f"./{p}" for p in PLUGINS])
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    _install_all(session)
+    session.install(*TYPE_DEPS)
+    session.run("mypy", "core/src", *[f"{p}/src" for p in PLUGINS])
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Core, every plugin and the cross-package tests, with the fixture plugins installed."""
+    _install_all(session)
+    session.install(*TEST_DEPS, *FIXTURE_PLUGINS)
+    paths = ["core/tests", *[f"{p}/tests" for p in PLUGINS if (ROOT / p / "tests").exists()], "tests"]
+    session.run("pytest", *paths, *session.posargs)
+
+
+@nox.session(python=PYTHON)
+@nox.parametrize("plugin", PLUGINS)
+def plugin_alone(session: nox.Session, plugin: str) -> None:
+    """One plugin installed with core and nothing else: it must stand on its own."""
+    session.install("./core", f"./{plugin}")
+    session.install(*TEST_DEPS)
+    session.run("fusionhub", "plugins", "list", "--json")
+    if (ROOT / plugin / "tests").exists():
+        session.run("pytest", f"{plugin}/tests", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmarks (not tests): figures go to bench/README.md by hand after review."""
+    _install_all(session)
+    session.install(*TEST_DEPS)
+    session.run("python", "-m", "bench", *session.posargs)
