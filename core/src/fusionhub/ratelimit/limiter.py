@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from fusionhub.clock import Clock
 from fusionhub.contracts import RateLimitSpec
@@ -10,6 +11,10 @@ from fusionhub.errors import RateLimited
 from fusionhub.ratelimit.bucket import TokenBucket
 from fusionhub.ratelimit.shapes import shapes_for
 from fusionhub.ratelimit.store import BucketShape, BucketStore, Charge
+
+# Sleep this much past the computed instant: float rounding must never make a request land a
+# hair early at the edge of a platform's window (a microsecond per wait costs nothing measurable).
+WAIT_GUARD = 1e-6
 
 
 @dataclass(slots=True)
@@ -19,6 +24,15 @@ class LimiterStats:
     waited_seconds: float = 0.0
     refused: int = 0
     throttled: int = 0  # the server said 429 / THROTTLED despite us
+    corrections: int = 0  # times the server's report reset a bucket
+
+
+@dataclass(frozen=True, slots=True)
+class Simulation:
+    """A temporary, lower limit charged on top of the real one (`simulate_rate_limit`)."""
+
+    spec: RateLimitSpec
+    until: float
 
 
 @dataclass
@@ -30,9 +44,19 @@ class Limiter:
     store: BucketStore
     clock: Clock
     stats: LimiterStats = field(default_factory=LimiterStats)
+    simulation: Simulation | None = None
 
     def shapes(self, operation: str | None = None, endpoint_class: str | None = None) -> list[BucketShape]:
-        return shapes_for(self.store_key, self.spec, operation=operation, endpoint_class=endpoint_class)
+        shapes = shapes_for(self.store_key, self.spec, operation=operation, endpoint_class=endpoint_class)
+        sim = self.simulation
+        if sim is not None:
+            if self.clock.now() < sim.until:
+                # Separate keys: the real buckets keep counting what the platform really sees.
+                key = f"{self.store_key}:simulated"
+                shapes += shapes_for(key, sim.spec, operation=operation, endpoint_class=endpoint_class)
+            else:
+                self.simulation = None
+        return shapes
 
     async def acquire(
         self,
@@ -62,6 +86,7 @@ class Limiter:
             if not wait:
                 self.stats.refused += 1
                 raise RateLimited(delay, details={"store": self.store_key, "operation": operation})
+            delay += WAIT_GUARD
             self.stats.waits += 1
             self.stats.waited_seconds += delay
             waited += delay
@@ -75,14 +100,20 @@ class Limiter:
         capacity: float | None = None,
         refill_rate: float | None = None,
         refund: float = 0.0,
-        bucket: int = 0,
+        bucket: int | str = 0,
     ) -> TokenBucket | None:
-        """Set a bucket from the server's report (Shopify throttleStatus, Etsy/Amazon headers)."""
-        shapes = self.shapes(operation)
-        if not shapes:
+        """Set a bucket from the server's report (Shopify throttleStatus, Etsy/Amazon headers).
+
+        `bucket` is an index into `shapes(operation)` or the name a shape's key ends with
+        ("cost", "window", "day", "op:<operation>", "class:<name>"). Unknown names: no bucket.
+        """
+        shape = self.shape(bucket, operation)
+        if shape is None:
             return None
+        if tokens is not None or capacity is not None or refill_rate is not None:
+            self.stats.corrections += 1
         return await self.store.adjust(
-            shapes[bucket],
+            shape,
             self.clock.now(),
             tokens=tokens,
             capacity=capacity,
@@ -90,6 +121,30 @@ class Limiter:
             refund=refund,
         )
 
+    def shape(self, bucket: int | str = 0, operation: str | None = None) -> BucketShape | None:
+        shapes = shapes_for(self.store_key, self.spec, operation=operation)
+        if isinstance(bucket, int):
+            return shapes[bucket] if bucket < len(shapes) else None
+        return next((s for s in shapes if s.key.endswith(f":{bucket}")), None)
+
+    def throttled(self) -> None:
+        """The platform refused a request for its rate limit (429, THROTTLED)."""
+        self.stats.throttled += 1
+
     async def level(self, operation: str | None = None) -> TokenBucket | None:
         shapes = self.shapes(operation)
         return await self.store.snapshot(shapes[0], self.clock.now()) if shapes else None
+
+    async def report(self, operation: str | None = None) -> dict[str, Any]:
+        """Rate-limit consumption for hosts: counters plus the level of each bucket now."""
+        now = self.clock.now()
+        buckets = {}
+        for shape in self.shapes(operation):
+            state = await self.store.snapshot(shape, now)
+            name = shape.key.removeprefix(f"{self.store_key}:")
+            buckets[name] = {"tokens": state.tokens, "capacity": state.capacity, "refill_rate": state.refill_rate}
+        return {
+            **asdict(self.stats),
+            "buckets": buckets,
+            "simulated_until": self.simulation.until if self.simulation else None,
+        }
