@@ -1,0 +1,27 @@
+"""The `fusionhub` command. Each command group lives in its own module, imported only when used.
+
+To add a group, write `cli/<name>.py` with a click command or group and add one line to COMMANDS.
+"""
+
+from __future__ import annotations
+
+from fusionhub.cli.app import LazyGroup
+
+COMMANDS: dict[str, str] = {
+    "plugins": "fusionhub.cli.plugins:plugins",
+    "demo": "fusionhub.cli.demo:demo",
+}
+
+cli = LazyGroup(
+    name="fusionhub",
+    commands_by_path=COMMANDS,
+    help="Fusion Stage Hub: standard e-commerce capabilities over many platforms.",
+)
+
+
+def main() -> None:
+    """Console script entry point (`fusionhub = fusionhub.cli:main`)."""
+    cli(prog_name="fusionhub")
+
+
+__all__ = ["COMMANDS", "cli", "main"]

@@ -1,0 +1,112 @@
+"""`fusionhub plugins …`: what is installed, what loaded, why the rest did not, who can do what.
+
+Broken plugins never make these commands fail: reporting them is their job.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from fusionhub.capabilities import Capability
+from fusionhub.cli.report import find, platforms, plugin_entry
+from fusionhub.errors import PluginLoadError
+from fusionhub.registry import PluginRecord, PluginStatus, Registry
+
+
+@click.group()
+@click.option(
+    "--strict",
+    is_flag=True,
+    default=None,
+    help="Raise on the first broken plugin (for plugin authors; also FUSIONHUB_STRICT_PLUGINS=1).",
+)
+@click.pass_context
+def plugins(ctx: click.Context, strict: bool | None) -> None:
+    """Inspect installed platform and observer plugins."""
+    ctx.obj = {"strict": strict}
+
+
+def discover(ctx: click.Context) -> list[PluginRecord]:
+    strict = (ctx.find_object(dict) or {}).get("strict")
+    try:
+        return Registry.discover(strict=strict).records
+    except PluginLoadError as exc:
+        click.echo(f"error: {exc.user_message}", err=True)
+        if exc.details.get("hint"):
+            click.echo(f"fix: {exc.details['hint']}", err=True)
+        ctx.exit(1)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+@plugins.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array (for scripts).")
+@click.pass_context
+def list_plugins(ctx: click.Context, as_json: bool) -> None:
+    """Every plugin found, with its status (loaded, failed, blocked, incompatible)."""
+    records = discover(ctx)
+    if as_json:
+        _print_json([plugin_entry(r) for r in records])
+        return
+    from fusionhub.cli.tables import render_list
+
+    render_list(records)
+
+
+@plugins.command("show")
+@click.argument("slug")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object (for scripts).")
+@click.pass_context
+def show(ctx: click.Context, slug: str, as_json: bool) -> None:
+    """One plugin: manifest, constraints and every capability's contract."""
+    records = discover(ctx)
+    record = find(records, slug)
+    if record is None:
+        known = ", ".join(sorted({r.slug for r in records})) or "none"
+        click.echo(f"error: no plugin named {slug!r} is installed (found: {known})", err=True)
+        ctx.exit(1)
+    assert record is not None
+    if as_json:
+        _print_json(plugin_entry(record))
+        return
+    from fusionhub.cli.tables import render_show
+
+    render_show(record)
+
+
+@plugins.command()
+@click.option("--check", is_flag=True, help="Exit 1 when any plugin is not loaded (for CI).")
+@click.pass_context
+def doctor(ctx: click.Context, check: bool) -> None:
+    """Every plugin that did not load, with its reason and how to fix it."""
+    records = discover(ctx)
+    from fusionhub.cli.tables import render_doctor
+
+    render_doctor(records)
+    if check and any(r.status is not PluginStatus.LOADED for r in records):
+        ctx.exit(1)
+
+
+@plugins.command()
+@click.option("--json", "as_json", is_flag=True, help="Print {capability: {slug: level}} (for scripts).")
+@click.pass_context
+def matrix(ctx: click.Context, as_json: bool) -> None:
+    """Capabilities × loaded platforms with their levels; unsupported ones greyed with the reason."""
+    records = discover(ctx)
+    if as_json:
+        loaded = platforms(records)
+        _print_json(
+            {c.value: {r.slug: r.manifest.contract(c).level.value for r in loaded if r.manifest} for c in Capability}
+        )
+        return
+    from fusionhub.cli.tables import render_matrix
+
+    render_matrix(records)

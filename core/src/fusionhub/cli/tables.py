@@ -1,0 +1,173 @@
+"""Terminal rendering of plugin reports with rich, imported here only (JSON output never needs it)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fusionhub.capabilities import CAPABILITY_SPECS, Capability
+from fusionhub.cli.report import describe_rate_limit, platforms
+from fusionhub.registry import PluginRecord, PluginStatus
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+STATUS_STYLE = {
+    PluginStatus.LOADED: "green",
+    PluginStatus.FAILED: "red",
+    PluginStatus.BLOCKED: "yellow",
+    PluginStatus.INCOMPATIBLE: "magenta",
+}
+LEVEL_STYLE = {"native": "green", "workaround": "yellow", "unsupported": "grey50"}
+LEVEL_MARK = {"native": "●", "workaround": "◐", "unsupported": "○"}
+
+
+def console() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+def render_list(records: list[PluginRecord]) -> None:
+    from rich.table import Table
+
+    table = Table(title="Installed fusionhub plugins", title_justify="left")
+    for column in ("slug", "name", "version", "distribution", "kind", "status", "reason"):
+        table.add_column(column, overflow="fold")
+    for r in records:
+        m = r.manifest
+        table.add_row(
+            r.slug,
+            m.name if m else r.name,
+            (m.version if m else r.dist_version) or "",
+            r.distribution or "",
+            r.kind.value if r.kind else "",
+            f"[{STATUS_STYLE[r.status]}]{r.status.value}[/]",
+            _plain(r.error or ""),
+        )
+    out = console()
+    out.print(table)
+    broken = sum(r.status is not PluginStatus.LOADED for r in records)
+    if broken:
+        out.print(f"{broken} plugin(s) not loaded: run [bold]fusionhub plugins doctor[/] for fixes.")
+
+
+def render_show(record: PluginRecord) -> None:
+    from rich.table import Table
+
+    out = console()
+    m = record.manifest
+    out.print(f"[bold]{_plain(record.slug)}[/] — [{STATUS_STYLE[record.status]}]{record.status.value}[/]")
+    facts = {
+        "name": m.name if m else record.name,
+        "version": m.version if m else record.dist_version,
+        "distribution": record.distribution,
+        "kind": record.kind.value if record.kind else None,
+        "platform API": m.api if m else None,
+        "auth": m.auth.value if m else None,
+        "core API range": m.core_api if m else None,
+        "rate limit": describe_rate_limit(m.constraints.rate_limit) if m else None,
+        "constraints": _constraints(m.constraints) if m else None,
+        "error": record.error,
+        "fix": record.hint,
+    }
+    for key, value in facts.items():
+        if value:
+            out.print(f"  {key:<15} {_plain(str(value))}")
+    if m is None:
+        return
+    table = Table(title="Capabilities", title_justify="left")
+    for column in ("capability", "level", "automation", "overrides", "workaround / explanation"):
+        table.add_column(column, overflow="fold")
+    for c in Capability:
+        contract = m.contract(c)
+        unsupported = contract.level.value == "unsupported"
+        table.add_row(
+            c.value,
+            _level(contract.level.value),
+            "—" if unsupported else "on" if contract.automation_enabled else "[yellow]off[/]",
+            _constraints(contract.constraints) if contract.constraints else "",
+            _plain(_note(contract)),
+        )
+    out.print(table)
+
+
+def render_doctor(records: list[PluginRecord]) -> None:
+    out = console()
+    counts: dict[str, int] = {}
+    for r in records:
+        counts[r.status.value] = counts.get(r.status.value, 0) + 1
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "none"
+    out.print(f"{len(records)} plugin(s) found: {summary}.")
+    broken = [r for r in records if r.status is not PluginStatus.LOADED]
+    if not records:
+        out.print("No plugin is installed: pip install a fusionhub plugin (entry-point group fusionhub.plugins).")
+    elif not broken:
+        out.print("[green]Every installed plugin loaded.[/]")
+        return
+    for r in broken:
+        where = f" ({_plain(r.distribution)} {r.dist_version})" if r.distribution else ""
+        out.print(f"\n[{STATUS_STYLE[r.status]}]✗ {_plain(r.name)}[/]{where}: {r.status.value}")
+        out.print(f"    reason: {_plain(r.error or 'unknown')}")
+        out.print(f"    fix:    {_plain(r.hint or 'see the plugin documentation')}")
+
+
+def render_matrix(records: list[PluginRecord], *, title: str = "Capability matrix") -> None:
+    from rich.table import Table
+
+    out = console()
+    loaded = platforms(records)
+    if not loaded:
+        out.print("No platform plugin is loaded: run [bold]fusionhub plugins doctor[/].")
+        return
+    table = Table(title=title, title_justify="left")
+    table.add_column("capability")
+    table.add_column("group", style="grey50")
+    for r in loaded:
+        table.add_column(r.slug)
+    notes: list[str] = []
+    for c in Capability:
+        row = [c.value, CAPABILITY_SPECS[c].group]
+        for r in loaded:
+            assert r.manifest is not None
+            contract = r.manifest.contract(c)
+            cell = _level(contract.level.value)
+            if contract.level.value != "native":
+                notes.append(f"{r.slug} · {c.value}: {_note(contract)}")
+                cell += f" [grey50]\\[{len(notes)}][/]"
+            if not contract.automation_enabled and contract.level.value != "unsupported":
+                cell += " [yellow](manual only)[/]"
+            row.append(cell)
+        table.add_row(*row)
+    out.print(table)
+    out.print("[green]● native[/]  [yellow]◐ workaround[/]  [grey50]○ unsupported (greyed: not available)[/]")
+    for number, note in enumerate(notes, start=1):
+        out.print(f"[grey50]\\[{number}] {_plain(note)}[/]")
+
+
+def _constraints(constraints: Any) -> str:
+    data = constraints.model_dump(mode="json", exclude_none=True, exclude={"rate_limit"})
+    return _plain(", ".join(f"{k}={v}" for k, v in data.items()))
+
+
+def _level(level: str) -> str:
+    return f"[{LEVEL_STYLE[level]}]{LEVEL_MARK[level]} {level}[/]"
+
+
+def _note(contract: Any) -> str:
+    if contract.workaround is not None:
+        text = f"workaround: {contract.workaround.description}"
+        if contract.workaround.estimated_time_ms:
+            text += f" (≈{contract.workaround.estimated_time_ms} ms per item)"
+        return text
+    if contract.explanation:
+        text = str(contract.explanation)
+        if contract.manual_workaround:
+            text += f" Manual workaround: {contract.manual_workaround}"
+        return text
+    return str(contract.notes or "")
+
+
+def _plain(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
