@@ -40,3 +40,58 @@ def scrub(text: str) -> str:
 
 def known_secret_count() -> int:
     return len(_secrets)
+
+
+# --- by key: names whose values are credentials, wherever they appear ------------------------
+
+SECRET_KEYS = frozenset(
+    {
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "api_key",
+        "apikey",
+        "client_secret",
+        "password",
+        "passwd",
+        "secret",
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "x-api-key",
+        "x-shopify-access-token",
+        "x-amz-access-token",
+        "code_verifier",
+        "shared_secret",
+        "webhook_secret",
+        "token",
+        "signature",
+    }
+)
+# Any key containing one of these is treated as secret too (x-printify-token, app_secret …).
+SECRET_KEY_FRAGMENTS = ("token", "secret", "password", "api_key", "apikey", "authorization", "credential")
+
+
+def is_secret_key(key: object) -> bool:
+    k = str(key).lower()
+    return k in SECRET_KEYS or any(fragment in k for fragment in SECRET_KEY_FRAGMENTS)
+
+
+def redact(value: object) -> object:
+    """A copy of `value` with secret keys' values replaced and known secrets scrubbed from strings."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {k: REDACTED if is_secret_key(k) else redact(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(redact(v) for v in value)
+    return value
+
+
+def safe_target(path: str, query: list[tuple[str, str]]) -> str:
+    """A URL's path and query for logs: values of secret parameters replaced, known secrets scrubbed."""
+    if not query:
+        return scrub(path)
+    parts = [f"{k}={REDACTED if is_secret_key(k) else v}" for k, v in query]
+    return scrub(f"{path}?{'&'.join(parts)}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from fusionhub.http.config import HttpConfig
-from fusionhub.http.transport import LimitedTransport
+from fusionhub.http.transport import ApiCallSink, CallLabels, LimitedTransport
 from fusionhub.ratelimit import Limiter
 
 
@@ -13,7 +13,11 @@ def build_client(
     config: HttpConfig,
     limiter: Limiter,
     transport: httpx.AsyncBaseTransport | None = None,
+    *,
+    sink: ApiCallSink | None = None,
+    labels: CallLabels | None = None,
 ) -> httpx.AsyncClient:
+    """`transport` routes the client (a sandbox, a MockTransport); `sink` receives one ApiCall per request."""
     inner = transport or httpx.AsyncHTTPTransport(
         http2=config.http2, limits=httpx.Limits(max_connections=20, max_keepalive_connections=10)
     )
@@ -22,5 +26,5 @@ def build_client(
         auth=config.auth,
         headers=config.headers,
         timeout=httpx.Timeout(config.timeout),
-        transport=LimitedTransport(inner, limiter, config),
+        transport=LimitedTransport(inner, limiter, config, sink=sink, labels=labels),
     )

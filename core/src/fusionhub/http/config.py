@@ -12,6 +12,20 @@ from fusionhub.ratelimit import Limiter
 ResponseObserver = Callable[[httpx.Response, Limiter], Awaitable[None]]
 
 
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    attempts: int = 4  # tries in all, the first one included
+    wait_initial: float = 0.5
+    wait_max: float = 30.0
+    wait_jitter: float = 1.0
+    # A Retry-After longer than this is not waited for in the client: the 429 reaches the plugin,
+    # which raises RateLimited(retry_after) so a worker re-schedules the job instead of sleeping.
+    max_retry_after: float = 60.0
+
+
+NO_RETRY = RetryPolicy(attempts=1)
+
+
 @dataclass(slots=True)
 class HttpConfig:
     base_url: str
@@ -23,6 +37,8 @@ class HttpConfig:
     gzip_min_bytes: int | None = None
     # Reads rate-limit headers/bodies into the store's buckets after every response.
     on_response: ResponseObserver | None = None
+    # Transient failures of idempotent requests are retried with exponential back-off and jitter.
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
 # Per-request settings a plugin passes through `extensions={"fusionhub": RequestMeta(...)}`.

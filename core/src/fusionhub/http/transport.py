@@ -1,27 +1,168 @@
-"""The transport under every store's client: acquire from the store's buckets, then send."""
+"""The transport under every store's client: acquire from the store's buckets, then send.
+
+Per request: gzip a large body (if the platform accepts it) → for each attempt: acquire the
+request's cost from every bucket it is charged to → send → let the plugin read rate headers
+into the buckets → retry transient failures of idempotent requests (stamina: exponential
+back-off with jitter, or exactly the Retry-After the platform asked for) → one ApiCall record.
+Stamina sleeps through asyncio, whose loop time is the fusionhub clock under `VirtualClock.run`.
+"""
 
 from __future__ import annotations
 
+import gzip
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import httpx
+import stamina
 
 from fusionhub.http.config import HttpConfig, RequestMeta
+from fusionhub.http.errors import retry_after, retryable_status
+from fusionhub.http.retry import RETRYABLE_EXCEPTIONS, may_retry
+from fusionhub.observability.scope import current_capability
 from fusionhub.ratelimit import Limiter
+from fusionhub.records import ApiCall
+from fusionhub.redaction import safe_target
+
+ApiCallSink = Callable[[ApiCall], None]
+
+
+@dataclass(frozen=True, slots=True)
+class CallLabels:
+    """Who the client's calls are for, as API-call records name them."""
+
+    plugin: str = ""
+    store_id: str = ""
+
+
+class _RetryStatus(Exception):
+    """A retryable status answered: carries the wait the platform asked for, if any."""
+
+    def __init__(self, status: int, wait: float | None) -> None:
+        super().__init__(f"HTTP {status}")
+        self.wait = wait
+
+
+def _backoff(exc: Exception) -> bool | float:
+    if isinstance(exc, _RetryStatus):
+        return True if exc.wait is None else exc.wait
+    return isinstance(exc, RETRYABLE_EXCEPTIONS)
 
 
 class LimitedTransport(httpx.AsyncBaseTransport):
-    def __init__(self, inner: httpx.AsyncBaseTransport, limiter: Limiter, config: HttpConfig) -> None:
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        limiter: Limiter,
+        config: HttpConfig,
+        *,
+        sink: ApiCallSink | None = None,
+        labels: CallLabels | None = None,
+    ) -> None:
         self._inner = inner
         self._limiter = limiter
         self._config = config
+        self._sink = sink
+        self._labels = labels or CallLabels()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         meta = RequestMeta.of(request)
+        request = self._compressed(request)
+        clock = self._limiter.clock
+        started = clock.now()
+        tries = [0]
+        response: httpx.Response | None = None
+        error: str | None = None
+        try:
+            if may_retry(request, meta) and self._config.retry.attempts > 1:
+                response = await self._send_retrying(request, meta, tries)
+            else:
+                tries[0] = 1
+                response = await self._send(request, meta)
+            return response
+        except BaseException as exc:
+            error = type(exc).__name__
+            raise
+        finally:
+            if self._sink is not None:
+                await self._record(request, meta, response, error, started, tries[0])
+
+    async def _send(self, request: httpx.Request, meta: RequestMeta) -> httpx.Response:
         await self._limiter.acquire(meta.cost, operation=meta.operation, endpoint_class=meta.endpoint_class)
         response = await self._inner.handle_async_request(request)
+        if response.status_code == 429:
+            self._limiter.throttled()
         if self._config.on_response is not None:
             await response.aread()
             await self._config.on_response(response, self._limiter)
         return response
+
+    async def _send_retrying(self, request: httpx.Request, meta: RequestMeta, tries: list[int]) -> httpx.Response:
+        policy = self._config.retry
+        async for attempt in stamina.retry_context(
+            on=_backoff,
+            attempts=policy.attempts,
+            timeout=None,  # tenacity would measure wall time; attempts bound the retries instead
+            wait_initial=policy.wait_initial,
+            wait_max=policy.wait_max,
+            wait_jitter=policy.wait_jitter,
+        ):
+            with attempt:
+                tries[0] = attempt.num
+                response = await self._send(request, meta)
+                if attempt.num < policy.attempts and retryable_status(response.status_code):
+                    wait = retry_after(response, self._limiter.clock.now())
+                    if wait is None or wait <= policy.max_retry_after:
+                        await response.aclose()
+                        raise _RetryStatus(response.status_code, wait)
+                return response
+        raise AssertionError("unreachable: stamina re-raises the last failure")  # pragma: no cover
+
+    def _compressed(self, request: httpx.Request) -> httpx.Request:
+        threshold = self._config.gzip_min_bytes
+        if threshold is None or "content-encoding" in request.headers:
+            return request
+        try:
+            body = request.content
+        except httpx.RequestNotRead:  # a streamed upload: sent as it is
+            return request
+        if len(body) < threshold:
+            return request
+        packed = gzip.compress(body, mtime=0)
+        headers = request.headers.copy()
+        headers["Content-Encoding"] = "gzip"
+        headers["Content-Length"] = str(len(packed))
+        return httpx.Request(
+            request.method, request.url, headers=headers, content=packed, extensions=request.extensions
+        )
+
+    async def _record(
+        self,
+        request: httpx.Request,
+        meta: RequestMeta,
+        response: httpx.Response | None,
+        error: str | None,
+        started: float,
+        tries: int,
+    ) -> None:
+        assert self._sink is not None
+        level = await self._limiter.level(meta.operation)
+        url = request.url
+        self._sink(
+            ApiCall(
+                plugin=self._labels.plugin,
+                store_id=self._labels.store_id,
+                capability=current_capability.get(),
+                method=request.method,
+                path=safe_target(url.path, url.params.multi_items()),
+                status=response.status_code if response is not None else None,
+                duration_ms=(self._limiter.clock.now() - started) * 1000,
+                cost=meta.cost,
+                bucket_level=level.tokens if level is not None else None,
+                retries=max(0, tries - 1),
+                error=error,
+            )
+        )
 
     async def aclose(self) -> None:
         await self._inner.aclose()

@@ -1,0 +1,79 @@
+"""What the hub does with each API call and capability call: log, count, alert, tell observers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import structlog
+
+from fusionhub.clock import Clock
+from fusionhub.observability.metrics import CallCounter, ErrorRateMonitor
+from fusionhub.records import Alert, ApiCall, CapabilityCall
+
+log = structlog.get_logger("fusionhub")
+
+
+@dataclass(slots=True)
+class StoreTraffic:
+    """API calls of one store as the transport saw them."""
+
+    calls: int = 0
+    failed: int = 0  # status >= 400 or no response
+    retries: int = 0
+    cost: float = 0.0
+    bucket_level: float | None = None
+
+
+@dataclass
+class Observer:
+    clock: Clock
+    monitor: ErrorRateMonitor = field(default_factory=ErrorRateMonitor)
+    on_api_call: Callable[[ApiCall], Any] | None = None
+    on_capability_call: Callable[[CapabilityCall], Any] | None = None
+    on_alert: Callable[[Alert], Any] | None = None
+    counters: dict[tuple[str, str], CallCounter] = field(default_factory=dict)
+    traffic: dict[str, StoreTraffic] = field(default_factory=dict)
+
+    def api_call(self, call: ApiCall) -> None:
+        traffic = self.traffic.setdefault(call.store_id, StoreTraffic())
+        traffic.calls += 1
+        traffic.failed += call.status is None or call.status >= 400
+        traffic.retries += call.retries
+        traffic.cost += call.cost
+        traffic.bucket_level = call.bucket_level
+        level = "warning" if call.status is None or call.status >= 500 or call.status == 429 else "info"
+        log.log(_LEVELS[level], "api_call", **asdict(call))
+        self._tell(self.on_api_call, call)
+
+    def capability_call(self, call: CapabilityCall, *, cached: bool = False) -> None:
+        self.counters.setdefault((call.plugin, call.capability), CallCounter()).add(call, cached=cached)
+        log.log(_LEVELS["info" if call.ok else "warning"], "capability_call", cached=cached, **asdict(call))
+        self._tell(self.on_capability_call, call)
+        alert = self.monitor.observe(call.plugin, call.capability, call.ok, self.clock.now())
+        if alert is not None:
+            log.warning("alert", alert_kind=alert.kind, alert=alert.message, plugin=alert.plugin)
+            self._tell(self.on_alert, alert)
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "capabilities": {
+                f"{plugin}.{capability}": {"plugin": plugin, "capability": capability, **counter.summary()}
+                for (plugin, capability), counter in sorted(self.counters.items())
+            },
+            "traffic": {store: asdict(t) for store, t in sorted(self.traffic.items())},
+        }
+
+    @staticmethod
+    def _tell(hook: Callable[[Any], Any] | None, record: Any) -> None:
+        # An observer plugin's failure must never fail the call it observes.
+        if hook is None:
+            return
+        try:
+            hook(record)
+        except Exception as exc:
+            log.error("observer_failed", record=type(record).__name__, error=type(exc).__name__)
+
+
+_LEVELS = {"info": 20, "warning": 30}
