@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -11,6 +12,10 @@ from fusionhub.errors import RateLimited
 from fusionhub.ratelimit.bucket import TokenBucket
 from fusionhub.ratelimit.shapes import shapes_for
 from fusionhub.ratelimit.store import BucketShape, BucketStore, Charge
+
+# Whether `acquire()` without an explicit `wait=` waits for tokens. A worker sets it to False for
+# the task running a job, so a full bucket becomes RateLimited (a re-scheduled job), never a nap.
+WAIT_FOR_RATE_LIMIT: ContextVar[bool] = ContextVar("fusionhub_wait_for_rate_limit", default=True)
 
 # Sleep this much past the computed instant: float rounding must never make a request land a
 # hair early at the edge of a platform's window (a microsecond per wait costs nothing measurable).
@@ -64,14 +69,16 @@ class Limiter:
         *,
         operation: str | None = None,
         endpoint_class: str | None = None,
-        wait: bool = True,
+        wait: bool | None = None,
     ) -> float:
         """Spend `cost` from every bucket this request is charged to; return seconds waited.
 
         With `wait=False` a full bucket raises `RateLimited(retry_after)` with the exact wait, which
         a worker turns into a re-scheduled job. With `wait=True` the caller sleeps exactly that long
-        on the clock (never a busy loop) and tries again.
+        on the clock (never a busy loop) and tries again. Unset: WAIT_FOR_RATE_LIMIT decides.
         """
+        if wait is None:
+            wait = WAIT_FOR_RATE_LIMIT.get()
         shapes = self.shapes(operation, endpoint_class)
         if not shapes:
             self.stats.acquired += 1
