@@ -1,0 +1,45 @@
+"""Listing images: Etsy takes the file itself (multipart), so each image URL is fetched first.
+
+The fetch uses a separate client without the store's auth: the x-api-key and bearer token
+must never travel to an image host. Hosts route it elsewhere through `ctx.extras`.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from urllib.parse import urlsplit
+
+import httpx
+
+from fusionhub.context import StoreContext
+from fusionhub.errors import TransientError, ValidationError
+from fusionhub.models import ProductImage
+from fusionhub_etsy.client import EtsyClient, Json
+
+IMAGE_TRANSPORT = "etsy.image_transport"  # ctx.extras key: an httpx transport for image downloads
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+
+
+async def fetch(ctx: StoreContext, url: str) -> tuple[str, bytes, str]:
+    transport = ctx.extras.get(IMAGE_TRANSPORT)
+    async with httpx.AsyncClient(transport=transport, timeout=30.0, follow_redirects=True) as plain:
+        try:
+            response = await plain.get(url)
+        except httpx.TransportError as exc:
+            raise TransientError(f"could not download image {url}: {type(exc).__name__}", platform="etsy") from None
+    if response.status_code != 200:
+        raise ValidationError(errors=[{"loc": "product.images", "msg": f"{url} answered {response.status_code}"}])
+    if len(response.content) > MAX_IMAGE_BYTES:
+        raise ValidationError(errors=[{"loc": "product.images", "msg": f"{url} is over {MAX_IMAGE_BYTES} bytes"}])
+    name = posixpath.basename(urlsplit(url).path) or "image.jpg"
+    return name, response.content, response.headers.get("content-type", "image/jpeg")
+
+
+async def upload_all(ctx: StoreContext, client: EtsyClient, listing_id: str, images: list[ProductImage]) -> list[Json]:
+    uploaded = []
+    for rank, image in enumerate(images, start=1):
+        name, content, content_type = await fetch(ctx, str(image.url))
+        uploaded.append(
+            await client.upload_image(listing_id, name, content, content_type, rank=image.position or rank, alt=image.alt)
+        )
+    return uploaded

@@ -1,0 +1,122 @@
+"""Listing inventory: Etsy's PUT replaces every product (variant) of a listing.
+
+So a change to one variant is read-modify-write: GET the inventory, change the matching
+offerings, and PUT the whole list back, the untouched variants included. The GET shape
+(Money prices, ids, is_deleted) is converted to the PUT shape here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from fusionhub.errors import ValidationError
+from fusionhub.models import InventoryLevel
+from fusionhub_etsy.client import EtsyClient, Json
+from fusionhub_etsy.mapping import levels_of, money
+
+ON_PROPERTY = ("price_on_property", "quantity_on_property", "sku_on_property", "readiness_state_on_property")
+
+
+@dataclass(frozen=True, slots=True)
+class VariantChange:
+    """One variant to change: named by Etsy product id or SKU; None fields stay as they are."""
+
+    loc: str  # the input field path, for errors
+    variant_id: str | None = None
+    sku: str | None = None
+    quantity: int | None = None
+    price: float | None = None
+    new_sku: str | None = None
+    every: bool = False  # every variant of the listing (a new price for all)
+
+    def matches(self, product: Json) -> bool:
+        if self.every:
+            return True
+        if self.variant_id is not None:
+            return str(product.get("product_id")) == self.variant_id
+        return self.sku is not None and product.get("sku") == self.sku
+
+
+def _offering_for_put(offering: Json) -> Json:
+    price = money(offering.get("price"))
+    return {
+        "price": float(price.amount) if price else 0.0,
+        "quantity": int(offering.get("quantity") or 0),
+        "is_enabled": bool(offering.get("is_enabled", True)),
+        "readiness_state_id": offering.get("readiness_state_id"),
+    }
+
+
+def _property_for_put(value: Json) -> Json:
+    out: Json = {
+        "property_id": value["property_id"],
+        "value_ids": list(value.get("value_ids") or []),
+        "values": list(value.get("values") or []),
+    }
+    for key in ("scale_id", "property_name"):
+        if value.get(key) is not None:
+            out[key] = value[key]
+    return out
+
+
+def put_body(inventory: Json, edit: Callable[[Json, Json], None] | None = None) -> Json:
+    """The PUT body that keeps `inventory` as it is, with `edit(get_product, put_product)` applied."""
+    products = []
+    for item in inventory.get("products", []):
+        if item.get("is_deleted"):
+            continue
+        put_product: Json = {
+            "sku": item.get("sku") or "",
+            "property_values": [_property_for_put(v) for v in item.get("property_values", [])],
+            "offerings": [_offering_for_put(o) for o in item.get("offerings", []) if not o.get("is_deleted")],
+        }
+        if edit is not None:
+            edit(item, put_product)
+        products.append(put_product)
+    body: Json = {"products": products}
+    for key in ON_PROPERTY:
+        if inventory.get(key) is not None:
+            body[key] = list(inventory[key])
+    return body
+
+
+async def apply_changes(client: EtsyClient, listing_id: str, changes: Iterable[VariantChange]) -> tuple[Json, set[int]]:
+    """Read-modify-write of one listing's inventory: Etsy's new inventory and the changed positions.
+
+    Etsy gives variants new product ids on every PUT but keeps their order, so callers find the
+    changed variants in the result by position.
+    """
+    wanted = list(changes)
+    current = await client.inventory(listing_id)
+    live = [p for p in current.get("products", []) if not p.get("is_deleted")]
+    missing = [c for c in wanted if not any(c.matches(p) for p in live)]
+    if missing:
+        raise ValidationError(
+            errors=[
+                {"loc": c.loc, "msg": f"listing {listing_id} has no variant {c.variant_id or c.sku!r}"} for c in missing
+            ],
+            platform="etsy",
+        )
+    changed = {i for i, item in enumerate(live) if any(c.matches(item) for c in wanted)}
+
+    def edit(item: Json, put_product: Json) -> None:
+        for change in wanted:
+            if not change.matches(item):
+                continue
+            if change.new_sku is not None:
+                put_product["sku"] = change.new_sku
+            for offering in put_product["offerings"]:
+                if change.quantity is not None:
+                    offering["quantity"] = change.quantity
+                if change.price is not None:
+                    offering["price"] = change.price
+
+    body = put_body(current, edit)
+    if body == put_body(current):
+        return current, set()  # nothing to change: no write
+    result: Json = await client.put_inventory(listing_id, body)
+    return result, changed
+
+
+def levels_at(listing_id: str, inventory: Json, positions: set[int]) -> list[InventoryLevel]:
+    return [level for i, level in enumerate(levels_of(listing_id, inventory)) if i in positions]

@@ -1,0 +1,84 @@
+"""Orders as Etsy receipts: list/get, tracking and shipped/paid flags. Etsy has no cancel or refund API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fusionhub import params as p
+from fusionhub.context import StoreContext
+from fusionhub.errors import ValidationError
+from fusionhub.models import Order, Page
+from fusionhub_etsy import cursors
+from fusionhub_etsy.client import EtsyClient, form
+from fusionhub_etsy.mapping import order
+
+MAX_PAGE = 100  # getShopReceipts' limit maximum
+STATUS_FILTER: dict[str, dict[str, bool]] = {
+    "pending": {"was_paid": False},
+    "paid": {"was_paid": True},
+    "unshipped": {"was_paid": True, "was_shipped": False},
+    "shipped": {"was_shipped": True},
+    "fulfilled": {"was_shipped": True},
+    "cancelled": {"was_canceled": True},
+}
+
+
+def _filters(params: p.ListOrdersParams) -> dict[str, Any]:
+    filters: dict[str, Any] = {}
+    if params.status is not None:
+        if params.status not in STATUS_FILTER:
+            msg = f"one of {', '.join(STATUS_FILTER)}"
+            raise ValidationError(errors=[{"loc": "params.status", "msg": msg}], platform="etsy")
+        filters.update({k: "true" if v else "false" for k, v in STATUS_FILTER[params.status].items()})
+    if params.created_since is not None:
+        filters["min_created"] = int(params.created_since.timestamp())
+    if params.updated_since is not None:
+        filters["min_last_modified"] = int(params.updated_since.timestamp())
+    return filters
+
+
+async def list_orders(ctx: StoreContext, params: p.ListOrdersParams) -> Page[Order]:
+    state = cursors.decode(params.cursor)
+    filters = state.get("filters") if state else _filters(params)
+    offset = int(state.get("offset", 0))
+    limit = min(params.limit, MAX_PAGE)
+    page = await EtsyClient(ctx).receipts(limit=limit, offset=offset, **(filters or {}))
+    results = page.get("results", [])
+    count = int(page.get("count", 0))
+    nxt = offset + len(results)
+    next_cursor = cursors.encode({"offset": nxt, "filters": filters}) if results and nxt < count else None
+    return Page[Order](items=[order(r) for r in results], next_cursor=next_cursor, total=count)
+
+
+def _receipt_id(value: str) -> str:
+    if not value.isdigit() or int(value) < 1:
+        raise ValidationError(errors=[{"loc": "params.order_id", "msg": "an Etsy receipt id is a positive integer"}])
+    return value
+
+
+async def get_order(ctx: StoreContext, params: p.GetOrderParams) -> Order:
+    return order(await EtsyClient(ctx).receipt(_receipt_id(params.order_id)))
+
+
+async def update_order_status(ctx: StoreContext, params: p.UpdateOrderStatusParams) -> Order:
+    receipt_id = _receipt_id(params.order_id)
+    action = params.action
+    client = EtsyClient(ctx)
+    if action in (p.OrderAction.SHIP, p.OrderAction.FULFILL):
+        if params.tracking is not None:
+            if not params.tracking.carrier:
+                msg = "Etsy needs the carrier's name with a tracking code"
+                raise ValidationError(errors=[{"loc": "params.tracking.carrier", "msg": msg}], platform="etsy")
+            fields = form(
+                {
+                    "tracking_code": params.tracking.number,
+                    "carrier_name": params.tracking.carrier,
+                    "note_to_buyer": params.reason if params.notify_customer else None,
+                }
+            )
+            return order(await client.create_shipment(receipt_id, fields))
+        return order(await client.update_receipt(receipt_id, form({"was_shipped": True})))
+    if action is p.OrderAction.MARK_PAID:
+        return order(await client.update_receipt(receipt_id, form({"was_paid": True})))
+    msg = f"Etsy's API cannot {action.value} a receipt: do it in the Etsy Shop Manager"
+    raise ValidationError(errors=[{"loc": "params.action", "msg": msg}], platform="etsy")

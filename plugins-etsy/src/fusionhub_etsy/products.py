@@ -1,0 +1,159 @@
+"""Products as Etsy listings: list, get, create (draft + inventory + images), update, deactivate/delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fusionhub import params as p
+from fusionhub.capabilities import DeleteResult
+from fusionhub.context import StoreContext
+from fusionhub.errors import AuthError, ValidationError
+from fusionhub.models import Page, Product, ProductInput, ProductStatus
+from fusionhub_etsy import cursors, images, inventory
+from fusionhub_etsy.client import EtsyClient, Json, form
+from fusionhub_etsy.listing_forms import create_fields, update_fields
+from fusionhub_etsy.mapping import product
+from fusionhub_etsy.scopes import PERMANENT_DELETE_FLAG
+
+MAX_PAGE = 100  # getListingsByShop's limit maximum
+LISTING_STATES = ("active", "inactive", "draft", "sold_out", "expired")
+STATE_OF_STATUS = {"archived": "expired"}
+# Etsy's properties for seller-defined variations (first and second option) [unverified ids].
+CUSTOM_PROPERTIES = (513, 514)
+
+
+async def list_products(ctx: StoreContext, params: p.ListProductsParams) -> Page[Product]:
+    if params.query is not None or params.updated_since is not None:
+        field = "params.query" if params.query is not None else "params.updated_since"
+        raise ValidationError(errors=[{"loc": field, "msg": "getListingsByShop has no such filter"}], platform="etsy")
+    state = cursors.decode(params.cursor).get("state") or STATE_OF_STATUS.get(params.status or "", params.status)
+    state = state or "active"
+    if state not in LISTING_STATES:
+        raise ValidationError(errors=[{"loc": "params.status", "msg": f"one of {', '.join(LISTING_STATES)}"}])
+    offset = int(cursors.decode(params.cursor).get("offset", 0))
+    limit = min(params.limit, MAX_PAGE)
+    page = await EtsyClient(ctx).listings(state=state, limit=limit, offset=offset)
+    results = page.get("results", [])
+    count = int(page.get("count", 0))
+    nxt = offset + len(results)
+    next_cursor = cursors.encode({"offset": nxt, "state": state}) if results and nxt < count else None
+    return Page[Product](items=[product(r) for r in results], next_cursor=next_cursor, total=count)
+
+
+async def get_product(ctx: StoreContext, params: p.GetProductParams) -> Product:
+    return product(await EtsyClient(ctx).listing(_listing_id(params.product_id, "params.product_id")))
+
+
+def _listing_id(value: str, loc: str) -> str:
+    if not value.isdigit() or int(value) < 1:
+        raise ValidationError(errors=[{"loc": loc, "msg": "an Etsy listing id is a positive integer"}], platform="etsy")
+    return value
+
+
+def _variant_inventory(item: ProductInput, price: Any, readiness: Any) -> Json | None:
+    """Initial inventory when the product has SKUs or several variants; None keeps Etsy's default."""
+    if not any(v.sku for v in item.variants) and len(item.variants) <= 1:
+        return None
+    if len(item.options) > len(CUSTOM_PROPERTIES):
+        raise ValidationError(errors=[{"loc": "product.options", "msg": "Etsy listings vary on at most 2 options"}])
+    ids = {option.name: CUSTOM_PROPERTIES[i] for i, option in enumerate(item.options)}
+    products = []
+    for i, variant in enumerate(item.variants):
+        unknown = [name for name in variant.options if name not in ids]
+        if unknown:
+            raise ValidationError(errors=[{"loc": f"product.variants.{i}.options", "msg": f"unknown option {unknown[0]}"}])
+        products.append(
+            {
+                "sku": variant.sku or "",
+                "property_values": [
+                    {"property_id": ids[name], "property_name": name, "values": [value], "value_ids": []}
+                    for name, value in variant.options.items()
+                ],
+                "offerings": [
+                    {
+                        "price": float(variant.price.amount if variant.price else price),
+                        "quantity": variant.inventory_quantity if variant.inventory_quantity is not None else 1,
+                        "is_enabled": variant.available is not False,
+                        "readiness_state_id": readiness,
+                    }
+                ],
+            }
+        )
+    varying = list(ids.values())
+    return {
+        "products": products,
+        "price_on_property": varying if len({v.price for v in item.variants}) > 1 else [],
+        "quantity_on_property": varying if len(item.variants) > 1 else [],
+        "sku_on_property": varying if len(item.variants) > 1 else [],
+    }
+
+
+async def create_product(ctx: StoreContext, params: p.CreateProductParams) -> Product:
+    item = params.product
+    fields = create_fields(item, ctx.config.get("listing_defaults"))
+    body = _variant_inventory(item, fields["price"], fields.get("readiness_state_id"))
+    client = EtsyClient(ctx)
+    listing: Json = await client.create_listing(form(fields))
+    listing_id = str(listing["listing_id"])
+    if body is not None:
+        if body["products"] and body["products"][0]["offerings"][0]["readiness_state_id"] is None:
+            for entry in body["products"]:
+                entry["offerings"][0]["readiness_state_id"] = listing.get("readiness_state_id")
+        listing["inventory"] = await client.put_inventory(listing_id, body)
+    if item.images:
+        listing["images"] = await images.upload_all(ctx, client, listing_id, item.images)
+    if item.status is ProductStatus.ACTIVE:
+        extra = {k: listing[k] for k in ("inventory", "images") if k in listing}
+        listing = {**await client.update_listing(listing_id, form({"state": "active"})), **extra}
+    return product(listing)
+
+
+def _variant_changes(changes: Any) -> list[inventory.VariantChange]:
+    wanted: list[inventory.VariantChange] = []
+    if changes.price is not None:
+        wanted.append(inventory.VariantChange(loc="changes.price", every=True, price=float(changes.price.amount)))
+    for i, variant in enumerate(changes.variants or []):
+        if not (variant.id or variant.sku):
+            raise ValidationError(errors=[{"loc": f"changes.variants.{i}", "msg": "name the variant by id or sku"}])
+        wanted.append(
+            inventory.VariantChange(
+                loc=f"changes.variants.{i}",
+                variant_id=variant.id,
+                sku=variant.sku if variant.id is None else None,
+                new_sku=variant.sku if variant.id is not None else None,
+                quantity=variant.inventory_quantity,
+                price=float(variant.price.amount) if variant.price else None,
+            )
+        )
+    return wanted
+
+
+async def update_product(ctx: StoreContext, params: p.UpdateProductParams) -> Product:
+    listing_id = _listing_id(params.product_id, "params.product_id")
+    fields = update_fields(params.changes)
+    wanted = _variant_changes(params.changes)
+    client = EtsyClient(ctx)
+    listing: Json | None = await client.update_listing(listing_id, form(fields)) if fields else None
+    if wanted:
+        new_inventory, _ = await inventory.apply_changes(client, listing_id, wanted)
+        listing = listing or await client.listing(listing_id, includes=("Images",))
+        listing = {**listing, "inventory": new_inventory}
+    assert listing is not None  # params guarantee at least one change
+    return product(listing)
+
+
+async def delete_product(ctx: StoreContext, params: p.DeleteProductParams) -> DeleteResult:
+    """The specification's "Deactivate listing" by default; deleteListing only when asked and allowed."""
+    listing_id = _listing_id(params.product_id, "params.product_id")
+    client = EtsyClient(ctx)
+    if params.permanent:
+        if not ctx.config.get(PERMANENT_DELETE_FLAG):
+            raise AuthError(
+                "permanent delete is off for this store: set allow_permanent_delete and reconnect it "
+                "(that grants the listings_d scope)",
+                platform="etsy",
+            )
+        await client.delete_listing(listing_id)
+    else:
+        await client.update_listing(listing_id, form({"state": "inactive"}))
+    return DeleteResult(product_id=listing_id, permanent=params.permanent)
