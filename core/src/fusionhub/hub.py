@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Generic, TypeVar
 
 import httpx
 import pydantic
 
+from fusionhub.cache import ReadCache
 from fusionhub.capabilities import Capability, spec_of
 from fusionhub.clock import SYSTEM_CLOCK, Clock
-from fusionhub.context import RunMode, StoreContext
+from fusionhub.context import CredentialSaver, RunMode, StoreContext
 from fusionhub.contracts import CapabilityContract, Level, PluginManifest, Workaround
 from fusionhub.errors import (
     AutomationDisabled,
@@ -27,9 +28,12 @@ from fusionhub.errors import (
     ValidationError,
     from_pydantic,
 )
-from fusionhub.http import HttpConfig, build_client
+from fusionhub.http import CallLabels, HttpConfig, RefreshingAuth, build_client
+from fusionhub.http.auth import store_token_saver
 from fusionhub.models import BulkResult, ItemOutcome
-from fusionhub.ratelimit import BucketStore, Limiter, MemoryBucketStore
+from fusionhub.observability import ErrorRateMonitor, Observer, current_capability
+from fusionhub.ratelimit import BucketStore, Limiter, MemoryBucketStore, simulate_rate_limit
+from fusionhub.ratelimit.limiter import LimiterStats
 from fusionhub.records import CapabilityCall
 from fusionhub.redaction import scrub
 from fusionhub.registry import Registry
@@ -49,6 +53,7 @@ class Outcome(Generic[R]):
     level: Level
     workaround: Workaround | None
     duration_ms: float
+    cached: bool = False  # served from the store's read cache, no platform call
 
     @property
     def ran_as_workaround(self) -> bool:
@@ -62,17 +67,37 @@ class Hub:
         *,
         clock: Clock = SYSTEM_CLOCK,
         bucket_store: BucketStore | None = None,
+        error_monitor: ErrorRateMonitor | None = None,
     ) -> None:
         self.registry = registry if registry is not None else Registry.discover()
         self.clock = clock
         self.bucket_store: BucketStore = bucket_store or MemoryBucketStore()
         self._contexts: dict[str, StoreContext] = {}
         self._automation_overrides: dict[tuple[str, Capability], bool] = {}
+        self.cache = ReadCache(clock)
+        self._cache_ttls: dict[tuple[str | None, Capability], float] = {}
+        hook = self.registry.hook
+        self.observer = Observer(
+            clock,
+            monitor=error_monitor or ErrorRateMonitor(),
+            on_api_call=lambda call: hook.fusionhub_on_api_call(call=call),
+            on_capability_call=lambda call: hook.fusionhub_on_capability_call(call=call),
+            on_alert=lambda alert: hook.fusionhub_on_alert(alert=alert),
+        )
 
     # --- stores ---------------------------------------------------------------------------
 
-    def connect(self, store: Store, *, transport: httpx.AsyncBaseTransport | None = None) -> StoreContext:
-        """Prepare a store's client and limiter. `transport` routes it (a sandbox, a MockTransport)."""
+    def connect(
+        self,
+        store: Store,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        save_credentials: CredentialSaver | None = None,
+    ) -> StoreContext:
+        """Prepare a store's client and limiter. `transport` routes it (a sandbox, a MockTransport).
+
+        `save_credentials` persists rotated tokens (a refreshing auth flow calls it after each refresh).
+        """
         record = self.registry.platform(store.platform)
         manifest = record.manifest
         assert manifest is not None
@@ -88,11 +113,22 @@ class Hub:
         ctx = StoreContext(
             store=store,
             manifest=manifest,
-            http=build_client(http_config, limiter, transport),
+            http=build_client(
+                http_config,
+                limiter,
+                transport,
+                sink=self.observer.api_call,
+                labels=CallLabels(plugin=store.platform, store_id=store.id),
+            ),
             limiter=limiter,
             clock=self.clock,
+            save_credentials=save_credentials,
         )
         ctx.fan_out = self._direct_fan_out(ctx)
+        if isinstance(http_config.auth, RefreshingAuth) and http_config.auth.on_refresh is None:
+            # Looked up at refresh time: a host may set ctx.save_credentials after connecting.
+            http_config.auth.on_refresh = store_token_saver(store, lambda: ctx.save_credentials)
+        self.cache.invalidate(store.id)
         self._contexts[store.id] = ctx
         if old is not None:
             ctx.extras.update(old.extras)
@@ -178,7 +214,13 @@ class Hub:
             extras=ctx.extras,
         )
         started = time.perf_counter()
+        ttl = None if spec.writes else self.cache_ttl(slug, cap)
+        if ttl:
+            hit, cached = self.cache.get(ctx.store.id, cap, parsed)
+            if hit:
+                return self._observed(ctx, cap, contract, mode, started, None, cached=True, value=cached)
         error: FusionHubError | None = None
+        scope = current_capability.set(cap.value)
         try:
             raw = await impl(ctx=call_ctx, params=parsed)
             value = self._result(spec.result, raw, slug, cap)
@@ -194,20 +236,73 @@ class Hub:
             )
             raise error from None
         finally:
-            duration_ms = (time.perf_counter() - started) * 1000
-            self.registry.hook.fusionhub_on_capability_call(
-                call=CapabilityCall(
-                    plugin=slug,
-                    store_id=ctx.store.id,
-                    capability=cap.value,
-                    level=contract.level.value,
-                    ok=error is None,
-                    duration_ms=duration_ms,
-                    error_category=error.category.value if error else None,
-                    mode=mode.value,
-                )
-            )
-        return Outcome(value, cap, slug, contract.level, contract.workaround, duration_ms)
+            current_capability.reset(scope)
+            if spec.writes:  # even a failed write may have changed something
+                self.cache.invalidate(ctx.store.id)
+            outcome = self._observed(ctx, cap, contract, mode, started, error)
+        if ttl:
+            self.cache.put(ctx.store.id, cap, parsed, value, ttl)
+        return Outcome(value, cap, slug, contract.level, contract.workaround, outcome.duration_ms)
+
+    def _observed(
+        self,
+        ctx: StoreContext,
+        cap: Capability,
+        contract: CapabilityContract,
+        mode: RunMode,
+        started: float,
+        error: FusionHubError | None,
+        *,
+        cached: bool = False,
+        value: Any = None,
+    ) -> Outcome[Any]:
+        duration_ms = (time.perf_counter() - started) * 1000
+        self.observer.capability_call(
+            CapabilityCall(
+                plugin=ctx.store.platform,
+                store_id=ctx.store.id,
+                capability=cap.value,
+                level=contract.level.value,
+                ok=error is None,
+                duration_ms=duration_ms,
+                error_category=error.category.value if error else None,
+                mode=mode.value,
+            ),
+            cached=cached,
+        )
+        return Outcome(value, cap, ctx.store.platform, contract.level, contract.workaround, duration_ms, cached)
+
+    # --- cache, limits, stats -------------------------------------------------------------
+
+    def set_cache_ttl(self, capability: Capability | str, ttl: float | None, *, platform: str | None = None) -> None:
+        """The host's TTL (seconds) for a read capability, on one platform or all; None: the contract's."""
+        key = (platform, Capability(capability))
+        if ttl is None:
+            self._cache_ttls.pop(key, None)
+        else:
+            self._cache_ttls[key] = ttl
+
+    def cache_ttl(self, slug: str, capability: Capability) -> float | None:
+        """How long a read may be reused: host setting (platform, then global), else the contract's cache_ttl."""
+        for key in ((slug, capability), (None, capability)):
+            if key in self._cache_ttls:
+                return self._cache_ttls[key]
+        return self.manifest(slug).constraints_for(capability).cache_ttl
+
+    def simulate_rate_limit(self, store: Store | str, factor_or_spec: Any, duration: float) -> float:
+        """Lower a store's limits for `duration` seconds (factor or RateLimitSpec); returns when it ends."""
+        return simulate_rate_limit(self.context(store).limiter, factor_or_spec, duration)
+
+    async def rate_limit_report(self, store: Store | str, operation: str | None = None) -> dict[str, Any]:
+        """A store's rate-limit consumption with the level of each of its buckets now."""
+        return await self.context(store).limiter.report(operation)
+
+    def stats(self) -> dict[str, Any]:
+        """Counters and latency per (plugin, capability), API traffic and rate-limit use per store."""
+        data = self.observer.stats()
+        data["rate_limits"] = {store_id: _limiter_stats(ctx.limiter.stats) for store_id, ctx in self._contexts.items()}
+        data["cache"] = {**asdict(self.cache.stats), "entries": len(self.cache)}
+        return data
 
     @staticmethod
     def _params(model: type[pydantic.BaseModel], params: Any, slug: str) -> Any:
@@ -252,3 +347,7 @@ class Hub:
             return BulkResult(total=len(items), succeeded=ok, failed=len(items) - ok, items=outcomes)
 
         return fan_out
+
+
+def _limiter_stats(stats: LimiterStats) -> dict[str, Any]:
+    return asdict(stats)

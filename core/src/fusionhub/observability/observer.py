@@ -43,13 +43,15 @@ class Observer:
         traffic.retries += call.retries
         traffic.cost += call.cost
         traffic.bucket_level = call.bucket_level
-        level = "warning" if call.status is None or call.status >= 500 or call.status == 429 else "info"
-        log.log(_LEVELS[level], "api_call", **asdict(call))
+        trouble = call.status is None or call.status >= 500 or call.status == 429
+        (log.warning if trouble else log.info)("api_call", **asdict(call))
         self._tell(self.on_api_call, call)
 
     def capability_call(self, call: CapabilityCall, *, cached: bool = False) -> None:
         self.counters.setdefault((call.plugin, call.capability), CallCounter()).add(call, cached=cached)
-        log.log(_LEVELS["info" if call.ok else "warning"], "capability_call", cached=cached, **asdict(call))
+        fields = asdict(call)
+        fields["contract_level"] = fields.pop("level")  # `level` is the log record's own
+        (log.info if call.ok else log.warning)("capability_call", cached=cached, **fields)
         self._tell(self.on_capability_call, call)
         alert = self.monitor.observe(call.plugin, call.capability, call.ok, self.clock.now())
         if alert is not None:
@@ -74,6 +76,3 @@ class Observer:
             hook(record)
         except Exception as exc:
             log.error("observer_failed", record=type(record).__name__, error=type(exc).__name__)
-
-
-_LEVELS = {"info": 20, "warning": 30}
