@@ -79,6 +79,11 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _dist_name(ep: EntryPoint) -> str:
+    dist = getattr(ep, "dist", None)
+    return str(dist.metadata["Name"]) if dist is not None else ""
+
+
 def _capability_hooks() -> dict[str, Capability]:
     return {c.hook_name: c for c in Capability}
 
@@ -115,7 +120,8 @@ class Registry:
 
     def load_entry_points(self, eps: Iterable[EntryPoint] | None = None) -> None:
         found = entry_points(group=ENTRY_POINT_GROUP) if eps is None else eps
-        for ep in sorted(found, key=lambda e: e.name):
+        # Ties (two distributions claiming one slug) are broken by distribution name, so always alike.
+        for ep in sorted(found, key=lambda e: (e.name, _dist_name(e))):
             self._guarded(ep.name, getattr(ep, "dist", None), ep.load)
 
     def add(self, obj: Any, name: str, distribution: Distribution | None = None) -> PluginRecord:
@@ -152,6 +158,7 @@ class Registry:
             raise _Rejected(PluginStatus.BLOCKED, f"not in {ENV_LOAD}", f"add {name!r} to {ENV_LOAD}")
         if dist is not None:
             self._check_requires(dist)
+        self._check_unclaimed(name)
         try:
             obj = load()
         except Exception as exc:  # any import-time failure of third-party code
@@ -201,6 +208,16 @@ class Registry:
                 "uninstall one of the two distributions",
             )
         self._platforms[manifest.slug] = record
+
+    def _check_unclaimed(self, name: str) -> None:
+        """An entry-point name (= slug) already loaded from another distribution: refuse before importing."""
+        other = next((r for r in self.records if r.name == name and r.status is PluginStatus.LOADED), None)
+        if other is not None:
+            raise _Rejected(
+                PluginStatus.FAILED,
+                f"duplicate slug {name!r}: already provided by {other.distribution or other.name}",
+                "uninstall one of the two distributions",
+            )
 
     @staticmethod
     def _check_requires(dist: Distribution) -> None:

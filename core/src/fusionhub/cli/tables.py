@@ -42,7 +42,7 @@ def render_list(records: list[PluginRecord]) -> None:
             r.distribution or "",
             r.kind.value if r.kind else "",
             f"[{STATUS_STYLE[r.status]}]{r.status.value}[/]",
-            _plain(r.error or ""),
+            _plain(_short(r.error or "")),
         )
     out = console()
     out.print(table)
@@ -165,6 +165,12 @@ def _note(contract: Any) -> str:
             text += f" Manual workaround: {contract.manual_workaround}"
         return text
     return str(contract.notes or "")
+
+
+def _short(text: str, limit: int = 90) -> str:
+    """The first line of a reason, cut to fit a table cell (doctor shows it whole)."""
+    line = text.splitlines()[0] if text else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def _plain(text: str) -> str:

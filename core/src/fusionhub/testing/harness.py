@@ -71,10 +71,11 @@ def sandbox_run(
     registry: Registry | None = None,
     options: Mapping[str, Any] | None = None,
     credentials: Mapping[str, str] | None = None,
+    extra_credentials: Mapping[str, str] | None = None,
 ) -> SandboxRun:
     """Build a hub on `clock` with a store of `slug` routed into a new sandbox of that plugin.
 
-    `credentials` replaces the sandbox's own (to test rejection); extra keys are kept as given.
+    `credentials` replaces the sandbox's own (to test rejection); `extra_credentials` are added to them.
     """
     clock = clock or VirtualClock()
     registry = registry if registry is not None else Registry.discover()
@@ -85,7 +86,9 @@ def sandbox_run(
     sandbox: Sandbox = factory(clock=clock, options=dict(options or {}))
     store = Store(
         platform=slug,
-        credentials=Credentials(credentials if credentials is not None else sandbox.credentials()),
+        credentials=Credentials(
+            {**(credentials if credentials is not None else sandbox.credentials()), **(extra_credentials or {})}
+        ),
         config=sandbox.store_config(),
         name=f"{slug} sandbox",
     )

@@ -1,0 +1,308 @@
+"""The conformance kit: a pytest suite generated from a plugin's manifest.
+
+In a plugin package's tests::
+
+    from fusionhub.testing.conformance import conformance_suite
+
+    TestConformance = conformance_suite("example")
+
+Every capability gets a test for what its level promises: unsupported ones raise
+CapabilityUnsupported before any request; native and workaround ones run through
+`Hub.execute` against the plugin's sandbox on a virtual clock, results validated, without
+a single 429 and without any credential showing up in logs, reprs or error texts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import json
+import logging
+import tomllib
+from collections.abc import Iterator, Mapping
+from importlib import resources
+from typing import Any
+
+import pydantic
+import pytest
+
+from fusionhub import hookspecs
+from fusionhub.capabilities import Capability, spec_of
+from fusionhub.clock import VirtualClock
+from fusionhub.contracts import Level, PluginManifest
+from fusionhub.errors import AuthError, CapabilityUnsupported, FusionHubError
+from fusionhub.hub import Outcome
+from fusionhub.registry import PluginKind, PluginRecord, PluginStatus, Registry
+from fusionhub.sandbox import Sandbox
+from fusionhub.testing.canary import canary, leaks, secret_values
+from fusionhub.testing.harness import SandboxRun, sandbox_run
+
+READS = (
+    Capability.LIST_PRODUCTS,
+    Capability.GET_PRODUCT,
+    Capability.LIST_ORDERS,
+    Capability.GET_ORDER,
+    Capability.GET_INVENTORY,
+)
+
+
+def load_plugin(slug: str) -> tuple[Registry, PluginRecord | None]:
+    """Discover only `slug` (other installed plugins cannot interfere), never raising."""
+    registry = Registry.discover(allow={slug}, strict=False)
+    records = [r for r in registry.records if r.name == slug]
+    records.sort(key=lambda r: r.status is not PluginStatus.LOADED)
+    return registry, records[0] if records else None
+
+
+@contextlib.contextmanager
+def no_network() -> Iterator[Any]:
+    """respx (when installed) refuses any request that escapes the sandbox's transport."""
+    try:
+        import respx
+    except ImportError:  # pragma: no cover - respx is a test dependency of every plugin
+        yield None
+        return
+    with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
+        yield router
+
+
+class ConformanceSuite:
+    """Shared checks; `conformance_suite(slug)` makes a collectable subclass with parametrized tests."""
+
+    slug: str
+    options: Mapping[str, Any]
+    burst_calls: int
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def record(self) -> tuple[Registry, PluginRecord]:
+        registry, record = load_plugin(self.slug)
+        if record is None:
+            pytest.fail(f"no entry point named {self.slug!r} in group fusionhub.plugins: is the plugin installed?")
+        if record.status is not PluginStatus.LOADED:
+            pytest.fail(f"plugin {self.slug!r} is {record.status}: {record.error}\nfix: {record.hint}")
+        return registry, record
+
+    def manifest(self) -> PluginManifest:
+        manifest = self.record()[1].manifest
+        assert manifest is not None, f"{self.slug} has no fusionhub_manifest hookimpl"
+        return manifest
+
+    def run_on_sandbox(
+        self, credentials: Mapping[str, str] | None = None, extra: Mapping[str, str] | None = None
+    ) -> SandboxRun:
+        registry, _ = self.record()
+        return sandbox_run(
+            self.slug,
+            clock=VirtualClock(),
+            registry=registry,
+            options=self.options,
+            credentials=credentials,
+            extra_credentials=extra,
+        )
+
+    def read_capability(self, run: SandboxRun) -> tuple[Capability, dict[str, Any]]:
+        manifest = run.ctx.manifest
+        for capability in READS:
+            params = run.sandbox.sample_params(capability)
+            if manifest.contract(capability).level is not Level.UNSUPPORTED and params is not None:
+                return capability, params
+        pytest.skip(f"{self.slug} has no read capability with sample params")
+
+    def assert_no_leak(self, secrets: list[str], caplog: Any, capfd: Any, **places: str) -> None:
+        out, err = capfd.readouterr()
+        texts = {"logs": caplog.text, "stdout": out, "stderr": err, **places}
+        leaked = leaks(secrets, texts)
+        assert not leaked, f"a credential of the store appeared in: {', '.join(leaked)}"
+
+    # --- the plugin and its manifest -------------------------------------------------------
+
+    def test_plugin_loads(self) -> None:
+        _, record = self.record()
+        assert record.kind is PluginKind.PLATFORM, "a platform plugin implements fusionhub_manifest"
+
+    def test_manifest_is_valid_data(self) -> None:
+        _, record = self.record()
+        manifest = self.manifest()
+        assert manifest.slug == self.slug
+        assert manifest.supports_core(), f"core_api {manifest.core_api} excludes this core"
+        dumped = manifest.model_dump(mode="json", by_alias=True, exclude_none=True)
+        assert PluginManifest.model_validate(json.loads(json.dumps(dumped))) == manifest, "manifest must round-trip"
+        # A manifest kept as data next to the code must be the one the hook returns.
+        package = type(record.obj).__module__ if not inspect.ismodule(record.obj) else record.obj.__name__
+        data = resources.files(package.split(".")[0]).joinpath("manifest.toml")
+        if data.is_file():
+            assert PluginManifest.model_validate(tomllib.loads(data.read_text("utf-8"))) == manifest
+
+    def test_levels_match_hookimpls(self) -> None:
+        _, record = self.record()
+        manifest = self.manifest()
+        for capability in Capability:
+            impl = record.impls.get(capability.hook_name)
+            level = manifest.contract(capability).level
+            if level is Level.UNSUPPORTED:
+                assert impl is None, f"{capability} is unsupported but has a hookimpl"
+                continue
+            assert impl is not None, f"{capability} is {level} but has no hookimpl"
+            assert inspect.iscoroutinefunction(impl), f"{capability.hook_name} must be async"
+            spec_args = set(inspect.signature(getattr(hookspecs, capability.hook_name)).parameters)
+            assert set(inspect.signature(impl).parameters) <= spec_args
+
+    def test_sandbox_keeps_the_protocol(self) -> None:
+        run = self.run_on_sandbox()
+        assert isinstance(run.sandbox, Sandbox)
+        assert run.sandbox.slug == self.slug
+        assert run.sandbox.clock is run.clock, "the sandbox must run on the clock it is given"
+        assert run.sandbox.requests == [] and run.sandbox.throttled == 0
+        for capability in Capability:
+            params = run.sandbox.sample_params(capability)
+            assert params is None or isinstance(params, dict)
+
+    # --- capabilities ----------------------------------------------------------------------
+
+    def check_unsupported(self, capability: Capability, caplog: Any, capfd: Any) -> None:
+        caplog.set_level(logging.DEBUG)
+        run = self.run_on_sandbox()
+        contract = run.ctx.manifest.contract(capability)
+        secrets = secret_values(run.store.credentials.reveal())
+
+        async def main() -> CapabilityUnsupported:
+            try:
+                with no_network() as router:
+                    await run.execute(capability, run.sandbox.sample_params(capability) or {})
+                    assert router is None or router.calls.call_count == 0  # pragma: no cover
+            except CapabilityUnsupported as exc:
+                assert router is None or router.calls.call_count == 0, "an HTTP request escaped"
+                return exc
+            finally:
+                await run.aclose()
+            raise AssertionError(f"{capability} is declared unsupported but did not raise CapabilityUnsupported")
+
+        error = run.clock.run(main())
+        assert run.request_count == 0 and run.sandbox.requests == [], "an unsupported capability made requests"
+        assert error.explanation == contract.explanation
+        assert error.manual_workaround == contract.manual_workaround
+        assert contract.explanation and contract.explanation in str(error)
+        self.assert_no_leak(secrets, caplog, capfd, error=f"{error!s} {error!r} {error.to_dict()}")
+
+    def check_supported(self, capability: Capability, caplog: Any, capfd: Any) -> None:
+        caplog.set_level(logging.DEBUG)
+        # The sandbox's real credentials are canaries too: they must not show anywhere either.
+        run = self.run_on_sandbox(extra={"fusionhub_canary": canary()})
+        params = run.sandbox.sample_params(capability)
+        if params is None:
+            pytest.skip(f"the {self.slug} sandbox has no sample params for {capability}")
+        contract = run.ctx.manifest.contract(capability)
+        secrets = [*secret_values(run.store.credentials.reveal())]
+
+        async def main() -> Outcome[Any]:
+            try:
+                with no_network():
+                    return await run.execute(capability, params)
+            finally:
+                await run.aclose()
+
+        outcome = run.clock.run(main())
+        assert outcome.capability is capability and outcome.platform == self.slug
+        assert outcome.level is contract.level
+        assert outcome.ran_as_workaround is (contract.level is Level.WORKAROUND)
+        assert outcome.workaround == contract.workaround
+        result_type = spec_of(capability).result
+        pydantic.TypeAdapter(result_type).validate_python(outcome.value.model_dump(mode="python"))
+        for item in _platform_objects(outcome.value):
+            assert item.platform == self.slug, f"{type(item).__name__}.platform must be {self.slug!r}"
+        assert run.request_count > 0, f"{capability} never reached the sandbox"
+        assert len(run.sandbox.requests) == run.request_count, "the sandbox's request log disagrees with the wire"
+        assert run.sandbox.throttled == 0, "the sandbox throttled a request the core let through"
+        self.assert_no_leak(secrets, caplog, capfd, outcome=repr(outcome), store=repr(run.store), ctx=repr(run.ctx))
+
+    # --- across capabilities --------------------------------------------------------------
+
+    def test_rejected_credentials_leak_nothing(self, caplog: Any, capfd: Any) -> None:
+        caplog.set_level(logging.DEBUG)
+        probe = self.run_on_sandbox()
+        wrong = {key: canary(key) for key in probe.sandbox.credentials()}
+        run = self.run_on_sandbox(wrong)
+        capability, params = self.read_capability(run)
+
+        async def main() -> FusionHubError:
+            try:
+                with no_network():
+                    await run.execute(capability, params)
+            except FusionHubError as exc:
+                return exc
+            finally:
+                await run.aclose()
+            raise AssertionError(f"the {self.slug} sandbox accepted credentials it never issued")
+
+        error = run.clock.run(main())
+        assert isinstance(error, AuthError), f"rejected credentials must raise AuthError, got {error!r}"
+        text = f"{error!s} {error!r} {error.to_dict()} {error.__cause__!r} {error.__context__!r}"
+        self.assert_no_leak(list(wrong.values()), caplog, capfd, error=text, store=repr(run.store))
+
+    def test_rate_limit_is_respected(self) -> None:
+        run = self.run_on_sandbox()
+        capability, params = self.read_capability(run)
+
+        async def main() -> list[Any]:
+            try:
+                with no_network():
+                    calls = (run.execute(capability, params) for _ in range(self.burst_calls))
+                    return await asyncio.gather(*calls, return_exceptions=True)
+            finally:
+                await run.aclose()
+
+        errors = [r for r in run.clock.run(main()) if isinstance(r, BaseException)]
+        assert not errors, f"{len(errors)} of {self.burst_calls} concurrent {capability} calls failed: {errors[0]!r}"
+        assert run.request_count >= self.burst_calls
+        assert run.sandbox.throttled == 0, (
+            f"{run.sandbox.throttled} of {self.burst_calls} concurrent {capability} calls were throttled: "
+            "the manifest's rate_limit is looser than the platform's"
+        )
+
+
+def _platform_objects(value: Any) -> list[Any]:
+    """Products and orders inside a result (directly or in a page), which must name their platform."""
+    items = getattr(value, "items", None)
+    candidates = items if isinstance(items, list) else [value]
+    return [c for c in candidates if isinstance(getattr(c, "platform", None), str)]
+
+
+def conformance_suite(
+    slug: str,
+    *,
+    options: Mapping[str, Any] | None = None,
+    burst_calls: int = 30,
+) -> type[ConformanceSuite]:
+    """A pytest test class checking plugin `slug` against its own manifest and sandbox.
+
+    `options` go to the plugin's `fusionhub_sandbox` hook; `burst_calls` concurrent reads must
+    pass without a single 429 from the sandbox.
+    """
+    _, record = load_plugin(slug)
+    manifest = record.manifest if record is not None else None
+    levels = {c: manifest.contract(c).level for c in Capability} if manifest else {}
+    unsupported = [c for c, level in levels.items() if level is Level.UNSUPPORTED]
+    supported = [c for c, level in levels.items() if level is not Level.UNSUPPORTED]
+
+    @pytest.mark.parametrize("capability", unsupported, ids=str)
+    def test_unsupported_capability_raises_without_requests(
+        self: ConformanceSuite, capability: Capability, caplog: Any, capfd: Any
+    ) -> None:
+        self.check_unsupported(capability, caplog, capfd)
+
+    @pytest.mark.parametrize("capability", supported, ids=lambda c: f"{c}-{levels[c]}")
+    def test_capability_runs_on_sandbox(
+        self: ConformanceSuite, capability: Capability, caplog: Any, capfd: Any
+    ) -> None:
+        self.check_supported(capability, caplog, capfd)
+
+    namespace = {
+        "slug": slug,
+        "options": dict(options or {}),
+        "burst_calls": burst_calls,
+        "test_unsupported_capability_raises_without_requests": test_unsupported_capability_raises_without_requests,
+        "test_capability_runs_on_sandbox": test_capability_runs_on_sandbox,
+    }
+    return type(f"TestConformance_{slug.replace('-', '_')}", (ConformanceSuite,), namespace)
