@@ -249,7 +249,7 @@ class ConformanceSuite:
             try:
                 with no_network():
                     calls = (run.execute(capability, params) for _ in range(self.burst_calls))
-                    return await asyncio.gather(*calls, return_exceptions=True)
+                    return list(await asyncio.gather(*calls, return_exceptions=True))
             finally:
                 await run.aclose()
 
