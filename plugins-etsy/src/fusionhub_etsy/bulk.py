@@ -31,10 +31,14 @@ async def _fan_out(ctx: StoreContext, items: list[p.UpdateProductParams]) -> Bul
     for index, item in enumerate(items):
         try:
             result = await products.update_product(ctx, item)
-            outcomes.append(ItemOutcome(index=index, key=item.product_id, ok=True, result=result.model_dump(mode="json")))
+            outcomes.append(
+                ItemOutcome(index=index, key=item.product_id, ok=True, result=result.model_dump(mode="json"))
+            )
         except FusionHubError as exc:
             outcomes.append(
-                ItemOutcome(index=index, key=item.product_id, ok=False, error_category=exc.category, error=exc.user_message)
+                ItemOutcome(
+                    index=index, key=item.product_id, ok=False, error_category=exc.category, error=exc.user_message
+                )
             )
     ok = sum(o.ok for o in outcomes)
     return BulkResult(total=len(items), succeeded=ok, failed=len(items) - ok, items=outcomes)

@@ -6,20 +6,20 @@ Responses are checked here and turned into core errors, so capability code only 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import httpx
 
 from fusionhub.context import StoreContext
-from fusionhub.errors import AuthError, NotFound, PlatformError, RateLimited, TransientError, ValidationError
-from fusionhub.http import meta
-from fusionhub_etsy.auth import EtsyAuth
+from fusionhub.errors import RateLimited, ValidationError
+from fusionhub.http import meta, raise_for_status
 from fusionhub_etsy.endpoints import OPERATIONS
-from fusionhub_etsy.ratelimit import EtsyLimits
+from fusionhub_etsy.ratelimit import wait_after_429
 
 SLUG = "etsy"
 Json = dict[str, Any]
-FormValue = str | int | float | bool | Sequence[str | int] | None
+FormValue = str | int | float | Decimal | bool | Sequence[str | int] | None
 
 
 def form(fields: Mapping[str, FormValue]) -> list[tuple[str, str]]:
@@ -30,7 +30,7 @@ def form(fields: Mapping[str, FormValue]) -> list[tuple[str, str]]:
             continue
         if isinstance(value, bool):
             pairs.append((key, "true" if value else "false"))
-        elif isinstance(value, str | int | float):
+        elif isinstance(value, str | int | float | Decimal):
             pairs.append((key, str(value)))
         else:
             pairs.extend((key, str(item)) for item in value)
@@ -47,23 +47,13 @@ def _error_text(response: httpx.Response) -> str:
     return str(body)[:500]
 
 
-def raise_for(response: httpx.Response, operation: str) -> None:
-    status = response.status_code
-    if status < 400:
-        return
-    text = _error_text(response)
-    details = {"operation": operation, "status": status}
-    if status == 429:
-        raise RateLimited(EtsyLimits.of(response).wait_after_429(), details=details, platform=SLUG)
-    if status in (401, 403):
-        raise AuthError(f"Etsy refused {operation}: {text}", details=details, platform=SLUG)
-    if status == 404:
-        raise NotFound(f"Etsy: {text}", details=details, platform=SLUG)
-    if status in (400, 409, 422):
-        raise ValidationError(errors=[{"loc": operation, "msg": text}], details=details, platform=SLUG)
-    if status >= 500:
-        raise TransientError(f"Etsy {operation} failed with {status}: {text}", details=details, platform=SLUG)
-    raise PlatformError(f"Etsy {operation} failed with {status}: {text}", details=details, platform=SLUG)
+def raise_for(response: httpx.Response, operation: str, now: float) -> None:
+    """Core's status → error table, with Etsy's own message; a 429 waits as Etsy's headers say."""
+    if response.status_code == 429:
+        details = {"operation": operation, "status": 429}
+        raise RateLimited(wait_after_429(response), details=details, platform=SLUG)
+    if response.status_code >= 400:
+        raise_for_status(response, platform=SLUG, message=f"Etsy {operation}: {_error_text(response)}", now=now)
 
 
 class EtsyClient:
@@ -76,9 +66,6 @@ class EtsyClient:
         if not isinstance(shop_id, int) or shop_id < 1:
             raise ValidationError(errors=[{"loc": "store.config.shop_id", "msg": "set the numeric Etsy shop id"}])
         self.shop_id = shop_id
-        auth = getattr(self.http, "auth", None)
-        if isinstance(auth, EtsyAuth) and ctx.save_credentials is not None:
-            auth.saver = ctx.save_credentials  # rotated refresh tokens are persisted by the host
 
     async def call(
         self,
@@ -104,7 +91,7 @@ class EtsyClient:
         if json is not None:
             kwargs["json"] = json
         response = await self.http.request(op.method, url, **kwargs)
-        raise_for(response, operation)
+        raise_for(response, operation, self.ctx.clock.now())
         if response.status_code == 204 or not response.content:
             return None
         return response.json()

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 BASE_URL = "https://openapi.etsy.com/v3/application/"
-TOKEN_URL = "https://api.etsy.com/v3/public/oauth/token"
+TOKEN_URL = "https://api.etsy.com/v3/public/oauth/token"  # noqa: S105 (a URL, not a secret)
 AUTHORIZE_URL = "https://www.etsy.com/oauth/connect"
 
 

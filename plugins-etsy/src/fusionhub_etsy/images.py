@@ -40,6 +40,8 @@ async def upload_all(ctx: StoreContext, client: EtsyClient, listing_id: str, ima
     for rank, image in enumerate(images, start=1):
         name, content, content_type = await fetch(ctx, str(image.url))
         uploaded.append(
-            await client.upload_image(listing_id, name, content, content_type, rank=image.position or rank, alt=image.alt)
+            await client.upload_image(
+                listing_id, name, content, content_type, rank=image.position or rank, alt=image.alt
+            )
         )
     return uploaded

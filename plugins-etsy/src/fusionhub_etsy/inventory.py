@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
 from fusionhub.errors import ValidationError
 from fusionhub.models import InventoryLevel
 from fusionhub_etsy.client import EtsyClient, Json

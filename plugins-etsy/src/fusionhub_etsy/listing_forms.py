@@ -23,17 +23,61 @@ MAX_IMAGES = 20  # Etsy's real limit (the plugin specification says 10)
 
 # Optional createDraftListing / updateListing fields a caller may pass through platform_fields.
 CREATE_FIELDS = frozenset(
-    "shipping_profile_id return_policy_id materials shop_section_id processing_min processing_max "
-    "readiness_state_id styles item_weight item_length item_width item_height item_weight_unit "
-    "item_dimensions_unit is_personalizable personalization_is_required personalization_char_count_max "
-    "personalization_instructions production_partner_ids image_ids is_supply is_customizable "
-    "should_auto_renew is_taxable type".split()
+    (
+        "shipping_profile_id",
+        "return_policy_id",
+        "materials",
+        "shop_section_id",
+        "processing_min",
+        "processing_max",
+        "readiness_state_id",
+        "styles",
+        "item_weight",
+        "item_length",
+        "item_width",
+        "item_height",
+        "item_weight_unit",
+        "item_dimensions_unit",
+        "is_personalizable",
+        "personalization_is_required",
+        "personalization_char_count_max",
+        "personalization_instructions",
+        "production_partner_ids",
+        "image_ids",
+        "is_supply",
+        "is_customizable",
+        "should_auto_renew",
+        "is_taxable",
+        "type",
+    )
 )
 UPDATE_FIELDS = frozenset(
-    "image_ids materials should_auto_renew shipping_profile_id return_policy_id shop_section_id item_weight "
-    "item_length item_width item_height item_weight_unit item_dimensions_unit is_taxable taxonomy_id who_made "
-    "when_made featured_rank is_personalizable personalization_is_required personalization_char_count_max "
-    "personalization_instructions is_supply production_partner_ids type".split()
+    (
+        "image_ids",
+        "materials",
+        "should_auto_renew",
+        "shipping_profile_id",
+        "return_policy_id",
+        "shop_section_id",
+        "item_weight",
+        "item_length",
+        "item_width",
+        "item_height",
+        "item_weight_unit",
+        "item_dimensions_unit",
+        "is_taxable",
+        "taxonomy_id",
+        "who_made",
+        "when_made",
+        "featured_rank",
+        "is_personalizable",
+        "personalization_is_required",
+        "personalization_char_count_max",
+        "personalization_instructions",
+        "is_supply",
+        "production_partner_ids",
+        "type",
+    )
 )
 # Required by createDraftListing besides title/description/price/quantity; taken from the
 # product's platform_fields, else from the store's `listing_defaults`.

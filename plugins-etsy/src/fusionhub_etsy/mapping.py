@@ -55,7 +55,7 @@ def variants_of(inventory: Json) -> list[Variant]:
     for item in inventory.get("products", []):
         if item.get("is_deleted"):
             continue
-        offering = next((o for o in item.get("offerings", []) if not o.get("is_deleted")), {})
+        offering: Json = next((o for o in item.get("offerings", []) if not o.get("is_deleted")), {})
         options = {
             str(pv.get("property_name") or pv.get("property_id")): ", ".join(pv.get("values", []))
             for pv in item.get("property_values", [])

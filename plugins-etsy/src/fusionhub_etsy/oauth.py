@@ -17,9 +17,10 @@ from urllib.parse import urlencode
 
 import httpx
 
+from fusionhub.clock import SYSTEM_CLOCK, Clock
 from fusionhub.errors import AuthError
+from fusionhub.http import TokenSet
 from fusionhub_etsy.endpoints import AUTHORIZE_URL, TOKEN_URL
-from fusionhub_etsy.tokens import TokenSet, code_request, parse_token_response
 
 
 def code_challenge(verifier: str) -> str:
@@ -42,7 +43,9 @@ class PendingAuthorization:
     scopes: tuple[str, ...]
 
 
-def begin(client_id: str, redirect_uri: str, scopes: Iterable[str], *, authorize_url: str = AUTHORIZE_URL) -> PendingAuthorization:
+def begin(
+    client_id: str, redirect_uri: str, scopes: Iterable[str], *, authorize_url: str = AUTHORIZE_URL
+) -> PendingAuthorization:
     state = secrets.token_urlsafe(32)
     verifier = new_verifier()
     scope_list = tuple(dict.fromkeys(scopes))
@@ -73,13 +76,42 @@ def check_callback(pending: PendingAuthorization, params: Mapping[str, str]) -> 
     return code
 
 
+def code_request(url: str, *, client_id: str, redirect_uri: str, code: str, code_verifier: str) -> httpx.Request:
+    fields = {
+        "grant_type": "authorization_code",
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "code": code,
+        "code_verifier": code_verifier,
+    }
+    return httpx.Request("POST", url, data=fields)
+
+
+def parse_token_response(response: httpx.Response, clock: Clock) -> TokenSet:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if response.status_code != 200 or not isinstance(body, dict) or "access_token" not in body:
+        reason = body.get("error_description") or body.get("error") if isinstance(body, dict) else None
+        raise AuthError(f"Etsy refused the code exchange: {reason or response.status_code}", platform="etsy")
+    expires_in = body.get("expires_in")
+    return TokenSet(
+        access_token=str(body["access_token"]),
+        refresh_token=str(body["refresh_token"]) if body.get("refresh_token") else None,
+        expires_at=clock.now() + float(expires_in) if expires_in is not None else None,
+    )
+
+
 async def complete(
     pending: PendingAuthorization,
     params: Mapping[str, str],
     client: httpx.AsyncClient,
     *,
     token_url: str = TOKEN_URL,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> TokenSet:
+    """The access/refresh tokens for a checked callback; store them with the keystring and secret."""
     code = check_callback(pending, params)
     request = code_request(
         token_url,
@@ -89,4 +121,4 @@ async def complete(
         code_verifier=pending.code_verifier,
     )
     response = await client.send(request)
-    return parse_token_response(response)
+    return parse_token_response(response, clock)

@@ -16,7 +16,7 @@ from fusionhub.clock import Clock
 from fusionhub.context import StoreContext
 from fusionhub.contracts import PluginManifest, load_manifest
 from fusionhub.hookspecs import hookimpl
-from fusionhub.http import HttpConfig
+from fusionhub.http import HttpConfig, RetryPolicy
 from fusionhub.models import (
     BulkResult,
     EventBatch,
@@ -27,11 +27,11 @@ from fusionhub.models import (
     Page,
     Product,
 )
+from fusionhub.ratelimit.feedback import etsy_on_response
 from fusionhub.stores import Store
 from fusionhub_etsy import bulk, orders, polling, products, stock
 from fusionhub_etsy.auth import EtsyAuth
 from fusionhub_etsy.endpoints import BASE_URL
-from fusionhub_etsy.ratelimit import apply_headers
 
 
 @cache
@@ -48,9 +48,12 @@ def fusionhub_manifest() -> PluginManifest:
 def fusionhub_http_config(store: Store) -> HttpConfig:
     return HttpConfig(
         base_url=str(store.config.get("base_url") or BASE_URL),
-        auth=EtsyAuth(store),
+        auth=EtsyAuth(store.credentials),
         headers={"accept": "application/json"},
-        on_response=apply_headers,
+        on_response=etsy_on_response,
+        # Transient failures are retried by core; a 429 is not waited out in the client but
+        # becomes RateLimited(retry_after), so a worker re-schedules the job.
+        retry=RetryPolicy(max_retry_after=0.0),
     )
 
 
@@ -117,7 +120,9 @@ async def fusionhub_get_inventory(ctx: StoreContext, params: p.GetInventoryParam
 
 
 @hookimpl
-async def fusionhub_update_variant_inventory(ctx: StoreContext, params: p.UpdateVariantInventoryParams) -> InventoryLevel:
+async def fusionhub_update_variant_inventory(
+    ctx: StoreContext, params: p.UpdateVariantInventoryParams
+) -> InventoryLevel:
     return await stock.update_variant_inventory(ctx, params)
 
 

@@ -113,9 +113,7 @@ async def _listings(client: EtsyClient, since: Mark, states: Iterable[str]) -> t
     for state in states:
         offset = 0
         for _ in range(MAX_PAGES):
-            page = await client.listings(
-                state=state, limit=PAGE, offset=offset, sort_on="updated", sort_order="desc"
-            )
+            page = await client.listings(state=state, limit=PAGE, offset=offset, sort_on="updated", sort_order="desc")
             results = page.get("results", [])
             reached_old = False
             for listing in results:
@@ -140,6 +138,9 @@ async def poll_events(ctx: StoreContext, cursor: str | None) -> EventBatch:
     receipt_events, receipts_mark = await _receipts(client, Mark.load(state.get("receipts"), start))
     states = ctx.config.get("poll_listing_states") or DEFAULT_STATES
     listing_events, listings_mark = await _listings(client, Mark.load(state.get("listings"), start), states)
-    events = sorted(receipt_events + listing_events, key=lambda e: (e.occurred_at.timestamp() if e.occurred_at else 0.0, e.delivery_id))
+    events = sorted(
+        receipt_events + listing_events,
+        key=lambda e: (e.occurred_at.timestamp() if e.occurred_at else 0.0, e.delivery_id),
+    )
     next_cursor = cursors.encode({"receipts": receipts_mark.dump(), "listings": listings_mark.dump()})
     return EventBatch(events=events, cursor=next_cursor)

@@ -61,7 +61,9 @@ def _variant_inventory(item: ProductInput, price: Any, readiness: Any) -> Json |
     for i, variant in enumerate(item.variants):
         unknown = [name for name in variant.options if name not in ids]
         if unknown:
-            raise ValidationError(errors=[{"loc": f"product.variants.{i}.options", "msg": f"unknown option {unknown[0]}"}])
+            raise ValidationError(
+                errors=[{"loc": f"product.variants.{i}.options", "msg": f"unknown option {unknown[0]}"}]
+            )
         products.append(
             {
                 "sku": variant.sku or "",
@@ -103,7 +105,7 @@ async def create_product(ctx: StoreContext, params: p.CreateProductParams) -> Pr
     if item.images:
         listing["images"] = await images.upload_all(ctx, client, listing_id, item.images)
     if item.status is ProductStatus.ACTIVE:
-        extra = {k: listing[k] for k in ("inventory", "images") if k in listing}
+        extra: Json = {k: listing[k] for k in ("inventory", "images") if k in listing}
         listing = {**await client.update_listing(listing_id, form({"state": "active"})), **extra}
     return product(listing)
 

@@ -40,7 +40,9 @@ async def update_variant_inventory(ctx: StoreContext, params: p.UpdateVariantInv
     change = _change(params.target, "params.target")
     new, positions = await inventory.apply_changes(EtsyClient(ctx), listing_id, [change])
     if not positions:  # already at the target
-        return next(lv for lv in levels_of(listing_id, new) if lv.sku == change.sku or lv.variant_id == change.variant_id)
+        return next(
+            lv for lv in levels_of(listing_id, new) if lv.sku == change.sku or lv.variant_id == change.variant_id
+        )
     return inventory.levels_at(listing_id, new, positions)[0]
 
 

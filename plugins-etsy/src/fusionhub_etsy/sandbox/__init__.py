@@ -1,0 +1,332 @@
+"""A stateful, in-process fake of Etsy's Open API v3 on the fusionhub clock.
+
+Real response shapes, real status codes, the x-api-key + bearer checks with per-operation
+OAuth scopes, QPS/QPD limits with Etsy's headers and 429s, full-replace inventory (new
+product ids on every PUT), receipts that appear and ship as time passes, the PKCE token
+endpoint with refresh-token rotation, and injectable faults.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from fusionhub.capabilities import Capability
+from fusionhub.clock import Clock
+from fusionhub_etsy.endpoints import BASE_URL, match
+from fusionhub_etsy.sandbox.limits import Limits
+from fusionhub_etsy.sandbox.routes import HANDLERS, Reject, form_of, one, reply
+from fusionhub_etsy.sandbox.world import World
+
+API_HOST = "openapi.etsy.com"
+TOKEN_HOST, TOKEN_PATH = "api.etsy.com", "/v3/public/oauth/token"
+API_PREFIX = urlsplit(BASE_URL).path  # "/v3/application/"
+ALL_SCOPES = ("listings_r", "listings_w", "listings_d", "transactions_r", "transactions_w", "shops_r", "shops_w")
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+
+
+@dataclass
+class Fault:
+    operation: str
+    status: int
+    times: int
+    error: str
+    headers: dict[str, str]
+
+
+@dataclass
+class Grant:
+    scopes: frozenset[str]
+    expires_at: float = 0.0
+    client_id: str = ""
+    redirect_uri: str = ""
+    challenge: str = ""
+
+
+class EtsySandbox:
+    slug = "etsy"
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        listings: int = 6,
+        receipts: int = 3,
+        qps: int = 10,
+        qpd: int = 10_000,
+        shop_id: int = 31_415_926,
+        order_every: float | None = None,
+        ship_after: float | None = None,
+        token_ttl: float = 3600.0,
+        scopes: Iterable[str] = ALL_SCOPES,
+    ) -> None:
+        self.clock = clock
+        self.requests: list[httpx.Request] = []
+        self.image_requests: list[httpx.Request] = []
+        self.throttled = 0
+        self.limits = Limits(qps, qpd, clock.now())
+        self.world = World(shop_id)
+        self.faults: list[Fault] = []
+        self.order_every, self.ship_after, self.token_ttl = order_every, ship_after, token_ttl
+        self._next_order = clock.now() + order_every if order_every else None
+        self.keystring = "sbx" + secrets.token_hex(12)
+        self.shared_secret = secrets.token_hex(10)
+        self.access_tokens: dict[str, Grant] = {}
+        self.refresh_tokens: dict[str, Grant] = {}
+        self.codes: dict[str, Grant] = {}
+        self.refreshes = 0
+        self._access, self._refresh = self._issue(frozenset(scopes))
+        self._seed(listings, receipts)
+
+    # --- the Sandbox protocol ----------------------------------------------------------------
+
+    def transport(self) -> httpx.AsyncBaseTransport:
+        return httpx.MockTransport(self.handle)
+
+    def image_transport(self) -> httpx.AsyncBaseTransport:
+        """Serves image downloads (any URL) for create_product with images."""
+
+        def serve(request: httpx.Request) -> httpx.Response:
+            self.image_requests.append(request)
+            return httpx.Response(200, content=PNG, headers={"content-type": "image/png"})
+
+        return httpx.MockTransport(serve)
+
+    def credentials(self) -> dict[str, str]:
+        return {
+            "keystring": self.keystring,
+            "shared_secret": self.shared_secret,
+            "access_token": self._access,
+            "refresh_token": self._refresh,
+        }
+
+    def store_config(self) -> dict[str, Any]:
+        return {"shop_id": self.world.shop_id}
+
+    def sample_params(self, capability: Capability) -> dict[str, Any] | None:
+        active = [x for x in self.world.listings.values() if x["state"] == "active"]
+        listing = active[0] if active else None
+        product = self.world.inventories[listing["listing_id"]]["products"][0] if listing else None
+        receipt = next(iter(self.world.receipts.values()), None)
+        lid = str(listing["listing_id"]) if listing else None
+        samples: dict[Capability, dict[str, Any] | None] = {
+            Capability.LIST_PRODUCTS: {"limit": 2},
+            Capability.GET_PRODUCT: {"product_id": lid} if lid else None,
+            Capability.CREATE_PRODUCT: {
+                "product": {
+                    "title": "Hand-thrown mug",
+                    "description": "Stoneware, 350 ml.",
+                    "variants": [
+                        {"sku": "MUG-1", "price": {"amount": "24.00", "currency": "USD"}, "inventory_quantity": 3}
+                    ],
+                    "platform_fields": {"who_made": "i_did", "when_made": "made_to_order", "taxonomy_id": 1062},
+                }
+            },
+            Capability.UPDATE_PRODUCT: {"product_id": lid, "changes": {"title": "Renamed listing"}} if lid else None,
+            Capability.DELETE_PRODUCT: {"product_id": lid} if lid else None,
+            Capability.BULK_UPDATE: {
+                "items": [
+                    {"product_id": str(x["listing_id"]), "changes": {"title": f"Bulk {i}"}}
+                    for i, x in enumerate(active[:3])
+                ]
+            }
+            if active
+            else None,
+            Capability.SYNC_INVENTORY: {"levels": [{"product_id": lid, "sku": product["sku"], "quantity": 7}]}
+            if product
+            else None,
+            Capability.GET_INVENTORY: {"product_id": lid} if lid else None,
+            Capability.UPDATE_VARIANT_INVENTORY: {"target": {"product_id": lid, "sku": product["sku"], "quantity": 4}}
+            if product
+            else None,
+            Capability.LIST_ORDERS: {"limit": 2},
+            Capability.GET_ORDER: {"order_id": str(receipt["receipt_id"])} if receipt else None,
+            Capability.UPDATE_ORDER_STATUS: {
+                "order_id": str(receipt["receipt_id"]),
+                "action": "ship",
+                "tracking": {"number": "9400111899223344556677", "carrier": "usps"},
+            }
+            if receipt
+            else None,
+            Capability.PROCESS_REFUND: None,
+            Capability.WEBHOOKS: None,
+            Capability.BULK_OPERATIONS: {
+                "kind": "update_products",
+                "items": [
+                    {"product_id": str(x["listing_id"]), "changes": {"title": f"Op {i}"}}
+                    for i, x in enumerate(active[:2])
+                ],
+            }
+            if active
+            else None,
+        }
+        return samples[Capability(capability)]
+
+    # --- controls for tests --------------------------------------------------------------------
+
+    def now(self) -> int:
+        return int(self.clock.now())
+
+    def fail(
+        self,
+        operation: str,
+        status: int = 500,
+        *,
+        times: int = 1,
+        error: str = "Server error",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """The next `times` calls of `operation` answer `status` (after auth and rate limiting)."""
+        self.faults.append(Fault(operation, status, times, error, headers or {}))
+
+    def add_receipt(self, listing_id: int | None = None, *, paid: bool = True) -> dict[str, Any]:
+        return self.world.new_receipt(self.now(), listing_id, paid)
+
+    def ship(self, receipt_id: int) -> dict[str, Any]:
+        receipt = self.world.receipts[receipt_id]
+        receipt["is_shipped"], receipt["status"] = True, "Completed"
+        return self.world.touch_receipt(receipt_id, self.now())
+
+    def expire_tokens(self) -> None:
+        for grant in self.access_tokens.values():
+            grant.expires_at = 0.0
+
+    def advance_world(self) -> None:
+        """Orders arrive every `order_every` seconds and ship `ship_after` seconds later."""
+        now = self.clock.now()
+        while self._next_order is not None and self.order_every and self._next_order <= now:
+            self.world.new_receipt(int(self._next_order))
+            self._next_order += self.order_every
+        if self.ship_after is not None:
+            for receipt in self.world.receipts.values():
+                due = receipt["created_timestamp"] + self.ship_after
+                if not receipt["is_shipped"] and due <= now:
+                    receipt["is_shipped"], receipt["status"] = True, "Completed"
+                    receipt["update_timestamp"] = receipt["updated_timestamp"] = int(due)
+
+    def authorize(self, url: str, *, approve_scopes: Iterable[str] | None = None) -> dict[str, str]:
+        """What the browser brings back after the seller approves: the callback's query."""
+        query = {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
+        if query.get("response_type") != "code" or query.get("client_id") != self.keystring:
+            raise ValueError("authorize: bad response_type or client_id")
+        if query.get("code_challenge_method") != "S256" or not query.get("code_challenge"):
+            raise ValueError("authorize: PKCE with S256 is required")
+        scopes = frozenset(query.get("scope", "").split())
+        if not scopes <= set(ALL_SCOPES) or not query.get("state"):
+            raise ValueError("authorize: unknown scope or missing state")
+        code = secrets.token_urlsafe(24)
+        granted = scopes if approve_scopes is None else frozenset(approve_scopes) & scopes
+        self.codes[code] = Grant(granted, 0.0, self.keystring, query.get("redirect_uri", ""), query["code_challenge"])
+        return {"code": code, "state": query["state"]}
+
+    def granted_scopes(self, access_token: str) -> frozenset[str]:
+        grant = self.access_tokens.get(access_token)
+        return grant.scopes if grant else frozenset()
+
+    # --- the wire --------------------------------------------------------------------------------
+
+    def _issue(self, scopes: frozenset[str]) -> tuple[str, str]:
+        access = f"{50_123_456}.{secrets.token_urlsafe(32)}"
+        refresh = f"{50_123_456}.{secrets.token_urlsafe(32)}"
+        self.access_tokens[access] = Grant(scopes, self.clock.now() + self.token_ttl)
+        self.refresh_tokens[refresh] = Grant(scopes)
+        return access, refresh
+
+    def _seed(self, listings: int, receipts: int) -> None:
+        start = self.now() - 86_400
+        for i in range(listings):
+            fields = {
+                "title": f"Sandbox listing {i + 1}",
+                "description": "A listing of the Etsy sandbox.",
+                "price": f"{10 + i}.50",
+                "quantity": 5,
+                "who_made": "i_did",
+                "when_made": "made_to_order",
+                "taxonomy_id": 1062,
+                "sku": f"SKU-{i + 1}",
+            }
+            listing = self.world.new_listing(start + i * 60, fields, state="active" if i < listings - 1 else "inactive")
+            self.world.images[listing["listing_id"]].append(self.world.image(listing["listing_id"], 1, "", start))
+        for i in range(receipts):
+            self.world.new_receipt(start + 3600 + i * 60)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        self.advance_world()
+        if request.url.host == TOKEN_HOST and request.url.path == TOKEN_PATH:
+            return self._token(request)
+        path = request.url.path
+        if request.url.host != API_HOST or not path.startswith(API_PREFIX):
+            return reply(404, {"error": "Not Found"})
+        if request.headers.get("x-api-key") != f"{self.keystring}:{self.shared_secret}":
+            return reply(403, {"error": "Invalid API key"})
+        wait = self.limits.take(self.clock.now())
+        if wait > 0:
+            self.throttled += 1
+            headers = {**self.limits.headers(), "retry-after": f"{wait:.3f}"}
+            return httpx.Response(429, json={"error": "You have exceeded your quota"}, headers=headers)
+        response = self._route(request, path[len(API_PREFIX) :])
+        response.headers.update(self.limits.headers())
+        return response
+
+    def _route(self, request: httpx.Request, path: str) -> httpx.Response:
+        found = match(request.method, path)
+        if found is None:
+            return reply(404, {"error": f"No route for {request.method} {path} in the sandbox"})
+        operation, ids = found
+        if any(not v.isdigit() for v in ids.values()):
+            return reply(400, {"error": "ids must be positive integers"})
+        if operation.scope is not None:
+            token = request.headers.get("authorization", "").removeprefix("Bearer ")
+            grant = self.access_tokens.get(token)
+            if grant is None or grant.expires_at <= self.clock.now():
+                return reply(401, {"error": "invalid_token", "error_description": "access token is invalid or expired"})
+            if operation.scope not in grant.scopes:
+                return reply(403, {"error": "insufficient_scope", "error_description": f"needs {operation.scope}"})
+        for fault in self.faults:
+            if fault.operation == operation.id and fault.times > 0:
+                fault.times -= 1
+                return httpx.Response(fault.status, json={"error": fault.error}, headers=fault.headers)
+        try:
+            return HANDLERS[operation.id](self, request, ids)
+        except Reject as rejected:
+            return reply(rejected.status, {"error": rejected.message})
+
+    def _token(self, request: httpx.Request) -> httpx.Response:
+        fields = form_of(request)
+        grant_type = one(fields, "grant_type")
+        if one(fields, "client_id") != self.keystring:
+            return reply(401, {"error": "invalid_client", "error_description": "unknown client_id"})
+        if grant_type == "authorization_code":
+            grant = self.codes.pop(one(fields, "code") or "", None)
+            verifier = one(fields, "code_verifier") or ""
+            digest = hashlib.sha256(verifier.encode()).digest()
+            challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+            if grant is None or grant.challenge != challenge or grant.redirect_uri != one(fields, "redirect_uri"):
+                return reply(400, {"error": "invalid_grant", "error_description": "code, verifier or redirect_uri"})
+            scopes = grant.scopes
+        elif grant_type == "refresh_token":
+            old = self.refresh_tokens.pop(one(fields, "refresh_token") or "", None)  # single use: rotation
+            if old is None:
+                return reply(400, {"error": "invalid_grant", "error_description": "refresh token is invalid"})
+            scopes = old.scopes
+            self.refreshes += 1
+        else:
+            return reply(400, {"error": "unsupported_grant_type"})
+        access, refresh = self._issue(scopes)
+        body = {
+            "access_token": access,
+            "token_type": "Bearer",
+            "expires_in": int(self.token_ttl),
+            "refresh_token": refresh,
+        }
+        return reply(200, body)
