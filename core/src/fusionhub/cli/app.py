@@ -15,7 +15,7 @@ from fusionhub.version import __version__
 class LazyGroup(click.Group):
     def __init__(self, *args: Any, commands_by_path: Mapping[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._paths = dict(commands_by_path)
+        self._paths = commands_by_path  # kept by reference: a line added to COMMANDS registers a group
         self.params.append(
             click.Option(
                 ["--version"],

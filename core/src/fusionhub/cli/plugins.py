@@ -83,7 +83,7 @@ def show(ctx: click.Context, slug: str, as_json: bool) -> None:
 
 
 @plugins.command()
-@click.option("--check", is_flag=True, help="Exit 1 when any plugin is not loaded (for CI).")
+@click.option("--check", is_flag=True, help="Exit 1 when any plugin failed or is incompatible (for CI).")
 @click.pass_context
 def doctor(ctx: click.Context, check: bool) -> None:
     """Every plugin that did not load, with its reason and how to fix it."""
@@ -91,7 +91,8 @@ def doctor(ctx: click.Context, check: bool) -> None:
     from fusionhub.cli.tables import render_doctor
 
     render_doctor(records)
-    if check and any(r.status is not PluginStatus.LOADED for r in records):
+    # Blocked plugins were switched off on purpose: not a failure.
+    if check and any(r.status in {PluginStatus.FAILED, PluginStatus.INCOMPATIBLE} for r in records):
         ctx.exit(1)
 
 
