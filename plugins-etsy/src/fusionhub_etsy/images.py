@@ -28,9 +28,13 @@ async def fetch(ctx: StoreContext, url: str) -> tuple[str, bytes, str]:
         except httpx.TransportError as exc:
             raise TransientError(f"could not download image {url}: {type(exc).__name__}", platform="etsy") from None
     if response.status_code != 200:
-        raise ValidationError(errors=[{"loc": "product.images", "msg": f"{url} answered {response.status_code}"}])
+        raise ValidationError(
+            errors=[{"loc": "params.product.images", "msg": f"{url} answered {response.status_code}"}]
+        )
     if len(response.content) > MAX_IMAGE_BYTES:
-        raise ValidationError(errors=[{"loc": "product.images", "msg": f"{url} is over {MAX_IMAGE_BYTES} bytes"}])
+        raise ValidationError(
+            errors=[{"loc": "params.product.images", "msg": f"{url} is over {MAX_IMAGE_BYTES} bytes"}]
+        )
     name = posixpath.basename(urlsplit(url).path) or "image.jpg"
     return name, response.content, response.headers.get("content-type", "image/jpeg")
 

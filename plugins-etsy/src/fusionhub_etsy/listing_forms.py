@@ -123,15 +123,15 @@ def create_fields(product: ProductInput, defaults: Mapping[str, Any] | None = No
 
     description = product.description or extra.pop("description", None)
     if not description:
-        errors.add("product.description", "Etsy requires a description")
+        errors.add("params.product.description", "Etsy requires a description")
     fields["description"] = description
 
     price = _price(extra.pop("price", None))
-    price_loc = "product.platform_fields.price"
+    price_loc = "params.product.platform_fields.price"
     if price is None and product.variants:
-        price, price_loc = _price(product.variants[0].price), "product.variants.0.price"
+        price, price_loc = _price(product.variants[0].price), "params.product.variants.0.price"
     if price is None:
-        errors.add("product.variants.0.price", "Etsy requires a price (set it on the first variant)")
+        errors.add("params.product.variants.0.price", "Etsy requires a price (set it on the first variant)")
     elif price <= 0:
         errors.add(price_loc, "must be greater than 0")
     fields["price"] = price
@@ -141,14 +141,14 @@ def create_fields(product: ProductInput, defaults: Mapping[str, Any] | None = No
         counts = [v.inventory_quantity for v in product.variants if v.inventory_quantity is not None]
         quantity = sum(counts) if counts else None
     if not isinstance(quantity, int) or quantity < 1:
-        errors.add("product.variants.0.inventory_quantity", "Etsy requires a quantity of at least 1")
+        errors.add("params.product.variants.0.inventory_quantity", "Etsy requires a quantity of at least 1")
     fields["quantity"] = quantity
 
     for key in REQUIRED_EXTRA:
         value = extra.pop(key, None)
         if value is None:
             value = (defaults or {}).get(key)
-        loc = f"product.platform_fields.{key}"
+        loc = f"params.product.platform_fields.{key}"
         if value is None:
             errors.add(loc, "required by Etsy (set it here or in the store's listing_defaults)")
         else:
@@ -156,21 +156,21 @@ def create_fields(product: ProductInput, defaults: Mapping[str, Any] | None = No
         fields[key] = value
 
     if len(product.tags) > MAX_TAGS:
-        errors.add("product.tags", f"Etsy allows at most {MAX_TAGS} tags")
+        errors.add("params.product.tags", f"Etsy allows at most {MAX_TAGS} tags")
     if product.tags:
         fields["tags"] = list(product.tags)
     if len(product.images) > MAX_IMAGES:
-        errors.add("product.images", f"an Etsy listing holds at most {MAX_IMAGES} images")
+        errors.add("params.product.images", f"an Etsy listing holds at most {MAX_IMAGES} images")
     if product.status not in (ProductStatus.DRAFT, ProductStatus.ACTIVE):
-        errors.add("product.status", "a new Etsy listing is a draft, optionally activated: use draft or active")
+        errors.add("params.product.status", "a new Etsy listing is a draft, optionally activated: use draft or active")
     for key, value in extra.items():
         if key in CREATE_FIELDS:
             fields[key] = value
         else:
-            errors.add(f"product.platform_fields.{key}", "not a createDraftListing field")
+            errors.add(f"params.product.platform_fields.{key}", "not a createDraftListing field")
     for key in ("vendor", "product_type"):
         if getattr(product, key):
-            errors.add(f"product.{key}", "Etsy listings have no such field")
+            errors.add(f"params.product.{key}", "Etsy listings have no such field")
     errors.raise_any()
     return fields
 
@@ -186,7 +186,7 @@ def update_fields(changes: ProductChanges) -> dict[str, Any]:
         fields["description"] = changes.description
     if changes.tags is not None:
         if len(changes.tags) > MAX_TAGS:
-            errors.add("changes.tags", f"Etsy allows at most {MAX_TAGS} tags")
+            errors.add("params.changes.tags", f"Etsy allows at most {MAX_TAGS} tags")
         fields["tags"] = list(changes.tags)
     if changes.status is not None:
         if changes.status is ProductStatus.ACTIVE:
@@ -194,16 +194,16 @@ def update_fields(changes: ProductChanges) -> dict[str, Any]:
         elif changes.status in (ProductStatus.INACTIVE, ProductStatus.ARCHIVED):
             fields["state"] = "inactive"
         else:
-            errors.add("changes.status", "updateListing sets active or inactive only")
+            errors.add("params.changes.status", "updateListing sets active or inactive only")
     for key in ("vendor", "product_type"):
         if getattr(changes, key) is not None:
-            errors.add(f"changes.{key}", "Etsy listings have no such field")
+            errors.add(f"params.changes.{key}", "Etsy listings have no such field")
     for key, value in changes.platform_fields.items():
         if key in UPDATE_FIELDS:
             if key in REQUIRED_EXTRA:
-                _check_extra(errors, f"changes.platform_fields.{key}", key, value)
+                _check_extra(errors, f"params.changes.platform_fields.{key}", key, value)
             fields[key] = value
         else:
-            errors.add(f"changes.platform_fields.{key}", "not an updateListing field")
+            errors.add(f"params.changes.platform_fields.{key}", "not an updateListing field")
     errors.raise_any()
     return fields

@@ -55,14 +55,16 @@ def _variant_inventory(item: ProductInput, price: Any, readiness: Any) -> Json |
     if not any(v.sku for v in item.variants) and len(item.variants) <= 1:
         return None
     if len(item.options) > len(CUSTOM_PROPERTIES):
-        raise ValidationError(errors=[{"loc": "product.options", "msg": "Etsy listings vary on at most 2 options"}])
+        raise ValidationError(
+            errors=[{"loc": "params.product.options", "msg": "Etsy listings vary on at most 2 options"}]
+        )
     ids = {option.name: CUSTOM_PROPERTIES[i] for i, option in enumerate(item.options)}
     products = []
     for i, variant in enumerate(item.variants):
         unknown = [name for name in variant.options if name not in ids]
         if unknown:
             raise ValidationError(
-                errors=[{"loc": f"product.variants.{i}.options", "msg": f"unknown option {unknown[0]}"}]
+                errors=[{"loc": f"params.product.variants.{i}.options", "msg": f"unknown option {unknown[0]}"}]
             )
         products.append(
             {
@@ -113,13 +115,17 @@ async def create_product(ctx: StoreContext, params: p.CreateProductParams) -> Pr
 def _variant_changes(changes: Any) -> list[inventory.VariantChange]:
     wanted: list[inventory.VariantChange] = []
     if changes.price is not None:
-        wanted.append(inventory.VariantChange(loc="changes.price", every=True, price=float(changes.price.amount)))
+        wanted.append(
+            inventory.VariantChange(loc="params.changes.price", every=True, price=float(changes.price.amount))
+        )
     for i, variant in enumerate(changes.variants or []):
         if not (variant.id or variant.sku):
-            raise ValidationError(errors=[{"loc": f"changes.variants.{i}", "msg": "name the variant by id or sku"}])
+            raise ValidationError(
+                errors=[{"loc": f"params.changes.variants.{i}", "msg": "name the variant by id or sku"}]
+            )
         wanted.append(
             inventory.VariantChange(
-                loc=f"changes.variants.{i}",
+                loc=f"params.changes.variants.{i}",
                 variant_id=variant.id,
                 sku=variant.sku if variant.id is None else None,
                 new_sku=variant.sku if variant.id is not None else None,

@@ -193,7 +193,7 @@ class EtsySandbox:
 
     def ship(self, receipt_id: int) -> dict[str, Any]:
         receipt = self.world.receipts[receipt_id]
-        receipt["is_shipped"], receipt["status"] = True, "Completed"
+        receipt["is_shipped"], receipt["status"] = True, "completed"
         return self.world.touch_receipt(receipt_id, self.now())
 
     def expire_tokens(self) -> None:
@@ -210,7 +210,7 @@ class EtsySandbox:
             for receipt in self.world.receipts.values():
                 due = receipt["created_timestamp"] + self.ship_after
                 if not receipt["is_shipped"] and due <= now:
-                    receipt["is_shipped"], receipt["status"] = True, "Completed"
+                    receipt["is_shipped"], receipt["status"] = True, "completed"
                     receipt["update_timestamp"] = receipt["updated_timestamp"] = int(due)
 
     def authorize(self, url: str, *, approve_scopes: Iterable[str] | None = None) -> dict[str, str]:

@@ -299,7 +299,7 @@ def get_shop_receipts(sb: EtsySandbox, request: httpx.Request, ids: dict[str, st
             items = [r for r in items if r[field] is wanted]
     canceled = boolean(q.get("was_canceled"), "was_canceled")
     if canceled is not None:
-        items = [r for r in items if (r["status"] == "Canceled") is canceled]
+        items = [r for r in items if (r["status"] == "canceled") is canceled]
     sort_on = q.get("sort_on", "created")
     key = {"created": "created_timestamp", "updated": "updated_timestamp", "receipt_id": "receipt_id"}
     if sort_on not in key:
@@ -319,11 +319,11 @@ def update_shop_receipt(sb: EtsySandbox, request: httpx.Request, ids: dict[str, 
     paid = boolean(one(fields, "was_paid"), "was_paid")
     if shipped is not None:
         receipt["is_shipped"] = shipped
-        receipt["status"] = "Completed" if shipped else receipt["status"]
+        receipt["status"] = "completed" if shipped else receipt["status"]
     if paid is not None:
         receipt["is_paid"] = paid
-        if paid and receipt["status"] == "Open":
-            receipt["status"] = "Paid"
+        if paid and receipt["status"] == "open":
+            receipt["status"] = "paid"
     return reply(200, sb.world.touch_receipt(receipt["receipt_id"], sb.now()))
 
 
@@ -341,7 +341,7 @@ def create_receipt_shipment(sb: EtsySandbox, request: httpx.Request, ids: dict[s
             "tracking_code": code,
         }
     )
-    receipt["is_shipped"], receipt["status"] = True, "Completed"
+    receipt["is_shipped"], receipt["status"] = True, "completed"
     return reply(200, sb.world.touch_receipt(receipt["receipt_id"], sb.now()))
 
 
