@@ -35,7 +35,7 @@ def new_verifier() -> str:
 
 @dataclass(frozen=True, slots=True)
 class PendingAuthorization:
-    url: str
+    url: str = field(repr=False)
     state: str = field(repr=False)
     code_verifier: str = field(repr=False)
     redirect_uri: str
