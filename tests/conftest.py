@@ -51,3 +51,19 @@ def plugins_json(fusionhub_cli: CliRunner) -> Callable[..., list[dict[str, Any]]
         return data
 
     return run
+
+
+@pytest.fixture(scope="session")
+def installed_plugins() -> list[dict[str, Any]]:
+    """`fusionhub plugins list --json` of the test environment as it is, run once per session."""
+    result = subprocess.run(
+        [sys.executable, "-m", "fusionhub.cli", "plugins", "list", "--json"],
+        capture_output=True,
+        text=True,
+        env=_clean_env(None),
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    data: list[dict[str, Any]] = json.loads(result.stdout)
+    return data

@@ -65,8 +65,8 @@ def registry() -> Registry:
     return Registry.discover(strict=False, allow=None)
 
 
-def test_list_json_reports_each_fixture_with_status_and_reason(plugins_json: Any) -> None:
-    entries = plugins_json()
+def test_list_json_reports_each_fixture_with_status_and_reason(installed_plugins: list[dict[str, Any]]) -> None:
+    entries = installed_plugins
     for slug, (distribution, status, fragments) in FIXTURES.items():
         entry = one(entries, slug)
         assert entry["distribution"] == distribution
@@ -79,8 +79,8 @@ def test_list_json_reports_each_fixture_with_status_and_reason(plugins_json: Any
             assert fragment in entry["error"], f"{slug}: {fragment!r} not in {entry['error']!r}"
 
 
-def test_list_json_has_the_documented_shape(plugins_json: Any) -> None:
-    entries = plugins_json()
+def test_list_json_has_the_documented_shape(installed_plugins: list[dict[str, Any]]) -> None:
+    entries = installed_plugins
     names = {c.value for c in Capability}
     for entry in entries:
         assert {"slug", "name", "version", "distribution", "status", "error", "capabilities"} <= set(entry)
@@ -105,8 +105,8 @@ def test_list_json_has_the_documented_shape(plugins_json: Any) -> None:
     assert one(entries, "broken-import")["capabilities"]["get_product"]["level"] is None
 
 
-def test_duplicate_slug_keeps_the_first_and_reports_the_second(plugins_json: Any) -> None:
-    twins = {e["distribution"]: e for e in entries_named(plugins_json(), "twin")}
+def test_duplicate_slug_keeps_the_first_and_reports_the_second(installed_plugins: list[dict[str, Any]]) -> None:
+    twins = {e["distribution"]: e for e in entries_named(installed_plugins, "twin")}
     assert twins["fusionhub-fixture-twin-a"]["status"] == "loaded"
     second = twins["fusionhub-fixture-twin-b"]
     assert second["status"] == "failed"
@@ -192,11 +192,12 @@ def test_a_broken_plugin_put_on_the_path_does_not_stop_the_listing(tmp_path: Pat
     (info / "entry_points.txt").write_text("[fusionhub.plugins]\ndropped = dropped_plugin\n")
     (info / "RECORD").write_text("")
 
-    for args in (("plugins", "list", "--json"), ("plugins", "list"), ("plugins", "doctor")):
-        result = fusionhub_cli(*args, env={"PYTHONPATH": str(tmp_path)})
+    listing = fusionhub_cli("plugins", "list", "--json", env={"PYTHONPATH": str(tmp_path)})
+    doctor = fusionhub_cli("plugins", "doctor", env={"PYTHONPATH": str(tmp_path)})
+    for result in (listing, doctor):
         assert result.returncode == 0, result.stderr
         assert "dropped_plugin needs a library" in result.stdout
-    entries = json.loads(fusionhub_cli("plugins", "list", "--json", env={"PYTHONPATH": str(tmp_path)}).stdout)
+    entries = json.loads(listing.stdout)
     dropped = one(entries, "dropped")
     assert dropped["status"] == "failed" and dropped["distribution"] == "dropped-plugin"
     assert dropped["error"] == "import error: ImportError: dropped_plugin needs a library"
