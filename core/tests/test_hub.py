@@ -189,15 +189,16 @@ async def test_automation_disabled_is_refused_for_automated_runs_only(hub: Hub, 
     with pytest.raises(AutomationDisabled) as err:
         await hub.execute(alpha, "delete_product", {"product_id": "p1"}, mode=RunMode.AUTOMATED)
     assert api.calls.call_count == 0
-    assert "delete_product on alpha is disabled for automated runs" in str(err.value)
-    assert err.value.category.value == "refused" and err.value.details["capability"] == "delete_product"
+    assert "delete_product on alpha is disabled for automated runs by the alpha plugin's contract" in str(err.value)
+    assert err.value.category.value == "refused"
+    assert err.value.details == {"capability": "delete_product", "source": "contract"}
     outcome = await hub.execute(alpha, "delete_product", {"product_id": "p1"}, mode=RunMode.INTERACTIVE)
     assert outcome.value.product_id == "p1" and api.calls.call_count == 1
     # The host's choice overrides the contract's default, both ways.
     hub.set_automation("alpha", "delete_product", True)
     await hub.execute(alpha, "delete_product", {"product_id": "p1"}, mode=RunMode.AUTOMATED)
     hub.set_automation("alpha", "get_product", False)
-    with pytest.raises(AutomationDisabled):
+    with pytest.raises(AutomationDisabled, match="disabled for automated runs by the host's settings"):
         await hub.execute(alpha, "get_product", {"product_id": "p1"}, mode=RunMode.AUTOMATED)
 
 

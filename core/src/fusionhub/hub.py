@@ -172,11 +172,15 @@ class Hub:
                 platform=slug,
             )
         if mode is RunMode.AUTOMATED and not self.automation_enabled(slug, capability):
+            by_host = (slug, capability) in self._automation_overrides
+            why = "the host's settings" if by_host else f"the {slug} plugin's contract"
+            if not by_host and contract.notes:
+                why += f" ({contract.notes})"
             raise AutomationDisabled(
-                f"{capability} on {slug} is disabled for automated runs by the host's settings; "
+                f"{capability} on {slug} is disabled for automated runs by {why}; "
                 "run it interactively or enable automation for it",
                 platform=slug,
-                details={"capability": capability.value},
+                details={"capability": capability.value, "source": "host" if by_host else "contract"},
             )
         return contract
 
