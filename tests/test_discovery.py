@@ -164,11 +164,14 @@ def test_deny_list_blocks_what_it_names(plugins_json: Any) -> None:
     assert one(entries, "bad-signature")["status"] == "failed"
 
 
-def test_strict_mode_raises_instead_of_skipping(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_strict_mode_raises_instead_of_skipping(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    refused = {PluginStatus.FAILED, PluginStatus.INCOMPATIBLE}
+    first_broken = next(r for r in registry.records if r.status in refused)
     with pytest.raises(PluginLoadError) as err:
         Registry.discover(strict=True)
-    assert err.value.details["plugin"] in FIXTURES or err.value.details["plugin"] == "twin"
-    assert err.value.details["hint"]
+    assert err.value.details["plugin"] == first_broken.name
+    assert err.value.details["hint"] == first_broken.hint
+    assert first_broken.error and first_broken.error in str(err.value)
     monkeypatch.setenv(ENV_STRICT, "1")
     with pytest.raises(PluginLoadError):
         Registry.discover()
