@@ -49,6 +49,8 @@ class RequestMeta:
     endpoint_class: str | None = None
     idempotent: bool | None = None  # None: decided by HTTP method
     retry: bool = True
+    # False: the body is left unread for the caller to stream (large downloads) and on_response is skipped.
+    observe: bool = True
 
     @staticmethod
     def of(request: httpx.Request) -> RequestMeta:

@@ -92,7 +92,7 @@ class LimitedTransport(httpx.AsyncBaseTransport):
         response = await self._inner.handle_async_request(request)
         if response.status_code == 429:
             self._limiter.throttled()
-        if self._config.on_response is not None:
+        if self._config.on_response is not None and meta.observe:
             await response.aread()
             await self._config.on_response(response, self._limiter)
         return response
