@@ -1,0 +1,203 @@
+"""The store transport: retries (idempotent only, Retry-After honoured), gzip, records, limits."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import httpx
+import pytest
+import respx
+
+from fusionhub.clock import VirtualClock
+from fusionhub.contracts import RequestsPerSecond
+from fusionhub.errors import RateLimited
+from fusionhub.http import HttpConfig, RetryPolicy, build_client, meta
+from fusionhub.observability import current_capability
+from fusionhub.ratelimit import Limiter, MemoryBucketStore
+from fusionhub.ratelimit.limiter import WAIT_FOR_RATE_LIMIT
+from fusionhub.records import ApiCall
+
+BASE = "https://api.test/"
+POLICY = RetryPolicy(attempts=4, wait_initial=1.0, wait_max=8.0, wait_jitter=0.0)
+
+
+class Harness:
+    def __init__(self, clock: VirtualClock, *, spec: RequestsPerSecond | None = None, **config: object) -> None:
+        self.clock = clock
+        self.calls: list[ApiCall] = []
+        self.limiter = Limiter("store:h", spec, MemoryBucketStore(), clock)
+        self.config = HttpConfig(base_url=BASE, retry=POLICY, **config)  # type: ignore[arg-type]
+
+    def client(self, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+        return build_client(self.config, self.limiter, transport, sink=self.calls.append)
+
+
+def _sequence(*answers: int | type[Exception]) -> tuple[list[float], httpx.MockTransport, VirtualClock]:
+    clock = VirtualClock(start=0.0)
+    times: list[float] = []
+    pending = list(answers)
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        times.append(clock.now())
+        answer = pending.pop(0) if pending else 200
+        if isinstance(answer, int):
+            headers = {"retry-after": "3"} if answer == 429 else {}
+            return httpx.Response(answer, headers=headers, json={})
+        raise answer("failed", request=request)  # type: ignore[call-arg]
+
+    return times, httpx.MockTransport(handle), clock
+
+
+def test_transient_get_is_retried_with_exponential_backoff() -> None:
+    times, transport, clock = _sequence(503, 502, httpx.ConnectError)
+    h = Harness(clock)
+
+    async def main() -> int:
+        async with h.client(transport) as client:
+            return (await client.get("x")).status_code
+
+    assert clock.run(main()) == 200
+    assert [round(t, 6) for t in times] == [0.0, 1.0, 3.0, 7.0]  # waits 1, 2, 4 (no jitter here)
+    assert h.calls[-1].retries == 3 and h.calls[-1].status == 200
+    assert len(h.calls) == 1  # one record per call, not per attempt
+
+
+def test_retry_after_is_waited_exactly() -> None:
+    times, transport, clock = _sequence(429)
+    h = Harness(clock)
+
+    async def main() -> int:
+        async with h.client(transport) as client:
+            return (await client.get("x")).status_code
+
+    assert clock.run(main()) == 200
+    assert times == [0.0, 3.0]
+    assert h.limiter.stats.throttled == 1
+
+
+def test_a_long_retry_after_reaches_the_plugin_as_the_response() -> None:
+    clock = VirtualClock(start=0.0)
+    transport = httpx.MockTransport(lambda r: httpx.Response(429, headers={"retry-after": "600"}))
+    h = Harness(clock)
+
+    async def main() -> int:
+        async with h.client(transport) as client:
+            return (await client.get("x")).status_code
+
+    assert clock.run(main()) == 429  # the plugin raises RateLimited(600): a worker re-schedules
+    assert clock.now() == 0.0
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_non_idempotent_requests_are_never_retried(method: str) -> None:
+    times, transport, clock = _sequence(503, httpx.ReadTimeout)
+    h = Harness(clock)
+
+    async def main() -> int:
+        async with h.client(transport) as client:
+            return (await client.request(method, "x", json={"a": 1})).status_code
+
+    assert clock.run(main()) == 503
+    assert len(times) == 1
+
+
+def test_marked_or_keyed_requests_are_retried() -> None:
+    times, transport, clock = _sequence(503, 503)
+    h = Harness(clock)
+
+    async def main() -> list[int]:
+        async with h.client(transport) as client:
+            marked = await client.post("graphql", json={"query": "{shop{name}}"}, extensions=meta(idempotent=True))
+            keyed = await client.post("orders", json={}, headers={"Idempotency-Key": "k1"})
+            return [marked.status_code, keyed.status_code]
+
+    assert clock.run(main()) == [200, 200]
+    assert len(times) == 4
+
+
+def test_network_errors_after_the_last_attempt_propagate() -> None:
+    times, transport, clock = _sequence(*[httpx.ReadTimeout] * 4)
+    h = Harness(clock)
+
+    async def main() -> None:
+        async with h.client(transport) as client:
+            await client.get("x")
+
+    with pytest.raises(httpx.ReadTimeout):
+        clock.run(main())
+    assert len(times) == 4
+    assert h.calls[-1].error == "ReadTimeout" and h.calls[-1].status is None and h.calls[-1].retries == 3
+
+
+def test_each_attempt_is_charged_to_the_bucket() -> None:
+    times, transport, clock = _sequence(503)
+    h = Harness(clock, spec=RequestsPerSecond(requests=1))
+    h.config.retry = RetryPolicy(attempts=2, wait_initial=0.1, wait_jitter=0.0)
+
+    async def main() -> None:
+        async with h.client(transport) as client:
+            await client.get("x")
+
+    clock.run(main())
+    assert times[1] == pytest.approx(1.0, abs=1e-5)  # the back-off was 0.1 s, the bucket needed 1 s
+
+
+def test_large_bodies_are_gzipped_small_ones_not() -> None:
+    clock = VirtualClock(start=0.0)
+    h = Harness(clock, gzip_min_bytes=1024)
+    big = {"items": ["x" * 50] * 100}
+    with respx.mock(base_url=BASE, assert_all_called=True) as router:
+        route = router.post("bulk").mock(return_value=httpx.Response(200))
+
+        async def main() -> None:
+            async with h.client(httpx.AsyncHTTPTransport()) as client:
+                await client.post("bulk", json=big)
+                await client.post("bulk", json={"small": True})
+
+        clock.run(main())
+    first, second = (c.request for c in route.calls)
+    assert first.headers["content-encoding"] == "gzip"
+    assert json.loads(gzip.decompress(first.content)) == big
+    assert int(first.headers["content-length"]) == len(first.content)
+    assert "content-encoding" not in second.headers
+
+
+def test_records_name_the_capability_and_hide_secret_params() -> None:
+    clock = VirtualClock(start=0.0)
+    h = Harness(clock, spec=RequestsPerSecond(requests=5))
+    transport = httpx.MockTransport(lambda r: httpx.Response(200))
+
+    async def main() -> None:
+        token = current_capability.set("list_products")
+        try:
+            async with h.client(transport) as client:
+                await client.get("products", params={"access_token": "qs-secret-9999", "page": "2"})
+        finally:
+            current_capability.reset(token)
+
+    clock.run(main())
+    (call,) = h.calls
+    assert call.capability == "list_products"
+    assert call.path == "/products?access_token=[redacted]&page=2"
+    assert call.method == "GET" and call.status == 200 and call.cost == 1.0
+    assert call.bucket_level == pytest.approx(0.0)
+
+
+def test_a_worker_task_gets_rate_limited_instead_of_waiting() -> None:
+    clock = VirtualClock(start=0.0)
+    h = Harness(clock, spec=RequestsPerSecond(requests=1))
+    transport = httpx.MockTransport(lambda r: httpx.Response(200))
+
+    async def main() -> None:
+        async with h.client(transport) as client:
+            await client.get("x")
+            token = WAIT_FOR_RATE_LIMIT.set(False)
+            try:
+                await client.get("x")
+            finally:
+                WAIT_FOR_RATE_LIMIT.reset(token)
+
+    with pytest.raises(RateLimited) as info:
+        clock.run(main())
+    assert info.value.retry_after == pytest.approx(1.0)
