@@ -93,9 +93,9 @@ def test_doctor_explains_each_broken_plugin_with_a_fix(broken: list[str]) -> Non
     blocks = result.output.split("\n✗ ")[1:]
     assert sorted({block.split()[0] for block in blocks}) == broken
     for block in blocks:
-        assert "\n    reason: " in block and "\n    fix:    " in block
+        assert "\n    reason: " in block and "\n       fix: " in block
     assert "reason: import error: ModuleNotFoundError" in result.output
-    assert "fix:    uninstall one of the two distributions" in result.output
+    assert "fix: uninstall one of the two distributions" in result.output
 
 
 def test_doctor_check_fails_only_on_broken_plugins(broken: list[str]) -> None:

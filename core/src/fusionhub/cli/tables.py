@@ -104,11 +104,19 @@ def render_doctor(records: list[PluginRecord]) -> None:
     elif not broken:
         out.print("[green]Every installed plugin loaded.[/]")
         return
+    from rich.table import Table
+    from rich.text import Text
+
     for r in broken:
         where = f" ({_plain(r.distribution)} {r.dist_version})" if r.distribution else ""
         out.print(f"\n[{STATUS_STYLE[r.status]}]✗ {_plain(r.name)}[/]{where}: {r.status.value}")
-        out.print(f"    reason: {_plain(r.error or 'unknown')}")
-        out.print(f"    fix:    {_plain(r.hint or 'see the plugin documentation')}")
+        # A grid keeps long, multi-line reasons (pluggy's) indented under their label.
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(width=11, justify="right")
+        grid.add_column(overflow="fold")
+        grid.add_row("reason:", Text(r.error or "unknown"))
+        grid.add_row("fix:", Text(r.hint or "see the plugin's documentation"))
+        out.print(grid)
 
 
 def render_matrix(records: list[PluginRecord], *, title: str = "Capability matrix") -> None:
