@@ -90,6 +90,7 @@ class LimitedTransport(httpx.AsyncBaseTransport):
     async def _send(self, request: httpx.Request, meta: RequestMeta) -> httpx.Response:
         await self._limiter.acquire(meta.cost, operation=meta.operation, endpoint_class=meta.endpoint_class)
         response = await self._inner.handle_async_request(request)
+        response.request = request  # observers read the request's meta; the client sets it only later
         if response.status_code == 429:
             self._limiter.throttled()
         if self._config.on_response is not None and meta.observe:
