@@ -1,0 +1,178 @@
+"""The OAuth authorization-code install flow (public and custom distribution apps).
+
+1. `authorize_url(...)` with a fresh `new_state()` kept in the user's session;
+2. Shopify redirects back: `verify_callback(...)` checks hmac, state, timestamp age and shop;
+3. `exchange_code(...)` trades the code for tokens (expiring offline tokens by default);
+4. `refresh_tokens(...)` rotates them before they expire.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from fusionhub import AuthError, Clock, meta
+from fusionhub_shopify.config import SHOP_DOMAIN
+
+CALLBACK_MAX_AGE = 86_400.0  # a callback older than a day is a replay
+CLOCK_SKEW = 300.0  # a timestamp this far in the future is still accepted
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSet:
+    access_token: str
+    scope: str
+    expires_at: float | None = None
+    refresh_token: str | None = None
+    refresh_token_expires_at: float | None = None
+
+    @classmethod
+    def from_response(cls, body: Mapping[str, Any], now: float) -> TokenSet:
+        def at(key: str) -> float | None:
+            return now + float(body[key]) if body.get(key) is not None else None
+
+        if not body.get("access_token"):
+            raise AuthError("Shopify's token response has no access_token", platform="shopify")
+        return cls(
+            access_token=str(body["access_token"]),
+            scope=str(body.get("scope", "")),
+            expires_at=at("expires_in"),
+            refresh_token=body.get("refresh_token"),
+            refresh_token_expires_at=at("refresh_token_expires_in"),
+        )
+
+    def credential_fields(self) -> dict[str, str | None]:
+        """The fields to merge into the store's Credentials (None removes a field)."""
+        return {
+            "access_token": self.access_token,
+            "scope": self.scope,
+            "expires_at": None if self.expires_at is None else f"{self.expires_at:.0f}",
+            "refresh_token": self.refresh_token,
+            "refresh_token_expires_at": None
+            if self.refresh_token_expires_at is None
+            else f"{self.refresh_token_expires_at:.0f}",
+        }
+
+    def __repr__(self) -> str:
+        return f"TokenSet(scope={self.scope!r}, expires_at={self.expires_at!r})"
+
+
+def new_state() -> str:
+    """An unguessable state value; keep it in the user's session until the callback."""
+    return secrets.token_urlsafe(32)
+
+
+def check_shop(shop: str) -> str:
+    if not SHOP_DOMAIN.match(shop or ""):
+        raise AuthError("the shop parameter is not a myshopify.com domain", platform="shopify")
+    return shop
+
+
+def authorize_url(
+    shop: str,
+    *,
+    client_id: str,
+    scopes: Iterable[str],
+    redirect_uri: str,
+    state: str,
+    online: bool = False,
+) -> str:
+    query = {
+        "client_id": client_id,
+        "scope": ",".join(sorted(set(scopes))),
+        "redirect_uri": redirect_uri,
+        "state": state,
+    }
+    if online:
+        query["grant_options[]"] = "per-user"
+    return f"https://{check_shop(shop)}/admin/oauth/authorize?{urlencode(query)}"
+
+
+def callback_hmac(params: Mapping[str, str], client_secret: str) -> str:
+    """Hex HMAC-SHA256 over the callback's other parameters, sorted and &-joined."""
+    message = "&".join(f"{k}={v}" for k, v in sorted(params.items()) if k not in ("hmac", "signature"))
+    return hmac.new(client_secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def verify_callback(
+    params: Mapping[str, str],
+    *,
+    client_secret: str,
+    expected_state: str,
+    clock: Clock,
+    max_age: float = CALLBACK_MAX_AGE,
+) -> str:
+    """Check a redirect's parameters; return the verified shop domain or raise AuthError."""
+    given = params.get("hmac", "")
+    if not hmac.compare_digest(callback_hmac(params, client_secret), given):
+        raise AuthError("the OAuth callback's hmac does not match: forged or altered", platform="shopify")
+    if not expected_state or not hmac.compare_digest(params.get("state", ""), expected_state):
+        raise AuthError("the OAuth callback's state does not match this session", platform="shopify")
+    try:
+        age = clock.now() - float(params.get("timestamp", ""))
+    except ValueError:
+        raise AuthError("the OAuth callback has no valid timestamp", platform="shopify") from None
+    if age > max_age or age < -CLOCK_SKEW:
+        raise AuthError("the OAuth callback is too old (or from the future): replayed", platform="shopify")
+    if not params.get("code"):
+        raise AuthError("the OAuth callback carries no code", platform="shopify")
+    return check_shop(params.get("shop", ""))
+
+
+async def _token_request(client: httpx.AsyncClient, shop: str, form: dict[str, str], clock: Clock) -> TokenSet:
+    response = await client.post(
+        f"https://{check_shop(shop)}/admin/oauth/access_token",
+        data=form,
+        headers={"Accept": "application/json"},
+        extensions=meta(cost=0, operation="oauth_token"),
+    )
+    if response.status_code != 200:
+        raise AuthError(f"Shopify refused the token request ({response.status_code})", platform="shopify")
+    try:
+        body = response.json()
+    except ValueError:
+        raise AuthError("Shopify's token response is not JSON", platform="shopify") from None
+    return TokenSet.from_response(body, clock.now())
+
+
+async def exchange_code(
+    client: httpx.AsyncClient,
+    shop: str,
+    *,
+    client_id: str,
+    client_secret: str,
+    code: str,
+    clock: Clock,
+    expiring: bool = True,
+) -> TokenSet:
+    """Trade the callback's code for tokens; expiring offline tokens unless told otherwise."""
+    form = {"client_id": client_id, "client_secret": client_secret, "code": code}
+    if expiring:
+        form["expiring"] = "1"
+    return await _token_request(client, shop, form, clock)
+
+
+async def refresh_tokens(
+    client: httpx.AsyncClient,
+    shop: str,
+    *,
+    client_id: str,
+    client_secret: str,
+    refresh_token: str,
+    clock: Clock,
+) -> TokenSet:
+    """A new access token (and a rotated refresh token) for an expiring offline token."""
+    form = {
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+    }
+    return await _token_request(client, shop, form, clock)

@@ -1,0 +1,39 @@
+"""Send one named GraphQL document for a store: cost up front, errors mapped, tokens fresh."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fusionhub import AuthError, StoreContext, meta
+from fusionhub_shopify.auth.token import ensure_fresh
+from fusionhub_shopify.config import ShopConfig
+from fusionhub_shopify.cost import requested_cost
+from fusionhub_shopify.documents import document
+from fusionhub_shopify.responses import graphql_data
+
+
+def shop_config(ctx: StoreContext) -> ShopConfig:
+    cached = ctx.extras.get("shopify.config")
+    if not isinstance(cached, ShopConfig):
+        cached = ctx.extras["shopify.config"] = ShopConfig.of(ctx.config)
+    return cached
+
+
+async def execute(ctx: StoreContext, name: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Run document `name` (in the store's API version); return its `data`."""
+    config = shop_config(ctx)
+    doc = document(name, config.api_version)
+    body = {"query": doc.text, "variables": dict(variables or {}), "operationName": name}
+    cost = requested_cost(doc.text, variables)
+    await ensure_fresh(ctx)
+    for attempt in (1, 2):
+        response = await ctx.http.post(config.graphql_url, json=body, extensions=meta(cost=cost, operation=name))
+        try:
+            return graphql_data(response, name, cost)
+        except AuthError:
+            # An expiring token revoked or lapsed early: refresh once when we can, then give up.
+            if attempt == 2 or response.status_code != 401 or not ctx.credentials.get("refresh_token"):
+                raise
+            await ensure_fresh(ctx, force=True)
+    raise AssertionError("unreachable")

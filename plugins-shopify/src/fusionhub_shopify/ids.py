@@ -1,0 +1,18 @@
+"""Shopify global ids (gid://shopify/Product/123): accept bare numbers, always send gids."""
+
+from __future__ import annotations
+
+GID_PREFIX = "gid://shopify/"
+
+
+def gid(kind: str, value: str) -> str:
+    """`gid("Product", "123")` → gid://shopify/Product/123; a gid passes unchanged."""
+    value = value.strip()
+    if value.startswith(GID_PREFIX):
+        return value
+    return f"{GID_PREFIX}{kind}/{value}"
+
+
+def numeric(value: str) -> str:
+    """The number at the end of a gid (what REST payloads and webhooks carry)."""
+    return value.rsplit("/", 1)[-1].split("?", 1)[0]

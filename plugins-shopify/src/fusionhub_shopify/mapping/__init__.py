@@ -1,0 +1,1 @@
+"""Shopify payloads ↔ fusionhub models, one module per resource."""

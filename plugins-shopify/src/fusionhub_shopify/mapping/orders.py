@@ -1,0 +1,113 @@
+"""Orders and refunds: Shopify nodes → Order / Refund, one status from Shopify's several."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fusionhub.models import Address, Order, OrderLine, OrderStatus, Refund, Tracking
+from fusionhub_shopify.mapping.money import shop_money
+
+_FINANCIAL = {
+    "REFUNDED": OrderStatus.REFUNDED,
+    "PARTIALLY_REFUNDED": OrderStatus.PARTIALLY_REFUNDED,
+}
+_FULFILLMENT = {
+    "FULFILLED": OrderStatus.FULFILLED,
+    "PARTIALLY_FULFILLED": OrderStatus.PARTIALLY_FULFILLED,
+}
+# fusionhub's status filter → Shopify order search syntax
+STATUS_QUERY = {
+    "pending": "financial_status:pending",
+    "paid": "financial_status:paid",
+    "fulfilled": "fulfillment_status:shipped",
+    "shipped": "fulfillment_status:shipped",
+    "partially_fulfilled": "fulfillment_status:partial",
+    "cancelled": "status:cancelled",
+    "closed": "status:closed",
+    "refunded": "financial_status:refunded",
+    "partially_refunded": "financial_status:partially_refunded",
+    "open": "status:open",
+}
+
+
+def _date(value: Any) -> datetime | None:
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+
+
+def status_of(node: dict[str, Any]) -> OrderStatus:
+    """Cancelled, refunded, closed, fulfilled, paid, pending: the first that holds."""
+    if node.get("cancelledAt"):
+        return OrderStatus.CANCELLED
+    financial = node.get("displayFinancialStatus") or ""
+    if financial in _FINANCIAL:
+        return _FINANCIAL[financial]
+    if node.get("closed"):
+        return OrderStatus.CLOSED
+    fulfillment = node.get("displayFulfillmentStatus") or ""
+    if fulfillment in _FULFILLMENT:
+        return _FULFILLMENT[fulfillment]
+    return OrderStatus.PAID if financial == "PAID" else OrderStatus.PENDING
+
+
+def line_from(node: dict[str, Any]) -> OrderLine:
+    return OrderLine(
+        id=node["id"],
+        product_id=(node.get("product") or {}).get("id"),
+        variant_id=(node.get("variant") or {}).get("id"),
+        sku=node.get("sku") or None,
+        title=node.get("title"),
+        quantity=int(node.get("quantity") or 0),
+        unit_price=shop_money(node.get("originalUnitPriceSet")),
+    )
+
+
+def _address(node: dict[str, Any] | None) -> Address | None:
+    if not node:
+        return None
+    return Address(
+        name=node.get("name"),
+        line1=node.get("address1"),
+        line2=node.get("address2"),
+        city=node.get("city"),
+        region=node.get("provinceCode"),
+        postal_code=node.get("zip"),
+        country_code=node.get("countryCodeV2"),
+    )
+
+
+def order_from(node: dict[str, Any], lines: list[dict[str, Any]]) -> Order:
+    tracking = [
+        Tracking(number=t["number"], carrier=t.get("company"), url=t.get("url"))
+        for f in node.get("fulfillments") or ()
+        for t in f.get("trackingInfo") or ()
+        if t.get("number")
+    ]
+    return Order(
+        id=node["id"],
+        platform="shopify",
+        name=node.get("name"),
+        status=status_of(node),
+        total=shop_money(node.get("totalPriceSet")),
+        lines=[line_from(line) for line in lines],
+        customer_email=node.get("email"),
+        shipping_address=_address(node.get("shippingAddress")),
+        tracking=tracking,
+        created_at=_date(node.get("createdAt")),
+        updated_at=_date(node.get("updatedAt")),
+    )
+
+
+def refund_from(node: dict[str, Any], order_id: str) -> Refund:
+    lines = [
+        line_from({**item["lineItem"], "quantity": item["quantity"]})
+        for item in (node.get("refundLineItems") or {}).get("nodes") or ()
+    ]
+    return Refund(
+        id=node["id"],
+        order_id=order_id,
+        amount=shop_money(node.get("totalRefundedSet")),
+        lines=lines,
+        note=node.get("note"),
+        created_at=_date(node.get("createdAt")),
+    )

@@ -1,0 +1,1 @@
+"""Capability implementations, one module per resource; plugin.py only dispatches here."""

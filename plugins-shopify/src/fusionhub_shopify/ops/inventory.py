@@ -1,0 +1,129 @@
+"""Inventory capabilities: read levels, set one variant's quantity, push many (250 per call)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fusionhub import InventoryLevels, NotFound, StoreContext, ValidationError
+from fusionhub import params as p
+from fusionhub.models import InventoryLevel, InventorySyncResult, InventoryTarget
+from fusionhub_shopify.client import execute, shop_config
+from fusionhub_shopify.cost import largest_first
+from fusionhub_shopify.documents import document
+from fusionhub_shopify.ids import gid
+from fusionhub_shopify.mapping import inventory as m
+from fusionhub_shopify.ops import shop
+from fusionhub_shopify.responses import payload
+
+LEVELS = 5  # locations read per inventory item
+SET_BATCH = 250  # quantities per inventorySetQuantities call
+REASON = "correction"
+REFERENCE = "fusionhub://sync"
+
+
+def _first(ctx: StoreContext, name: str, wanted: int) -> int:
+    text = document(name, shop_config(ctx).api_version).text
+    return largest_first(text, {"levelsFirst": LEVELS}, "first", wanted)
+
+
+async def _by_product(ctx: StoreContext, product_id: str) -> list[dict[str, Any]]:
+    variants: list[dict[str, Any]] = []
+    after = None
+    while True:
+        variables = {"id": gid("Product", product_id), "first": _first(ctx, "InventoryByProduct", 100), "after": after}
+        data = await execute(ctx, "InventoryByProduct", {**variables, "levelsFirst": LEVELS})
+        if data.get("product") is None:
+            raise NotFound(f"no Shopify product {product_id}", platform="shopify")
+        page = data["product"]["variants"]
+        variants += page["nodes"]
+        if not page["pageInfo"]["hasNextPage"]:
+            return variants
+        after = page["pageInfo"]["endCursor"]
+
+
+def _sku_query(skus: list[str]) -> str:
+    return " OR ".join("sku:" + '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"' for s in skus)
+
+
+async def _by_skus(ctx: StoreContext, skus: list[str]) -> list[dict[str, Any]]:
+    size = _first(ctx, "InventoryByVariants", 250)
+    variants: list[dict[str, Any]] = []
+    for start in range(0, len(skus), size):
+        chunk = skus[start : start + size]
+        data = await execute(
+            ctx, "InventoryByVariants", {"first": size, "query": _sku_query(chunk), "levelsFirst": LEVELS}
+        )
+        wanted = set(chunk)  # the search is fuzzy; keep exact SKU matches only
+        variants += [v for v in data["productVariants"]["nodes"] if v.get("sku") in wanted]
+    return variants
+
+
+async def get_inventory(ctx: StoreContext, params: p.GetInventoryParams) -> InventoryLevels:
+    location = gid("Location", params.location_id) if params.location_id else None
+    variants = await _by_product(ctx, params.product_id) if params.product_id else []
+    if params.skus:
+        seen = {v["id"] for v in variants}
+        variants += [v for v in await _by_skus(ctx, params.skus) if v["id"] not in seen]
+    return InventoryLevels(levels=[lvl for v in variants for lvl in m.levels_from(v, location)])
+
+
+async def _resolve(ctx: StoreContext, targets: list[InventoryTarget]) -> list[str]:
+    """Each target's inventory item id (by item id, variant id, or SKU), in order."""
+    items: list[str | None] = [gid("InventoryItem", t.inventory_item_id) if t.inventory_item_id else None for t in targets]
+    by_variant = [t.variant_id for t, item in zip(targets, items, strict=True) if item is None and t.variant_id]
+    found: dict[str, str] = {}
+    for variant_id in by_variant:
+        data = await execute(ctx, "VariantInventory", {"id": gid("ProductVariant", variant_id), "levelsFirst": LEVELS})
+        if data.get("productVariant"):
+            found[gid("ProductVariant", variant_id)] = data["productVariant"]["inventoryItem"]["id"]
+    skus = [t.sku for t, item in zip(targets, items, strict=True) if item is None and not t.variant_id and t.sku]
+    for v in await _by_skus(ctx, [s for s in skus if s]) if skus else []:
+        found[f"sku:{v['sku']}"] = v["inventoryItem"]["id"]
+    out, errors = [], []
+    for i, (target, item) in enumerate(zip(targets, items, strict=True)):
+        key = gid("ProductVariant", target.variant_id) if target.variant_id else f"sku:{target.sku}"
+        resolved = item or found.get(key)
+        if resolved is None:
+            errors.append({"loc": f"levels.{i}", "msg": f"no Shopify variant {target.variant_id or target.sku}"})
+        out.append(resolved or "")
+    if errors:
+        raise ValidationError(errors=errors, platform="shopify")
+    return out
+
+
+async def _set(ctx: StoreContext, quantities: list[dict[str, Any]]) -> None:
+    for start in range(0, len(quantities), SET_BATCH):
+        chunk = quantities[start : start + SET_BATCH]
+        data = await execute(
+            ctx,
+            "InventorySetQuantities",
+            {"name": m.AVAILABLE, "reason": REASON, "referenceDocumentUri": REFERENCE, "quantities": chunk},
+        )
+        payload(data, "inventorySetQuantities", prefix="levels")
+
+
+async def sync_inventory(ctx: StoreContext, params: p.SyncInventoryParams) -> InventorySyncResult:
+    items = await _resolve(ctx, params.levels)
+    version = shop_config(ctx).api_version
+    quantities, updated = [], []
+    for target, item in zip(params.levels, items, strict=True):
+        location = await shop.location(ctx, target.location_id or params.location_id)
+        quantities.append(m.quantity_input(item, location, target.quantity, version))
+        updated.append(
+            InventoryLevel(
+                product_id=target.product_id,
+                variant_id=target.variant_id,
+                sku=target.sku,
+                inventory_item_id=item,
+                location_id=location,
+                available=target.quantity,
+                updated_at=None,
+            )
+        )
+    await _set(ctx, quantities)
+    return InventorySyncResult(updated=updated)
+
+
+async def update_variant_inventory(ctx: StoreContext, params: p.UpdateVariantInventoryParams) -> InventoryLevel:
+    result = await sync_inventory(ctx, p.SyncInventoryParams(levels=[params.target]))
+    return result.updated[0]

@@ -1,0 +1,153 @@
+"""Order capabilities: list, get, status changes (fulfil, cancel, close, mark paid), refunds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fusionhub import NotFound, StoreContext, ValidationError
+from fusionhub import params as p
+from fusionhub.models import Order, Page, Refund
+from fusionhub_shopify.client import execute, shop_config
+from fusionhub_shopify.cost import largest_first
+from fusionhub_shopify.documents import document
+from fusionhub_shopify.ids import gid
+from fusionhub_shopify.mapping import orders as m
+from fusionhub_shopify.mapping.money import amount
+from fusionhub_shopify.responses import payload
+
+LIST_LINES = 10  # line items inline per listed order; orders with more are completed one by one
+GET_LINES = 100
+_OPEN_FULFILLMENT = frozenset({"OPEN", "IN_PROGRESS"})
+_CANCEL_REASONS = {"customer", "declined", "fraud", "inventory", "staff", "other"}
+
+
+def search_query(params: p.ListOrdersParams) -> str | None:
+    terms = []
+    if params.status:
+        terms.append(m.STATUS_QUERY.get(params.status.lower(), f"status:{params.status.lower()}"))
+    if params.created_since:
+        terms.append(f"created_at:>='{params.created_since.isoformat()}'")
+    if params.updated_since:
+        terms.append(f"updated_at:>='{params.updated_since.isoformat()}'")
+    return " AND ".join(terms) or None
+
+
+async def _lines(ctx: StoreContext, node: dict[str, Any]) -> list[dict[str, Any]]:
+    page = node["lineItems"]
+    lines = list(page["nodes"])
+    while page["pageInfo"]["hasNextPage"]:
+        variables = {"id": node["id"], "linesFirst": GET_LINES, "linesAfter": page["pageInfo"]["endCursor"]}
+        page = (await execute(ctx, "Order", variables))["order"]["lineItems"]
+        lines += page["nodes"]
+    return lines
+
+
+async def list_orders(ctx: StoreContext, params: p.ListOrdersParams) -> Page[Order]:
+    text = document("Orders", shop_config(ctx).api_version).text
+    first = largest_first(text, {"linesFirst": LIST_LINES}, "first", params.limit)
+    variables = {"first": first, "after": params.cursor, "query": search_query(params), "linesFirst": LIST_LINES}
+    connection = (await execute(ctx, "Orders", variables))["orders"]
+    items = [m.order_from(node, await _lines(ctx, node)) for node in connection["nodes"]]
+    info = connection["pageInfo"]
+    return Page[Order](items=items, next_cursor=info["endCursor"] if info["hasNextPage"] else None)
+
+
+async def fetch(ctx: StoreContext, order_id: str) -> Order:
+    data = await execute(ctx, "Order", {"id": gid("Order", order_id), "linesFirst": GET_LINES})
+    if data.get("order") is None:
+        raise NotFound(f"no Shopify order {order_id}", platform="shopify")
+    return m.order_from(data["order"], await _lines(ctx, data["order"]))
+
+
+async def get_order(ctx: StoreContext, params: p.GetOrderParams) -> Order:
+    return await fetch(ctx, params.order_id)
+
+
+async def _fulfil(ctx: StoreContext, order_id: str, params: p.UpdateOrderStatusParams) -> None:
+    data = await execute(ctx, "OrderFulfillmentOrders", {"id": order_id})
+    if data.get("order") is None:
+        raise NotFound(f"no Shopify order {params.order_id}", platform="shopify")
+    open_orders = [f["id"] for f in data["order"]["fulfillmentOrders"]["nodes"] if f["status"] in _OPEN_FULFILLMENT]
+    if not open_orders:
+        raise ValidationError(errors=[{"loc": "order_id", "msg": "the order has nothing left to fulfil"}])
+    fulfillment: dict[str, Any] = {
+        "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fid} for fid in open_orders],
+        "notifyCustomer": params.notify_customer,
+    }
+    if params.tracking is not None:
+        fulfillment["trackingInfo"] = {
+            "number": params.tracking.number,
+            "company": params.tracking.carrier,
+            "url": params.tracking.url,
+        }
+    payload(await execute(ctx, "FulfillmentCreate", {"fulfillment": fulfillment}), "fulfillmentCreate")
+
+
+async def update_order_status(ctx: StoreContext, params: p.UpdateOrderStatusParams) -> Order:
+    order_id = gid("Order", params.order_id)
+    action = params.action
+    if action in (p.OrderAction.FULFILL, p.OrderAction.SHIP):
+        if action is p.OrderAction.SHIP and params.tracking is None:
+            raise ValidationError(errors=[{"loc": "tracking", "msg": "ship needs tracking"}], platform="shopify")
+        await _fulfil(ctx, order_id, params)
+    elif action is p.OrderAction.CANCEL:
+        reason = (params.reason or "other").lower()
+        variables = {
+            "orderId": order_id,
+            "reason": reason.upper() if reason in _CANCEL_REASONS else "OTHER",
+            "refund": False,  # money goes back through process_refund, explicitly
+            "restock": True,
+            "notifyCustomer": params.notify_customer,
+            "staffNote": None if reason in _CANCEL_REASONS else params.reason,
+        }
+        payload(await execute(ctx, "OrderCancel", variables), "orderCancel", errors_key="orderCancelUserErrors")
+    elif action is p.OrderAction.CLOSE:
+        payload(await execute(ctx, "OrderClose", {"id": order_id}), "orderClose")
+    else:
+        payload(await execute(ctx, "OrderMarkAsPaid", {"id": order_id}), "orderMarkAsPaid")
+    return await fetch(ctx, order_id)
+
+
+async def process_refund(ctx: StoreContext, params: p.ProcessRefundParams) -> Refund:
+    """Ask Shopify for the suggested refund (tax, gateways), then create it."""
+    order_id = gid("Order", params.order_id)
+    lines = [
+        {"lineItemId": gid("LineItem", line.line_id), "quantity": line.quantity, "restockType": "NO_RESTOCK"}
+        for line in params.lines
+    ]
+    full = params.amount is None and not lines
+    data = await execute(
+        ctx, "SuggestedRefund", {"id": order_id, "refundLineItems": lines or None, "suggestFullRefund": full}
+    )
+    if data.get("order") is None:
+        raise NotFound(f"no Shopify order {params.order_id}", platform="shopify")
+    suggested = data["order"]["suggestedRefund"] or {}
+    transactions = []
+    for tx in suggested.get("suggestedTransactions") or ():
+        value = amount(params.amount) if params.amount is not None else tx["amountSet"]["shopMoney"]["amount"]
+        transactions.append(
+            {
+                "orderId": order_id,
+                "parentId": (tx.get("parentTransaction") or {}).get("id"),
+                "gateway": tx.get("gateway"),
+                "kind": "REFUND",
+                "amount": value,
+            }
+        )
+        if params.amount is not None:
+            break  # a custom amount goes back through the first gateway only
+    refund_input: dict[str, Any] = {
+        "orderId": order_id,
+        "notify": params.notify_customer,
+        "note": params.reason,
+        "refundLineItems": lines,
+        "transactions": transactions,
+    }
+    if full:
+        refund_input["shipping"] = {"fullRefund": True}
+        refund_input["refundLineItems"] = [
+            {"lineItemId": item["lineItem"]["id"], "quantity": item["quantity"], "restockType": "NO_RESTOCK"}
+            for item in suggested.get("refundLineItems") or ()
+        ]
+    result = payload(await execute(ctx, "RefundCreate", {"input": refund_input}), "refundCreate", prefix="refund")
+    return m.refund_from(result["refund"], order_id)

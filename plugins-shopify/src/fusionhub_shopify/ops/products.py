@@ -1,0 +1,186 @@
+"""Catalog capabilities: list (one page, sized to the cost budget), get, create, update, delete."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fusionhub import DeleteResult, NotFound, StoreContext, ValidationError
+from fusionhub import params as p
+from fusionhub.models import Page, Product, Variant
+from fusionhub_shopify.client import execute, shop_config
+from fusionhub_shopify.cost import largest_first
+from fusionhub_shopify.documents import document
+from fusionhub_shopify.ids import gid
+from fusionhub_shopify.mapping import products as m
+from fusionhub_shopify.ops import shop
+from fusionhub_shopify.responses import payload
+
+LIST_VARIANTS = 10  # variants fetched inline per listed product; more are paged in separately
+GET_VARIANTS = 100  # the specification's max_variants_per_product: one request for a whole product
+MAX_VARIANTS = 100
+
+
+def search_query(params: p.ListProductsParams) -> str | None:
+    terms = [params.query] if params.query else []
+    if params.status:
+        terms.append(f"status:{params.status.lower()}")
+    if params.updated_since:
+        terms.append(f"updated_at:>='{params.updated_since.isoformat()}'")
+    return " AND ".join(terms) or None
+
+
+async def _all_variants(ctx: StoreContext, node: dict[str, Any]) -> list[dict[str, Any]]:
+    """The product's variants: the inline page, then further pages when it has more."""
+    page = node["variants"]
+    variants = list(page["nodes"])
+    while page["pageInfo"]["hasNextPage"]:
+        data = await execute(
+            ctx, "ProductVariantsPage", {"id": node["id"], "first": GET_VARIANTS, "after": page["pageInfo"]["endCursor"]}
+        )
+        page = data["product"]["variants"]
+        variants += page["nodes"]
+    return variants
+
+
+async def _product(ctx: StoreContext, node: dict[str, Any]) -> Product:
+    return m.product_from(node, await _all_variants(ctx, node), await shop.currency(ctx))
+
+
+async def list_products(ctx: StoreContext, params: p.ListProductsParams) -> Page[Product]:
+    text = document("Products", shop_config(ctx).api_version).text
+    first = largest_first(text, {"variantsFirst": LIST_VARIANTS}, "first", params.limit)
+    variables = {"first": first, "after": params.cursor, "query": search_query(params), "variantsFirst": LIST_VARIANTS}
+    connection = (await execute(ctx, "Products", variables))["products"]
+    items = [await _product(ctx, node) for node in connection["nodes"]]
+    info = connection["pageInfo"]
+    return Page[Product](items=items, next_cursor=info["endCursor"] if info["hasNextPage"] else None)
+
+
+async def stream_products(ctx: StoreContext, params: p.ListProductsParams) -> AsyncIterator[Product]:
+    """Every product, page after page, holding one page at a time."""
+    cursor = params.cursor
+    while True:
+        page = await list_products(ctx, params.model_copy(update={"cursor": cursor}))
+        for product in page.items:
+            yield product
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+async def fetch(ctx: StoreContext, product_id: str) -> Product:
+    data = await execute(ctx, "Product", {"id": gid("Product", product_id), "variantsFirst": GET_VARIANTS})
+    if data.get("product") is None:
+        raise NotFound(f"no Shopify product {product_id}", platform="shopify")
+    return await _product(ctx, data["product"])
+
+
+async def get_product(ctx: StoreContext, params: p.GetProductParams) -> Product:
+    return await fetch(ctx, params.product_id)
+
+
+def _check_variants(product: p.CreateProductParams) -> None:
+    spec = product.product
+    errors = []
+    if len(spec.variants) > MAX_VARIANTS:
+        errors.append({"loc": "product.variants", "msg": f"at most {MAX_VARIANTS} variants per product"})
+    if len(spec.variants) > 1 and not spec.options:
+        errors.append({"loc": "product.options", "msg": "several variants need options to tell them apart"})
+    names = {o.name for o in spec.options}
+    for i, variant in enumerate(spec.variants):
+        if spec.options and set(variant.options) != names:
+            errors.append({"loc": f"product.variants.{i}.options", "msg": f"set a value for each of {sorted(names)}"})
+    if errors:
+        raise ValidationError(errors=errors, platform="shopify")
+
+
+async def create_product(ctx: StoreContext, params: p.CreateProductParams) -> Product:
+    """productCreate (options), then the variants; a product whose variants fail is removed again."""
+    _check_variants(params)
+    spec = params.product
+    created = payload(
+        await execute(
+            ctx,
+            "ProductCreate",
+            {"product": m.create_input(spec), "media": m.media_input(spec), "variantsFirst": 1},
+        ),
+        "productCreate",
+        prefix="product",
+    )["product"]
+    if spec.variants:
+        try:
+            await _create_variants(ctx, created, spec.variants, bool(spec.options))
+        except ValidationError:
+            await execute(ctx, "ProductDelete", {"id": created["id"]})
+            raise
+    return await fetch(ctx, created["id"])
+
+
+async def _create_variants(ctx: StoreContext, created: dict[str, Any], variants: list[Variant], options: bool) -> None:
+    needs_location = any(v.inventory_quantity is not None for v in variants)
+    location = await shop.location(ctx) if needs_location else None
+    if options:  # replace the standalone variant Shopify made from the first option values
+        inputs = [m.variant_input(v, location_id=location) for v in variants]
+        data = await execute(
+            ctx,
+            "ProductVariantsBulkCreate",
+            {"productId": created["id"], "variants": inputs, "strategy": "REMOVE_STANDALONE_VARIANT"},
+        )
+        payload(data, "productVariantsBulkCreate", prefix="product.variants")
+        return
+    # No options: the one variant is the default variant Shopify already created.
+    default = created["variants"]["nodes"][0]
+    single = variants[0].model_copy(update={"id": default["id"]})
+    data = await execute(
+        ctx,
+        "ProductVariantsBulkUpdate",
+        {"productId": created["id"], "variants": [m.variant_input(single, with_id=True)]},
+    )
+    payload(data, "productVariantsBulkUpdate", prefix="product.variants")
+
+
+def _variant_updates(product: Product | None, params: p.UpdateProductParams) -> list[dict[str, Any]]:
+    changes = params.changes
+    updates: dict[str, dict[str, Any]] = {}
+    if changes.price is not None and product is not None:
+        for variant in product.variants:
+            updates[str(variant.id)] = {"id": variant.id, "price": m.amount(changes.price)}
+    errors = []
+    for i, variant in enumerate(changes.variants or ()):
+        if not variant.id:
+            errors.append({"loc": f"changes.variants.{i}.id", "msg": "an update names each variant by id"})
+            continue
+        vid = gid("ProductVariant", variant.id)
+        updates[vid] = {**updates.get(vid, {}), **m.variant_input(variant.model_copy(update={"id": vid}), with_id=True)}
+    if errors:
+        raise ValidationError(errors=errors, platform="shopify")
+    return list(updates.values())
+
+
+async def update_product(ctx: StoreContext, params: p.UpdateProductParams) -> Product:
+    product_id = gid("Product", params.product_id)
+    current = await fetch(ctx, product_id) if params.changes.price is not None else None
+    variants = _variant_updates(current, params)
+    fields = m.update_input(product_id, params.changes)
+    if fields is not None:
+        data = await execute(ctx, "ProductUpdate", {"product": fields, "variantsFirst": 1})
+        payload(data, "productUpdate", prefix="changes")
+    if variants:
+        data = await execute(ctx, "ProductVariantsBulkUpdate", {"productId": product_id, "variants": variants})
+        payload(data, "productVariantsBulkUpdate", prefix="changes.variants")
+    return await fetch(ctx, product_id)
+
+
+async def delete_product(ctx: StoreContext, params: p.DeleteProductParams) -> DeleteResult:
+    """Archive (status ARCHIVED, reversible) unless `permanent`, which deletes for good."""
+    product_id = gid("Product", params.product_id)
+    if params.permanent:
+        result = payload(await execute(ctx, "ProductDelete", {"id": product_id}), "productDelete")
+        if not result.get("deletedProductId"):
+            raise NotFound(f"no Shopify product {params.product_id}", platform="shopify")
+    else:
+        data = await execute(ctx, "ProductUpdate", {"product": {"id": product_id, "status": "ARCHIVED"}, "variantsFirst": 1})
+        if payload(data, "productUpdate").get("product") is None:
+            raise NotFound(f"no Shopify product {params.product_id}", platform="shopify")
+    return DeleteResult(product_id=product_id, permanent=params.permanent)

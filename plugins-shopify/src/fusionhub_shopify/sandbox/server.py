@@ -1,0 +1,135 @@
+"""The fake Shopify's HTTP surface: GraphQL with the cost bucket, OAuth tokens, uploads, results.
+
+Each GraphQL request is charged its requested cost before it runs (THROTTLED when the bucket
+cannot hold it), refunded the difference to its actual cost afterwards, and answered with
+`extensions.cost` as Shopify does. The bucket refills on the sandbox's clock.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from email.parser import BytesParser
+from email.policy import HTTP
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+from graphql import GraphQLSchema, graphql_sync, parse, validate
+
+from fusionhub.ratelimit import TokenBucket
+from fusionhub_shopify.cost import MAX_QUERY_COST, actual_cost, requested_cost
+from fusionhub_shopify.sandbox.bulk import RESULTS_HOST, UPLOADS_HOST, BulkRunner
+from fusionhub_shopify.sandbox.state import ShopState
+
+GRAPHQL_PATH = re.compile(r"^/admin/api/(\d{4}-\d{2})/graphql\.json$")
+JSON = {"Content-Type": "application/json"}
+
+
+def _json(status: int, body: Any) -> httpx.Response:
+    return httpx.Response(status, headers=JSON, content=json.dumps(body).encode())
+
+
+def _form(request: httpx.Request) -> dict[str, str]:
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("application/json"):
+        return {k: str(v) for k, v in json.loads(request.content or b"{}").items()}
+    return {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
+
+
+def multipart_fields(request: httpx.Request) -> dict[str, bytes]:
+    head = f"Content-Type: {request.headers.get('content-type', '')}\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(head + request.content)
+    out: dict[str, bytes] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if isinstance(name, str) and isinstance(payload, bytes):
+            out[name] = payload
+    return out
+
+
+class Server:
+    def __init__(self, sandbox: Any, shop: ShopState, schema: GraphQLSchema, bulk: BulkRunner,
+                 context: Callable[[bool], dict[str, Any]]) -> None:
+        self.sandbox = sandbox
+        self.shop = shop
+        self.schema = schema
+        self.bulk = bulk
+        self.context = context
+        rate = sandbox.restore_rate
+        self.bucket = TokenBucket.full(20 * rate, rate, shop.clock.now())
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.sandbox.requests.append(request)
+        host, path = request.url.host, request.url.path
+        if host == RESULTS_HOST:
+            body = self.bulk.results.get(path.rsplit("/", 1)[-1])
+            return httpx.Response(200, content=body) if body is not None else httpx.Response(404)
+        if host == UPLOADS_HOST:
+            return self._upload(request)
+        if host != self.sandbox.shop:
+            return httpx.Response(404, text="Not Found")
+        if path == "/admin/oauth/access_token" and request.method == "POST":
+            return self.sandbox.auth.token_endpoint(_form(request))
+        match = GRAPHQL_PATH.match(path)
+        if match is None or request.method != "POST":
+            return httpx.Response(404, text="Not Found")
+        fault = self.sandbox.faults.take()
+        if fault is not None:
+            return fault(request)
+        if not self.sandbox.auth.accepts(request.headers.get("x-shopify-access-token")):
+            return _json(401, {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"})
+        return self._graphql(request, match.group(1))
+
+    def _upload(self, request: httpx.Request) -> httpx.Response:
+        fields = multipart_fields(request)
+        key = fields.get("key", b"").decode()
+        if not key or "file" not in fields:
+            return httpx.Response(400, text="missing key or file")
+        self.shop.uploads[key] = fields["file"]
+        return httpx.Response(201, text=f"<PostResponse><Key>{key}</Key></PostResponse>")
+
+    def _cost(self, requested: float, actual: float | None) -> dict[str, Any]:
+        return {
+            "requestedQueryCost": requested,
+            "actualQueryCost": actual,
+            "throttleStatus": {
+                "maximumAvailable": self.bucket.capacity,
+                "currentlyAvailable": round(self.bucket.tokens, 3),
+                "restoreRate": self.bucket.refill_rate,
+            },
+        }
+
+    def _graphql(self, request: httpx.Request, version: str) -> httpx.Response:
+        try:
+            body = json.loads(request.content)
+            query, variables = body["query"], body.get("variables") or {}
+            doc = parse(query)
+        except Exception:  # any unreadable request is a 400 on Shopify as well
+            return _json(400, {"errors": {"query": "Required parameter missing or invalid"}})
+        problems = validate(self.schema, doc)
+        if problems:
+            return _json(200, {"errors": [{"message": p.message, "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}} for p in problems]})
+        requested = float(requested_cost(query, variables))
+        self.bucket.refill(self.shop.clock.now())
+        if requested > MAX_QUERY_COST:
+            return _json(200, {"errors": [{"message": f"Query cost is {requested:.0f}, which exceeds the single query max cost limit ({MAX_QUERY_COST}).",
+                                           "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": MAX_QUERY_COST}}],
+                               "extensions": {"cost": self._cost(requested, None)}})
+        if requested > self.bucket.tokens:
+            self.sandbox.throttled += 1
+            return _json(200, {"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+                               "extensions": {"cost": self._cost(requested, None)}})
+        self.bucket.tokens -= requested
+        result = graphql_sync(self.schema, query, variable_values=variables,
+                              context_value={**self.context(False), "version": version})
+        actual = float(actual_cost(query, variables, result.data))
+        self.bucket.tokens = min(self.bucket.capacity, self.bucket.tokens + max(0.0, requested - actual))
+        out: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            out["errors"] = [{"message": e.message, "path": e.path} for e in result.errors]
+        out["extensions"] = {"cost": self._cost(requested, actual)}
+        self.sandbox.deliver_events()
+        return _json(200, out)

@@ -1,0 +1,1 @@
+"""Incoming webhook deliveries: signature check, then normalized events."""
