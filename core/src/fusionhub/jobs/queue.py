@@ -1,0 +1,56 @@
+"""The job-queue interface every backend implements (embedded SQL here; procrastinate later).
+
+The semantics live in the backend-independent runner and worker; a backend only stores
+jobs and applies each `Decision` atomically. Its guarantees, checked by the shared queue
+suite: a claimed job is leased to one worker until `lease_until`; a job whose lease ran out
+(its worker died) is claimable again; `settle` by a worker that lost its lease changes
+nothing; a finished child updates its parent's progress and wakes the parent when it was
+the last one; enqueue with a known idempotency key returns the existing job.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from fusionhub.jobs.model import Decision, Job, JobStatus, NewJob
+
+
+class JobQueue(Protocol):
+    async def enqueue(self, job: NewJob, *, now: float) -> Job: ...
+
+    async def get(self, job_id: str) -> Job | None: ...
+
+    async def list(
+        self,
+        *,
+        status: JobStatus | None = None,
+        store_id: str | None = None,
+        parent_id: str | None = None,
+        limit: int | None = 100,
+    ) -> list[Job]:
+        """Newest first, except children of a parent, which come in item order."""
+        ...
+
+    async def cancel(self, job_id: str, *, now: float) -> Job | None:
+        """Queued/waiting: cancelled now (children too). Running: asked to stop; its worker ends it."""
+        ...
+
+    async def claim(self, worker_id: str, *, now: float, lease_seconds: float) -> Job | None:
+        """The next due job, leased to `worker_id`; None when nothing is due."""
+        ...
+
+    async def extend(self, job_id: str, worker_id: str, *, lease_until: float) -> bool:
+        """Keep the lease; False when the lease is lost or a cancel was requested."""
+        ...
+
+    async def settle(self, job_id: str, worker_id: str, decision: Decision, *, now: float) -> bool:
+        """Apply a run's outcome; False (and no change) unless `worker_id` still holds the lease."""
+        ...
+
+    async def next_run_at(self) -> float | None:
+        """When the earliest queued job is due (for an idle worker's nap)."""
+        ...
+
+    async def counts(self) -> dict[str, int]:
+        """Jobs per status."""
+        ...

@@ -1,0 +1,197 @@
+"""Run one job and decide what happens next; the same for every backend.
+
+The capability runs through `Hub.execute` with the limiter in no-wait mode, so a full
+bucket surfaces as RateLimited and becomes a re-scheduled job instead of a sleeping
+worker. A workaround bulk fans out through `ctx.fan_out`: the first run creates one
+child job per item and parks the parent; when the last child finishes the parent runs
+again and the same `fan_out` call now returns the children's aggregated results. An
+unfinished OperationHandle becomes a job re-scheduled to poll it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import pydantic
+
+from fusionhub.capabilities import Capability, spec_of
+from fusionhub.context import RunMode, StoreContext
+from fusionhub.errors import ErrorCategory, FusionHubError, PlatformError, RateLimited
+from fusionhub.jobs.errors import ACTIONS, DEFAULT_MAX_RETRIES, Action, backoff
+from fusionhub.jobs.model import Decision, Job, JobStatus, NewJob
+from fusionhub.models import BulkResult, ItemOutcome, OperationHandle
+from fusionhub.models.common import OperationStatus
+from fusionhub.ratelimit.limiter import WAIT_FOR_RATE_LIMIT
+from fusionhub.redaction import scrub
+
+if TYPE_CHECKING:
+    from fusionhub.jobs.queue import JobQueue
+    from fusionhub.runtime import Runtime
+
+CURRENT_JOB: contextvars.ContextVar[Job | None] = contextvars.ContextVar("fusionhub_current_job", default=None)
+
+
+class AwaitChildren(BaseException):
+    """Raised by fan_out inside a worker: the parent job parks until its children finish."""
+
+    def __init__(self, children: list[NewJob]) -> None:
+        super().__init__(f"{len(children)} child jobs")
+        self.children = children
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, pydantic.BaseModel):
+        return value.model_dump(mode="json")
+    return pydantic.TypeAdapter(type(value)).dump_python(value, mode="json") if value is not None else None
+
+
+def aggregate(children: list[Job]) -> BulkResult:
+    items = []
+    for child in sorted(children, key=lambda c: c.item_index or 0):
+        ok = child.status is JobStatus.SUCCEEDED
+        items.append(
+            ItemOutcome(
+                index=child.item_index or 0,
+                ok=ok,
+                result=child.result if ok and isinstance(child.result, dict) else None,
+                error_category=None if ok else (child.error_category or child.status.value),
+                error=None if ok else (child.error_message or f"item {child.status.value}"),
+            )
+        )
+    succeeded = sum(1 for i in items if i.ok)
+    return BulkResult(total=len(items), succeeded=succeeded, failed=len(items) - succeeded, items=items)
+
+
+def queue_fan_out(
+    queue: JobQueue, direct: Callable[[Capability, list[dict[str, Any]]], Awaitable[BulkResult]] | None
+) -> Callable[[Capability, list[dict[str, Any]]], Awaitable[BulkResult]]:
+    """A store's fan_out: per-item child jobs inside a worker, the direct loop anywhere else."""
+
+    async def fan_out(capability: Capability, items: list[dict[str, Any]]) -> BulkResult:
+        job = CURRENT_JOB.get()
+        if job is None:
+            if direct is None:
+                raise PlatformError("fan-out is not available outside a worker for this store")
+            return await direct(capability, items)
+        children = await queue.list(parent_id=job.id, limit=None)
+        if not children:
+            raise AwaitChildren(
+                [
+                    NewJob(
+                        store_id=job.store_id,
+                        capability=Capability(capability).value,
+                        params=dict(jsonable(item)),
+                        mode=RunMode.AUTOMATED.value,
+                        parent_id=job.id,
+                        item_index=index,
+                    )
+                    for index, item in enumerate(items)
+                ]
+            )
+        if any(not c.finished for c in children):
+            raise AwaitChildren([])  # woken too early (a lease ran out): wait for the rest
+        return aggregate(children)
+
+    return fan_out
+
+
+class JobRunner:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def run(self, job: Job) -> Decision:
+        token = CURRENT_JOB.set(job)
+        wait_token = WAIT_FOR_RATE_LIMIT.set(False)
+        try:
+            return await self._run(job)
+        except AwaitChildren as waiting:
+            total = len(waiting.children) or job.progress_total
+            return Decision(JobStatus.WAITING, children=waiting.children, progress=(job.progress_done, total))
+        except FusionHubError as exc:
+            return self._on_error(job, exc)
+        except Exception as exc:  # a bug in the runtime must fail the job, not kill the worker
+            return Decision(
+                JobStatus.FAILED,
+                error_category=ErrorCategory.PLATFORM.value,
+                error_message=f"internal error: {type(exc).__name__}: {scrub(str(exc))}",
+            )
+        finally:
+            WAIT_FOR_RATE_LIMIT.reset(wait_token)
+            CURRENT_JOB.reset(token)
+
+    async def _run(self, job: Job) -> Decision:
+        ctx = await self.runtime.context(job.store_id)
+        if "handle" in job.state:
+            return await self._poll(job, ctx, OperationHandle.model_validate(job.state["handle"]))
+        outcome = await self.runtime.hub.execute(ctx.store, job.capability, self._params(job), mode=RunMode(job.mode))
+        value = outcome.value
+        if isinstance(value, OperationHandle):
+            return self._handle_decision(job, value, outcome.level.value)
+        return Decision(
+            JobStatus.SUCCEEDED, result=jsonable(value), level=outcome.level.value, progress=self._done(job)
+        )
+
+    @staticmethod
+    def _done(job: Job) -> tuple[int, int | None] | None:
+        return (job.progress_total, job.progress_total) if job.progress_total else None
+
+    @staticmethod
+    def _params(job: Job) -> dict[str, Any]:
+        """A create retried after a lost response must not create twice: pin its idempotency key."""
+        params = dict(job.params)
+        model = spec_of(job.capability).params
+        if "idempotency_key" in model.model_fields and not params.get("idempotency_key"):
+            params["idempotency_key"] = job.idempotency_key or job.id
+        return params
+
+    async def _poll(self, job: Job, ctx: StoreContext, handle: OperationHandle) -> Decision:
+        impl = self.runtime.hub.registry.impl(ctx.store.platform, "fusionhub_poll_operation")
+        if impl is None:
+            raise PlatformError(f"{ctx.store.platform} returned an operation handle but cannot poll it")
+        updated = await impl(ctx=ctx, handle=handle)
+        return self._handle_decision(job, OperationHandle.model_validate(updated, from_attributes=True), job.level)
+
+    def _handle_decision(self, job: Job, handle: OperationHandle, level: str | None) -> Decision:
+        progress = (handle.done, handle.total) if handle.done is not None else None
+        state = {"handle": handle.model_dump(mode="json")}
+        if not handle.finished:
+            at = self.runtime.clock.now() + handle.poll_after_seconds
+            return Decision(JobStatus.QUEUED, run_at=at, state=state, progress=progress, level=level)
+        if handle.status is not OperationStatus.COMPLETED:
+            return Decision(
+                JobStatus.FAILED,
+                state=state,
+                error_category=ErrorCategory.PLATFORM.value,
+                error_message=handle.error or f"the platform's operation ended {handle.status.value}",
+                level=level,
+            )
+        return Decision(JobStatus.SUCCEEDED, result=jsonable(handle), state=state, progress=progress, level=level)
+
+    def _on_error(self, job: Job, exc: FusionHubError) -> Decision:
+        now = self.runtime.clock.now()
+        action = ACTIONS.get(exc.category, Action.FAIL)
+        if action is Action.RESCHEDULE and isinstance(exc, RateLimited):
+            return Decision(JobStatus.QUEUED, run_at=now + exc.retry_after, throttled=True)
+        if action is Action.RETRY:
+            attempts = job.attempts + 1
+            limit = self._max_retries(job)
+            if attempts <= limit:
+                return Decision(JobStatus.QUEUED, run_at=now + backoff(attempts), attempts=attempts)
+            message = f"{exc.user_message} (gave up after {attempts} attempts)"
+            return Decision(
+                JobStatus.FAILED, attempts=attempts, error_category=exc.category.value, error_message=message
+            )
+        return Decision(JobStatus.FAILED, error_category=exc.category.value, error_message=exc.user_message)
+
+    def _max_retries(self, job: Job) -> int:
+        try:
+            slug = self.runtime.platform_of(job.store_id)
+            limit = self.runtime.hub.manifest(slug).constraints_for(job.capability).max_retries
+        except (FusionHubError, KeyError, ValueError):
+            limit = None
+        return DEFAULT_MAX_RETRIES if limit is None else limit
+
+
+__all__ = ["CURRENT_JOB", "AwaitChildren", "JobRunner", "aggregate", "queue_fan_out"]

@@ -1,0 +1,290 @@
+"""The embedded backend: jobs in the `jobs` table of our database (SQLite by default).
+
+Any number of worker processes on one machine share the SQLite file: every change is one
+BEGIN IMMEDIATE transaction, so claims never collide. The same statements run on
+PostgreSQL (where the claim adds FOR UPDATE SKIP LOCKED).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from fusionhub.jobs.model import FINISHED, Decision, Job, JobStatus, NewJob
+from fusionhub.storage.database import Database
+from fusionhub.storage.schema import jobs as t
+
+_FINISHED = [s.value for s in FINISHED]
+
+
+def _row_to_job(row: sa.Row[Any]) -> Job:
+    m = row._mapping
+    return Job(
+        id=m["id"],
+        store_id=m["store_id"],
+        capability=m["capability"],
+        params=m["params"],
+        mode=m["mode"],
+        status=JobStatus(m["status"]),
+        run_at=m["run_at"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        attempts=m["attempts"],
+        throttled=m["throttled"],
+        lease_until=m["lease_until"],
+        worker_id=m["worker_id"],
+        cancel_requested=m["cancel_requested"],
+        result=m["result"],
+        error_category=m["error_category"],
+        error_message=m["error_message"],
+        progress_done=m["progress_done"],
+        progress_total=m["progress_total"],
+        parent_id=m["parent_id"],
+        item_index=m["item_index"],
+        idempotency_key=m["idempotency_key"],
+        level=m["level"],
+        state=m["state"] or {},
+        finished_at=m["finished_at"],
+    )
+
+
+def _values(job: NewJob, now: float) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "store_id": job.store_id,
+        "capability": job.capability,
+        "params": job.params,
+        "mode": job.mode,
+        "status": JobStatus.QUEUED.value,
+        "attempts": 0,
+        "throttled": 0,
+        "run_at": now if job.run_at is None else job.run_at,
+        "cancel_requested": False,
+        "progress_done": 0,
+        "parent_id": job.parent_id,
+        "item_index": job.item_index,
+        "idempotency_key": job.idempotency_key,
+        "state": {},
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+class SqlJobQueue:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- producers --------------------------------------------------------------------
+
+    async def enqueue(self, job: NewJob, *, now: float) -> Job:
+        if job.idempotency_key is not None:
+            existing = await self._by_key(job.idempotency_key)
+            if existing is not None:
+                return existing
+        values = _values(job, now)
+        try:
+            async with self.db.write() as conn:
+                await conn.execute(t.insert().values(values))
+        except IntegrityError:
+            # Another producer enqueued the same key between our look-up and insert.
+            if job.idempotency_key is not None:
+                existing = await self._by_key(job.idempotency_key)
+                if existing is not None:
+                    return existing
+            raise
+        found = await self.get(values["id"])
+        assert found is not None
+        return found
+
+    async def _by_key(self, key: str) -> Job | None:
+        async with self.db.read() as conn:
+            row = (await conn.execute(sa.select(t).where(t.c.idempotency_key == key))).first()
+        return _row_to_job(row) if row else None
+
+    async def get(self, job_id: str) -> Job | None:
+        async with self.db.read() as conn:
+            row = (await conn.execute(sa.select(t).where(t.c.id == job_id))).first()
+        return _row_to_job(row) if row else None
+
+    async def list(
+        self,
+        *,
+        status: JobStatus | None = None,
+        store_id: str | None = None,
+        parent_id: str | None = None,
+        limit: int | None = 100,
+    ) -> list[Job]:
+        query = sa.select(t)
+        if status is not None:
+            query = query.where(t.c.status == status.value)
+        if store_id is not None:
+            query = query.where(t.c.store_id == store_id)
+        if parent_id is not None:
+            query = query.where(t.c.parent_id == parent_id).order_by(t.c.item_index)
+        else:
+            query = query.order_by(t.c.created_at.desc(), t.c.id)
+        if limit is not None:
+            query = query.limit(limit)
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [_row_to_job(r) for r in rows]
+
+    async def cancel(self, job_id: str, *, now: float) -> Job | None:
+        async with self.db.write() as conn:
+            await self._cancel_tree(conn, [job_id], now)
+        return await self.get(job_id)
+
+    async def _cancel_tree(self, conn: AsyncConnection, ids: Sequence[str], now: float) -> None:
+        while ids:
+            await conn.execute(
+                t.update()
+                .where(t.c.id.in_(ids), t.c.status.in_([JobStatus.QUEUED.value, JobStatus.WAITING.value]))
+                .values(status=JobStatus.CANCELLED.value, finished_at=now, updated_at=now, lease_until=None)
+            )
+            await conn.execute(
+                t.update()
+                .where(t.c.id.in_(ids), t.c.status == JobStatus.RUNNING.value)
+                .values(cancel_requested=True, updated_at=now)
+            )
+            rows = await conn.execute(sa.select(t.c.id).where(t.c.parent_id.in_(ids), t.c.status.not_in(_FINISHED)))
+            ids = [r[0] for r in rows]
+
+    # --- workers ----------------------------------------------------------------------
+
+    def _due(self, now: float) -> sa.ColumnElement[bool]:
+        return sa.or_(
+            sa.and_(t.c.status == JobStatus.QUEUED.value, t.c.run_at <= now),
+            sa.and_(t.c.status == JobStatus.RUNNING.value, t.c.lease_until <= now),  # its worker died
+        )
+
+    async def claim(self, worker_id: str, *, now: float, lease_seconds: float) -> Job | None:
+        async with self.db.write() as conn:
+            pick = (
+                sa.select(t.c.id)
+                .where(self._due(now))
+                .order_by(t.c.run_at, t.c.created_at)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            job_id = (await conn.execute(pick)).scalar()
+            if job_id is None:
+                return None
+            await conn.execute(
+                t.update()
+                .where(t.c.id == job_id)
+                .values(
+                    status=JobStatus.RUNNING.value,
+                    worker_id=worker_id,
+                    lease_until=now + lease_seconds,
+                    updated_at=now,
+                )
+            )
+            row = (await conn.execute(sa.select(t).where(t.c.id == job_id))).one()
+        return _row_to_job(row)
+
+    def _held(self, job_id: str, worker_id: str) -> sa.ColumnElement[bool]:
+        return sa.and_(t.c.id == job_id, t.c.worker_id == worker_id, t.c.status == JobStatus.RUNNING.value)
+
+    async def extend(self, job_id: str, worker_id: str, *, lease_until: float) -> bool:
+        async with self.db.write() as conn:
+            done = await conn.execute(
+                t.update()
+                .where(self._held(job_id, worker_id), t.c.cancel_requested.is_(False))
+                .values(lease_until=lease_until)
+            )
+        return done.rowcount == 1
+
+    async def settle(self, job_id: str, worker_id: str, decision: Decision, *, now: float) -> bool:
+        async with self.db.write() as conn:
+            row = (await conn.execute(sa.select(t).where(self._held(job_id, worker_id)))).first()
+            if row is None:
+                return False  # the lease ran out and another worker has (or had) the job
+            job = _row_to_job(row)
+            status = decision.status
+            if job.cancel_requested and not status.finished:
+                status = JobStatus.CANCELLED
+            values: dict[str, Any] = {"status": status.value, "updated_at": now, "lease_until": None}
+            if status is JobStatus.QUEUED:
+                values["run_at"] = decision.run_at if decision.run_at is not None else now
+            if status.finished:
+                values["finished_at"] = now
+            if status is JobStatus.SUCCEEDED:
+                values["result"] = decision.result
+                values["error_category"] = values["error_message"] = None
+            if decision.error_category is not None:
+                values["error_category"] = decision.error_category
+                values["error_message"] = decision.error_message
+            if decision.attempts is not None:
+                values["attempts"] = decision.attempts
+            if decision.throttled:
+                values["throttled"] = t.c.throttled + 1
+            if decision.state is not None:
+                values["state"] = decision.state
+            if decision.progress is not None:
+                values["progress_done"], values["progress_total"] = decision.progress
+            if decision.level is not None:
+                values["level"] = decision.level
+            await conn.execute(t.update().where(t.c.id == job_id).values(values))
+            if status is JobStatus.WAITING and decision.children:
+                await conn.execute(t.insert(), [_values(child, now) for child in decision.children])
+            if status is JobStatus.CANCELLED:
+                await self._cancel_tree(conn, [job_id], now)
+            if decision.throttled and status is JobStatus.QUEUED:
+                await self._hold_back(conn, job, values["run_at"], now)
+            if status.finished and job.parent_id is not None:
+                await self._child_finished(conn, job.parent_id, now)
+        return True
+
+    async def _hold_back(self, conn: AsyncConnection, job: Job, run_at: float, now: float) -> None:
+        """The store's bucket for this capability is empty: its other due jobs wait too.
+
+        Without this, every worker would claim them one after another only to be refused.
+        """
+        await conn.execute(
+            t.update()
+            .where(
+                t.c.store_id == job.store_id,
+                t.c.capability == job.capability,
+                t.c.status == JobStatus.QUEUED.value,
+                t.c.run_at < run_at,
+            )
+            .values(run_at=run_at, updated_at=now)
+        )
+
+    async def _child_finished(self, conn: AsyncConnection, parent_id: str, now: float) -> None:
+        done = (
+            await conn.execute(sa.select(sa.func.count()).where(t.c.parent_id == parent_id, t.c.status.in_(_FINISHED)))
+        ).scalar_one()
+        await conn.execute(t.update().where(t.c.id == parent_id).values(progress_done=done, updated_at=now))
+        # The last child wakes the parent, which then aggregates the children's results.
+        await conn.execute(
+            t.update()
+            .where(
+                t.c.id == parent_id,
+                t.c.status == JobStatus.WAITING.value,
+                t.c.progress_total.is_not(None),
+                t.c.progress_total <= done,
+            )
+            .values(status=JobStatus.QUEUED.value, run_at=now)
+        )
+
+    async def next_run_at(self) -> float | None:
+        async with self.db.read() as conn:
+            due = (
+                await conn.execute(sa.select(sa.func.min(t.c.run_at)).where(t.c.status == JobStatus.QUEUED.value))
+            ).scalar()
+            lease = (
+                await conn.execute(sa.select(sa.func.min(t.c.lease_until)).where(t.c.status == JobStatus.RUNNING.value))
+            ).scalar()
+        times = [x for x in (due, lease) if x is not None]
+        return min(times) if times else None
+
+    async def counts(self) -> dict[str, int]:
+        async with self.db.read() as conn:
+            rows = (await conn.execute(sa.select(t.c.status, sa.func.count()).group_by(t.c.status))).all()
+        return {status: count for status, count in rows}

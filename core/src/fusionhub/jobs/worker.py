@@ -1,0 +1,172 @@
+"""The worker loop, the same for every backend: claim, run (leased, heartbeat), settle.
+
+Nothing here sleeps for a rate limit or a long-running operation: those come back as jobs
+re-scheduled in the queue. An idle worker naps until the next job is due (capped, so jobs
+enqueued by other processes are seen quickly).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from fusionhub.errors import ErrorCategory
+from fusionhub.jobs.model import Decision, Job, JobStatus
+from fusionhub.jobs.runner import JobRunner
+
+if TYPE_CHECKING:
+    from fusionhub.jobs.queue import JobQueue
+    from fusionhub.runtime import Runtime
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class WorkerStats:
+    runs: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    rescheduled: int = 0
+    throttled: int = 0
+    waiting: int = 0
+    cancelled: int = 0
+    lost_leases: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+
+
+class Worker:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        queue: JobQueue | None = None,
+        concurrency: int = 4,
+        lease_seconds: float = 60.0,
+        heartbeat: bool = True,
+        idle_nap: float = 0.5,
+        worker_id: str | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.queue = queue or runtime.queue
+        self.runner = JobRunner(runtime)
+        self.concurrency = max(1, concurrency)
+        self.lease_seconds = lease_seconds
+        self.heartbeat = heartbeat
+        self.idle_nap = idle_nap
+        self.id = worker_id or new_worker_id()
+        self.stats = WorkerStats()
+        self._stop = asyncio.Event()
+
+    @property
+    def clock(self):  # type: ignore[no-untyped-def]
+        return self.runtime.clock
+
+    def stop(self) -> None:
+        """Finish the jobs in hand, claim no more."""
+        self._stop.set()
+
+    # --- loops ------------------------------------------------------------------------
+
+    async def run_until_idle(self) -> WorkerStats:
+        """Run every job, waiting on the clock for re-scheduled ones, until none is left to run."""
+        while not self._stop.is_set():
+            batch: list[Job] = []
+            for _ in range(self.concurrency):
+                job = await self.queue.claim(self.id, now=self.clock.now(), lease_seconds=self.lease_seconds)
+                if job is None:
+                    break
+                batch.append(job)
+            if batch:
+                await asyncio.gather(*(self.process(job) for job in batch))
+                continue
+            due = await self.queue.next_run_at()
+            if due is None:
+                break
+            await self.clock.sleep(max(0.0, due - self.clock.now()))
+        return self.stats
+
+    async def run(self) -> WorkerStats:
+        """Serve until `stop()`: `concurrency` slots, each claiming and running jobs."""
+        slots = [asyncio.create_task(self._slot()) for _ in range(self.concurrency)]
+        try:
+            await asyncio.gather(*slots)
+        finally:
+            for slot in slots:
+                slot.cancel()
+        return self.stats
+
+    async def _slot(self) -> None:
+        while not self._stop.is_set():
+            job = await self.queue.claim(self.id, now=self.clock.now(), lease_seconds=self.lease_seconds)
+            if job is not None:
+                await self.process(job)
+                continue
+            due = await self.queue.next_run_at()
+            nap = self.idle_nap if due is None else min(self.idle_nap, max(0.0, due - self.clock.now()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=max(nap, 0.001))
+
+    # --- one job ----------------------------------------------------------------------
+
+    async def process(self, job: Job) -> Decision:
+        decision = await self._execute(job)
+        kept = await self.queue.settle(job.id, self.id, decision, now=self.clock.now())
+        self._count(decision, kept)
+        return decision
+
+    async def _execute(self, job: Job) -> Decision:
+        task = asyncio.create_task(self.runner.run(job))
+        beat = asyncio.create_task(self._heartbeat(job, task)) if self.heartbeat else None
+        try:
+            return await task
+        except asyncio.CancelledError:
+            if task.cancelled() and not self._current_task_cancelling():
+                return Decision(
+                    JobStatus.CANCELLED,
+                    error_category=ErrorCategory.REFUSED.value,
+                    error_message="cancelled on request while running",
+                )
+            raise
+        finally:
+            if beat is not None:
+                beat.cancel()
+
+    @staticmethod
+    def _current_task_cancelling() -> bool:
+        current = asyncio.current_task()
+        return current is not None and current.cancelling() > 0
+
+    async def _heartbeat(self, job: Job, task: asyncio.Task[Decision]) -> None:
+        interval = self.lease_seconds / 3
+        while not task.done():
+            await asyncio.sleep(interval)
+            held = await self.queue.extend(job.id, self.id, lease_until=self.clock.now() + self.lease_seconds)
+            if not held:  # cancel requested, or the lease went to another worker
+                task.cancel()
+                return
+
+    def _count(self, decision: Decision, kept: bool) -> None:
+        s = self.stats
+        s.runs += 1
+        if not kept:
+            s.lost_leases += 1
+            return
+        s.by_status[decision.status.value] = s.by_status.get(decision.status.value, 0) + 1
+        if decision.status is JobStatus.SUCCEEDED:
+            s.succeeded += 1
+        elif decision.status is JobStatus.FAILED:
+            s.failed += 1
+        elif decision.status is JobStatus.CANCELLED:
+            s.cancelled += 1
+        elif decision.status is JobStatus.WAITING:
+            s.waiting += 1
+        elif decision.status is JobStatus.QUEUED:
+            s.rescheduled += 1
+            s.throttled += int(decision.throttled)

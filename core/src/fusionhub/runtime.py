@@ -1,0 +1,178 @@
+"""The host facade: Hub + database + encrypted stores + job queue + events, wired together.
+
+runtime = await Runtime.open()                  # migrates on first use, registers plugins
+store = await runtime.stores.add("shop", "shopify", credentials, config)
+job = await runtime.enqueue(store.id, "bulk_update", params)
+await Worker(runtime).run()                      # or `fusionhub worker`
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+import pydantic
+
+from fusionhub.capabilities import Capability
+from fusionhub.clock import SYSTEM_CLOCK, Clock
+from fusionhub.context import RunMode, StoreContext
+from fusionhub.credentials import Credentials
+from fusionhub.errors import AutomationDisabled, ValidationError
+from fusionhub.events import EventService
+from fusionhub.hub import Hub, Outcome
+from fusionhub.jobs.model import Job, NewJob
+from fusionhub.jobs.queue import JobQueue
+from fusionhub.jobs.runner import queue_fan_out
+from fusionhub.jobs.sql import SqlJobQueue
+from fusionhub.registry import Registry
+from fusionhub.secrets import Keyring
+from fusionhub.storage.buckets import SqlBucketStore
+from fusionhub.storage.database import Database
+from fusionhub.storage.registration import (
+    RegistrationReport,
+    automation_overrides,
+    register_plugins,
+    set_automation,
+)
+from fusionhub.storage.stores import StoreService
+from fusionhub.stores import Store
+
+TransportFor = Callable[[Store], httpx.AsyncBaseTransport | None]
+
+
+class Runtime:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        registry: Registry | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        keyring: Keyring | None = None,
+        queue: JobQueue | None = None,
+        transport_for: TransportFor | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.buckets = SqlBucketStore(db)
+        self.hub = Hub(registry, clock=clock, bucket_store=self.buckets)
+        self._keyring = keyring
+        self.stores = StoreService(db, self.hub.registry, self.keyring, clock)
+        self.queue: JobQueue = queue if queue is not None else SqlJobQueue(db)
+        self.events = EventService(self)
+        self.transport_for = transport_for
+        self._versions: dict[str, float] = {}  # store id -> updated_at its context was built from
+        self._platforms: dict[str, str] = {}
+
+    @classmethod
+    async def open(cls, url: str | None = None, *, schema: str | None = None, **kwargs: Any) -> Runtime:
+        """Open (and on first use create or migrate) the database, then register the installed plugins."""
+        db = Database(url, schema=schema)
+        await db.ensure_schema()
+        runtime = cls(db, **kwargs)
+        await runtime.register_plugins()
+        return runtime
+
+    def keyring(self) -> Keyring:
+        if self._keyring is None:
+            self._keyring = Keyring.load()
+        return self._keyring
+
+    async def aclose(self) -> None:
+        await self.hub.aclose()
+        await self.db.aclose()
+
+    async def __aenter__(self) -> Runtime:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # --- plugins ----------------------------------------------------------------------
+
+    async def register_plugins(self) -> RegistrationReport:
+        report = await register_plugins(self.db, self.hub.registry, now=self.clock.now())
+        for slug, capability, enabled in await automation_overrides(self.db):
+            if slug in self.hub.registry.platforms:
+                self.hub.set_automation(slug, capability, enabled)
+        return report
+
+    async def set_automation(self, slug: str, capability: Capability | str, enabled: bool) -> None:
+        cap = Capability(capability)
+        if not await set_automation(self.db, slug, cap, enabled):
+            raise ValidationError(errors=[{"loc": "platform", "msg": f"{slug!r} is not registered"}])
+        self.hub.set_automation(slug, cap, enabled)
+
+    # --- stores -----------------------------------------------------------------------
+
+    def platform_of(self, store_id: str) -> str:
+        return self._platforms[store_id]
+
+    async def context(self, store_ref: str) -> StoreContext:
+        """The store's connected context, rebuilt when the store changed (config, credentials, enabled)."""
+        record = await self.stores.get(store_ref)
+        if not record.is_enabled:
+            raise AutomationDisabled(
+                f"store {record.name!r} is disabled; enable it with `fusionhub stores enable {record.name}`",
+                platform=record.platform,
+            )
+        if self._versions.get(record.id) == record.updated_at:
+            return self.hub.context(record.id)
+        store = await self.stores.load(record.id)
+        transport = self.transport_for(store) if self.transport_for is not None else None
+        ctx = self.hub.connect(store, transport=transport)
+        ctx.save_credentials = self._saver(store)
+        ctx.fan_out = queue_fan_out(self.queue, ctx.fan_out)
+        self._versions[record.id] = record.updated_at
+        self._platforms[record.id] = record.platform
+        return ctx
+
+    def _saver(self, store: Store) -> Callable[[Credentials], Any]:
+        async def save(credentials: Credentials) -> None:
+            await self.stores.save_credentials(store.id, credentials)
+            store.credentials = credentials
+            # The live client already holds the new token: no need to rebuild the context.
+            record = await self.stores.get(store.id)
+            self._versions[store.id] = record.updated_at
+
+        return save
+
+    # --- running ----------------------------------------------------------------------
+
+    async def execute(
+        self,
+        store_ref: str,
+        capability: Capability | str,
+        params: Mapping[str, Any] | pydantic.BaseModel | None = None,
+        *,
+        mode: RunMode = RunMode.INTERACTIVE,
+    ) -> Outcome[Any]:
+        """Run now, in this process (waits for rate limits instead of re-scheduling)."""
+        ctx = await self.context(store_ref)
+        return await self.hub.execute(ctx.store, capability, params, mode=mode)
+
+    async def enqueue(
+        self,
+        store_ref: str,
+        capability: Capability | str,
+        params: Mapping[str, Any] | pydantic.BaseModel | None = None,
+        *,
+        mode: RunMode = RunMode.AUTOMATED,
+        idempotency_key: str | None = None,
+        run_at: float | None = None,
+    ) -> Job:
+        try:
+            cap = Capability(capability)
+        except ValueError:
+            raise ValidationError(errors=[{"loc": "capability", "msg": f"unknown capability {capability!r}"}]) from None
+        record = await self.stores.get(store_ref)
+        data = params.model_dump(mode="json", exclude_unset=True) if isinstance(params, pydantic.BaseModel) else params
+        job = NewJob(
+            store_id=record.id,
+            capability=cap.value,
+            params=dict(data or {}),
+            mode=mode.value,
+            run_at=run_at,
+            idempotency_key=idempotency_key,
+        )
+        return await self.queue.enqueue(job, now=self.clock.now())

@@ -1,0 +1,104 @@
+"""One async engine per database, with the transaction discipline each backend needs.
+
+SQLite: WAL (readers never block the writer), a generous busy_timeout, foreign keys on,
+and every write transaction opened with BEGIN IMMEDIATE: a deferred BEGIN that later
+writes can fail at once with "database is locked" when another process writes first,
+while IMMEDIATE takes the write lock up front and waits for it under busy_timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from fusionhub.storage.url import database_url, is_sqlite
+
+BUSY_TIMEOUT_MS = 60_000
+_WRITE = "fusionhub_write"
+
+
+class Database:
+    def __init__(self, url: str | None = None, *, schema: str | None = None, echo: bool = False) -> None:
+        self.url = database_url(url)
+        self.schema = schema
+        self.sqlite = is_sqlite(self.url)
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.sqlite:
+            kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}
+        else:
+            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        self._install_hooks()
+        self._migrated = False
+        self._migrate_lock = asyncio.Lock()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def _install_hooks(self) -> None:
+        sync_engine = self.engine.sync_engine
+        schema = self.schema
+
+        if self.sqlite:
+
+            @event.listens_for(sync_engine, "connect")
+            def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+                # Take transaction control away from the driver so BEGIN is ours to emit.
+                dbapi_conn.isolation_level = None
+                cursor = dbapi_conn.cursor()
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+                cursor.close()
+
+            @event.listens_for(sync_engine, "begin")
+            def _sqlite_begin(conn: sa.Connection) -> None:
+                write = conn.get_execution_options().get(_WRITE, False)
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        elif schema is not None:
+
+            @event.listens_for(sync_engine, "connect")
+            def _pg_connect(dbapi_conn: Any, _record: Any) -> None:
+                cursor = dbapi_conn.cursor()
+                cursor.execute(f'SET search_path TO "{schema}"')
+                cursor.close()
+                dbapi_conn.commit()
+
+    async def ensure_schema(self) -> None:
+        """Migrate to the latest revision once per process (first use, or `fusionhub db upgrade`)."""
+        if self._migrated:
+            return
+        async with self._migrate_lock:
+            if not self._migrated:
+                from fusionhub.storage.migrate import upgrade
+
+                await upgrade(self)
+                self._migrated = True
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction (BEGIN IMMEDIATE on SQLite); commits on success."""
+        async with self.engine.connect() as conn:
+            await conn.execution_options(**{_WRITE: True})
+            async with conn.begin():
+                yield conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    async def aclose(self) -> None:
+        await self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Database({self.engine.url.render_as_string(hide_password=True)!r})"

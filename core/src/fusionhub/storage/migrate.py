@@ -1,0 +1,51 @@
+"""Alembic, run programmatically: `fusionhub db upgrade` and every first use call `upgrade`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+if TYPE_CHECKING:
+    from fusionhub.storage.database import Database
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+# Any constant works: it only has to be the same in every process that migrates.
+_PG_MIGRATION_LOCK = 7_346_112_001
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def upgrade(db: Database, revision: str = "head") -> None:
+    """Migrate to `revision` in one transaction; concurrent callers wait for each other."""
+    config = alembic_config()
+
+    def run(conn: sa.Connection) -> None:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+        config.attributes["connection"] = conn
+        command.upgrade(config, revision)
+
+    async with db.write() as conn:
+        await conn.run_sync(run)
+
+
+async def current(db: Database) -> str | None:
+    def read(conn: sa.Connection) -> str | None:
+        return MigrationContext.configure(conn).get_current_revision()
+
+    async with db.read() as conn:
+        return await conn.run_sync(read)
