@@ -136,9 +136,7 @@ def actual_cost(text: str, variables: Mapping[str, Any] | None, data: Mapping[st
     return walker.cost(top, dict(data or {}), True)
 
 
-def largest_first(
-    text: str, variables: Mapping[str, Any], key: str, wanted: int, budget: int = MAX_QUERY_COST
-) -> int:
+def largest_first(text: str, variables: Mapping[str, Any], key: str, wanted: int, budget: int = MAX_QUERY_COST) -> int:
     """The largest value of the size variable `key` (≤ wanted) that keeps the request within budget."""
     base = requested_cost(text, {**variables, key: 0})
     per_item = requested_cost(text, {**variables, key: 1}) - base

@@ -33,7 +33,9 @@ def _root() -> Traversable:
 @cache
 def _fragments() -> dict[str, str]:
     folder = _root().joinpath("fragments")
-    return {f.name.removesuffix(".graphql"): f.read_text("utf-8") for f in folder.iterdir() if f.name.endswith(".graphql")}
+    return {
+        f.name.removesuffix(".graphql"): f.read_text("utf-8") for f in folder.iterdir() if f.name.endswith(".graphql")
+    }
 
 
 def _with_fragments(text: str) -> str:

@@ -11,12 +11,12 @@ from functools import cache
 from typing import Any
 
 from fusionhub import (
-    DeleteResult,
-    InventoryLevels,
-    PluginManifest,
     SYSTEM_CLOCK,
     Clock,
+    DeleteResult,
     HttpConfig,
+    InventoryLevels,
+    PluginManifest,
     Store,
     StoreContext,
     hookimpl,

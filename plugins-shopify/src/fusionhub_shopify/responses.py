@@ -72,7 +72,7 @@ def graphql_data(response: httpx.Response, operation: str, requested: float) -> 
 
 
 def _raise_top_level(errors: Any, operation: str) -> None:
-    items = errors if isinstance(errors, list) else [{"message": str(errors)}]
+    items: list[Any] = errors if isinstance(errors, list) else [{"message": str(errors)}]
     codes = {str((e.get("extensions") or {}).get("code", "")) for e in items if isinstance(e, dict)}
     text = "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in items)[:500]
     details = {"operation": operation, "codes": sorted(c for c in codes if c)}

@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 
-
 PARSED = "fusionhub_shopify.json"  # response.extensions key: the body parsed once, reused by the client
 
 

@@ -11,7 +11,7 @@ from collections.abc import Generator
 
 import httpx
 
-from fusionhub import AuthError, StoreContext, Store
+from fusionhub import AuthError, Store, StoreContext
 from fusionhub_shopify.auth.oauth import refresh_tokens
 from fusionhub_shopify.config import ShopConfig
 

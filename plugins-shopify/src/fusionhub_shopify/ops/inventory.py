@@ -69,7 +69,9 @@ async def get_inventory(ctx: StoreContext, params: p.GetInventoryParams) -> Inve
 
 async def _resolve(ctx: StoreContext, targets: list[InventoryTarget]) -> list[str]:
     """Each target's inventory item id (by item id, variant id, or SKU), in order."""
-    items: list[str | None] = [gid("InventoryItem", t.inventory_item_id) if t.inventory_item_id else None for t in targets]
+    items: list[str | None] = [
+        gid("InventoryItem", t.inventory_item_id) if t.inventory_item_id else None for t in targets
+    ]
     by_variant = [t.variant_id for t, item in zip(targets, items, strict=True) if item is None and t.variant_id]
     found: dict[str, str] = {}
     for variant_id in by_variant:

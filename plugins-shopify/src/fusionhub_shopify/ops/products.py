@@ -13,6 +13,7 @@ from fusionhub_shopify.cost import largest_first
 from fusionhub_shopify.documents import document
 from fusionhub_shopify.ids import gid
 from fusionhub_shopify.mapping import products as m
+from fusionhub_shopify.mapping.money import amount
 from fusionhub_shopify.ops import shop
 from fusionhub_shopify.responses import payload
 
@@ -36,7 +37,9 @@ async def _all_variants(ctx: StoreContext, node: dict[str, Any]) -> list[dict[st
     variants = list(page["nodes"])
     while page["pageInfo"]["hasNextPage"]:
         data = await execute(
-            ctx, "ProductVariantsPage", {"id": node["id"], "first": GET_VARIANTS, "after": page["pageInfo"]["endCursor"]}
+            ctx,
+            "ProductVariantsPage",
+            {"id": node["id"], "first": GET_VARIANTS, "after": page["pageInfo"]["endCursor"]},
         )
         page = data["product"]["variants"]
         variants += page["nodes"]
@@ -145,7 +148,7 @@ def _variant_updates(product: Product | None, params: p.UpdateProductParams) -> 
     updates: dict[str, dict[str, Any]] = {}
     if changes.price is not None and product is not None:
         for variant in product.variants:
-            updates[str(variant.id)] = {"id": variant.id, "price": m.amount(changes.price)}
+            updates[str(variant.id)] = {"id": variant.id, "price": amount(changes.price)}
     errors = []
     for i, variant in enumerate(changes.variants or ()):
         if not variant.id:
@@ -180,7 +183,9 @@ async def delete_product(ctx: StoreContext, params: p.DeleteProductParams) -> De
         if not result.get("deletedProductId"):
             raise NotFound(f"no Shopify product {params.product_id}", platform="shopify")
     else:
-        data = await execute(ctx, "ProductUpdate", {"product": {"id": product_id, "status": "ARCHIVED"}, "variantsFirst": 1})
+        data = await execute(
+            ctx, "ProductUpdate", {"product": {"id": product_id, "status": "ARCHIVED"}, "variantsFirst": 1}
+        )
         if payload(data, "productUpdate").get("product") is None:
             raise NotFound(f"no Shopify product {params.product_id}", platform="shopify")
     return DeleteResult(product_id=product_id, permanent=params.permanent)

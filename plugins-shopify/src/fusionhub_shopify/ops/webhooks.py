@@ -16,7 +16,7 @@ PAGE = 100
 
 
 def topic_enum(topic: str) -> str:
-    """"products/create", "PRODUCTS_CREATE" → PRODUCTS_CREATE (the GraphQL enum)."""
+    """ "products/create", "PRODUCTS_CREATE" → PRODUCTS_CREATE (the GraphQL enum)."""
     return topic.strip().replace("/", "_").upper()
 
 

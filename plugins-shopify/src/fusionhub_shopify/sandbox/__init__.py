@@ -31,7 +31,8 @@ from fusionhub_shopify.webhooks.signature import sign
 
 # Restore rates (points/s) by plan; the bucket holds 20 seconds' worth.
 PLANS = {"standard": 100.0, "advanced": 200.0, "plus": 1000.0, "enterprise": 2000.0}
-SCOPES = "read_products,write_products,read_inventory,write_inventory,read_orders,write_orders,write_merchant_managed_fulfillment_orders"
+_SCOPES = ("read_products", "write_products", "read_inventory", "write_inventory", "read_orders", "write_orders")
+SCOPES = ",".join((*_SCOPES, "write_merchant_managed_fulfillment_orders"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +73,21 @@ class ShopifySandbox:
         self.faults = Faults()
         self.auth = SandboxAuth(clock, scopes=SCOPES, expiring=expiring_tokens)
         self.state = ShopState(clock)
-        seed(self.state, products=products, orders=orders, variants_per_product=variants_per_product, seed_value=seed_value)
+        seed(
+            self.state,
+            products=products,
+            orders=orders,
+            variants_per_product=variants_per_product,
+            seed_value=seed_value,
+        )
         self.schema = sandbox_schema.load()
-        self.bulk = BulkRunner(self.state, self.schema, self._context, objects_per_second=bulk_objects_per_second,
-                               mutations_per_second=bulk_mutations_per_second)
+        self.bulk = BulkRunner(
+            self.state,
+            self.schema,
+            self._context,
+            objects_per_second=bulk_objects_per_second,
+            mutations_per_second=bulk_mutations_per_second,
+        )
         sandbox_schema.attach(self.schema, self.bulk)
         self.server = Server(self, self.state, self.schema, self.bulk, self._context)
 
@@ -98,8 +110,9 @@ class ShopifySandbox:
 
     # --- webhooks -----------------------------------------------------------------------------
 
-    def signed(self, topic: str, payload: dict[str, Any], *, webhook_id: str | None = None,
-               secret: str | None = None) -> tuple[dict[str, str], bytes]:
+    def signed(
+        self, topic: str, payload: dict[str, Any], *, webhook_id: str | None = None, secret: str | None = None
+    ) -> tuple[dict[str, str], bytes]:
         """A delivery of `topic` as Shopify sends it: raw JSON body, signed headers."""
         body = json.dumps(payload, separators=(",", ":")).encode()
         headers = {

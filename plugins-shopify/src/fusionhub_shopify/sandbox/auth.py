@@ -36,8 +36,9 @@ class SandboxAuth:
         body: dict[str, Any] = {"access_token": token, "scope": self.scopes}
         if expiring:
             self.refresh_token = "shprt_" + secrets.token_hex(16)
-            body.update(expires_in=int(TOKEN_TTL), refresh_token=self.refresh_token,
-                        refresh_token_expires_in=int(REFRESH_TTL))
+            body.update(
+                expires_in=int(TOKEN_TTL), refresh_token=self.refresh_token, refresh_token_expires_in=int(REFRESH_TTL)
+            )
         self.access_token = token
         return body
 
@@ -70,6 +71,12 @@ class SandboxAuth:
             return _json(200, self._issue(True))
         code = form.get("code", "")
         if code not in self.codes:
-            return _json(400, {"error": "invalid_request", "error_description": "The authorization code was not found or was already used"})
+            return _json(
+                400,
+                {
+                    "error": "invalid_request",
+                    "error_description": "The authorization code was not found or was already used",
+                },
+            )
         self.codes.discard(code)
         return _json(200, self._issue(form.get("expiring") == "1"))

@@ -38,8 +38,15 @@ def flatten(node: dict[str, Any], parent: str | None = None) -> Iterator[dict[st
 
 
 class BulkRunner:
-    def __init__(self, shop: ShopState, schema: GraphQLSchema, context: Callable[[bool], dict[str, Any]],
-                 *, objects_per_second: float, mutations_per_second: float) -> None:
+    def __init__(
+        self,
+        shop: ShopState,
+        schema: GraphQLSchema,
+        context: Callable[[bool], dict[str, Any]],
+        *,
+        objects_per_second: float,
+        mutations_per_second: float,
+    ) -> None:
         self.shop = shop
         self.schema = schema
         self.context = context
@@ -59,10 +66,20 @@ class BulkRunner:
     def _new(self, kind: str, query: str, duration: float, run: Callable[[], list[dict[str, Any]]]) -> dict[str, Any]:
         oid = self.shop.new_id()
         op = {
-            "__typename": "BulkOperation", "id": f"{GID}BulkOperation/{oid}", "type": kind, "status": "RUNNING",
-            "errorCode": None, "createdAt": self.shop.now(), "completedAt": None, "objectCount": 0,
-            "rootObjectCount": 0, "url": None, "partialDataUrl": None, "query": query,
-            "_done_at": self.shop.clock.now() + duration, "_run": run,
+            "__typename": "BulkOperation",
+            "id": f"{GID}BulkOperation/{oid}",
+            "type": kind,
+            "status": "RUNNING",
+            "errorCode": None,
+            "createdAt": self.shop.now(),
+            "completedAt": None,
+            "objectCount": 0,
+            "rootObjectCount": 0,
+            "url": None,
+            "partialDataUrl": None,
+            "query": query,
+            "_done_at": self.shop.clock.now() + duration,
+            "_run": run,
         }
         self.shop.bulk_operations[oid] = op
         return op
@@ -74,10 +91,17 @@ class BulkRunner:
         lines = op.pop("_run")()
         key = f"{uuid.uuid4().hex}.jsonl"
         self.results[key] = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines).encode()
-        op.update(status="COMPLETED", completedAt=iso(op["_done_at"]), objectCount=len(lines),
-                  rootObjectCount=sum(1 for line in lines if "__parentId" not in line),
-                  url=f"https://{RESULTS_HOST}/bulk/{key}" if lines else None)
-        self.shop.emit("bulk_operations/finish", {"admin_graphql_api_id": op["id"], "status": "completed", "type": op["type"].lower()})
+        op.update(
+            status="COMPLETED",
+            completedAt=iso(op["_done_at"]),
+            objectCount=len(lines),
+            rootObjectCount=sum(1 for line in lines if "__parentId" not in line),
+            url=f"https://{RESULTS_HOST}/bulk/{key}" if lines else None,
+        )
+        self.shop.emit(
+            "bulk_operations/finish",
+            {"admin_graphql_api_id": op["id"], "status": "completed", "type": op["type"].lower()},
+        )
 
     # --- mutations the schema routes here ---------------------------------------------------
 
@@ -92,10 +116,24 @@ class BulkRunner:
             message = problems[0].message if problems else "a bulk query is exactly one query"
             return {"bulkOperation": None, "userErrors": [err(["query"], message, "INVALID")]}
         if self._running("QUERY"):
-            return {"bulkOperation": None, "userErrors": [err([], "A bulk query operation for this app and shop is already in progress", "OPERATION_IN_PROGRESS")]}
+            return {
+                "bulkOperation": None,
+                "userErrors": [
+                    err(
+                        [],
+                        "A bulk query operation for this app and shop is already in progress",
+                        "OPERATION_IN_PROGRESS",
+                    )
+                ],
+            }
         roots = len(state(info).products) + len(state(info).orders)
         objects = roots + len(state(info).variants)
-        return {"bulkOperation": self._new("QUERY", query, 1.0 + objects / self.objects_per_second, lambda: self._query_lines(query)), "userErrors": []}
+        return {
+            "bulkOperation": self._new(
+                "QUERY", query, 1.0 + objects / self.objects_per_second, lambda: self._query_lines(query)
+            ),
+            "userErrors": [],
+        }
 
     def _query_lines(self, query: str) -> list[dict[str, Any]]:
         result = graphql_sync(self.schema, query, context_value=self.context(True))
@@ -105,19 +143,47 @@ class BulkRunner:
         nodes = [e["node"] for e in connection.get("edges") or ()] or list(connection.get("nodes") or ())
         return [line for node in nodes for line in flatten(node)]
 
-    def run_mutation(self, _root: Any, info: Info, mutation: str, stagedUploadPath: str,  # noqa: N803
-                     clientIdentifier: str | None = None) -> dict[str, Any]:
+    def run_mutation(
+        self,
+        _root: Any,
+        info: Info,
+        mutation: str,
+        stagedUploadPath: str,
+        clientIdentifier: str | None = None,
+    ) -> dict[str, Any]:
         body = self.shop.uploads.get(stagedUploadPath)
         if body is None:
-            return {"bulkOperation": None, "userErrors": [err(["stagedUploadPath"], "The staged upload path does not exist", "NO_SUCH_FILE")]}
+            return {
+                "bulkOperation": None,
+                "userErrors": [err(["stagedUploadPath"], "The staged upload path does not exist", "NO_SUCH_FILE")],
+            }
         if self._running("MUTATION"):
-            return {"bulkOperation": None, "userErrors": [err([], "A bulk mutation operation for this app and shop is already in progress", "OPERATION_IN_PROGRESS")]}
+            return {
+                "bulkOperation": None,
+                "userErrors": [
+                    err(
+                        [],
+                        "A bulk mutation operation for this app and shop is already in progress",
+                        "OPERATION_IN_PROGRESS",
+                    )
+                ],
+            }
         try:
             variables = [json.loads(line) for line in body.decode().splitlines() if line.strip()]
         except ValueError:
-            return {"bulkOperation": None, "userErrors": [err(["stagedUploadPath"], "The variables file is not JSONL", "INVALID_STAGED_UPLOAD_FILE")]}
+            return {
+                "bulkOperation": None,
+                "userErrors": [
+                    err(["stagedUploadPath"], "The variables file is not JSONL", "INVALID_STAGED_UPLOAD_FILE")
+                ],
+            }
         duration = 1.0 + len(variables) / self.mutations_per_second
-        return {"bulkOperation": self._new("MUTATION", mutation, duration, lambda: self._mutation_lines(mutation, variables)), "userErrors": []}
+        return {
+            "bulkOperation": self._new(
+                "MUTATION", mutation, duration, lambda: self._mutation_lines(mutation, variables)
+            ),
+            "userErrors": [],
+        }
 
     def _mutation_lines(self, mutation: str, variables: list[dict[str, Any]]) -> list[dict[str, Any]]:
         lines = []
@@ -129,15 +195,26 @@ class BulkRunner:
             lines.append({**line, "__lineNumber": number})
         return lines
 
-    def staged_uploads(self, _root: Any, info: Info, input: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: A002
+    def staged_uploads(self, _root: Any, info: Info, input: list[dict[str, Any]]) -> dict[str, Any]:
         targets, errors = [], []
         for i, spec in enumerate(input):
             if spec["resource"] != "BULK_MUTATION_VARIABLES":
                 errors.append(err(["input", i, "resource"], "The sandbox stages bulk mutation variables only"))
                 continue
             key = f"tmp/sandbox/bulk/{uuid.uuid4().hex}/{spec['filename']}"
-            params = {"key": key, "Content-Type": spec["mimeType"], "success_action_status": "201", "acl": "private",
-                      "policy": "c2FuZGJveA==", "x-goog-signature": uuid.uuid4().hex}
-            targets.append({"url": f"https://{UPLOADS_HOST}/", "resourceUrl": None,
-                            "parameters": [{"name": k, "value": v} for k, v in params.items()]})
+            params = {
+                "key": key,
+                "Content-Type": spec["mimeType"],
+                "success_action_status": "201",
+                "acl": "private",
+                "policy": "c2FuZGJveA==",
+                "x-goog-signature": uuid.uuid4().hex,
+            }
+            targets.append(
+                {
+                    "url": f"https://{UPLOADS_HOST}/",
+                    "resourceUrl": None,
+                    "parameters": [{"name": k, "value": v} for k, v in params.items()],
+                }
+            )
         return {"stagedTargets": targets, "userErrors": errors}

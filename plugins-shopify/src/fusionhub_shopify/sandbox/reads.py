@@ -50,7 +50,9 @@ def _level(item: dict[str, Any], location_id: str, values: dict[str, Any], info:
         "__typename": "InventoryLevel",
         "id": f"{GID}InventoryLevel/{number(item['id'])}?inventory_item_id={number(item['id'])}",
         "updatedAt": values["updatedAt"],
-        "location": state(info).location if location_id == state(info).location["id"] else {"id": location_id, "name": "Other"},
+        "location": state(info).location
+        if location_id == state(info).location["id"]
+        else {"id": location_id, "name": "Other"},
         "item": item,
         "_values": values,
     }
@@ -64,7 +66,12 @@ def item_levels(obj: dict[str, Any], info: Info, **kw: Any) -> dict[str, Any]:
 def level_quantities(obj: dict[str, Any], info: Info, names: list[str]) -> list[dict[str, Any]]:
     values = obj["_values"]
     return [
-        {"id": f"{obj['id']}&name={name}", "name": name, "quantity": int(values.get("available", 0)), "updatedAt": values["updatedAt"]}
+        {
+            "id": f"{obj['id']}&name={name}",
+            "name": name,
+            "quantity": int(values.get("available", 0)),
+            "updatedAt": values["updatedAt"],
+        }
         for name in names
         if name in ("available", "on_hand")
     ]
@@ -106,13 +113,22 @@ def refundable(order: dict[str, Any]) -> Decimal:
     return order["_total"] - order["_refunded"]  # type: ignore[no-any-return]
 
 
-def suggested_refund(obj: dict[str, Any], info: Info, refundLineItems: list[dict[str, Any]] | None = None,  # noqa: N803
-                     suggestFullRefund: bool | None = None, refundShipping: bool | None = None) -> dict[str, Any]:  # noqa: N803
+def suggested_refund(
+    obj: dict[str, Any],
+    info: Info,
+    refundLineItems: list[dict[str, Any]] | None = None,
+    suggestFullRefund: bool | None = None,
+    refundShipping: bool | None = None,
+) -> dict[str, Any]:
     shop = state(info)
     lines = {line["id"]: line for line in obj["_lines"]}
     picked = []
     if suggestFullRefund:
-        picked = [(line, line["quantity"] - line["_refunded"]) for line in obj["_lines"] if line["quantity"] > line["_refunded"]]
+        picked = [
+            (line, line["quantity"] - line["_refunded"])
+            for line in obj["_lines"]
+            if line["quantity"] > line["_refunded"]
+        ]
         amount = refundable(obj)
     else:
         for wanted in refundLineItems or ():
@@ -121,9 +137,18 @@ def suggested_refund(obj: dict[str, Any], info: Info, refundLineItems: list[dict
                 picked.append((line, min(wanted["quantity"], line["quantity"] - line["_refunded"])))
         amount = min(refundable(obj), sum((line["_price"] * q for line, q in picked), Decimal("0")))
     sales = [t for t in obj["_transactions"] if t["kind"] == "SALE"]
-    transactions = [
-        {"gateway": sales[0]["gateway"], "kind": "SUGGESTED_REFUND", "amountSet": bag(amount, shop.currency), "parentTransaction": sales[0]}
-    ] if sales and amount > 0 else []
+    transactions = (
+        [
+            {
+                "gateway": sales[0]["gateway"],
+                "kind": "SUGGESTED_REFUND",
+                "amountSet": bag(amount, shop.currency),
+                "parentTransaction": sales[0],
+            }
+        ]
+        if sales and amount > 0
+        else []
+    )
     return {
         "amountSet": bag(amount, shop.currency),
         "refundLineItems": [{"quantity": q, "lineItem": line} for line, q in picked if q > 0],
@@ -154,7 +179,9 @@ VARIANT_FIELDS = {"sku": lambda v: v["sku"], "id": lambda v: str(number(v["id"])
 ORDER_FIELDS = {
     "status": lambda o: "cancelled" if o["cancelledAt"] else ("closed" if o["closed"] else "open"),
     "financial_status": lambda o: o["_financial"],
-    "fulfillment_status": lambda o: {"FULFILLED": "shipped", "PARTIALLY_FULFILLED": "partial"}.get(o["_fulfillment"], "unshipped"),
+    "fulfillment_status": lambda o: {"FULFILLED": "shipped", "PARTIALLY_FULFILLED": "partial"}.get(
+        o["_fulfillment"], "unshipped"
+    ),
     "created_at": lambda o: o["createdAt"],
     "updated_at": lambda o: o["updatedAt"],
 }
@@ -164,12 +191,12 @@ def q_shop(_root: Any, info: Info) -> dict[str, Any]:
     return {"id": f"{GID}Shop/1", "name": "Sandbox", "currencyCode": state(info).currency}
 
 
-def q_location(_root: Any, info: Info, id: str | None = None) -> dict[str, Any] | None:  # noqa: A002
+def q_location(_root: Any, info: Info, id: str | None = None) -> dict[str, Any] | None:
     loc = state(info).location
     return loc if id in (None, loc["id"]) else None
 
 
-def q_product(_root: Any, info: Info, id: str) -> dict[str, Any] | None:  # noqa: A002
+def q_product(_root: Any, info: Info, id: str) -> dict[str, Any] | None:
     return state(info).products.get(number(id)) if "/Product/" in id else None
 
 
@@ -178,7 +205,7 @@ def q_products(_root: Any, info: Info, query: str | None = None, **kw: Any) -> d
     return page(info, [p for p in state(info).products.values() if match(p)], kw)
 
 
-def q_variant(_root: Any, info: Info, id: str) -> dict[str, Any] | None:  # noqa: A002
+def q_variant(_root: Any, info: Info, id: str) -> dict[str, Any] | None:
     return state(info).variants.get(number(id)) if "/ProductVariant/" in id else None
 
 
@@ -187,7 +214,7 @@ def q_variants(_root: Any, info: Info, query: str | None = None, **kw: Any) -> d
     return page(info, [v for v in state(info).variants.values() if match(v)], kw)
 
 
-def q_order(_root: Any, info: Info, id: str) -> dict[str, Any] | None:  # noqa: A002
+def q_order(_root: Any, info: Info, id: str) -> dict[str, Any] | None:
     return state(info).orders.get(number(id)) if "/Order/" in id else None
 
 
@@ -200,10 +227,16 @@ def q_webhooks(_root: Any, info: Info, **kw: Any) -> dict[str, Any]:
     return page(info, list(state(info).webhooks.values()), kw)
 
 
-def q_node(_root: Any, info: Info, id: str) -> dict[str, Any] | None:  # noqa: A002
+def q_node(_root: Any, info: Info, id: str) -> dict[str, Any] | None:
     shop = state(info)
-    tables = {"BulkOperation": shop.bulk_operations, "Product": shop.products, "ProductVariant": shop.variants,
-              "Order": shop.orders, "InventoryItem": shop.items, "WebhookSubscription": shop.webhooks}
+    tables = {
+        "BulkOperation": shop.bulk_operations,
+        "Product": shop.products,
+        "ProductVariant": shop.variants,
+        "Order": shop.orders,
+        "InventoryItem": shop.items,
+        "WebhookSubscription": shop.webhooks,
+    }
     kind = id.removeprefix(GID).split("/", 1)[0]
     table = tables.get(kind)
     if table is None:

@@ -10,7 +10,11 @@ from fusionhub_shopify.sandbox.state import ShopState
 
 def _open_order(state: ShopState) -> dict[str, Any] | None:
     return next(
-        (o for o in state.orders.values() if not o["cancelledAt"] and any(f["status"] == "OPEN" for f in o["_fulfillment_orders"])),
+        (
+            o
+            for o in state.orders.values()
+            if not o["cancelledAt"] and any(f["status"] == "OPEN" for f in o["_fulfillment_orders"])
+        ),
         None,
     )
 
@@ -44,8 +48,16 @@ def sample_params(state: ShopState, capability: Capability) -> dict[str, Any] | 
                 "status": "active",
                 "options": [{"name": "Size", "values": ["S", "M"]}],
                 "variants": [
-                    {"sku": "HOODIE-S", "price": {"amount": "45.00", "currency": state.currency}, "options": {"Size": "S"}},
-                    {"sku": "HOODIE-M", "price": {"amount": "47.00", "currency": state.currency}, "options": {"Size": "M"}},
+                    {
+                        "sku": "HOODIE-S",
+                        "price": {"amount": "45.00", "currency": state.currency},
+                        "options": {"Size": "S"},
+                    },
+                    {
+                        "sku": "HOODIE-M",
+                        "price": {"amount": "47.00", "currency": state.currency},
+                        "options": {"Size": "M"},
+                    },
                 ],
             }
         }
@@ -67,9 +79,7 @@ def sample_params(state: ShopState, capability: Capability) -> dict[str, Any] | 
         return None
     if capability is C.SYNC_INVENTORY:
         return {"levels": [{"sku": v["sku"], "quantity": 9} for v in product["_variants"] if v["sku"]]}
-    if capability is C.UPDATE_VARIANT_INVENTORY:
-        return {"target": {"variant_id": variant["id"], "quantity": 7}}
-    return None
+    return {"target": {"variant_id": variant["id"], "quantity": 7}}
 
 
 def _order_params(state: ShopState, capability: Capability) -> dict[str, Any] | None:

@@ -75,12 +75,15 @@ def load() -> GraphQLSchema:
 
 
 def attach(schema: GraphQLSchema, bulk: BulkRunner) -> GraphQLSchema:
-    fields = {**FIELDS, "Mutation": {
-        **FIELDS["Mutation"],
-        "bulkOperationRunQuery": bulk.run_query,
-        "bulkOperationRunMutation": bulk.run_mutation,
-        "stagedUploadsCreate": bulk.staged_uploads,
-    }}
+    fields: dict[str, dict[str, Resolver]] = {
+        **FIELDS,
+        "Mutation": {
+            **FIELDS["Mutation"],
+            "bulkOperationRunQuery": bulk.run_query,
+            "bulkOperationRunMutation": bulk.run_mutation,
+            "stagedUploadsCreate": bulk.staged_uploads,
+        },
+    }
     for type_name, resolvers in fields.items():
         gql_type = schema.type_map[type_name]
         assert isinstance(gql_type, GraphQLObjectType)

@@ -54,9 +54,9 @@ def matcher(query: str | None, fields: Mapping[str, Getter]) -> Callable[[dict[s
     if not query or not query.strip():
         return lambda _obj: True
     alternatives: list[list[Callable[[dict[str, Any]], bool]]] = [[]]
-    for token in shlex.split(query):
-        if token == "OR":
+    for word in shlex.split(query):
+        if word == "OR":
             alternatives.append([])
-        elif token != "AND":
-            alternatives[-1].append(_term(token, fields))
+        elif word != "AND":
+            alternatives[-1].append(_term(word, fields))
     return lambda obj: any(all(t(obj) for t in terms) for terms in alternatives)

@@ -51,8 +51,14 @@ def multipart_fields(request: httpx.Request) -> dict[str, bytes]:
 
 
 class Server:
-    def __init__(self, sandbox: Any, shop: ShopState, schema: GraphQLSchema, bulk: BulkRunner,
-                 context: Callable[[bool], dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        sandbox: Any,
+        shop: ShopState,
+        schema: GraphQLSchema,
+        bulk: BulkRunner,
+        context: Callable[[bool], dict[str, Any]],
+    ) -> None:
         self.sandbox = sandbox
         self.shop = shop
         self.schema = schema
@@ -72,15 +78,19 @@ class Server:
         if host != self.sandbox.shop:
             return httpx.Response(404, text="Not Found")
         if path == "/admin/oauth/access_token" and request.method == "POST":
-            return self.sandbox.auth.token_endpoint(_form(request))
+            issued: httpx.Response = self.sandbox.auth.token_endpoint(_form(request))
+            return issued
         match = GRAPHQL_PATH.match(path)
         if match is None or request.method != "POST":
             return httpx.Response(404, text="Not Found")
         fault = self.sandbox.faults.take()
         if fault is not None:
-            return fault(request)
+            failed: httpx.Response = fault(request)
+            return failed
         if not self.sandbox.auth.accepts(request.headers.get("x-shopify-access-token")):
-            return _json(401, {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"})
+            return _json(
+                401, {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
+            )
         return self._graphql(request, match.group(1))
 
     def _upload(self, request: httpx.Request) -> httpx.Response:
@@ -111,20 +121,43 @@ class Server:
             return _json(400, {"errors": {"query": "Required parameter missing or invalid"}})
         problems = validate(self.schema, doc)
         if problems:
-            return _json(200, {"errors": [{"message": p.message, "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}} for p in problems]})
+            return _json(
+                200,
+                {
+                    "errors": [
+                        {"message": p.message, "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}} for p in problems
+                    ]
+                },
+            )
         requested = float(requested_cost(query, variables))
         self.bucket.refill(self.shop.clock.now())
         if requested > MAX_QUERY_COST:
-            return _json(200, {"errors": [{"message": f"Query cost is {requested:.0f}, which exceeds the single query max cost limit ({MAX_QUERY_COST}).",
-                                           "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": MAX_QUERY_COST}}],
-                               "extensions": {"cost": self._cost(requested, None)}})
+            return _json(
+                200,
+                {
+                    "errors": [
+                        {
+                            "message": f"Query cost is {requested:.0f}, which exceeds the single query max cost limit "
+                            f"({MAX_QUERY_COST}).",
+                            "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": MAX_QUERY_COST},
+                        }
+                    ],
+                    "extensions": {"cost": self._cost(requested, None)},
+                },
+            )
         if requested > self.bucket.tokens:
             self.sandbox.throttled += 1
-            return _json(200, {"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
-                               "extensions": {"cost": self._cost(requested, None)}})
+            return _json(
+                200,
+                {
+                    "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+                    "extensions": {"cost": self._cost(requested, None)},
+                },
+            )
         self.bucket.tokens -= requested
-        result = graphql_sync(self.schema, query, variable_values=variables,
-                              context_value={**self.context(False), "version": version})
+        result = graphql_sync(
+            self.schema, query, variable_values=variables, context_value={**self.context(False), "version": version}
+        )
         actual = float(actual_cost(query, variables, result.data))
         self.bucket.tokens = min(self.bucket.capacity, self.bucket.tokens + max(0.0, requested - actual))
         out: dict[str, Any] = {"data": result.data}

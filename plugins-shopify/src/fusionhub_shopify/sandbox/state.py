@@ -46,7 +46,9 @@ class ShopState:
     bulk_operations: dict[int, dict[str, Any]] = field(default_factory=dict)
     uploads: dict[str, bytes] = field(default_factory=dict)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (topic, payload) to deliver
-    location: dict[str, Any] = field(default_factory=lambda: {"__typename": "Location", "id": f"{GID}Location/1", "name": "Warehouse"})
+    location: dict[str, Any] = field(
+        default_factory=lambda: {"__typename": "Location", "id": f"{GID}Location/1", "name": "Warehouse"}
+    )
 
     def new_id(self) -> int:
         self.next_id += 1
@@ -57,9 +59,17 @@ class ShopState:
 
     # --- products ---------------------------------------------------------------------------
 
-    def add_product(self, title: str, *, status: str = "ACTIVE", options: list[dict[str, Any]] | None = None,
-                    vendor: str = "", product_type: str = "", tags: list[str] | None = None,
-                    description: str = "") -> dict[str, Any]:
+    def add_product(
+        self,
+        title: str,
+        *,
+        status: str = "ACTIVE",
+        options: list[dict[str, Any]] | None = None,
+        vendor: str = "",
+        product_type: str = "",
+        tags: list[str] | None = None,
+        description: str = "",
+    ) -> dict[str, Any]:
         pid = self.new_id()
         product = {
             "__typename": "Product",
@@ -74,7 +84,12 @@ class ShopState:
             "createdAt": self.now(),
             "updatedAt": self.now(),
             "options": [
-                {"id": f"{GID}ProductOption/{self.new_id()}", "name": o["name"], "position": i + 1, "values": list(o["values"])}
+                {
+                    "id": f"{GID}ProductOption/{self.new_id()}",
+                    "name": o["name"],
+                    "position": i + 1,
+                    "values": list(o["values"]),
+                }
                 for i, o in enumerate(options or [{"name": "Title", "values": ["Default Title"]}])
             ],
             "_variants": [],
@@ -82,9 +97,18 @@ class ShopState:
         self.products[pid] = product
         return product
 
-    def add_variant(self, product: dict[str, Any], selected: list[dict[str, str]], *, price: str = "0.00",
-                    sku: str | None = None, available: int = 0, tracked: bool = True,
-                    compare_at: str | None = None, barcode: str | None = None) -> dict[str, Any]:
+    def add_variant(
+        self,
+        product: dict[str, Any],
+        selected: list[dict[str, str]],
+        *,
+        price: str = "0.00",
+        sku: str | None = None,
+        available: int = 0,
+        tracked: bool = True,
+        compare_at: str | None = None,
+        barcode: str | None = None,
+    ) -> dict[str, Any]:
         vid, iid = self.new_id(), self.new_id()
         item = {
             "__typename": "InventoryItem",
@@ -143,7 +167,7 @@ class ShopState:
                     "_refunded": 0,
                 }
             )
-        order = {
+        order: dict[str, Any] = {
             "__typename": "Order",
             "id": f"{GID}Order/{oid}",
             "name": f"#{1000 + len(self.orders) + 1}",
@@ -152,8 +176,15 @@ class ShopState:
             "cancelledAt": None,
             "closed": False,
             "email": f"buyer{oid}@example.com",
-            "shippingAddress": {"name": "Sam Buyer", "address1": "1 Main St", "address2": None, "city": "Ottawa",
-                                "provinceCode": "ON", "zip": "K1A 0B1", "countryCodeV2": "CA"},
+            "shippingAddress": {
+                "name": "Sam Buyer",
+                "address1": "1 Main St",
+                "address2": None,
+                "city": "Ottawa",
+                "provinceCode": "ON",
+                "zip": "K1A 0B1",
+                "countryCodeV2": "CA",
+            },
             "_financial": "PAID" if paid else "PENDING",
             "_fulfillment": "UNFULFILLED",
             "_total": total,
@@ -170,8 +201,12 @@ class ShopState:
         return order
 
     def sale(self, amount: Decimal) -> dict[str, Any]:
-        return {"id": f"{GID}OrderTransaction/{self.new_id()}", "kind": "SALE", "gateway": "manual",
-                "amountSet": bag(amount, self.currency)}
+        return {
+            "id": f"{GID}OrderTransaction/{self.new_id()}",
+            "kind": "SALE",
+            "gateway": "manual",
+            "amountSet": bag(amount, self.currency),
+        }
 
     def touch(self, obj: dict[str, Any]) -> None:
         obj["updatedAt"] = self.now()
@@ -191,12 +226,22 @@ def seed(state: ShopState, *, products: int, orders: int, variants_per_product: 
     for n in range(products):
         title = f"{rng.choice(WORDS)} {rng.choice(KINDS)} {n + 1}"
         sizes = list(SIZES[: max(1, min(variants_per_product, len(SIZES)))])
-        product = state.add_product(title, options=[{"name": "Size", "values": sizes}], vendor="Sandbox Goods",
-                                    product_type="Apparel", tags=["sandbox"])
+        product = state.add_product(
+            title,
+            options=[{"name": "Size", "values": sizes}],
+            vendor="Sandbox Goods",
+            product_type="Apparel",
+            tags=["sandbox"],
+        )
         for size in sizes:
             price = f"{rng.randint(5, 80)}.{rng.choice(('00', '50', '99'))}"
-            state.add_variant(product, [{"name": "Size", "value": size}], price=price,
-                              sku=f"SKU-{n + 1}-{size}", available=rng.randint(0, 40))
+            state.add_variant(
+                product,
+                [{"name": "Size", "value": size}],
+                price=price,
+                sku=f"SKU-{n + 1}-{size}",
+                available=rng.randint(0, 40),
+            )
     variants = list(state.variants.values())
     for _ in range(orders if variants else 0):
         picks = rng.sample(variants, k=min(len(variants), rng.randint(1, 3)))

@@ -33,8 +33,15 @@ def _money(value: Any) -> str | None:
 
 # --- products ---------------------------------------------------------------------------------
 
-_PRODUCT_INPUT = {"title": "title", "descriptionHtml": "descriptionHtml", "productType": "productType",
-                  "vendor": "vendor", "tags": "tags", "status": "status", "handle": "handle"}
+_PRODUCT_INPUT = {
+    "title": "title",
+    "descriptionHtml": "descriptionHtml",
+    "productType": "productType",
+    "vendor": "vendor",
+    "tags": "tags",
+    "status": "status",
+    "handle": "handle",
+}
 
 
 def product_create(_root: Any, info: Info, product: dict[str, Any] | None = None, media: Any = None) -> dict[str, Any]:
@@ -43,13 +50,20 @@ def product_create(_root: Any, info: Info, product: dict[str, Any] | None = None
     if not (product.get("title") or "").strip():
         return {"product": None, "userErrors": [err(["title"], "Title can't be blank")]}
     options = [
-        {"name": o["name"], "values": [v["name"] for v in o.get("values") or ()]} for o in product.get("productOptions") or ()
+        {"name": o["name"], "values": [v["name"] for v in o.get("values") or ()]}
+        for o in product.get("productOptions") or ()
     ]
     if any(not o["values"] for o in options):
         return {"product": None, "userErrors": [err(["productOptions"], "Option values can't be blank")]}
-    created = shop.add_product(product["title"], status=product.get("status") or "ACTIVE", options=options or None,
-                               vendor=product.get("vendor") or "", product_type=product.get("productType") or "",
-                               tags=product.get("tags"), description=product.get("descriptionHtml") or "")
+    created = shop.add_product(
+        product["title"],
+        status=product.get("status") or "ACTIVE",
+        options=options or None,
+        vendor=product.get("vendor") or "",
+        product_type=product.get("productType") or "",
+        tags=product.get("tags"),
+        description=product.get("descriptionHtml") or "",
+    )
     first = [{"name": o["name"], "value": o["values"][0]} for o in created["options"]]
     shop.add_variant(created, first, tracked=False)  # the standalone variant
     _webhook(shop, "products/create", created, title=created["title"])
@@ -72,7 +86,7 @@ def product_update(_root: Any, info: Info, product: dict[str, Any] | None = None
     return {"product": found, "userErrors": []}
 
 
-def product_delete(_root: Any, info: Info, input: dict[str, Any], synchronous: bool | None = None) -> dict[str, Any]:  # noqa: A002
+def product_delete(_root: Any, info: Info, input: dict[str, Any], synchronous: bool | None = None) -> dict[str, Any]:
     shop = state(info)
     found = shop.products.get(number(input["id"]))
     if found is None:
@@ -95,7 +109,10 @@ def _apply_variant(shop: ShopState, variant: dict[str, Any], data: dict[str, Any
     if "tracked" in item and item["tracked"] is not None:
         variant["_item"]["tracked"] = item["tracked"]
     for level in data.get("inventoryQuantities") or ():
-        variant["_item"]["_levels"][level["locationId"]] = {"available": level["availableQuantity"], "updatedAt": shop.now()}
+        variant["_item"]["_levels"][level["locationId"]] = {
+            "available": level["availableQuantity"],
+            "updatedAt": shop.now(),
+        }
 
 
 def _variant_errors(product: dict[str, Any], variants: list[dict[str, Any]], creating: bool) -> list[dict[str, Any]]:
@@ -110,7 +127,13 @@ def _variant_errors(product: dict[str, Any], variants: list[dict[str, Any]], cre
         if creating:
             chosen = {o.get("optionName"): o.get("name") for o in data.get("optionValues") or ()}
             if set(chosen) != set(names):
-                errors.append(err(["variants", i, "optionValues"], f"Variant must have a value for each of {names}", "INVALID_INPUT"))
+                errors.append(
+                    err(
+                        ["variants", i, "optionValues"],
+                        f"Variant must have a value for each of {names}",
+                        "INVALID_INPUT",
+                    )
+                )
                 continue
             for name, value in chosen.items():
                 option = next(o for o in product["options"] if o["name"] == name)
@@ -121,19 +144,35 @@ def _variant_errors(product: dict[str, Any], variants: list[dict[str, Any]], cre
                 errors.append(err(["variants", i], "The variant already exists", "VARIANT_ALREADY_EXISTS"))
             combos.add(combo)
         elif data.get("id") not in ids:
-            errors.append(err(["variants", i, "id"], "Product variant does not exist", "PRODUCT_VARIANT_DOES_NOT_EXIST"))
+            errors.append(
+                err(["variants", i, "id"], "Product variant does not exist", "PRODUCT_VARIANT_DOES_NOT_EXIST")
+            )
     return errors
 
 
-def variants_bulk_create(_root: Any, info: Info, productId: str, variants: list[dict[str, Any]],  # noqa: N803
-                         strategy: str | None = None, media: Any = None) -> dict[str, Any]:
+def variants_bulk_create(
+    _root: Any,
+    info: Info,
+    productId: str,
+    variants: list[dict[str, Any]],
+    strategy: str | None = None,
+    media: Any = None,
+) -> dict[str, Any]:
     shop = state(info)
     product = shop.products.get(number(productId))
     if product is None:
-        return {"product": None, "productVariants": None, "userErrors": [err(["productId"], "Product does not exist", "PRODUCT_DOES_NOT_EXIST")]}
+        return {
+            "product": None,
+            "productVariants": None,
+            "userErrors": [err(["productId"], "Product does not exist", "PRODUCT_DOES_NOT_EXIST")],
+        }
     standalone = list(product["_variants"]) if strategy == "REMOVE_STANDALONE_VARIANT" else []
     if len(product["_variants"]) - len(standalone) + len(variants) > MAX_VARIANTS:
-        return {"product": product, "productVariants": None, "userErrors": [err(["variants"], "Too many variants", "TOO_MANY_VARIANTS")]}
+        return {
+            "product": product,
+            "productVariants": None,
+            "userErrors": [err(["variants"], "Too many variants", "TOO_MANY_VARIANTS")],
+        }
     errors = _variant_errors(product, variants, creating=True)
     if errors:
         return {"product": product, "productVariants": None, "userErrors": errors}
@@ -147,18 +186,30 @@ def variants_bulk_create(_root: Any, info: Info, productId: str, variants: list[
         _apply_variant(shop, variant, data)
         created.append(variant)
     for option in product["options"]:  # values no variant uses any more disappear with the standalone variant
-        used = {sel["value"] for v in product["_variants"] for sel in v["selectedOptions"] if sel["name"] == option["name"]}
+        used = {
+            sel["value"] for v in product["_variants"] for sel in v["selectedOptions"] if sel["name"] == option["name"]
+        }
         option["values"] = [value for value in option["values"] if value in used]
     shop.touch(product)
     return {"product": product, "productVariants": created, "userErrors": []}
 
 
-def variants_bulk_update(_root: Any, info: Info, productId: str, variants: list[dict[str, Any]],  # noqa: N803
-                         allowPartialUpdates: bool | None = None, media: Any = None) -> dict[str, Any]:  # noqa: N803
+def variants_bulk_update(
+    _root: Any,
+    info: Info,
+    productId: str,
+    variants: list[dict[str, Any]],
+    allowPartialUpdates: bool | None = None,
+    media: Any = None,
+) -> dict[str, Any]:
     shop = state(info)
     product = shop.products.get(number(productId))
     if product is None:
-        return {"product": None, "productVariants": None, "userErrors": [err(["productId"], "Product does not exist", "PRODUCT_DOES_NOT_EXIST")]}
+        return {
+            "product": None,
+            "productVariants": None,
+            "userErrors": [err(["productId"], "Product does not exist", "PRODUCT_DOES_NOT_EXIST")],
+        }
     errors = _variant_errors(product, variants, creating=False)
     if errors:
         return {"product": product, "productVariants": None, "userErrors": errors}
@@ -173,40 +224,73 @@ def variants_bulk_update(_root: Any, info: Info, productId: str, variants: list[
 # --- inventory --------------------------------------------------------------------------------
 
 
-def inventory_set(_root: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:  # noqa: A002
+def inventory_set(_root: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:
     shop = state(info)
     modern = info.context["version"] >= "2026-04"
     errors = []
     if input["name"] not in ("available", "on_hand"):
         errors.append(err(["input", "name"], "The quantity name must be available or on_hand", "INVALID_NAME"))
     if modern and "ignoreCompareQuantity" in input:
-        errors.append(err(["input", "ignoreCompareQuantity"], "ignoreCompareQuantity was removed in 2026-04", "INVALID"))
+        errors.append(
+            err(["input", "ignoreCompareQuantity"], "ignoreCompareQuantity was removed in 2026-04", "INVALID")
+        )
     for i, q in enumerate(input["quantities"]):
         item = shop.items.get(number(q["inventoryItemId"]))
         if item is None:
-            errors.append(err(["input", "quantities", i, "inventoryItemId"], "The inventory item could not be found", "INVALID_INVENTORY_ITEM"))
+            errors.append(
+                err(
+                    ["input", "quantities", i, "inventoryItemId"],
+                    "The inventory item could not be found",
+                    "INVALID_INVENTORY_ITEM",
+                )
+            )
             continue
         if q["locationId"] != shop.location["id"]:
-            errors.append(err(["input", "quantities", i, "locationId"], "The location could not be found", "INVALID_LOCATION"))
+            errors.append(
+                err(["input", "quantities", i, "locationId"], "The location could not be found", "INVALID_LOCATION")
+            )
             continue
         current = item["_levels"].get(q["locationId"], {}).get("available", 0)
         if modern:
             if "changeFromQuantity" not in q or "compareQuantity" in q:
-                errors.append(err(["input", "quantities", i, "changeFromQuantity"], "changeFromQuantity is required", "INVALID"))
+                errors.append(
+                    err(["input", "quantities", i, "changeFromQuantity"], "changeFromQuantity is required", "INVALID")
+                )
             elif q["changeFromQuantity"] is not None and q["changeFromQuantity"] != current:
-                errors.append(err(["input", "quantities", i, "changeFromQuantity"], "The quantity changed meanwhile", "COMPARE_QUANTITY_STALE"))
+                errors.append(
+                    err(
+                        ["input", "quantities", i, "changeFromQuantity"],
+                        "The quantity changed meanwhile",
+                        "COMPARE_QUANTITY_STALE",
+                    )
+                )
         elif not input.get("ignoreCompareQuantity"):
             if q.get("compareQuantity") is None:
-                errors.append(err(["input", "quantities", i, "compareQuantity"], "compareQuantity is required", "INVALID"))
+                errors.append(
+                    err(["input", "quantities", i, "compareQuantity"], "compareQuantity is required", "INVALID")
+                )
             elif q["compareQuantity"] != current:
-                errors.append(err(["input", "quantities", i, "compareQuantity"], "The quantity changed meanwhile", "COMPARE_QUANTITY_STALE"))
+                errors.append(
+                    err(
+                        ["input", "quantities", i, "compareQuantity"],
+                        "The quantity changed meanwhile",
+                        "COMPARE_QUANTITY_STALE",
+                    )
+                )
     if errors:
         return {"inventoryAdjustmentGroup": None, "userErrors": errors}
     for q in input["quantities"]:
         item = shop.items[number(q["inventoryItemId"])]
         item["_levels"][q["locationId"]] = {"available": q["quantity"], "updatedAt": shop.now()}
         item["tracked"] = True
-        shop.emit("inventory_levels/update", {"inventory_item_id": number(item["id"]), "location_id": number(q["locationId"]), "available": q["quantity"]})
+        shop.emit(
+            "inventory_levels/update",
+            {
+                "inventory_item_id": number(item["id"]),
+                "location_id": number(q["locationId"]),
+                "available": q["quantity"],
+            },
+        )
     group = {"id": f"{GID}InventoryAdjustmentGroup/{shop.new_id()}", "createdAt": shop.now(), "reason": input["reason"]}
     return {"inventoryAdjustmentGroup": group, "userErrors": []}
 
@@ -218,35 +302,68 @@ def _order(shop: ShopState, order_id: str) -> dict[str, Any] | None:
     return shop.orders.get(number(order_id)) if "/Order/" in order_id else None
 
 
-def fulfillment_create(_root: Any, info: Info, fulfillment: dict[str, Any], message: str | None = None) -> dict[str, Any]:
+def fulfillment_create(
+    _root: Any, info: Info, fulfillment: dict[str, Any], message: str | None = None
+) -> dict[str, Any]:
     shop = state(info)
     ids = [f["fulfillmentOrderId"] for f in fulfillment["lineItemsByFulfillmentOrder"]]
     owner = next((o for o in shop.orders.values() if any(fo["id"] in ids for fo in o["_fulfillment_orders"])), None)
     if owner is None or owner["cancelledAt"]:
-        return {"fulfillment": None, "userErrors": [err(["fulfillment", "lineItemsByFulfillmentOrder"], "Fulfillment order does not exist.")]}
+        return {
+            "fulfillment": None,
+            "userErrors": [err(["fulfillment", "lineItemsByFulfillmentOrder"], "Fulfillment order does not exist.")],
+        }
     targets = [fo for fo in owner["_fulfillment_orders"] if fo["id"] in ids]
     if any(fo["status"] not in ("OPEN", "IN_PROGRESS") for fo in targets):
-        return {"fulfillment": None, "userErrors": [err(["fulfillment"], "Fulfillment order is not in a fulfillable state.")]}
+        return {
+            "fulfillment": None,
+            "userErrors": [err(["fulfillment"], "Fulfillment order is not in a fulfillable state.")],
+        }
     for fo in targets:
         fo["status"] = "CLOSED"
     tracking = fulfillment.get("trackingInfo")
-    created = {"id": f"{GID}Fulfillment/{shop.new_id()}", "status": "SUCCESS",
-               "_tracking": [{"number": tracking.get("number"), "company": tracking.get("company"), "url": tracking.get("url")}] if tracking else []}
+    created = {
+        "id": f"{GID}Fulfillment/{shop.new_id()}",
+        "status": "SUCCESS",
+        "_tracking": [
+            {"number": tracking.get("number"), "company": tracking.get("company"), "url": tracking.get("url")}
+        ]
+        if tracking
+        else [],
+    }
     owner["_fulfillments"].append(created)
-    owner["_fulfillment"] = "FULFILLED" if all(fo["status"] == "CLOSED" for fo in owner["_fulfillment_orders"]) else "PARTIALLY_FULFILLED"
+    owner["_fulfillment"] = (
+        "FULFILLED" if all(fo["status"] == "CLOSED" for fo in owner["_fulfillment_orders"]) else "PARTIALLY_FULFILLED"
+    )
     shop.touch(owner)
     _webhook(shop, "orders/fulfilled", owner)
     return {"fulfillment": created, "userErrors": []}
 
 
-def order_cancel(_root: Any, info: Info, orderId: str, refund: bool, restock: bool, reason: str,  # noqa: N803
-                 notifyCustomer: bool | None = None, staffNote: str | None = None) -> dict[str, Any]:  # noqa: N803
+def order_cancel(
+    _root: Any,
+    info: Info,
+    orderId: str,
+    refund: bool,
+    restock: bool,
+    reason: str,
+    notifyCustomer: bool | None = None,
+    staffNote: str | None = None,
+) -> dict[str, Any]:
     shop = state(info)
     order = _order(shop, orderId)
     if order is None:
-        return {"job": None, "orderCancelUserErrors": [err(["orderId"], "Order does not exist", "NOT_FOUND")], "userErrors": []}
+        return {
+            "job": None,
+            "orderCancelUserErrors": [err(["orderId"], "Order does not exist", "NOT_FOUND")],
+            "userErrors": [],
+        }
     if order["cancelledAt"]:
-        return {"job": None, "orderCancelUserErrors": [err(["orderId"], "Order has already been cancelled", "INVALID")], "userErrors": []}
+        return {
+            "job": None,
+            "orderCancelUserErrors": [err(["orderId"], "Order has already been cancelled", "INVALID")],
+            "userErrors": [],
+        }
     order["cancelledAt"] = shop.now()
     for fo in order["_fulfillment_orders"]:
         if fo["status"] in ("OPEN", "IN_PROGRESS"):
@@ -256,7 +373,7 @@ def order_cancel(_root: Any, info: Info, orderId: str, refund: bool, restock: bo
     return {"job": {"id": f"{GID}Job/{shop.new_id()}", "done": True}, "orderCancelUserErrors": [], "userErrors": []}
 
 
-def order_close(_root: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:  # noqa: A002
+def order_close(_root: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:
     shop = state(info)
     order = _order(shop, input["id"])
     if order is None:
@@ -267,7 +384,7 @@ def order_close(_root: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]
     return {"order": order, "userErrors": []}
 
 
-def order_mark_paid(_root: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:  # noqa: A002
+def order_mark_paid(_root: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:
     shop = state(info)
     order = _order(shop, input["id"])
     if order is None:
@@ -281,7 +398,7 @@ def order_mark_paid(_root: Any, info: Info, input: dict[str, Any]) -> dict[str, 
     return {"order": order, "userErrors": []}
 
 
-def refund_create(_root: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:  # noqa: A002
+def refund_create(_root: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:
     shop = state(info)
     order = _order(shop, input["orderId"])
     if order is None:
@@ -293,7 +410,9 @@ def refund_create(_root: Any, info: Info, input: dict[str, Any]) -> dict[str, An
         if line is None:
             errors.append(err(["refundLineItems", i, "lineItemId"], "Line item does not exist"))
         elif item["quantity"] > line["quantity"] - line["_refunded"]:
-            errors.append(err(["refundLineItems", i, "quantity"], "Quantity cannot refund more items than were purchased"))
+            errors.append(
+                err(["refundLineItems", i, "quantity"], "Quantity cannot refund more items than were purchased")
+            )
     sales = {t["id"] for t in order["_transactions"] if t["kind"] == "SALE"}
     total = Decimal("0")
     for i, tx in enumerate(input.get("transactions") or ()):
@@ -312,35 +431,60 @@ def refund_create(_root: Any, info: Info, input: dict[str, Any]) -> dict[str, An
     order["_refunded"] += total
     if total > 0:
         order["_financial"] = "REFUNDED" if refundable(order) == 0 else "PARTIALLY_REFUNDED"
-    refund = {"id": f"{GID}Refund/{shop.new_id()}", "createdAt": shop.now(), "note": input.get("note"),
-              "totalRefundedSet": {"shopMoney": {"amount": format(total, "f"), "currencyCode": shop.currency},
-                                   "presentmentMoney": {"amount": format(total, "f"), "currencyCode": shop.currency}},
-              "_lines": refund_lines}
+    refund: dict[str, Any] = {
+        "id": f"{GID}Refund/{shop.new_id()}",
+        "createdAt": shop.now(),
+        "note": input.get("note"),
+        "totalRefundedSet": {
+            "shopMoney": {"amount": format(total, "f"), "currencyCode": shop.currency},
+            "presentmentMoney": {"amount": format(total, "f"), "currencyCode": shop.currency},
+        },
+        "_lines": refund_lines,
+    }
     order["_refunds"].append(refund)
     shop.touch(order)
-    shop.emit("refunds/create", {"id": number(refund["id"]), "admin_graphql_api_id": refund["id"], "order_id": number(order["id"])})
+    shop.emit(
+        "refunds/create",
+        {"id": number(refund["id"]), "admin_graphql_api_id": refund["id"], "order_id": number(order["id"])},
+    )
     return {"refund": refund, "order": order, "userErrors": []}
 
 
 # --- webhooks ---------------------------------------------------------------------------------
 
 
-def webhook_create(_root: Any, info: Info, topic: str, webhookSubscription: dict[str, Any]) -> dict[str, Any]:  # noqa: N803
+def webhook_create(_root: Any, info: Info, topic: str, webhookSubscription: dict[str, Any]) -> dict[str, Any]:
     shop = state(info)
     url = webhookSubscription.get("callbackUrl") or ""
     if not url.startswith("https://"):
-        return {"webhookSubscription": None, "userErrors": [err(["webhookSubscription", "callbackUrl"], "Address is invalid")]}
+        return {
+            "webhookSubscription": None,
+            "userErrors": [err(["webhookSubscription", "callbackUrl"], "Address is invalid")],
+        }
     if any(s["topic"] == topic and s["callbackUrl"] == url for s in shop.webhooks.values()):
-        return {"webhookSubscription": None, "userErrors": [err(["webhookSubscription", "callbackUrl"], "Address for this topic has already been taken")]}
+        return {
+            "webhookSubscription": None,
+            "userErrors": [
+                err(["webhookSubscription", "callbackUrl"], "Address for this topic has already been taken")
+            ],
+        }
     sid = shop.new_id()
-    sub = {"__typename": "WebhookSubscription", "id": f"{GID}WebhookSubscription/{sid}", "topic": topic,
-           "createdAt": shop.now(), "callbackUrl": url}
+    sub = {
+        "__typename": "WebhookSubscription",
+        "id": f"{GID}WebhookSubscription/{sid}",
+        "topic": topic,
+        "createdAt": shop.now(),
+        "callbackUrl": url,
+    }
     shop.webhooks[sid] = sub
     return {"webhookSubscription": sub, "userErrors": []}
 
 
-def webhook_delete(_root: Any, info: Info, id: str) -> dict[str, Any]:  # noqa: A002
+def webhook_delete(_root: Any, info: Info, id: str) -> dict[str, Any]:
     shop = state(info)
     if shop.webhooks.pop(number(id), None) is None:
-        return {"deletedWebhookSubscriptionId": None, "userErrors": [err(["id"], "Webhook subscription does not exist")]}
+        return {
+            "deletedWebhookSubscriptionId": None,
+            "userErrors": [err(["id"], "Webhook subscription does not exist")],
+        }
     return {"deletedWebhookSubscriptionId": id, "userErrors": []}

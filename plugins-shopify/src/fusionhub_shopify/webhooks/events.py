@@ -52,7 +52,9 @@ def parse(headers: Mapping[str, str], body: bytes, *, secret: str, shop: str) ->
     h = sig.lower_keys(headers)
     topic, delivery, sender = h.get(sig.TOPIC_HEADER, ""), h.get(sig.ID_HEADER, ""), h.get(sig.SHOP_HEADER, "")
     if not topic or not delivery:
-        raise ValidationError(errors=[{"loc": "headers", "msg": "X-Shopify-Topic and X-Shopify-Webhook-Id are required"}])
+        raise ValidationError(
+            errors=[{"loc": "headers", "msg": "X-Shopify-Topic and X-Shopify-Webhook-Id are required"}]
+        )
     if not SHOP_DOMAIN.match(sender) or sender != shop:
         raise AuthError("webhook delivery names another shop", platform="shopify")
     try:
