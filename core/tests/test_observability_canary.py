@@ -55,6 +55,7 @@ def test_canary_never_leaks(
 ) -> None:
     configure_logging(fmt, level="DEBUG", stream=log_buffer)
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.INFO, logger="httpx")  # configure_logging quiets it; its URL lines are the test
     server = FakeServer(virtual_clock, api_key=CANARY)
     hub = make_hub(virtual_clock, server)
     collector = Collector()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Iterable
@@ -73,9 +74,14 @@ SECRET_KEYS = frozenset(
 SECRET_KEY_FRAGMENTS = ("token", "secret", "password", "api_key", "apikey", "authorization", "credential")
 
 
-def is_secret_key(key: object) -> bool:
-    k = str(key).lower()
+@functools.lru_cache(maxsize=4096)
+def _secret_name(k: str) -> bool:
+    k = k.lower()
     return k in SECRET_KEYS or any(fragment in k for fragment in SECRET_KEY_FRAGMENTS)
+
+
+def is_secret_key(key: object) -> bool:
+    return _secret_name(key if isinstance(key, str) else str(key))
 
 
 def redact(value: object) -> object:

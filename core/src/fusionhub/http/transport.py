@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import httpx
 import stamina
 
-from fusionhub.http.config import HttpConfig, RequestMeta
+from fusionhub.http.config import HttpConfig, RequestMeta, RetryPolicy
 from fusionhub.http.errors import retry_after, retryable_status
 from fusionhub.http.retry import RETRYABLE_EXCEPTIONS, may_retry
 from fusionhub.observability.scope import current_capability
@@ -100,6 +100,20 @@ class LimitedTransport(httpx.AsyncBaseTransport):
 
     async def _send_retrying(self, request: httpx.Request, meta: RequestMeta, tries: list[int]) -> httpx.Response:
         policy = self._config.retry
+        # The first attempt runs outside stamina: most requests succeed, and entering its retry
+        # machinery costs more than the rest of the transport. A failure is replayed as attempt 1.
+        tries[0] = 1
+        first: Exception
+        try:
+            response = await self._send(request, meta)
+        except RETRYABLE_EXCEPTIONS as exc:
+            first = exc
+        else:
+            signal = self._retry_signal(response, policy)
+            if signal is None:
+                return response
+            await response.aclose()
+            first = signal
         async for attempt in stamina.retry_context(
             on=_backoff,
             attempts=policy.attempts,
@@ -109,15 +123,25 @@ class LimitedTransport(httpx.AsyncBaseTransport):
             wait_jitter=policy.wait_jitter,
         ):
             with attempt:
+                if attempt.num == 1:
+                    raise first
                 tries[0] = attempt.num
                 response = await self._send(request, meta)
-                if attempt.num < policy.attempts and retryable_status(response.status_code):
-                    wait = retry_after(response, self._limiter.clock.now())
-                    if wait is None or wait <= policy.max_retry_after:
+                if attempt.num < policy.attempts:
+                    signal = self._retry_signal(response, policy)
+                    if signal is not None:
                         await response.aclose()
-                        raise _RetryStatus(response.status_code, wait)
+                        raise signal
                 return response
         raise AssertionError("unreachable: stamina re-raises the last failure")  # pragma: no cover
+
+    def _retry_signal(self, response: httpx.Response, policy: RetryPolicy) -> _RetryStatus | None:
+        """What to raise for another try when the response asks for one (None: it is final)."""
+        if retryable_status(response.status_code):
+            wait = retry_after(response, self._limiter.clock.now())
+            if wait is None or wait <= policy.max_retry_after:
+                return _RetryStatus(response.status_code, wait)
+        return None
 
     def _compressed(self, request: httpx.Request) -> httpx.Request:
         threshold = self._config.gzip_min_bytes

@@ -16,6 +16,10 @@ LEVEL_ENV = "FUSIONHUB_LOG_LEVEL"
 _HANDLER_NAME = "fusionhub"
 
 
+# Libraries whose per-request INFO lines repeat our own api_call event (which is redacted and richer).
+QUIET_LOGGERS = ("httpx", "httpcore")
+
+
 def _shared() -> list[Any]:
     return [
         structlog.contextvars.merge_contextvars,
@@ -45,7 +49,11 @@ def configure_logging(fmt: str | None = None, *, level: str | int | None = None,
     )
     scrub_stdlib_records()
     structlog.configure(
-        processors=[*_shared(), structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=[
+            structlog.stdlib.filter_by_level,  # drop below-level events before any work is done
+            *_shared(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
@@ -55,7 +63,7 @@ def configure_logging(fmt: str | None = None, *, level: str | int | None = None,
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=_shared(),
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, redact_secrets, renderer],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )
     root = logging.getLogger()
@@ -63,6 +71,8 @@ def configure_logging(fmt: str | None = None, *, level: str | int | None = None,
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level or os.environ.get(LEVEL_ENV, "INFO").upper())
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def get_logger(name: str = "fusionhub") -> Any:

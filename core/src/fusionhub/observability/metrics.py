@@ -65,15 +65,17 @@ class ErrorRateMonitor:
     threshold: float = 0.5
     min_calls: int = 10
     _calls: dict[tuple[str, str], deque[tuple[float, bool]]] = field(default_factory=dict)
+    _failed: dict[tuple[str, str], int] = field(default_factory=dict)  # failures now in the window
     _alerting: set[tuple[str, str]] = field(default_factory=set)
 
     def observe(self, plugin: str, capability: str, ok: bool, now: float) -> Alert | None:
         key = (plugin, capability)
         calls = self._calls.setdefault(key, deque())
         calls.append((now, ok))
+        failed = self._failed.get(key, 0) + (not ok)
         while calls and calls[0][0] <= now - self.window:
-            calls.popleft()
-        failed = sum(1 for _, good in calls if not good)
+            failed -= not calls.popleft()[1]
+        self._failed[key] = failed
         rate = failed / len(calls)
         if len(calls) < self.min_calls or rate < self.threshold:
             if rate < self.threshold:
