@@ -201,3 +201,4 @@ def test_a_worker_task_gets_rate_limited_instead_of_waiting() -> None:
     with pytest.raises(RateLimited) as info:
         clock.run(main())
     assert info.value.retry_after == pytest.approx(1.0)
+    assert len(h.calls) == 1  # the refused request never went out: no API call recorded

@@ -70,25 +70,26 @@ class LimitedTransport(httpx.AsyncBaseTransport):
         request = self._compressed(request)
         clock = self._limiter.clock
         started = clock.now()
-        tries = [0]
+        sent = [0]  # requests that got past the buckets and went out (the first one and retries)
         response: httpx.Response | None = None
         error: str | None = None
         try:
             if may_retry(request, meta) and self._config.retry.attempts > 1:
-                response = await self._send_retrying(request, meta, tries)
+                response = await self._send_retrying(request, meta, sent)
             else:
-                tries[0] = 1
-                response = await self._send(request, meta)
+                response = await self._send(request, meta, sent)
             return response
         except BaseException as exc:
             error = type(exc).__name__
             raise
         finally:
-            if self._sink is not None:
-                await self._record(request, meta, response, error, started, tries[0])
+            # A request refused by its bucket before it went out (a worker's RateLimited) is no API call.
+            if self._sink is not None and sent[0]:
+                await self._record(request, meta, response, error, started, sent[0])
 
-    async def _send(self, request: httpx.Request, meta: RequestMeta) -> httpx.Response:
+    async def _send(self, request: httpx.Request, meta: RequestMeta, sent: list[int]) -> httpx.Response:
         await self._limiter.acquire(meta.cost, operation=meta.operation, endpoint_class=meta.endpoint_class)
+        sent[0] += 1
         response = await self._inner.handle_async_request(request)
         response.request = request  # observers read the request's meta; the client sets it only later
         if response.status_code == 429:
@@ -98,14 +99,13 @@ class LimitedTransport(httpx.AsyncBaseTransport):
             await self._config.on_response(response, self._limiter)
         return response
 
-    async def _send_retrying(self, request: httpx.Request, meta: RequestMeta, tries: list[int]) -> httpx.Response:
+    async def _send_retrying(self, request: httpx.Request, meta: RequestMeta, sent: list[int]) -> httpx.Response:
         policy = self._config.retry
         # The first attempt runs outside stamina: most requests succeed, and entering its retry
         # machinery costs more than the rest of the transport. A failure is replayed as attempt 1.
-        tries[0] = 1
         first: Exception
         try:
-            response = await self._send(request, meta)
+            response = await self._send(request, meta, sent)
         except RETRYABLE_EXCEPTIONS as exc:
             first = exc
         else:
@@ -125,8 +125,7 @@ class LimitedTransport(httpx.AsyncBaseTransport):
             with attempt:
                 if attempt.num == 1:
                     raise first
-                tries[0] = attempt.num
-                response = await self._send(request, meta)
+                response = await self._send(request, meta, sent)
                 if attempt.num < policy.attempts:
                     signal = self._retry_signal(response, policy)
                     if signal is not None:
