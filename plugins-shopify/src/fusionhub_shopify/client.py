@@ -10,6 +10,7 @@ from fusionhub_shopify.auth.token import ensure_fresh
 from fusionhub_shopify.config import ShopConfig
 from fusionhub_shopify.cost import requested_cost
 from fusionhub_shopify.documents import document
+from fusionhub_shopify.inflight import flying
 from fusionhub_shopify.responses import graphql_data
 
 
@@ -27,8 +28,11 @@ async def execute(ctx: StoreContext, name: str, variables: Mapping[str, Any] | N
     body = {"query": doc.text, "variables": dict(variables or {}), "operationName": name}
     cost = requested_cost(doc.text, variables)
     await ensure_fresh(ctx)
+    # A query may be resent after a network failure or a 5xx; a mutation never is.
+    extensions = meta(cost=cost, operation=name, idempotent=not doc.text.lstrip().startswith("mutation"))
     for attempt in (1, 2):
-        response = await ctx.http.post(config.graphql_url, json=body, extensions=meta(cost=cost, operation=name))
+        async with flying(ctx.limiter.store_key, cost):
+            response = await ctx.http.post(config.graphql_url, json=body, extensions=extensions)
         try:
             return graphql_data(response, name, cost)
         except AuthError:

@@ -6,24 +6,33 @@ import httpx
 
 from fusionhub import HttpConfig, RequestMeta, Store
 from fusionhub.ratelimit import Limiter
-from fusionhub.ratelimit.feedback import apply_shopify_cost, shopify_throttled
+from fusionhub_shopify import inflight
 from fusionhub_shopify.auth.token import AccessTokenAuth
 from fusionhub_shopify.config import ShopConfig
-from fusionhub_shopify.throttle import parsed_json
+from fusionhub_shopify.throttle import is_throttled, parsed_json, throttle_status
 
 
 async def observe_cost(response: httpx.Response, limiter: Limiter) -> None:
-    """After each GraphQL response: the bucket takes the server's size, rate, refund and level."""
+    """After each GraphQL response, the store's bucket is what the server says it is.
+
+    Size and restore rate are the server's; the level is the reported one less our requests
+    still in flight (the server will charge them after this report).
+    """
     if not response.request.url.path.endswith("/graphql.json") or response.status_code != 200:
         return
     body = parsed_json(response)
-    if not isinstance(body, dict):
-        return
-    if shopify_throttled(body):
+    if is_throttled(body):
         limiter.throttled()
-    extensions = body.get("extensions")
-    cost = extensions.get("cost") if isinstance(extensions, dict) else None
-    await apply_shopify_cost(limiter, cost, charged=RequestMeta.of(response.request).cost)
+    status = throttle_status(body)
+    if status is None:
+        return
+    own = RequestMeta.of(response.request).cost
+    await limiter.correct(
+        bucket="cost",
+        capacity=status["maximumAvailable"],
+        refill_rate=status["restoreRate"],
+        tokens=max(0.0, status["currentlyAvailable"] - inflight.others(limiter.store_key, own)),
+    )
 
 
 def http_config(store: Store) -> HttpConfig:

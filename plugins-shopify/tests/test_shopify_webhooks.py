@@ -1,0 +1,150 @@
+"""Incoming webhooks: signed deliveries become events; tampered, forged, foreign and stale ones are refused."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from fusionhub import AuthError, Store, ValidationError, VirtualClock
+from fusionhub.models import EventType
+from fusionhub_shopify import plugin
+from fusionhub_shopify.sandbox import ShopifySandbox
+from fusionhub_shopify.webhooks import signature
+
+SECRET = "shpss_test_secret"
+
+
+def _store(sandbox: ShopifySandbox, **config: object) -> Store:
+    return Store(platform="shopify", credentials=sandbox.credentials(), config={**sandbox.store_config(), **config})
+
+
+def parse(store: Store, headers: dict[str, str], body: bytes) -> list:  # type: ignore[type-arg]
+    clock = VirtualClock()
+    return clock.run(plugin.fusionhub_parse_webhook(store=store, headers=headers, body=body))
+
+
+@pytest.fixture
+def sandbox() -> ShopifySandbox:
+    return ShopifySandbox(VirtualClock(), products=1, orders=0)
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload", "kind", "resource"),
+    [
+        (
+            "products/create",
+            {"id": 7, "admin_graphql_api_id": "gid://shopify/Product/7"},
+            EventType.PRODUCT_CREATED,
+            "gid://shopify/Product/7",
+        ),
+        ("products/delete", {"id": 7}, EventType.PRODUCT_DELETED, "gid://shopify/Product/7"),
+        (
+            "orders/paid",
+            {"id": 9, "admin_graphql_api_id": "gid://shopify/Order/9"},
+            EventType.ORDER_PAID,
+            "gid://shopify/Order/9",
+        ),
+        ("orders/cancelled", {"id": 9}, EventType.ORDER_CANCELLED, "gid://shopify/Order/9"),
+        (
+            "inventory_levels/update",
+            {"inventory_item_id": 5, "location_id": 1, "available": 3},
+            EventType.INVENTORY_UPDATED,
+            "gid://shopify/InventoryItem/5",
+        ),
+        ("refunds/create", {"id": 11, "order_id": 9}, EventType.REFUND_CREATED, "gid://shopify/Refund/11"),
+        (
+            "bulk_operations/finish",
+            {"admin_graphql_api_id": "gid://shopify/BulkOperation/3", "status": "completed"},
+            EventType.OPERATION_FINISHED,
+            "gid://shopify/BulkOperation/3",
+        ),
+        (
+            "app/uninstalled",
+            {"id": 1, "domain": "sandbox-shop.myshopify.com"},
+            EventType.APP_UNINSTALLED,
+            "gid://shopify/Shop/1",
+        ),
+    ],
+)
+def test_signed_delivery_becomes_a_normalized_event(
+    sandbox: ShopifySandbox, topic: str, payload: dict, kind: EventType, resource: str
+) -> None:  # type: ignore[type-arg]
+    headers, body = sandbox.signed(topic, payload, webhook_id="delivery-1")
+    [event] = parse(_store(sandbox), headers, body)
+    assert event.type is kind
+    assert event.resource_id == resource
+    assert event.delivery_id == "delivery-1" and event.topic == topic and event.platform == "shopify"
+    assert event.payload == payload
+
+
+def test_header_names_are_case_insensitive(sandbox: ShopifySandbox) -> None:
+    headers, body = sandbox.signed("orders/create", {"id": 1})
+    [event] = parse(_store(sandbox), {k.lower(): v for k, v in headers.items()}, body)
+    assert event.type is EventType.ORDER_CREATED
+
+
+def test_tampered_body_is_refused(sandbox: ShopifySandbox) -> None:
+    headers, body = sandbox.signed("orders/paid", {"id": 1, "total_price": "10.00"})
+    with pytest.raises(AuthError, match="signature"):
+        parse(_store(sandbox), headers, body.replace(b"10.00", b"0.01"))
+
+
+def test_forged_signature_is_refused(sandbox: ShopifySandbox) -> None:
+    headers, body = sandbox.signed("orders/paid", {"id": 1}, secret="not-the-app-secret")
+    with pytest.raises(AuthError):
+        parse(_store(sandbox), headers, body)
+    del headers["X-Shopify-Hmac-Sha256"]
+    with pytest.raises(AuthError):
+        parse(_store(sandbox), headers, body)
+
+
+def test_delivery_for_another_shop_is_refused(sandbox: ShopifySandbox) -> None:
+    headers, body = sandbox.signed("orders/paid", {"id": 1})
+    headers["X-Shopify-Shop-Domain"] = "other-shop.myshopify.com"
+    with pytest.raises(AuthError, match="another shop"):
+        parse(_store(sandbox), headers, body)
+
+
+def test_replayed_delivery_keeps_its_delivery_id_so_the_host_drops_it(sandbox: ShopifySandbox) -> None:
+    headers, body = sandbox.signed("orders/paid", {"id": 1})
+    first = parse(_store(sandbox), headers, body)
+    again = parse(_store(sandbox), dict(headers), body)
+    assert first[0].delivery_id == again[0].delivery_id == headers["X-Shopify-Webhook-Id"]
+
+
+def test_stale_delivery_is_refused_when_a_max_age_is_set(sandbox: ShopifySandbox) -> None:
+    store = _store(sandbox, webhook_max_age_seconds=3600)
+    body = json.dumps({"id": 1}).encode()
+    old = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
+    fresh = datetime.now(UTC).isoformat()
+    headers = {
+        "X-Shopify-Topic": "orders/paid",
+        "X-Shopify-Shop-Domain": sandbox.shop,
+        "X-Shopify-Webhook-Id": "d-1",
+        "X-Shopify-Hmac-Sha256": signature.sign(body, sandbox.auth.client_secret),
+    }
+    with pytest.raises(AuthError, match="replayed"):
+        parse(store, {**headers, "X-Shopify-Triggered-At": old}, body)
+    assert parse(store, {**headers, "X-Shopify-Triggered-At": fresh}, body)[0].delivery_id == "d-1"
+
+
+def test_malformed_body_or_missing_headers_are_validation_errors(sandbox: ShopifySandbox) -> None:
+    body = b"not json"
+    headers = {
+        "X-Shopify-Topic": "orders/paid",
+        "X-Shopify-Shop-Domain": sandbox.shop,
+        "X-Shopify-Webhook-Id": "d-2",
+        "X-Shopify-Hmac-Sha256": signature.sign(body, sandbox.auth.client_secret),
+    }
+    with pytest.raises(ValidationError):
+        parse(_store(sandbox), headers, body)
+    del headers["X-Shopify-Webhook-Id"]
+    with pytest.raises(ValidationError):
+        parse(_store(sandbox), headers, body)
+
+
+def test_signature_is_base64_hmac_sha256_of_the_raw_body() -> None:
+    # Known answer: computed independently with `openssl dgst -sha256 -hmac key -binary | base64`.
+    assert signature.sign(b'{"id":1}', "key") == "yVxqfCx8dh6YTGjPZLS8qT8HJCkAqv27Mo07t1qw3LA="
