@@ -15,20 +15,20 @@ import httpx
 import pydantic
 
 from fusionhub.capabilities import Capability
-from fusionhub.clock import SYSTEM_CLOCK, Clock
+from fusionhub.clock import SYSTEM_CLOCK, Clock, SystemClock
 from fusionhub.context import RunMode, StoreContext
 from fusionhub.credentials import Credentials
 from fusionhub.errors import AutomationDisabled, ValidationError
 from fusionhub.events import EventService
 from fusionhub.hub import Hub, Outcome
 from fusionhub.jobs.model import Job, NewJob
+from fusionhub.jobs.pg.select import queue_for
 from fusionhub.jobs.queue import JobQueue
 from fusionhub.jobs.runner import queue_fan_out
-from fusionhub.jobs.sql import SqlJobQueue
 from fusionhub.registry import Registry
 from fusionhub.secrets import Keyring
-from fusionhub.storage.buckets import SqlBucketStore
 from fusionhub.storage.database import Database
+from fusionhub.storage.pg_buckets import bucket_store_for
 from fusionhub.storage.registration import (
     RegistrationReport,
     automation_overrides,
@@ -54,11 +54,14 @@ class Runtime:
     ) -> None:
         self.db = db
         self.clock = clock
-        self.buckets = SqlBucketStore(db)
+        # On PostgreSQL, buckets and job times follow the database's clock (workers on skewed
+        # machines share one budget); a virtual clock keeps its own time.
+        wall = isinstance(clock, SystemClock)
+        self.buckets = bucket_store_for(db, database_clock=wall)
         self.hub = Hub(registry, clock=clock, bucket_store=self.buckets)
         self._keyring = keyring
         self.stores = StoreService(db, self.hub.registry, self.keyring, clock)
-        self.queue: JobQueue = queue if queue is not None else SqlJobQueue(db)
+        self.queue: JobQueue = queue if queue is not None else queue_for(db, database_clock=wall)
         self.events = EventService(self)
         self.transport_for = transport_for
         self._versions: dict[str, float] = {}  # store id -> updated_at its context was built from

@@ -38,6 +38,11 @@ async def upgrade(db: Database, revision: str = "head") -> None:
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
+        if conn.dialect.name == "postgresql":  # procrastinate's schema, next to ours (issue 7)
+            from fusionhub.storage import pg_procrastinate
+
+            if pg_procrastinate.available():
+                pg_procrastinate.install(conn)
 
     async with db.write() as conn:
         await conn.run_sync(run)

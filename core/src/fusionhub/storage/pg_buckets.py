@@ -1,0 +1,72 @@
+"""Rate buckets on PostgreSQL, timed by the database's clock.
+
+Workers on several machines spend from one `rate_buckets` row per bucket. If each used its
+own clock, a machine running ahead would refill buckets early (and one lagging would freeze
+them), so the shared budget would drift with the skew. Here every refill-check-spend reads
+`now()` inside the statement: one clock for every worker. The statements are the SQL
+backend's (`SqlBucketStore`), given a SQL expression for "now" instead of the caller's float.
+Only durations leave this store (the wait before a retry), and durations do not depend on
+whose clock measured them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import cast
+
+import sqlalchemy as sa
+
+from fusionhub.ratelimit import BucketShape, BucketStore, Charge, TokenBucket
+from fusionhub.storage.buckets import SqlBucketStore, _refilled
+from fusionhub.storage.database import Database
+from fusionhub.storage.schema import rate_buckets as rb
+
+# Transaction start on the server: one value for the whole acquire, the same for every worker.
+# A transaction that waited on a bucket's row lock sees an older now() than the writer before
+# it; `_last_refill` never moves a bucket's time backwards, so that only under-refills.
+DB_NOW: sa.ColumnElement[float] = sa.cast(sa.func.extract("epoch", sa.func.now()), sa.Float)
+
+
+def _db_now() -> float:
+    # The parent's statements only combine `now` with columns, so an expression fits where
+    # its signature says float.
+    return cast(float, DB_NOW)
+
+
+class PgBucketStore(SqlBucketStore):
+    """`SqlBucketStore` on PostgreSQL with the database clock; the caller's `now` is ignored."""
+
+    async def acquire(self, charges: Sequence[Charge], now: float) -> float:
+        return await super().acquire(charges, _db_now())
+
+    async def adjust(
+        self,
+        shape: BucketShape,
+        now: float,
+        *,
+        tokens: float | None = None,
+        capacity: float | None = None,
+        refill_rate: float | None = None,
+        refund: float = 0.0,
+    ) -> TokenBucket:
+        return await super().adjust(
+            shape, _db_now(), tokens=tokens, capacity=capacity, refill_rate=refill_rate, refund=refund
+        )
+
+    async def snapshot(self, shape: BucketShape, now: float) -> TokenBucket:
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(rb.c.capacity, rb.c.refill_rate, _refilled(_db_now()), DB_NOW).where(
+                        rb.c.key == shape.key
+                    )
+                )
+            ).first()
+        if row is None:
+            return TokenBucket.full(shape.capacity, shape.refill_rate, now)
+        return TokenBucket(row[0], row[1], row[2], row[3])
+
+
+def bucket_store_for(db: Database, *, database_clock: bool = True) -> BucketStore:
+    """The database clock on PostgreSQL (callers on wall time); the callers' clock elsewhere or when virtual."""
+    return PgBucketStore(db) if db.dialect == "postgresql" and database_clock else SqlBucketStore(db)

@@ -1,0 +1,70 @@
+"""procrastinate's schema, installed and migrated next to ours by `fusionhub db upgrade`.
+
+A fresh database gets procrastinate's current `schema.sql`; a database installed by an
+older procrastinate gets each of the package's migration files newer than the one recorded
+(procrastinate names them `<version>_<nn>_<what>.sql`, so their names sort in order). The
+last migration applied is recorded in `fusionhub_procrastinate`. It runs inside the caller's
+migration transaction, under its advisory lock: all of it applies, or none.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+
+RECORD = "fusionhub_procrastinate"
+_record = sa.table(RECORD, sa.column("migration", sa.Text))
+
+
+def available() -> bool:
+    try:
+        import procrastinate  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _migrations() -> list[Path]:
+    from procrastinate.schema import SchemaManager
+
+    return sorted(Path(SchemaManager.get_migrations_path()).glob("*.sql"), key=lambda p: p.name)
+
+
+def _exists(conn: sa.Connection, table: str) -> bool:
+    return bool(conn.execute(sa.text("SELECT to_regclass(:t) IS NOT NULL"), {"t": table}).scalar_one())
+
+
+def _run(conn: sa.Connection, sql: str) -> None:
+    # Whole files of statements with no parameters: handed to the driver as they are.
+    conn.exec_driver_sql(sql.replace("%", "%%"))
+
+
+def installed(conn: sa.Connection) -> str | None:
+    """The last procrastinate migration applied here (None: procrastinate's schema is absent)."""
+    if not _exists(conn, RECORD):
+        return None
+    return conn.execute(sa.select(_record.c.migration)).scalar()
+
+
+def install(conn: sa.Connection) -> list[str]:
+    """Bring procrastinate's schema up to the installed package; the migrations it applied."""
+    from procrastinate.schema import SchemaManager
+
+    migrations = _migrations()
+    latest = migrations[-1].name
+    conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {RECORD} (migration text NOT NULL)")
+    done = installed(conn)
+    if done is None and not _exists(conn, "procrastinate_jobs"):
+        _run(conn, SchemaManager.get_schema())
+        applied = ["schema.sql"]
+    else:
+        # Installed before we recorded it (by procrastinate's own CLI): assume it is current.
+        done = done or latest
+        pending = [m for m in migrations if m.name > done]
+        for migration in pending:
+            _run(conn, migration.read_text(encoding="utf-8"))
+        applied = [m.name for m in pending]
+    conn.execute(_record.delete())
+    conn.execute(_record.insert().values(migration=latest))
+    return applied
