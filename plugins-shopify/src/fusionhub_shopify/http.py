@@ -11,6 +11,8 @@ from fusionhub_shopify.auth.token import AccessTokenAuth
 from fusionhub_shopify.config import ShopConfig
 from fusionhub_shopify.throttle import is_throttled, parsed_json, throttle_status
 
+MARGIN = 1.0  # points kept back: the reported level is rounded, and time passes on its way to us
+
 
 async def observe_cost(response: httpx.Response, limiter: Limiter) -> None:
     """After each GraphQL response, the store's bucket is what the server says it is.
@@ -31,7 +33,7 @@ async def observe_cost(response: httpx.Response, limiter: Limiter) -> None:
         bucket="cost",
         capacity=status["maximumAvailable"],
         refill_rate=status["restoreRate"],
-        tokens=max(0.0, status["currentlyAvailable"] - inflight.others(limiter.store_key, own)),
+        tokens=max(0.0, status["currentlyAvailable"] - inflight.others(limiter.store_key, own) - MARGIN),
     )
 
 

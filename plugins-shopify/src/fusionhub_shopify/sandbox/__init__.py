@@ -91,6 +91,14 @@ class ShopifySandbox:
         sandbox_schema.attach(self.schema, self.bulk)
         self.server = Server(self, self.state, self.schema, self.bulk, self._context)
 
+    @property
+    def bucket_capacity(self) -> float:
+        return self.server.bucket.capacity
+
+    def minimum_seconds(self) -> float:
+        """The least time the points served so far could have taken: a full bucket, then the restore rate."""
+        return max(0.0, self.server.points_spent - self.bucket_capacity) / self.restore_rate
+
     def _context(self, bulk: bool) -> dict[str, Any]:
         return {"state": self.state, "bulk": bulk, "version": self.api_version, "advance": self.bulk.advance}
 

@@ -8,6 +8,7 @@ cannot hold it), refunded the difference to its actual cost afterwards, and answ
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
 from email.parser import BytesParser
@@ -66,6 +67,7 @@ class Server:
         self.context = context
         rate = sandbox.restore_rate
         self.bucket = TokenBucket.full(20 * rate, rate, shop.clock.now())
+        self.points_spent = 0.0  # actual cost of every request served: the work a client cannot avoid
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.sandbox.requests.append(request)
@@ -107,7 +109,7 @@ class Server:
             "actualQueryCost": actual,
             "throttleStatus": {
                 "maximumAvailable": self.bucket.capacity,
-                "currentlyAvailable": round(self.bucket.tokens, 3),
+                "currentlyAvailable": math.floor(self.bucket.tokens * 1000) / 1000,
                 "restoreRate": self.bucket.refill_rate,
             },
         }
@@ -160,6 +162,7 @@ class Server:
         )
         actual = float(actual_cost(query, variables, result.data))
         self.bucket.tokens = min(self.bucket.capacity, self.bucket.tokens + max(0.0, requested - actual))
+        self.points_spent += actual
         out: dict[str, Any] = {"data": result.data}
         if result.errors:
             out["errors"] = [{"message": e.message, "path": e.path} for e in result.errors]
