@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from fusionhub import NotFound, StoreContext, ValidationError
@@ -109,33 +110,33 @@ async def update_order_status(ctx: StoreContext, params: p.UpdateOrderStatusPara
 
 
 async def process_refund(ctx: StoreContext, params: p.ProcessRefundParams) -> Refund:
-    """Ask Shopify for the suggested refund (tax, gateways), then create it."""
+    """Ask Shopify for the suggested refund (tax, gateways, what is left), then create it.
+
+    Lines only: their suggested amount. Nothing given: a full refund. An amount: that much back
+    through the first gateway, never more than is left to refund.
+    """
     order_id = gid("Order", params.order_id)
     lines = [
         {"lineItemId": gid("LineItem", line.line_id), "quantity": line.quantity, "restockType": "NO_RESTOCK"}
         for line in params.lines
     ]
-    full = params.amount is None and not lines
-    data = await execute(
-        ctx, "SuggestedRefund", {"id": order_id, "refundLineItems": lines or None, "suggestFullRefund": full}
-    )
+    custom = params.amount is not None
+    whole = custom or not lines  # the full suggestion names the gateways and the most one can refund
+    variables = {"id": order_id, "refundLineItems": None if whole else lines, "suggestFullRefund": whole}
+    data = await execute(ctx, "SuggestedRefund", variables)
     if data.get("order") is None:
         raise NotFound(f"no Shopify order {params.order_id}", platform="shopify")
     suggested = data["order"]["suggestedRefund"] or {}
-    transactions = []
-    for tx in suggested.get("suggestedTransactions") or ():
-        value = amount(params.amount) if params.amount is not None else tx["amountSet"]["shopMoney"]["amount"]
-        transactions.append(
-            {
-                "orderId": order_id,
-                "parentId": (tx.get("parentTransaction") or {}).get("id"),
-                "gateway": tx.get("gateway"),
-                "kind": "REFUND",
-                "amount": value,
-            }
-        )
-        if params.amount is not None:
-            break  # a custom amount goes back through the first gateway only
+    left = Decimal(str(suggested.get("amountSet", {}).get("shopMoney", {}).get("amount", "0")))
+    transactions = [_refund_transaction(order_id, tx, None) for tx in suggested.get("suggestedTransactions") or ()]
+    if params.amount is not None:
+        if params.amount.amount > left or not transactions:
+            raise ValidationError(
+                errors=[{"loc": "amount", "msg": f"exceeds what is left to refund ({left})"}], platform="shopify"
+            )
+        transactions = [_refund_transaction(order_id, suggested["suggestedTransactions"][0], amount(params.amount))]
+    elif not transactions:
+        raise ValidationError(errors=[{"loc": "order_id", "msg": "nothing left to refund"}], platform="shopify")
     refund_input: dict[str, Any] = {
         "orderId": order_id,
         "notify": params.notify_customer,
@@ -143,7 +144,7 @@ async def process_refund(ctx: StoreContext, params: p.ProcessRefundParams) -> Re
         "refundLineItems": lines,
         "transactions": transactions,
     }
-    if full:
+    if not custom and not lines:
         refund_input["shipping"] = {"fullRefund": True}
         refund_input["refundLineItems"] = [
             {"lineItemId": item["lineItem"]["id"], "quantity": item["quantity"], "restockType": "NO_RESTOCK"}
@@ -151,3 +152,13 @@ async def process_refund(ctx: StoreContext, params: p.ProcessRefundParams) -> Re
         ]
     result = payload(await execute(ctx, "RefundCreate", {"input": refund_input}), "refundCreate", prefix="refund")
     return m.refund_from(result["refund"], order_id)
+
+
+def _refund_transaction(order_id: str, suggested: dict[str, Any], value: str | None) -> dict[str, Any]:
+    return {
+        "orderId": order_id,
+        "parentId": (suggested.get("parentTransaction") or {}).get("id"),
+        "gateway": suggested.get("gateway"),
+        "kind": "REFUND",
+        "amount": value if value is not None else suggested["amountSet"]["shopMoney"]["amount"],
+    }
