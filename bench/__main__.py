@@ -14,6 +14,7 @@ from bench import Row
 MODULES = [
     "bench.overhead",
     "bench.buckets",
+    "bench.shopify_listing",
 ]
 
 
