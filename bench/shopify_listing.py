@@ -150,6 +150,5 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.shopify_listing")
     parser.add_argument("--quick", action="store_true")
     for row in rows(parser.parse_args().quick):
-        print(
-            f"{row.scenario}: baseline {row.baseline:,.2f} {row.unit}, ours {row.ours:,.2f} {row.unit}, ratio {row.ratio:.4f} — {row.note}"
-        )
+        figures = f"baseline {row.baseline:,.2f} {row.unit}, ours {row.ours:,.2f} {row.unit}, ratio {row.ratio:.4f}"
+        print(f"{row.scenario}: {figures} — {row.note}")
