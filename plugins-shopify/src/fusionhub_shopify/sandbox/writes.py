@@ -8,7 +8,7 @@ from typing import Any
 from fusionhub_shopify.sandbox.reads import Info, refundable, state
 from fusionhub_shopify.sandbox.state import GID, ShopState, number
 
-MAX_VARIANTS = 2048  # Shopify's limit per product since 2024-07 (the specification's 100 is the plugin's)
+MAX_VARIANTS = 2048  # the sandbox's limit per product [unverified against Shopify]; the plugin keeps the spec's 100
 
 
 def err(field: list[Any], message: str, code: str | None = None) -> dict[str, Any]:
