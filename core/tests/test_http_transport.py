@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
+import itertools
 import json
+import time
 
 import httpx
 import pytest
@@ -202,3 +205,54 @@ def test_a_worker_task_gets_rate_limited_instead_of_waiting() -> None:
         clock.run(main())
     assert info.value.retry_after == pytest.approx(1.0)
     assert len(h.calls) == 1  # the refused request never went out: no API call recorded
+
+
+class SteppingClock:
+    """A clock on an ordinary event loop: sleeping moves its time, the loop's own timers stay real."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return self.t
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.t += max(0.0, seconds)
+        await asyncio.sleep(0)
+
+
+def test_retry_waits_are_taken_on_the_fusionhub_clock() -> None:
+    clock = SteppingClock()
+    answers = [503, 429, 200]
+    limiter = Limiter("store:s", None, MemoryBucketStore(), clock)
+    config = HttpConfig(base_url=BASE, retry=RetryPolicy(attempts=4, wait_initial=2.0, wait_jitter=0.0))
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        status = answers.pop(0)
+        return httpx.Response(status, headers={"retry-after": "5"} if status == 429 else {})
+
+    async def main() -> int:
+        async with build_client(config, limiter, httpx.MockTransport(handle)) as client:
+            return (await client.get("x")).status_code
+
+    started = time.perf_counter()
+    assert asyncio.run(main()) == 200
+    assert clock.sleeps == [2.0, 5.0]  # stamina's first back-off, then the platform's Retry-After
+    assert time.perf_counter() - started < 1.0  # nothing slept in wall time
+
+
+def test_jitter_stays_within_its_bound() -> None:
+    times, transport, clock = _sequence(503, 503, 503)
+    h = Harness(clock)
+    h.config.retry = RetryPolicy(attempts=4, wait_initial=1.0, wait_max=100.0, wait_jitter=0.5)
+
+    async def main() -> None:
+        async with h.client(transport) as client:
+            await client.get("x")
+
+    clock.run(main())
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    for gap, base in zip(gaps, [1.0, 2.0, 4.0], strict=True):
+        assert base <= gap <= base + 0.5 + 1e-6

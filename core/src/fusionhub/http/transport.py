@@ -2,14 +2,19 @@
 
 Per request: gzip a large body (if the platform accepts it) → for each attempt: acquire the
 request's cost from every bucket it is charged to → send → let the plugin read rate headers
-into the buckets → retry transient failures of idempotent requests (stamina: exponential
-back-off with jitter, or exactly the Retry-After the platform asked for) → one ApiCall record.
-Stamina sleeps through asyncio, whose loop time is the fusionhub clock under `VirtualClock.run`.
+into the buckets → retry transient failures of idempotent requests (exponential back-off with
+jitter, or exactly the Retry-After the platform asked for) → one ApiCall record.
+
+Retries: stamina decides whether and how often to retry, and its schedule gives each back-off
+(`Attempt.next_wait`, plus jitter here); stamina itself is told to wait 0 and the back-off is
+slept on the fusionhub clock before the next attempt, so retries run on any clock, virtual
+ones included. `stamina.set_testing` still works (its schedule is 0 then, attempts capped).
 """
 
 from __future__ import annotations
 
 import gzip
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -43,10 +48,18 @@ class _RetryStatus(Exception):
         self.wait = wait
 
 
-def _backoff(exc: Exception) -> bool | float:
-    if isinstance(exc, _RetryStatus):
-        return True if exc.wait is None else exc.wait
-    return isinstance(exc, RETRYABLE_EXCEPTIONS)
+def _retry_on(exc: Exception) -> bool | float:
+    # A float is stamina's custom back-off: 0, because the transport waits on the fusionhub clock.
+    return 0.0 if isinstance(exc, (_RetryStatus, *RETRYABLE_EXCEPTIONS)) else False
+
+
+def _pause(exc: Exception, attempt: stamina.Attempt, policy: RetryPolicy) -> float:
+    """Seconds to wait after `attempt` failed with `exc`: Retry-After, else stamina's schedule + jitter."""
+    if isinstance(exc, _RetryStatus) and exc.wait is not None:
+        return exc.wait
+    scheduled = attempt.next_wait
+    jitter = random.uniform(0.0, policy.wait_jitter) if scheduled and policy.wait_jitter else 0.0
+    return min(policy.wait_max, scheduled + jitter)
 
 
 class LimitedTransport(httpx.AsyncBaseTransport):
@@ -114,22 +127,31 @@ class LimitedTransport(httpx.AsyncBaseTransport):
                 return response
             await response.aclose()
             first = signal
+        clock = self._limiter.clock
+        pause = 0.0
         async for attempt in stamina.retry_context(
-            on=_backoff,
+            on=_retry_on,
             attempts=policy.attempts,
             timeout=None,  # tenacity would measure wall time; attempts bound the retries instead
             wait_initial=policy.wait_initial,
             wait_max=policy.wait_max,
-            wait_jitter=policy.wait_jitter,
+            wait_jitter=0.0,  # added in _pause: next_wait is the jitter-free schedule
         ):
             with attempt:
                 if attempt.num == 1:
+                    pause = _pause(first, attempt, policy)
                     raise first
-                response = await self._send(request, meta, sent)
+                await clock.sleep(pause)
+                try:
+                    response = await self._send(request, meta, sent)
+                except RETRYABLE_EXCEPTIONS as exc:
+                    pause = _pause(exc, attempt, policy)
+                    raise
                 if attempt.num < policy.attempts:
                     signal = self._retry_signal(response, policy)
                     if signal is not None:
                         await response.aclose()
+                        pause = _pause(signal, attempt, policy)
                         raise signal
                 return response
         raise AssertionError("unreachable: stamina re-raises the last failure")  # pragma: no cover
