@@ -143,7 +143,8 @@ async def _create_variants(ctx: StoreContext, created: dict[str, Any], variants:
     payload(data, "productVariantsBulkUpdate", prefix="product.variants")
 
 
-def _variant_updates(product: Product | None, params: p.UpdateProductParams) -> list[dict[str, Any]]:
+def variant_updates(product: Product | None, params: p.UpdateProductParams) -> list[dict[str, Any]]:
+    """ProductVariantsBulkInput for an update: a new price on every variant, then the named variants."""
     changes = params.changes
     updates: dict[str, dict[str, Any]] = {}
     if changes.price is not None and product is not None:
@@ -164,7 +165,7 @@ def _variant_updates(product: Product | None, params: p.UpdateProductParams) -> 
 async def update_product(ctx: StoreContext, params: p.UpdateProductParams) -> Product:
     product_id = gid("Product", params.product_id)
     current = await fetch(ctx, product_id) if params.changes.price is not None else None
-    variants = _variant_updates(current, params)
+    variants = variant_updates(current, params)
     fields = m.update_input(product_id, params.changes)
     if fields is not None:
         data = await execute(ctx, "ProductUpdate", {"product": fields, "variantsFirst": 1})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fusionhub import StoreContext
 from fusionhub_shopify.client import execute, shop_config
+from fusionhub_shopify.ids import gid
 
 
 async def currency(ctx: StoreContext) -> str:
@@ -17,8 +18,6 @@ async def currency(ctx: StoreContext) -> str:
 
 async def location(ctx: StoreContext, explicit: str | None = None) -> str:
     """The location to write inventory at: the caller's, the store's setting, else the primary one."""
-    from fusionhub_shopify.ids import gid
-
     if explicit:
         return gid("Location", explicit)
     known = shop_config(ctx).location_id or ctx.extras.get("shopify.location")
