@@ -20,6 +20,7 @@ from fake_platform import FakeServer, make_hub
 from fusionhub import Capability, Store, hookimpl
 from fusionhub.clock import VirtualClock
 from fusionhub.errors import FusionHubError
+from fusionhub.http import HttpConfig
 from fusionhub.observability import configure_logging
 from fusionhub.records import ApiCall, CapabilityCall
 
@@ -111,6 +112,7 @@ def test_canary_never_leaks(
         repr(ctx),
         repr(hub.stats()),
         repr(ctx.http.auth),
+        repr(HttpConfig(base_url="https://x.test/", headers={"X-Shopify-Access-Token": CANARY})),
     ]
     for text in texts:
         assert CANARY not in text

@@ -91,7 +91,8 @@ def redact(value: object) -> object:
     if isinstance(value, dict):
         return {k: REDACTED if is_secret_key(k) else redact(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return type(value)(redact(v) for v in value)
+        items = [redact(v) for v in value]
+        return items if isinstance(value, list) else tuple(items)
     return value
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from fusionhub.ratelimit import Limiter
+from fusionhub.redaction import redact, scrub
 
 ResponseObserver = Callable[[httpx.Response, Limiter], Awaitable[None]]
 
@@ -39,6 +40,14 @@ class HttpConfig:
     on_response: ResponseObserver | None = None
     # Transient failures of idempotent requests are retried with exponential back-off and jitter.
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+    def __repr__(self) -> str:
+        # Plugins may put a token in a default header (X-Shopify-Access-Token): never show it.
+        return (
+            f"HttpConfig(base_url={scrub(self.base_url)!r}, auth={self.auth!r}, headers={redact(self.headers)!r}, "
+            f"timeout={self.timeout!r}, http2={self.http2!r}, gzip_min_bytes={self.gzip_min_bytes!r}, "
+            f"retry={self.retry!r})"
+        )
 
 
 # Per-request settings a plugin passes through `extensions={"fusionhub": RequestMeta(...)}`.
