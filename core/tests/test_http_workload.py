@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 from fake_platform import FakeServer, connect, make_hub
 
 from fusionhub import Capability
@@ -66,3 +67,26 @@ def test_the_fake_really_refuses_a_client_without_limits(virtual_clock: VirtualC
     statuses = virtual_clock.run(main())
     assert statuses.count(200) == RATE
     assert statuses.count(429) == 5
+
+
+def test_simulated_lower_limit_through_the_hub(virtual_clock: VirtualClock) -> None:
+    server = FakeServer(virtual_clock, api_key="workload-key-3", limit=RATE)
+    hub = make_hub(virtual_clock, server)
+    store = connect(hub, server)
+
+    async def run(calls: int) -> float:
+        start = virtual_clock.now()
+        for _ in range(calls):
+            await hub.execute(store, Capability.LIST_PRODUCTS, {})
+        return virtual_clock.now() - start
+
+    async def main() -> tuple[float, float]:
+        hub.simulate_rate_limit(store, 0.5, duration=1_000)
+        lowered = await run(100)
+        hub.simulate_rate_limit(store, 0.5, duration=0)  # ended early
+        return lowered, await run(100)
+
+    lowered, normal = virtual_clock.run(main())
+    assert lowered == pytest.approx(100 / (RATE * 0.5), abs=0.3)
+    assert normal == pytest.approx(100 / RATE, abs=0.3)
+    assert server.throttled == 0
