@@ -19,6 +19,7 @@ from fake_platform import FakeServer, make_hub
 
 from fusionhub import Capability, Store, hookimpl
 from fusionhub.clock import VirtualClock
+from fusionhub.credentials import Credentials
 from fusionhub.errors import FusionHubError
 from fusionhub.http import HttpConfig
 from fusionhub.observability import configure_logging
@@ -116,3 +117,11 @@ def test_canary_never_leaks(
     ]
     for text in texts:
         assert CANARY not in text
+
+
+def test_stdlib_records_are_scrubbed_even_without_configure_logging(caplog: pytest.LogCaptureFixture) -> None:
+    Credentials({"api_key": "canary-unconfigured-4711"})  # loading a secret is enough
+    caplog.set_level(logging.INFO, logger="some.library")
+    logging.getLogger("some.library").info("GET %s", "https://x.test/a?api_key=canary-unconfigured-4711")
+    assert caplog.records[-1].getMessage() == "GET https://x.test/a?api_key=[redacted]"
+    assert "canary-unconfigured-4711" not in caplog.text

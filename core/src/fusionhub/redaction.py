@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import threading
 from collections.abc import Iterable
+from typing import Any
 
 REDACTED = "[redacted]"
 # Values this short would scrub ordinary words; credentials are never this short.
@@ -21,6 +23,7 @@ def register_secret(*values: str | None) -> None:
     added = {v for v in values if isinstance(v, str) and len(v) >= _MIN_SECRET_LEN}
     if not added - _secrets:
         return
+    scrub_log_records()  # from the first secret on, no stdlib log record may carry one
     with _lock:
         _secrets.update(added)
         # Longest first so a secret containing another is removed whole.
@@ -37,6 +40,37 @@ def scrub(text: str) -> str:
     if pattern is None or not text:
         return text
     return pattern.sub(REDACTED, text)
+
+
+_factory_installed = False
+
+
+def scrub_log_records() -> None:
+    """Scrub secrets from every stdlib log record as it is created (httpx logs full URLs).
+
+    A record factory runs before any handler, filter or test capture sees the record, so a
+    secret in a message or its arguments never reaches any of them. Installed once.
+    """
+    global _factory_installed
+    with _lock:
+        if _factory_installed:
+            return
+        _factory_installed = True
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        if _pattern is not None and isinstance(record.msg, str):
+            try:
+                message = record.getMessage()
+            except (TypeError, ValueError):  # a malformed format: keep the raw parts, scrubbed
+                message = f"{record.msg} {record.args!r}"
+            cleaned = scrub(message)
+            if cleaned != message:
+                record.msg, record.args = cleaned, None
+        return record
+
+    logging.setLogRecordFactory(factory)
 
 
 def known_secret_count() -> int:
