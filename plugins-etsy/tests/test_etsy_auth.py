@@ -96,7 +96,7 @@ def test_a_wrong_verifier_or_a_reused_code_is_refused_by_the_token_endpoint(virt
 
     async def main() -> None:
         async with httpx.AsyncClient(transport=sandbox.transport()) as client:
-            with pytest.raises(AuthError, match="invalid_grant|code, verifier"):
+            with pytest.raises(AuthError, match=r"invalid_grant|code, verifier"):
                 await oauth.complete(forged, callback, client)
             fresh = sandbox.authorize(pending.url)
             await oauth.complete(pending, fresh, client)

@@ -11,6 +11,7 @@ import pytest
 import respx
 
 from fusionhub.clock import VirtualClock
+from fusionhub.errors import FusionHubError, NotFound, TransientError, ValidationError
 from fusionhub.hub import Hub
 from fusionhub.registry import Registry
 from fusionhub.stores import Store
@@ -119,7 +120,9 @@ def test_inventory_put_replaces_everything_with_one_quantity_changed(respx_mock:
                 "product_id": 1,
                 "sku": sku,
                 "is_deleted": False,
-                "property_values": [{"property_id": 513, "property_name": "Size", "scale_id": None, "value_ids": [vid], "values": [sku]}],
+                "property_values": [
+                    {"property_id": 513, "property_name": "Size", "scale_id": None, "value_ids": [vid], "values": [sku]}
+                ],
                 "offerings": [
                     {"offering_id": 9, "quantity": 2, "is_enabled": True, "is_deleted": False, "readiness_state_id": 7,
                      "price": {"amount": 1250, "divisor": 100, "currency_code": "USD"}}
@@ -200,10 +203,9 @@ def test_refresh_posts_the_rotation_grant_to_the_token_url(respx_mock: respx.Moc
     assert api.calls.last.request.headers["x-api-key"] == "ks123:ss456"
 
 
-@pytest.mark.parametrize(("status", "error"), [(404, "NotFound"), (400, "ValidationError"), (500, "TransientError")])
-def test_errors_map_to_the_taxonomy_with_etsys_message(status: int, error: str) -> None:
+@pytest.mark.parametrize(("status", "error"), [(404, NotFound), (400, ValidationError), (500, TransientError)])
+def test_errors_map_to_the_taxonomy_with_etsys_message(status: int, error: type[FusionHubError]) -> None:
     with respx.mock(assert_all_called=True) as router:
         router.get(f"{API}/listings/9").mock(return_value=httpx.Response(status, json={"error": "Listing 9 is gone"}))
-        with pytest.raises(Exception) as caught:
+        with pytest.raises(error, match="Listing 9 is gone"):
             run_hub(lambda hub, store: hub.execute(store, "get_product", {"product_id": "9"}))
-    assert type(caught.value).__name__ == error and "Listing 9 is gone" in str(caught.value)

@@ -71,6 +71,7 @@ class EtsySandbox:
     ) -> None:
         self.clock = clock
         self.requests: list[httpx.Request] = []
+        self.received_at: list[float] = []  # clock time of each request, for benchmarks
         self.image_requests: list[httpx.Request] = []
         self.throttled = 0
         self.limits = Limits(qps, qpd, clock.now())
@@ -261,6 +262,7 @@ class EtsySandbox:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
+        self.received_at.append(self.clock.now())
         self.advance_world()
         if request.url.host == TOKEN_HOST and request.url.path == TOKEN_PATH:
             return self._token(request)
