@@ -92,7 +92,8 @@ class Limiter:
                 return waited
             if not wait:
                 self.stats.refused += 1
-                raise RateLimited(delay, details={"store": self.store_key, "operation": operation})
+                # The guard here too: a job re-scheduled at the exact instant can land a hair early.
+                raise RateLimited(delay + WAIT_GUARD, details={"store": self.store_key, "operation": operation})
             delay += WAIT_GUARD
             self.stats.waits += 1
             self.stats.waited_seconds += delay
