@@ -18,7 +18,7 @@ PLUGINS = sorted(p.name for p in ROOT.glob("plugins-*") if (p / "pyproject.toml"
 FIXTURE_PLUGINS = sorted(
     str(p) for p in (ROOT / "tests" / "fixtures" / "plugins").glob("*") if (p / "pyproject.toml").exists()
 )
-TEST_DEPS = ["pytest>=8", "pytest-asyncio>=0.24", "hypothesis>=6.100", "respx>=0.21"]
+TEST_DEPS = ["pytest>=8", "pytest-asyncio>=0.24", "hypothesis>=6.100", "respx>=0.21", "openapi-schema-validator>=0.6"]
 TYPE_DEPS = ["mypy>=1.10", *TEST_DEPS]
 PYTHON = "3.11"
 
