@@ -15,6 +15,7 @@ MODULES = [
     "bench.overhead",
     "bench.buckets",
     "bench.shopify_listing",
+    "bench.etsy_bulk",
 ]
 
 
