@@ -101,3 +101,12 @@ def test_get_inventory_needs_the_listing_and_filters_skus(etsy_run) -> None:  # 
     assert [(lv.sku, lv.available) for lv in levels] == [("RED", 1), ("BLUE", 3)]
     with pytest.raises(ValidationError, match="product_id"):
         run.clock.run(run.execute("get_inventory", {"skus": ["RED"]}))
+
+
+def test_setting_the_quantity_a_variant_already_has_writes_nothing(etsy_run) -> None:  # type: ignore[no-untyped-def]
+    run = etsy_run()
+    listing_id = three_variant_listing(run)
+    target = {"product_id": listing_id, "sku": "GREEN", "quantity": 2}
+    level = run.clock.run(run.execute("update_variant_inventory", {"target": target})).value
+    assert (level.sku, level.available) == ("GREEN", 2)
+    assert [r.method for r in run.sandbox.requests] == ["GET"]

@@ -8,7 +8,6 @@ runs them one by one through the gate. Either way the aggregate comes back as a 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from fusionhub import params as p
@@ -73,7 +72,7 @@ async def _export(ctx: StoreContext, kind: p.BulkOperationKind, options: dict[st
 async def bulk_operations(ctx: StoreContext, params: p.BulkOperationsParams) -> OperationHandle:
     if params.handle is not None:
         return params.handle  # the workaround finishes within the call: nothing left to poll
-    started: datetime = utcnow(ctx.clock) if ctx.clock else datetime.now(UTC)
+    started = utcnow(ctx.clock)
     operation_id = f"etsy-{params.kind.value}-{uuid.uuid4().hex[:12]}"
     if params.kind is p.BulkOperationKind.UPDATE_PRODUCTS:
         result = await _fan_out(ctx, params.items)

@@ -119,5 +119,12 @@ async def apply_changes(client: EtsyClient, listing_id: str, changes: Iterable[V
     return result, changed
 
 
+def level_of(listing_id: str, inventory: Json, change: VariantChange) -> InventoryLevel:
+    """The level of the variant `change` names (by SKU or Etsy product id) in `inventory`."""
+    live = [p for p in inventory.get("products", []) if not p.get("is_deleted")]
+    index = next(i for i, item in enumerate(live) if change.matches(item))
+    return levels_of(listing_id, inventory)[index]
+
+
 def levels_at(listing_id: str, inventory: Json, positions: set[int]) -> list[InventoryLevel]:
     return [level for i, level in enumerate(levels_of(listing_id, inventory)) if i in positions]

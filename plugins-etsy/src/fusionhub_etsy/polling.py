@@ -109,6 +109,7 @@ async def _receipts(client: EtsyClient, since: Mark) -> tuple[list[Event], Mark]
 async def _listings(client: EtsyClient, since: Mark, states: Iterable[str]) -> tuple[list[Event], Mark]:
     """Newest first per state, until a page reaches what the last poll already saw."""
     events: list[Event] = []
+    reported: set[str] = set()  # a listing re-sorted mid-poll can show up on two pages
     mark = Mark(since.ts, set(since.ids))
     for state in states:
         offset = 0
@@ -119,7 +120,8 @@ async def _listings(client: EtsyClient, since: Mark, states: Iterable[str]) -> t
             for listing in results:
                 lid, ts = str(listing["listing_id"]), int(listing.get("last_modified_timestamp") or 0)
                 if since.is_new(ts, lid):
-                    if not any(e.delivery_id == f"etsy:listing:{lid}:{ts}" for e in events):
+                    if f"{lid}:{ts}" not in reported:
+                        reported.add(f"{lid}:{ts}")
                         events.append(_listing_event(listing))
                     mark.advance(ts, lid)
                 elif ts < since.ts:

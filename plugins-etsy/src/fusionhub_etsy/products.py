@@ -26,11 +26,11 @@ async def list_products(ctx: StoreContext, params: p.ListProductsParams) -> Page
     if params.query is not None or params.updated_since is not None:
         field = "params.query" if params.query is not None else "params.updated_since"
         raise ValidationError(errors=[{"loc": field, "msg": "getListingsByShop has no such filter"}], platform="etsy")
-    state = cursors.decode(params.cursor).get("state") or STATE_OF_STATUS.get(params.status or "", params.status)
-    state = state or "active"
+    position = cursors.decode(params.cursor)
+    state = position.get("state") or STATE_OF_STATUS.get(params.status or "", params.status) or "active"
     if state not in LISTING_STATES:
         raise ValidationError(errors=[{"loc": "params.status", "msg": f"one of {', '.join(LISTING_STATES)}"}])
-    offset = int(cursors.decode(params.cursor).get("offset", 0))
+    offset = int(position.get("offset", 0))
     limit = min(params.limit, MAX_PAGE)
     page = await EtsyClient(ctx).listings(state=state, limit=limit, offset=offset)
     results = page.get("results", [])
@@ -50,7 +50,7 @@ def _listing_id(value: str, loc: str) -> str:
     return value
 
 
-def _variant_inventory(item: ProductInput, price: Any, readiness: Any) -> Json | None:
+def _variant_inventory(item: ProductInput, price: Any) -> Json | None:
     """Initial inventory when the product has SKUs or several variants; None keeps Etsy's default."""
     if not any(v.sku for v in item.variants) and len(item.variants) <= 1:
         return None
@@ -78,7 +78,7 @@ def _variant_inventory(item: ProductInput, price: Any, readiness: Any) -> Json |
                         "price": float(variant.price.amount if variant.price else price),
                         "quantity": variant.inventory_quantity if variant.inventory_quantity is not None else 1,
                         "is_enabled": variant.available is not False,
-                        "readiness_state_id": readiness,
+                        "readiness_state_id": None,  # the new listing's, filled in after creation
                     }
                 ],
             }
@@ -95,14 +95,15 @@ def _variant_inventory(item: ProductInput, price: Any, readiness: Any) -> Json |
 async def create_product(ctx: StoreContext, params: p.CreateProductParams) -> Product:
     item = params.product
     fields = create_fields(item, ctx.config.get("listing_defaults"))
-    body = _variant_inventory(item, fields["price"], fields.get("readiness_state_id"))
+    body = _variant_inventory(item, fields["price"])  # validated before anything is sent
     client = EtsyClient(ctx)
     listing: Json = await client.create_listing(form(fields))
     listing_id = str(listing["listing_id"])
     if body is not None:
-        if body["products"] and body["products"][0]["offerings"][0]["readiness_state_id"] is None:
-            for entry in body["products"]:
-                entry["offerings"][0]["readiness_state_id"] = listing.get("readiness_state_id")
+        for entry in body["products"]:
+            entry["offerings"][0]["readiness_state_id"] = fields.get("readiness_state_id") or listing.get(
+                "readiness_state_id"
+            )
         listing["inventory"] = await client.put_inventory(listing_id, body)
     if item.images:
         listing["images"] = await images.upload_all(ctx, client, listing_id, item.images)
