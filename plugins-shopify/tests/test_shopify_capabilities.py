@@ -288,3 +288,25 @@ def test_injected_faults_map_to_errors_and_queries_recover(shop: Shop) -> None:
 
     drive(run, body)
     assert sandbox.state.products[number(pid)]["status"] == "ACTIVE"  # no write happened
+
+
+def test_refund_of_a_custom_amount_goes_through_the_sale_gateway(shop: Shop) -> None:
+    run = shop(products=5, orders=12)
+    order = next(o for o in sandbox_of(run).state.orders.values() if o["_financial"] == "PAID")
+
+    async def body(run: SandboxRun) -> Any:
+        too_much = order["_total"] + 1
+        with pytest.raises(ValidationError) as caught:
+            await run.execute(
+                "process_refund", {"order_id": order["id"], "amount": {"amount": str(too_much), "currency": "USD"}}
+            )
+        assert caught.value.errors[0]["loc"] == "amount"
+        return (
+            await run.execute(
+                "process_refund", {"order_id": order["id"], "amount": {"amount": "2.50", "currency": "USD"}}
+            )
+        ).value
+
+    refund = drive(run, body)
+    assert refund.amount.amount == Decimal("2.50") and refund.lines == []
+    assert order["_refunded"] == Decimal("2.50") and order["_financial"] == "PARTIALLY_REFUNDED"
