@@ -184,3 +184,18 @@ def test_polling_an_unknown_operation_is_an_error(shop: Callable[..., SandboxRun
             await run.execute("bulk_operations", {"handle": handle.model_dump()})
 
     drive(run, body)
+
+
+def test_export_orders_streams_orders_with_their_lines(shop: Callable[..., SandboxRun]) -> None:
+    run = shop(products=10, orders=15)
+    sandbox = sandbox_of(run)
+
+    async def body(run: SandboxRun) -> list[Any]:
+        handle = (await run.execute("bulk_operations", {"kind": "export_orders"})).value
+        done, _ = await until_finished(run, handle)
+        return [o async for o in bulk.exported_orders(run.ctx, done)]
+
+    orders = drive(run, body)
+    expected = {o["id"]: len(o["_lines"]) for o in sandbox.state.orders.values()}
+    assert {o.id: len(o.lines) for o in orders} == expected
+    assert all(o.platform == "shopify" and o.total is not None for o in orders)

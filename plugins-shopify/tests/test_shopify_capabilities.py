@@ -278,7 +278,11 @@ def test_injected_faults_map_to_errors_and_queries_recover(shop: Shop) -> None:
     async def body(run: SandboxRun) -> None:
         sandbox.faults.inject("timeout")
         sandbox.faults.inject("5xx")
-        assert (await run.execute("get_product", {"product_id": pid})).value.id == pid  # retried twice
+        sandbox.faults.inject("reset")
+        assert (await run.execute("get_product", {"product_id": pid})).value.id == pid  # retried three times
+        sandbox.faults.inject("reset")
+        with pytest.raises(TransientError):  # a mutation whose connection dropped is not resent
+            await run.execute("update_product", {"product_id": pid, "changes": {"title": "Maybe"}})
         sandbox.faults.inject("malformed")
         with pytest.raises(TransientError):
             await run.execute("delete_product", {"product_id": pid})

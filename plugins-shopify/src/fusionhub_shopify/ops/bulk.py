@@ -16,11 +16,12 @@ from typing import Any
 
 from fusionhub import PlatformError, StoreContext, ValidationError, meta
 from fusionhub import params as p
-from fusionhub.models import BulkResult, OperationHandle, OperationStatus, Product
+from fusionhub.models import BulkResult, OperationHandle, OperationStatus, Order, Product
 from fusionhub_shopify.client import execute
 from fusionhub_shopify.documents import bulk_document
 from fusionhub_shopify.ids import gid
-from fusionhub_shopify.jsonl import Record, download
+from fusionhub_shopify.jsonl import download
+from fusionhub_shopify.mapping import orders as om
 from fusionhub_shopify.mapping import products as pm
 from fusionhub_shopify.ops import products, shop
 from fusionhub_shopify.responses import payload
@@ -197,15 +198,22 @@ async def bulk_operations(ctx: StoreContext, params: p.BulkOperationsParams) -> 
     return await start_query(ctx, params.kind)
 
 
-async def exported_products(ctx: StoreContext, handle: OperationHandle) -> AsyncIterator[Product]:
-    """The products of a finished export, streamed from its JSONL (one product in memory at a time)."""
+def _result_url(handle: OperationHandle) -> str:
     url = (handle.result or {}).get("url")
     if handle.status is not OperationStatus.COMPLETED or not url:
         raise PlatformError("the bulk operation has no result to read yet", platform="shopify")
+    return str(url)
+
+
+async def exported_products(ctx: StoreContext, handle: OperationHandle) -> AsyncIterator[Product]:
+    """The products of a finished export, streamed from its JSONL (one product in memory at a time)."""
+    url = _result_url(handle)
     currency = await shop.currency(ctx)
     async for record in download(ctx.http, url):
-        yield _product(record, currency)
+        yield pm.product_from(record.node, record.of_type("ProductVariant"), currency)
 
 
-def _product(record: Record, currency: str) -> Product:
-    return pm.product_from(record.node, record.of_type("ProductVariant"), currency)
+async def exported_orders(ctx: StoreContext, handle: OperationHandle) -> AsyncIterator[Order]:
+    """The orders of a finished export with their line items, streamed like products."""
+    async for record in download(ctx.http, _result_url(handle)):
+        yield om.order_from(record.node, record.of_type("LineItem"))

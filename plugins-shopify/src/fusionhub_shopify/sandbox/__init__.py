@@ -6,7 +6,7 @@
 It answers the plugin's GraphQL documents through graphql-core against its own slice of the
 Admin schema, charges the cost bucket of the store's plan on the given clock, runs bulk
 operations that take time, accepts staged uploads, signs the webhooks its changes cause, and
-fails on request (`sandbox.faults.inject("5xx")`).
+fails on request (`sandbox.faults.inject("5xx" | "timeout" | "reset" | "malformed" | "internal")`).
 """
 
 from __future__ import annotations

@@ -18,6 +18,10 @@ def _timeout(request: httpx.Request) -> httpx.Response:
     raise httpx.ReadTimeout("sandbox: read timed out", request=request)
 
 
+def _reset(request: httpx.Request) -> httpx.Response:
+    raise httpx.RemoteProtocolError("sandbox: server disconnected without sending a response", request=request)
+
+
 def _malformed(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, headers={"Content-Type": "application/json"}, content=b'{"data": {"products": ')
 
@@ -27,7 +31,13 @@ def _internal(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, headers={"Content-Type": "application/json"}, content=body)
 
 
-KINDS: dict[str, Fault] = {"5xx": _server_error, "timeout": _timeout, "malformed": _malformed, "internal": _internal}
+KINDS: dict[str, Fault] = {
+    "5xx": _server_error,
+    "timeout": _timeout,
+    "reset": _reset,
+    "malformed": _malformed,
+    "internal": _internal,
+}
 
 
 class Faults:
