@@ -10,7 +10,17 @@ import httpx
 import pytest
 import respx
 
-from fusionhub import AuthError, Hub, RateLimited, Registry, Store, TransientError, ValidationError, VirtualClock
+from fusionhub import (
+    AuthError,
+    Hub,
+    NotFound,
+    RateLimited,
+    Registry,
+    Store,
+    TransientError,
+    ValidationError,
+    VirtualClock,
+)
 from fusionhub.http import RequestMeta
 from fusionhub_shopify.cost import requested_cost
 from fusionhub_shopify.documents import bulk_document, document
@@ -305,3 +315,19 @@ def test_bulk_update_uploads_jsonl_to_the_staged_target_without_the_shop_token()
     run_call = sent(respx.calls[-1]) if respx.calls[-1].request.url == URL else sent(respx.calls[-2])
     assert run_call["variables"]["mutation"] == bulk_document("UpdateProduct").text
     assert run_call["variables"]["stagedUploadPath"] == "tmp/1/bulk/abc/bulk_op_vars.jsonl"
+
+
+@respx.mock
+def test_a_changed_api_version_takes_effect_on_the_next_call() -> None:
+    old = respx.post(URL).mock(return_value=answer({"order": None}))
+    new = respx.post(f"https://{SHOP}/admin/api/2026-04/graphql.json").mock(return_value=answer({"order": None}))
+
+    async def body(hub: Hub, store: Store) -> None:
+        with pytest.raises(NotFound):
+            await hub.execute(store, "get_order", {"order_id": "1"})
+        store.config["api_version"] = "2026-04"  # the host edits the store's settings
+        with pytest.raises(NotFound):
+            await hub.execute(store, "get_order", {"order_id": "2"})
+        assert (old.call_count, new.call_count) == (1, 1)
+
+    run(body)

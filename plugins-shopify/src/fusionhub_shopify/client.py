@@ -15,10 +15,12 @@ from fusionhub_shopify.responses import graphql_data
 
 
 def shop_config(ctx: StoreContext) -> ShopConfig:
+    """The store's parsed settings, parsed again whenever its config changes (extras outlive reconnects)."""
     cached = ctx.extras.get("shopify.config")
-    if not isinstance(cached, ShopConfig):
-        cached = ctx.extras["shopify.config"] = ShopConfig.of(ctx.config)
-    return cached
+    if not (isinstance(cached, tuple) and cached[0] == ctx.config):
+        cached = ctx.extras["shopify.config"] = (dict(ctx.config), ShopConfig.of(ctx.config))
+    config: ShopConfig = cached[1]
+    return config
 
 
 async def execute(ctx: StoreContext, name: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
