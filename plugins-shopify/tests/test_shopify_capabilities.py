@@ -314,3 +314,22 @@ def test_refund_of_a_custom_amount_goes_through_the_sale_gateway(shop: Shop) -> 
     refund = drive(run, body)
     assert refund.amount.amount == Decimal("2.50") and refund.lines == []
     assert order["_refunded"] == Decimal("2.50") and order["_financial"] == "PARTIALLY_REFUNDED"
+
+
+def test_products_with_more_variants_than_fit_inline_are_completed(shop: Shop) -> None:
+    run = shop(products=2, orders=0)
+    state = sandbox_of(run).state
+    sizes = [f"S{n}" for n in range(120)]
+    big = state.add_product("Many sizes", options=[{"name": "Size", "values": sizes}])
+    for size in sizes:
+        state.add_variant(big, [{"name": "Size", "value": size}], price="3.00", sku=f"MANY-{size}")
+
+    async def body(run: SandboxRun) -> tuple[Any, Any]:
+        listed = (await run.execute("list_products", {"limit": 250})).value
+        fetched = (await run.execute("get_product", {"product_id": big["id"]})).value
+        return listed, fetched
+
+    listed, fetched = drive(run, body)
+    in_page = next(p for p in listed.items if p.id == big["id"])
+    assert len(in_page.variants) == 120 and len(fetched.variants) == 120
+    assert [v.sku for v in fetched.variants] == [f"MANY-{s}" for s in sizes]
