@@ -1,0 +1,93 @@
+"""`fusionhub db upgrade` on PostgreSQL installs procrastinate's schema next to ours, once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import sqlalchemy as sa
+from runtime_db import PG_URL, _drop, _pg_schema
+
+from fusionhub.storage import Database
+from fusionhub.storage import pg_procrastinate as pp
+from fusionhub.storage.migrate import current, head
+
+pytestmark = pytest.mark.postgres
+
+procrastinate = pytest.importorskip("procrastinate", reason="procrastinate comes with fusionhub[postgres]")
+
+
+@pytest.fixture
+async def pg() -> AsyncIterator[tuple[Database, str]]:
+    db, schema = await _pg_schema()
+    try:
+        yield db, schema
+    finally:
+        await db.aclose()
+        await _drop(schema)
+
+
+async def _tables(db: Database) -> set[str]:
+    async with db.read() as conn:
+        rows = await conn.execute(sa.text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))
+        return {r[0] for r in rows}
+
+
+async def test_upgrade_installs_ours_and_procrastinates_in_the_same_schema(pg: tuple[Database, str]) -> None:
+    db, _ = pg
+    await db.ensure_schema()
+    tables = await _tables(db)
+    assert {"jobs", "rate_buckets", "stores", "plugins"} <= tables
+    assert {"procrastinate_jobs", "procrastinate_workers", "procrastinate_events", pp.RECORD} <= tables
+    assert await current(db) == head()
+    async with db.read() as conn:
+        recorded = await conn.run_sync(pp.installed)
+    assert recorded == pp._migrations()[-1].name
+
+
+async def test_a_second_upgrade_applies_nothing(pg: tuple[Database, str]) -> None:
+    db, _ = pg
+    await db.ensure_schema()
+    async with db.write() as conn:
+        assert await conn.run_sync(pp.install) == []
+
+
+async def test_migrations_newer_than_the_recorded_one_are_applied(
+    pg: tuple[Database, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A newer procrastinate ships one more migration file: only that one runs, then it is recorded."""
+    db, _ = pg
+    await db.ensure_schema()
+    newer = tmp_path / "99.00.00_01_add_probe_table.sql"
+    newer.write_text("CREATE TABLE fh_probe_migration (x integer); -- 100% of the file runs\n")
+    shipped = pp._migrations()
+    monkeypatch.setattr(pp, "_migrations", lambda: [*shipped, newer])
+    async with db.write() as conn:
+        assert await conn.run_sync(pp.install) == [newer.name]
+    assert "fh_probe_migration" in await _tables(db)
+    async with db.write() as conn:
+        assert await conn.run_sync(pp.installed) == newer.name
+        assert await conn.run_sync(pp.install) == []
+
+
+async def test_procrastinate_itself_can_use_the_installed_schema(pg: tuple[Database, str]) -> None:
+    db, schema = pg
+    await db.ensure_schema()
+    conninfo = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options={quote(f'-csearch_path={schema}')}"
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo))
+
+    @app.task(name="fusionhub_probe", queue="probe")
+    async def probe(n: int) -> None:  # never run: only deferred
+        return None
+
+    async with app.open_async():
+        job_id = await probe.defer_async(n=1)
+    async with db.read() as conn:
+        row = (
+            await conn.execute(
+                sa.text("SELECT task_name, status, args FROM procrastinate_jobs WHERE id = :i"), {"i": job_id}
+            )
+        ).one()
+    assert row[0] == "fusionhub_probe" and row[1] == "todo" and row[2] == {"n": 1}
