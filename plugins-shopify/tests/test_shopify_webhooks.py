@@ -148,3 +148,11 @@ def test_malformed_body_or_missing_headers_are_validation_errors(sandbox: Shopif
 def test_signature_is_base64_hmac_sha256_of_the_raw_body() -> None:
     # Known answer: computed independently with `openssl dgst -sha256 -hmac key -binary | base64`.
     assert signature.sign(b'{"id":1}', "key") == "yVxqfCx8dh6YTGjPZLS8qT8HJCkAqv27Mo07t1qw3LA="
+
+
+def test_triggered_at_becomes_the_event_time_and_a_bad_one_is_ignored(sandbox: ShopifySandbox) -> None:
+    headers, body = sandbox.signed("orders/create", {"id": 1})
+    [event] = parse(_store(sandbox), headers, body)
+    assert event.occurred_at == datetime(2026, 1, 1, tzinfo=UTC)  # the sandbox's virtual clock start
+    [event] = parse(_store(sandbox), {**headers, "X-Shopify-Triggered-At": "yesterday"}, body)
+    assert event.occurred_at is None

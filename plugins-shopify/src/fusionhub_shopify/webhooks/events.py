@@ -46,6 +46,13 @@ def _resource_id(topic: str, body: dict[str, Any]) -> str | None:
     return gid(kind, str(raw)) if kind and raw is not None else None
 
 
+def _when(raw: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00")) if raw else None
+    except ValueError:  # a signed body with an odd date header is still a delivery
+        return None
+
+
 def parse(headers: Mapping[str, str], body: bytes, *, secret: str, shop: str) -> list[Event]:
     """Verify, then normalize. A delivery for another shop is refused like a forged one."""
     sig.verify(headers, body, secret)
@@ -63,7 +70,6 @@ def parse(headers: Mapping[str, str], body: bytes, *, secret: str, shop: str) ->
         raise ValidationError(errors=[{"loc": "body", "msg": "not JSON"}], platform="shopify") from None
     if not isinstance(data, dict):
         raise ValidationError(errors=[{"loc": "body", "msg": "not a JSON object"}], platform="shopify")
-    triggered = h.get(sig.TRIGGERED_HEADER)
     return [
         Event(
             platform="shopify",
@@ -71,7 +77,7 @@ def parse(headers: Mapping[str, str], body: bytes, *, secret: str, shop: str) ->
             delivery_id=delivery,
             resource_id=_resource_id(topic, data),
             topic=topic,
-            occurred_at=datetime.fromisoformat(triggered.replace("Z", "+00:00")) if triggered else None,
+            occurred_at=_when(h.get(sig.TRIGGERED_HEADER)),
             payload=data,
         )
     ]
