@@ -38,7 +38,7 @@ BASE = "https://queuetest.invalid"
 UNSUPPORTED = "the fake platform has no such API"
 
 
-def manifest(rate: float = 2, max_retries: int = 2) -> dict[str, Any]:
+def manifest(rate: float = 2, max_retries: int = 2, slug: str = SLUG) -> dict[str, Any]:
     caps: dict[str, Any] = {c.value: {"level": "unsupported", "explanation": UNSUPPORTED} for c in Capability}
     for native in ("list_products", "get_product", "create_product", "update_product", "bulk_operations"):
         caps[native] = {"level": "native"}
@@ -49,7 +49,7 @@ def manifest(rate: float = 2, max_retries: int = 2) -> dict[str, Any]:
     caps["process_refund"]["manual_workaround"] = "refund in the fake's admin"
     caps["webhooks"]["explanation"] = "the fake has no webhook subscriptions; events are polled"
     return {
-        "slug": SLUG,
+        "slug": slug,
         "name": "Queue Test",
         "version": "1.0.0",
         "api": "fake REST",
@@ -152,8 +152,8 @@ def signature(secret: str, body: bytes) -> str:
 
 
 class QueueTestPlugin:
-    def __init__(self, rate: float = 2, max_retries: int = 2) -> None:
-        self._manifest = manifest(rate, max_retries)
+    def __init__(self, rate: float = 2, max_retries: int = 2, slug: str = SLUG) -> None:
+        self._manifest = manifest(rate, max_retries, slug)
 
     @hookimpl
     def fusionhub_manifest(self) -> dict[str, Any]:
@@ -218,7 +218,8 @@ class QueueTestPlugin:
         return [Event(platform=SLUG, type=data["type"], delivery_id=headers["x-delivery"], resource_id=data.get("id"))]
 
 
-def registry(rate: float = 2, max_retries: int = 2) -> Registry:
+def registry(rate: float = 2, max_retries: int = 2, slugs: tuple[str, ...] = (SLUG,)) -> Registry:
     reg = Registry(allow=None, deny=())
-    reg.add(QueueTestPlugin(rate, max_retries), SLUG)
+    for slug in slugs:
+        reg.add(QueueTestPlugin(rate, max_retries, slug), slug)
     return reg

@@ -35,7 +35,7 @@ from fusionhub.storage.registration import (
     register_plugins,
     set_automation,
 )
-from fusionhub.storage.stores import StoreService
+from fusionhub.storage.stores import StoreRecord, StoreService
 from fusionhub.stores import Store
 
 TransportFor = Callable[[Store], httpx.AsyncBaseTransport | None]
@@ -51,6 +51,7 @@ class Runtime:
         keyring: Keyring | None = None,
         queue: JobQueue | None = None,
         transport_for: TransportFor | None = None,
+        store_ttl: float = 1.0,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -66,6 +67,10 @@ class Runtime:
         self.transport_for = transport_for
         self._versions: dict[str, float] = {}  # store id -> updated_at its context was built from
         self._platforms: dict[str, str] = {}
+        # A worker looks a store up before each job (enabled? changed?); within this many
+        # seconds it reuses what it saw, saving a query per job.
+        self.store_ttl = store_ttl
+        self._seen: dict[str, tuple[float, StoreRecord]] = {}
 
     @classmethod
     async def open(cls, url: str | None = None, *, schema: str | None = None, **kwargs: Any) -> Runtime:
@@ -113,7 +118,7 @@ class Runtime:
 
     async def context(self, store_ref: str) -> StoreContext:
         """The store's connected context, rebuilt when the store changed (config, credentials, enabled)."""
-        record = await self.stores.get(store_ref)
+        record = await self._record(store_ref)
         if not record.is_enabled:
             raise AutomationDisabled(
                 f"store {record.name!r} is disabled; enable it with `fusionhub stores enable {record.name}`",
@@ -130,10 +135,26 @@ class Runtime:
         self._platforms[record.id] = record.platform
         return ctx
 
+    async def _record(self, store_ref: str) -> StoreRecord:
+        seen = self._seen.get(store_ref)
+        if seen is not None and self.clock.now() - seen[0] < self.store_ttl:
+            return seen[1]
+        record = await self.stores.get(store_ref)
+        self._seen[store_ref] = (self.clock.now(), record)
+        return record
+
+    def forget(self, store_ref: str | None = None) -> None:
+        """Drop what was seen of a store (or of all), so the next job reads it afresh."""
+        if store_ref is None:
+            self._seen.clear()
+        else:
+            self._seen.pop(store_ref, None)
+
     def _saver(self, store: Store) -> Callable[[Credentials], Any]:
         async def save(credentials: Credentials) -> None:
             await self.stores.save_credentials(store.id, credentials)
             store.credentials = credentials
+            self.forget(store.id)
             # The live client already holds the new token: no need to rebuild the context.
             record = await self.stores.get(store.id)
             self._versions[store.id] = record.updated_at

@@ -10,6 +10,12 @@ from fusionhub.cli.app import LazyGroup
 COMMANDS: dict[str, str] = {
     "plugins": "fusionhub.cli.plugins:plugins",
     "demo": "fusionhub.cli.demo:demo",
+    "stores": "fusionhub.cli.stores:stores",
+    "run": "fusionhub.cli.run:run",
+    "jobs": "fusionhub.cli.jobs:jobs",
+    "worker": "fusionhub.cli.worker:worker",
+    "keys": "fusionhub.cli.keys:keys",
+    "db": "fusionhub.cli.db:db",
 }
 
 cli = LazyGroup(

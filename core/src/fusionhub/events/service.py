@@ -88,9 +88,12 @@ class EventService:
                     "payload": event.model_dump(mode="json")["payload"],
                 }
                 done = await conn.execute(
-                    insert(ev).values(row).on_conflict_do_nothing(index_elements=["store_id", "delivery_id"])
+                    insert(ev)
+                    .values(row)
+                    .on_conflict_do_nothing(index_elements=["store_id", "delivery_id"])
+                    .returning(ev.c.id)
                 )
-                if done.rowcount == 1:
+                if done.first() is not None:
                     new.append(event)
         for event in new:
             self.runtime.hub.registry.hook.fusionhub_on_event(store=store, event=event)

@@ -64,6 +64,20 @@ def aggregate(children: list[Job]) -> BulkResult:
     return BulkResult(total=len(items), succeeded=succeeded, failed=len(items) - succeeded, items=items)
 
 
+def bulk_from_handle(handle: OperationHandle) -> BulkResult:
+    """A finished platform bulk's summary (total, succeeded, failed, errors by index) as a BulkResult."""
+    summary = handle.result or {}
+    total = int(summary.get("total", handle.total or 0))
+    errors = {int(e["index"]): e.get("errors") or [] for e in summary.get("errors", []) if "index" in e}
+    failed = int(summary.get("failed", len(errors)))
+    complete = len(errors) == failed  # every failure is itemized: list every item
+    items = [
+        ItemOutcome(index=i, ok=i not in errors, error="; ".join(map(str, errors[i])) if i in errors else None)
+        for i in (range(total) if complete else sorted(errors))
+    ]
+    return BulkResult(total=total, succeeded=total - failed, failed=failed, items=items, operation=handle)
+
+
 def queue_fan_out(
     queue: JobQueue, direct: Callable[[Capability, list[dict[str, Any]]], Awaitable[BulkResult]] | None
 ) -> Callable[[Capability, list[dict[str, Any]]], Awaitable[BulkResult]]:
@@ -129,6 +143,9 @@ class JobRunner:
         value = outcome.value
         if isinstance(value, OperationHandle):
             return self._handle_decision(job, value, outcome.level.value)
+        if isinstance(value, BulkResult) and value.operation is not None and not value.operation.finished:
+            # A native bulk that started a platform operation: its outcome comes with the polled handle.
+            return self._handle_decision(job, value.operation, outcome.level.value, as_bulk=True)
         return Decision(
             JobStatus.SUCCEEDED, result=jsonable(value), level=outcome.level.value, progress=self._done(job)
         )
@@ -151,11 +168,14 @@ class JobRunner:
         if impl is None:
             raise PlatformError(f"{ctx.store.platform} returned an operation handle but cannot poll it")
         updated = await impl(ctx=ctx, handle=handle)
-        return self._handle_decision(job, OperationHandle.model_validate(updated, from_attributes=True), job.level)
+        handle = OperationHandle.model_validate(updated, from_attributes=True)
+        return self._handle_decision(job, handle, job.level, as_bulk=bool(job.state.get("as_bulk")))
 
-    def _handle_decision(self, job: Job, handle: OperationHandle, level: str | None) -> Decision:
+    def _handle_decision(
+        self, job: Job, handle: OperationHandle, level: str | None, *, as_bulk: bool = False
+    ) -> Decision:
         progress = (handle.done, handle.total) if handle.done is not None else None
-        state = {"handle": handle.model_dump(mode="json")}
+        state = {"handle": handle.model_dump(mode="json"), "as_bulk": as_bulk}
         if not handle.finished:
             at = self.runtime.clock.now() + handle.poll_after_seconds
             return Decision(JobStatus.QUEUED, run_at=at, state=state, progress=progress, level=level)
@@ -167,7 +187,8 @@ class JobRunner:
                 error_message=handle.error or f"the platform's operation ended {handle.status.value}",
                 level=level,
             )
-        return Decision(JobStatus.SUCCEEDED, result=jsonable(handle), state=state, progress=progress, level=level)
+        result = bulk_from_handle(handle) if as_bulk else handle
+        return Decision(JobStatus.SUCCEEDED, result=jsonable(result), state=state, progress=progress, level=level)
 
     def _on_error(self, job: Job, exc: FusionHubError) -> Decision:
         now = self.runtime.clock.now()

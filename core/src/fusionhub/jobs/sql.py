@@ -76,8 +76,12 @@ def _values(job: NewJob, now: float) -> dict[str, Any]:
 
 
 class SqlJobQueue:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, store_concurrency: int = 2) -> None:
         self.db = db
+        # Jobs of one store running at once. Its bucket decides what may be sent anyway; this
+        # keeps a crowd of workers from all waking on the same refilled token (a thundering
+        # herd where one job wins and the rest are re-scheduled again).
+        self.store_concurrency = store_concurrency
 
     # --- producers --------------------------------------------------------------------
 
@@ -100,6 +104,14 @@ class SqlJobQueue:
         found = await self.get(values["id"])
         assert found is not None
         return found
+
+    async def enqueue_many(self, new: Sequence[NewJob], *, now: float) -> list[str]:
+        """Many jobs in one transaction (no idempotency look-up: give keys only to `enqueue`)."""
+        rows = [_values(job, now) for job in new]
+        if rows:
+            async with self.db.write() as conn:
+                await conn.execute(t.insert(), rows)
+        return [row["id"] for row in rows]
 
     async def _by_key(self, key: str) -> Job | None:
         async with self.db.read() as conn:
@@ -156,36 +168,44 @@ class SqlJobQueue:
 
     # --- workers ----------------------------------------------------------------------
 
-    def _due(self, now: float) -> sa.ColumnElement[bool]:
-        return sa.or_(
-            sa.and_(t.c.status == JobStatus.QUEUED.value, t.c.run_at <= now),
-            sa.and_(t.c.status == JobStatus.RUNNING.value, t.c.lease_until <= now),  # its worker died
+    def _candidates(self, now: float) -> tuple[sa.Select[tuple[str]], sa.Select[tuple[str]]]:
+        """Where to look, in order: due jobs of stores with room to run one more, then jobs whose worker died."""
+        busy = (
+            sa.select(t.c.store_id)
+            .where(t.c.status == JobStatus.RUNNING.value, t.c.lease_until > now)
+            .group_by(t.c.store_id)
+            .having(sa.func.count() >= self.store_concurrency)
         )
+        due = (
+            sa.select(t.c.id)
+            .where(t.c.status == JobStatus.QUEUED.value, t.c.run_at <= now, t.c.store_id.not_in(busy))
+            .order_by(t.c.run_at, t.c.created_at)
+            .limit(1)
+        )
+        orphaned = (
+            sa.select(t.c.id)
+            .where(t.c.status == JobStatus.RUNNING.value, t.c.lease_until <= now)
+            .order_by(t.c.lease_until)
+            .limit(1)
+        )
+        return due, orphaned
 
     async def claim(self, worker_id: str, *, now: float, lease_seconds: float) -> Job | None:
+        take = t.update().values(
+            status=JobStatus.RUNNING.value, worker_id=worker_id, lease_until=now + lease_seconds, updated_at=now
+        )
         async with self.db.write() as conn:
-            pick = (
-                sa.select(t.c.id)
-                .where(self._due(now))
-                .order_by(t.c.run_at, t.c.created_at)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            )
-            job_id = (await conn.execute(pick)).scalar()
-            if job_id is None:
-                return None
-            await conn.execute(
-                t.update()
-                .where(t.c.id == job_id)
-                .values(
-                    status=JobStatus.RUNNING.value,
-                    worker_id=worker_id,
-                    lease_until=now + lease_seconds,
-                    updated_at=now,
-                )
-            )
-            row = (await conn.execute(sa.select(t).where(t.c.id == job_id))).one()
-        return _row_to_job(row)
+            for candidate in self._candidates(now):
+                if self.db.sqlite:  # one writer at a time: pick and take in one statement
+                    row = (await conn.execute(take.where(t.c.id == candidate.scalar_subquery()).returning(t))).first()
+                else:  # PostgreSQL: row locks; concurrent claimers skip each other's rows
+                    job_id = (await conn.execute(candidate.with_for_update(skip_locked=True))).scalar()
+                    row = None
+                    if job_id is not None:
+                        row = (await conn.execute(take.where(t.c.id == job_id).returning(t))).first()
+                if row is not None:
+                    return _row_to_job(row)
+        return None
 
     def _held(self, job_id: str, worker_id: str) -> sa.ColumnElement[bool]:
         return sa.and_(t.c.id == job_id, t.c.worker_id == worker_id, t.c.status == JobStatus.RUNNING.value)

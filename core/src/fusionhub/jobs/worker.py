@@ -110,8 +110,9 @@ class Worker:
                 continue
             due = await self.queue.next_run_at()
             nap = self.idle_nap if due is None else min(self.idle_nap, max(0.0, due - self.clock.now()))
+            # A due job this slot could not claim (its store is busy elsewhere): look again soon, not at once.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=max(nap, 0.001))
+                await asyncio.wait_for(self._stop.wait(), timeout=max(nap, self.idle_nap / 10))
 
     # --- one job ----------------------------------------------------------------------
 

@@ -72,21 +72,32 @@ class SqlBucketStore:
         cost = sa.case(costs, value=rb.c.key, else_=0.0)
         level = _refilled(now)
         async with self.db.write() as conn:
-            await self._ensure(conn, [c.shape for c in charges], now)
-            await self._lock(conn, keys)
-            # Over an alias, uncorrelated: "some charged bucket is short", not "this row is short".
-            other = rb.alias("other")
-            short = (
-                sa.select(other.c.key)
-                .where(other.c.key.in_(keys), _refilled(now, other) + EPSILON < sa.case(costs, value=other.c.key))
-                .exists()
-            )
-            spent = await conn.execute(
-                rb.update().where(rb.c.key.in_(keys), ~short).values(tokens=level - cost, last_refill=_last_refill(now))
-            )
-            if spent.rowcount == len(keys):
-                return 0.0
-            rows = (await conn.execute(sa.select(rb.c.key, level, rb.c.refill_rate).where(rb.c.key.in_(keys)))).all()
+            if conn.dialect.name == "postgresql":
+                # The rows must exist before they are locked: an UPDATE that waits on another's row
+                # lock re-checks its row but not the EXISTS over the others, so lock first, always.
+                await self._ensure(conn, [c.shape for c in charges], now)
+            for _ in range(2):
+                await self._lock(conn, keys)
+                # Over an alias, uncorrelated: "some charged bucket is short", not "this row is short".
+                other = rb.alias("other")
+                short = (
+                    sa.select(other.c.key)
+                    .where(other.c.key.in_(keys), _refilled(now, other) + EPSILON < sa.case(costs, value=other.c.key))
+                    .exists()
+                )
+                spent = await conn.execute(
+                    rb.update()
+                    .where(rb.c.key.in_(keys), ~short)
+                    .values(tokens=level - cost, last_refill=_last_refill(now))
+                )
+                if spent.rowcount == len(keys):
+                    return 0.0
+                rows = (
+                    await conn.execute(sa.select(rb.c.key, level, rb.c.refill_rate).where(rb.c.key.in_(keys)))
+                ).all()
+                if len(rows) == len(keys):
+                    break
+                await self._ensure(conn, [c.shape for c in charges], now)  # first use: create them full
         waits = [(costs[key] - tokens) / rate for key, tokens, rate in rows if tokens + EPSILON < costs[key]]
         return max(waits, default=0.0)
 

@@ -9,6 +9,7 @@ while IMMEDIATE takes the write lock up front and waits for it under busy_timeou
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from fusionhub.storage.filelock import FileLock
 from fusionhub.storage.url import database_url, is_sqlite
 
 BUSY_TIMEOUT_MS = 60_000
@@ -37,6 +39,10 @@ class Database:
         self._install_hooks()
         self._migrated = False
         self._migrate_lock = asyncio.Lock()
+        # SQLite has one writer at a time anyway; queueing this process's writers here instead of in
+        # SQLite's busy handler (which polls with sleeps of up to 100 ms) keeps the write lock busy.
+        self._write_lock = asyncio.Lock() if self.sqlite else None
+        self._file_lock = FileLock.for_url(self.url) if self.sqlite else None
 
     @property
     def dialect(self) -> str:
@@ -87,7 +93,12 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction (BEGIN IMMEDIATE on SQLite); commits on success."""
-        async with self.engine.connect() as conn:
+        async with contextlib.AsyncExitStack() as stack:
+            if self._write_lock is not None:
+                await stack.enter_async_context(self._write_lock)
+            if self._file_lock is not None:
+                await stack.enter_async_context(self._file_lock)
+            conn = await stack.enter_async_context(self.engine.connect())
             await conn.execution_options(**{_WRITE: True})
             async with conn.begin():
                 yield conn
@@ -99,6 +110,8 @@ class Database:
 
     async def aclose(self) -> None:
         await self.engine.dispose()
+        if self._file_lock is not None:
+            self._file_lock.close()
 
     def __repr__(self) -> str:
         return f"Database({self.engine.url.render_as_string(hide_password=True)!r})"

@@ -1,0 +1,56 @@
+"""`fusionhub worker`: run queued jobs (and poll events of webhook-less platforms) until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+
+import click
+
+from fusionhub.cli.runtime_cli import database_option, open_runtime, run_async
+from fusionhub.jobs import Worker
+
+
+async def poll_events(runtime: object, stop: asyncio.Event, every: float) -> None:
+    while not stop.is_set():
+        with contextlib.suppress(Exception):  # one bad store must not stop the worker
+            await runtime.events.poll_due()  # type: ignore[attr-defined]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every)
+
+
+@click.command()
+@click.option("--concurrency", default=4, show_default=True, help="Jobs run at once by this process.")
+@click.option("--lease", default=60.0, show_default=True, help="Seconds a job stays leased between heartbeats.")
+@click.option("--events/--no-events", default=True, help="Poll events of platforms without webhooks.")
+@database_option
+@run_async
+async def worker(concurrency: int, lease: float, events: bool, database: str | None) -> None:
+    """Run jobs until Ctrl-C / SIGTERM (jobs in hand are finished first). Start as many as you like."""
+    runtime = await open_runtime(database)
+    runner = Worker(runtime, concurrency=concurrency, lease_seconds=lease)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def shutdown() -> None:
+        stop.set()
+        runner.stop()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, shutdown)
+    click.echo(f"worker {runner.id}: {concurrency} slot(s) on {runtime.db!r}", err=True)
+    poller = asyncio.create_task(poll_events(runtime, stop, 5.0)) if events else None
+    try:
+        stats = await runner.run()
+    finally:
+        stop.set()
+        if poller is not None:
+            await poller
+        await runtime.aclose()
+    click.echo(
+        f"stopped: {stats.runs} runs, {stats.succeeded} succeeded, {stats.failed} failed, "
+        f"{stats.throttled} re-scheduled for rate limits",
+        err=True,
+    )
