@@ -7,6 +7,7 @@ import gzip
 import itertools
 import json
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -256,3 +257,39 @@ def test_jitter_stays_within_its_bound() -> None:
     gaps = [b - a for a, b in itertools.pairwise(times)]
     for gap, base in zip(gaps, [1.0, 2.0, 4.0], strict=True):
         assert base <= gap <= base + 0.5 + 1e-6
+
+
+class SharedStore:
+    """Stands for a database store: same contract, no `local` flag; counts reads."""
+
+    def __init__(self) -> None:
+        self.inner = MemoryBucketStore()
+        self.snapshots = 0
+
+    async def acquire(self, charges: Any, now: float) -> float:
+        return await self.inner.acquire(charges, now)
+
+    async def adjust(self, shape: Any, now: float, **changes: Any) -> Any:
+        return await self.inner.adjust(shape, now, **changes)
+
+    async def snapshot(self, shape: Any, now: float) -> Any:
+        self.snapshots += 1
+        return await self.inner.snapshot(shape, now)
+
+
+def test_a_shared_store_is_not_read_once_more_per_request() -> None:
+    clock = VirtualClock(start=0.0)
+    store = SharedStore()
+    calls: list[ApiCall] = []
+    limiter = Limiter("store:db", RequestsPerSecond(requests=5), store, clock)
+    config = HttpConfig(base_url=BASE)
+
+    transport = httpx.MockTransport(lambda r: httpx.Response(200))
+
+    async def main() -> None:
+        async with build_client(config, limiter, transport, sink=calls.append) as client:
+            await client.get("x")
+
+    clock.run(main())
+    assert store.snapshots == 0
+    assert calls[0].bucket_level is None and calls[0].status == 200

@@ -192,7 +192,7 @@ class LimitedTransport(httpx.AsyncBaseTransport):
         tries: int,
     ) -> None:
         assert self._sink is not None
-        level = await self._limiter.level(meta.operation)
+        level = await self._limiter.level(meta.operation) if getattr(self._limiter.store, "local", False) else None
         url = request.url
         self._sink(
             ApiCall(

@@ -55,6 +55,10 @@ class BucketStore(Protocol):
 class MemoryBucketStore:
     """Buckets in this process. One lock makes every acquire atomic."""
 
+    # Reading a bucket costs nothing here, so every API-call record carries the level after it.
+    # A shared (database) store leaves this unset: a read per request is not worth a log field.
+    local = True
+
     def __init__(self) -> None:
         self._buckets: dict[str, TokenBucket] = {}
         self._lock = asyncio.Lock()
