@@ -24,7 +24,7 @@ PYTHON = "3.11"
 
 
 def _install_all(session: nox.Session) -> None:
-    session.install("./core", *[f"./{p}" for p in PLUGINS])
+    session.install("./core[postgres]", *[f"./{p}" for p in PLUGINS])
 
 
 @nox.session(python=PYTHON)

@@ -14,6 +14,7 @@ from bench import Row
 MODULES = [
     "bench.overhead",
     "bench.buckets",
+    "bench.queue_throughput",
     "bench.shopify_listing",
     "bench.etsy_bulk",
 ]
