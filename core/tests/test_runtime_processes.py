@@ -105,8 +105,9 @@ def test_four_workers_drain_2000_rate_limited_jobs_of_20_stores(tmp_path: Path, 
         # A bucket of 1 refilled at 20/s allows at most 1 + 20·w requests in any w seconds.
         for i, start in enumerate(times):
             in_window = sum(1 for t in times[i:] if t < start + 2.0)
-            assert in_window <= 1 + 2 * rate + 1, in_window  # +1: the log's timestamp is taken after the acquire
-        assert times[-1] - times[0] >= (len(times) - 1) / rate * 0.95
+            # +2: the log's timestamp is taken after the acquire, on a machine that may be busy.
+            assert in_window <= 1 + 2 * rate + 2, in_window
+        assert times[-1] - times[0] >= (len(times) - 1) / rate * 0.9
     print(f"\n4 workers, 2000 jobs, 20 stores at {rate:g}/s each: {elapsed:.1f} s")
 
 

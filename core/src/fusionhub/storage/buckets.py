@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from fusionhub.clock import Clock
 from fusionhub.ratelimit import BucketShape, Charge, TokenBucket
 from fusionhub.storage.database import Database
 from fusionhub.storage.schema import rate_buckets as rb
@@ -36,10 +37,16 @@ def _last_refill(now: float) -> sa.ColumnElement[float]:
 
 
 class SqlBucketStore:
-    """The BucketStore protocol over the `rate_buckets` table (SQLite and PostgreSQL)."""
+    """The BucketStore protocol over the `rate_buckets` table (SQLite and PostgreSQL).
 
-    def __init__(self, db: Database) -> None:
+    With a `clock`, the time is read again once the transaction holds the write lock: a caller
+    that waited for the lock must not spend at the earlier instant it asked at, or its request
+    would reach the platform later than the bucket believes, closer to the next one.
+    """
+
+    def __init__(self, db: Database, clock: Clock | None = None) -> None:
         self.db = db
+        self.clock = clock
 
     async def _ensure(self, conn: AsyncConnection, shapes: Sequence[BucketShape], now: float) -> None:
         rows = [
@@ -70,8 +77,10 @@ class SqlBucketStore:
                 raise ValueError(f"cost {charge.cost} exceeds the bucket's capacity {charge.shape.capacity}")
         keys = sorted(costs)
         cost = sa.case(costs, value=rb.c.key, else_=0.0)
-        level = _refilled(now)
         async with self.db.write() as conn:
+            if self.clock is not None:
+                now = max(now, self.clock.now())
+            level = _refilled(now)
             if conn.dialect.name == "postgresql":
                 # The rows must exist before they are locked: an UPDATE that waits on another's row
                 # lock re-checks its row but not the EXISTS over the others, so lock first, always.
