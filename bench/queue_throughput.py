@@ -6,7 +6,7 @@ through the whole HTTP pipeline, auth and a database bucket acquire, to an in-pr
 MockTransport: `bench.overhead`'s plugin). Its limit never binds: the queue is measured.
 Jobs are spread over 20 stores and enqueued before the workers start; each worker process
 runs 4 slots and reports when it was ready and when the queue was empty; the figure is
-jobs / (last finish - first ready). SQLite is a file in a temporary directory; PostgreSQL
+jobs / (last finish - first ready), best of three fresh databases. SQLite is a file in a temporary directory; PostgreSQL
 is FUSIONHUB_TEST_POSTGRES_URL (default: the local test server) in a throw-away schema.
 
 Worker processes run this module: `python -m bench.queue_throughput worker URL KIND`.
@@ -156,16 +156,23 @@ def _measure(backend: str, kind: str, jobs: int, processes: int) -> float | None
         asyncio.run(_drop(schema))
 
 
+def _best(backend: str, kind: str, jobs: int, processes: int, runs: int) -> float | None:
+    """Best of `runs` fresh databases: the machine's other load only ever slows a run down."""
+    figures = [_measure(backend, kind, jobs, processes) for _ in range(runs)]
+    measured = [f for f in figures if f is not None]
+    return max(measured) if measured else None
+
+
 def rows(quick: bool) -> list[Row]:
     os.environ.setdefault("FUSIONHUB_SECRET_KEYS", Fernet.generate_key().decode())
-    jobs = 100 if quick else 400
+    jobs, runs = (100, 1) if quick else (200, 3)
     out = []
     for kind, label in (("noop", "no-op capability"), ("sandbox", "sandbox get_product")):
         for processes in (1, 4):
-            sqlite = _measure("sqlite", kind, jobs, processes)
-            pg = _measure("postgresql", kind, jobs, processes)
+            sqlite = _best("sqlite", kind, jobs, processes, runs)
+            pg = _best("postgresql", kind, jobs, processes, runs)
             assert sqlite is not None
-            note = f"{jobs} jobs, {STORES} stores, 4 slots/process; baseline SQLite, ours PostgreSQL"
+            note = f"{jobs} jobs, {STORES} stores, 4 slots/process, best of {runs}; baseline SQLite, ours PostgreSQL"
             out.append(
                 Row(
                     f"queue: {label}, {processes} worker process{'es' if processes > 1 else ''} (jobs/s)",

@@ -33,6 +33,7 @@ from fusionhub.storage.pg_buckets import PgBucketStore
 pytestmark = pytest.mark.postgres
 
 WORKER = Path(__file__).parent / "pg_worker_main.py"
+LOG_JITTER = 0.5  # seconds between a request's acquire and its log line, at most
 
 
 @pytest.fixture
@@ -129,8 +130,10 @@ async def test_four_workers_drain_2000_rate_limited_jobs_of_20_stores(pg_url: st
     assert len(by_store) == 20
     for times in by_store.values():
         times.sort()
-        # A bucket of 1 at 10/s. Slack of one request (100 ms): the fake logs after the acquire.
-        assert _worst_excess(times, 1, rate) <= 1.0 + 1e-6
+        # A bucket of 1 at 10/s. The fake logs a request some time after its acquire (on a busy
+        # machine, up to a few hundred ms): that much slack, and no more, is allowed. Budgets
+        # kept per process would overshoot by about the number of processes times the rate.
+        assert _worst_excess(times, 1, rate) <= rate * LOG_JITTER
         assert times[-1] - times[0] >= (len(times) - 1) / rate * 0.95
     print(f"\nPostgreSQL: 4 workers, 2000 jobs, 20 stores at {rate:g}/s each: {elapsed:.1f} s")
 
@@ -139,12 +142,14 @@ async def test_four_workers_drain_2000_rate_limited_jobs_of_20_stores(pg_url: st
 async def test_a_worker_killed_mid_job_loses_nothing(pg_url: str, tmp_path: Path, keys: str) -> None:
     log = tmp_path / "requests.log"
     ids = await _prepare(pg_url, stores=1, per_store=3, rate=1000, product="slow")
-    victim = _spawn(pg_url, log, "--concurrency", "3", "--lease", "2", "--slow", "30")
+    victim = _spawn(pg_url, log, "--concurrency", "3", "--lease", "5", "--slow", "60")
     assert _wait_for_requests(log, 3, timeout=60) == 3  # all three jobs are mid-request
     os.kill(victim.pid, signal.SIGKILL)
     victim.wait(timeout=10)
+    started = sorted(path for *_, path in _requests(log))
+    assert len(set(started)) == 3, started
 
-    rescuer = _spawn(pg_url, log, "--concurrency", "3", "--lease", "2", "--slow", "0")
+    rescuer = _spawn(pg_url, log, "--concurrency", "3", "--lease", "5", "--slow", "0")
     _out, err = rescuer.communicate(timeout=60)
     assert rescuer.returncode == 0, err[-2000:]
     runtime = await _open(pg_url)
@@ -152,4 +157,4 @@ async def test_a_worker_killed_mid_job_loses_nothing(pg_url: str, tmp_path: Path
     await runtime.aclose()
     assert all(j is not None and j.status is JobStatus.SUCCEEDED for j in jobs)
     paths = Counter(path for *_, path in _requests(log))
-    assert set(paths.values()) == {2}  # each started once by the victim, finished once by the rescuer
+    assert set(paths.values()) == {2}, paths  # each started once by the victim, finished once by the rescuer
