@@ -20,6 +20,7 @@ from fusionhub.contracts import Level, PluginManifest
 from fusionhub.errors import CapabilityUnsupported, RateLimited
 from fusionhub.models import Event, EventBatch
 from fusionhub.ratelimit.limiter import WAIT_FOR_RATE_LIMIT
+from fusionhub.storage.database import Database
 from fusionhub.storage.schema import events as ev
 from fusionhub.storage.schema import plugin_instances as pi
 from fusionhub.stores import Store
@@ -51,7 +52,7 @@ class EventService:
         self.runtime = runtime
 
     @property
-    def db(self):  # type: ignore[no-untyped-def]
+    def db(self) -> Database:
         return self.runtime.db
 
     async def ingest(self, store: str | Store, headers: Mapping[str, str], raw_body: bytes) -> Ingested:

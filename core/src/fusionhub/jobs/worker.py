@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from fusionhub.clock import Clock
 from fusionhub.errors import ErrorCategory
 from fusionhub.jobs.model import Decision, Job, JobStatus
 from fusionhub.jobs.runner import JobRunner
@@ -65,7 +66,7 @@ class Worker:
         self._stop = asyncio.Event()
 
     @property
-    def clock(self):  # type: ignore[no-untyped-def]
+    def clock(self) -> Clock:
         return self.runtime.clock
 
     def stop(self) -> None:

@@ -1,0 +1,41 @@
+"""The worker loop on real time: a running job cancelled through its heartbeat."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from runtime_fakes import SLUG, FakePlatform, registry
+
+from fusionhub.jobs import JobStatus, Worker
+from fusionhub.runtime import Runtime
+from fusionhub.secrets import Keyring
+from fusionhub.storage import Database, sqlite_url
+
+
+async def test_cancel_reaches_a_running_job_through_its_heartbeat(tmp_path: Path) -> None:
+    db = Database(sqlite_url(tmp_path / "w.db"))
+    await db.ensure_schema()
+    runtime = Runtime(db, registry=registry(rate=100), keyring=Keyring([Fernet.generate_key().decode()], "test"))
+    fake = FakePlatform(runtime.clock, slow_seconds=30)
+    runtime.transport_for = fake.transport
+    await runtime.register_plugins()
+    store = await runtime.stores.add("shop", SLUG, {"api_key": "k"})
+    job = await runtime.enqueue(store.id, "get_product", {"product_id": "slow-1"})
+    worker = Worker(runtime, concurrency=1, lease_seconds=0.3, idle_nap=0.05)
+    serving = asyncio.create_task(worker.run())
+    try:
+        async with asyncio.timeout(10):
+            while not fake.log:  # noqa: ASYNC110 - the request is on its way: the job is mid-run
+                await asyncio.sleep(0.01)
+        await runtime.queue.cancel(job.id, now=runtime.clock.now())
+        async with asyncio.timeout(5):  # a heartbeat every 0.1 s, not the 30 s request
+            while not (current := await runtime.queue.get(job.id)) or not current.finished:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+    finally:
+        worker.stop()
+        await serving
+        await runtime.aclose()
+    assert current.status is JobStatus.CANCELLED
+    assert worker.stats.cancelled == 1
