@@ -141,7 +141,7 @@ async def test_four_workers_drain_2000_rate_limited_jobs_of_20_stores(pg_url: st
 @pytest.mark.slow
 async def test_a_worker_killed_mid_job_loses_nothing(pg_url: str, tmp_path: Path, keys: str) -> None:
     log = tmp_path / "requests.log"
-    ids = await _prepare(pg_url, stores=1, per_store=3, rate=1000, product="slow")
+    ids = await _prepare(pg_url, stores=3, per_store=1, rate=1000, product="slow")  # a store runs 2 at once
     victim = _spawn(pg_url, log, "--concurrency", "3", "--lease", "5", "--slow", "60")
     assert _wait_for_requests(log, 3, timeout=60) == 3  # all three jobs are mid-request
     os.kill(victim.pid, signal.SIGKILL)

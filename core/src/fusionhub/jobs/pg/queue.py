@@ -34,10 +34,11 @@ class PostgresJobQueue(SqlJobQueue):
         database_clock: bool = True,
         offset_ttl: float = 30.0,
         wall: Callable[[], float] = time.time,
+        store_concurrency: int = 2,
     ) -> None:
         if db.dialect != "postgresql":
             raise ValueError(f"PostgresJobQueue needs a PostgreSQL database, not {db.dialect}")
-        super().__init__(db)
+        super().__init__(db, store_concurrency=store_concurrency)
         self.database_clock = database_clock
         self.offset_ttl = offset_ttl
         self.wall = wall
