@@ -175,9 +175,11 @@ async def _demo(registry: Registry, directory: Path) -> list[PlatformRun]:
 
 
 def _print(runs: list[PlatformRun], registry: Registry) -> None:
-    from fusionhub.cli.tables import console
+    from fusionhub.cli.tables import console, render_matrix
 
     out = console()
+    render_matrix(registry.records, title="What the installed plugins offer")
+    out.print()
     for run in runs:
         out.print(f"[bold]{run.name}[/] ({run.slug}) sandbox")
         for s in run.steps:
