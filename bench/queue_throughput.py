@@ -5,9 +5,10 @@ settle are all that is measured, plus the store look-up) and a sandbox call (`ge
 through the whole HTTP pipeline, auth and a database bucket acquire, to an in-process
 MockTransport: `bench.overhead`'s plugin). Its limit never binds: the queue is measured.
 Jobs are spread over 20 stores and enqueued before the workers start; each worker process
-runs 4 slots and reports when it was ready and when the queue was empty; the figure is
-jobs / (last finish - first ready), best of three fresh databases. SQLite is a file in a temporary directory; PostgreSQL
-is FUSIONHUB_TEST_POSTGRES_URL (default: the local test server) in a throw-away schema.
+runs 4 slots; all start together once every process is ready (start-up is not measured),
+and the figure is jobs / (last process done - start), best of three fresh databases.
+SQLite is a file in a temporary directory; PostgreSQL is FUSIONHUB_TEST_POSTGRES_URL
+(default: the local test server) in a throw-away schema.
 
 Worker processes run this module: `python -m bench.queue_throughput worker URL KIND`.
 """
@@ -68,11 +69,12 @@ async def _runtime(url: str, kind: str) -> Runtime:
 
 
 async def _worker(url: str, kind: str) -> None:
-    """One worker process: 4 slots until the queue is empty; prints its ready and done times."""
+    """One worker process: says ready, waits for "go", runs 4 slots until the queue is empty."""
     configure_logging("json", level="WARNING", stream=sys.stderr)
     runtime = await _runtime(url, kind)
     worker = Worker(runtime, concurrency=4, idle_nap=0.02)
-    ready = time.time()
+    print("ready", flush=True)
+    await asyncio.to_thread(sys.stdin.readline)  # "go": every process starts at once
 
     async def watch() -> None:
         while True:
@@ -85,7 +87,7 @@ async def _worker(url: str, kind: str) -> None:
     watcher = asyncio.create_task(watch())
     stats = await worker.run()
     watcher.cancel()
-    print(json.dumps({"ready": ready, "done": time.time(), "runs": stats.runs}), flush=True)
+    print(json.dumps({"done": time.time(), "runs": stats.runs}), flush=True)
     await runtime.aclose()
 
 
@@ -107,10 +109,18 @@ async def _enqueue(url: str, kind: str, jobs: int) -> None:
 def _drain(url: str, kind: str, jobs: int, processes: int) -> float:
     asyncio.run(_enqueue(url, kind, jobs))
     command = [sys.executable, "-m", "bench.queue_throughput", "worker", url, kind]
+    pipe = subprocess.PIPE
     workers = [
-        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # noqa: S603
+        subprocess.Popen(command, stdin=pipe, stdout=pipe, stderr=pipe, text=True)  # noqa: S603
         for _ in range(processes)
     ]
+    for worker in workers:  # start-up (imports, connections) is not measured
+        assert worker.stdout is not None and worker.stdout.readline().strip() == "ready"
+    started = time.time()
+    for worker in workers:
+        assert worker.stdin is not None
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
     reports = []
     for worker in workers:
         out, err = worker.communicate(timeout=1800)
@@ -118,8 +128,7 @@ def _drain(url: str, kind: str, jobs: int, processes: int) -> float:
             raise RuntimeError(f"bench worker failed: {err[-1000:]}")
         reports.append(json.loads(out.strip().splitlines()[-1]))
     assert sum(r["runs"] for r in reports) >= jobs
-    elapsed = float(max(r["done"] for r in reports)) - float(min(r["ready"] for r in reports))
-    return jobs / elapsed
+    return jobs / (float(max(r["done"] for r in reports)) - started)
 
 
 async def _pg_schema() -> str | None:
@@ -188,7 +197,7 @@ def rows(quick: bool) -> list[Row]:
 def _main(argv: list[str]) -> Any:
     if len(argv) == 3 and argv[0] == "worker":
         return asyncio.run(_worker(argv[1], argv[2]))
-    raise SystemExit("usage: python -m bench.queue_throughput worker URL noop|sandbox")
+    raise SystemExit("usage: python -m bench.queue_throughput worker URL noop|sandbox  (then 'go' on stdin)")
 
 
 if __name__ == "__main__":
