@@ -6,7 +6,7 @@ a lease written by a machine whose clock lags looks expired early to one running
 would then run the job a second time. So every time a caller passes in (`now`, `run_at`,
 `lease_until`) is moved onto the database's clock by the caller's measured offset from it
 before it is stored or compared; every worker then agrees on when a job is due and when a
-lease ends, whatever its own clock says. The offset is measured against `now()` on the
+lease ends, whatever its own clock says. The offset is measured against `clock_timestamp()` on the
 server (midpoint of the round trip) and refreshed every `offset_ttl` seconds.
 
 `database_clock=False` keeps the caller's times as they are: for tests on a virtual clock.
