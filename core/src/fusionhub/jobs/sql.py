@@ -76,7 +76,7 @@ def _values(job: NewJob, now: float) -> dict[str, Any]:
 
 
 class SqlJobQueue:
-    def __init__(self, db: Database, *, store_concurrency: int = 2) -> None:
+    def __init__(self, db: Database, *, store_concurrency: int = 1) -> None:
         self.db = db
         # Jobs of one store running at once. Its bucket decides what may be sent anyway; this
         # keeps a crowd of workers from all waking on the same refilled token (a thundering
@@ -194,8 +194,11 @@ class SqlJobQueue:
         take = t.update().values(
             status=JobStatus.RUNNING.value, worker_id=worker_id, lease_until=now + lease_seconds, updated_at=now
         )
+        candidates = self._candidates(now)
+        if self.db.sqlite and not await self._any_due(candidates):
+            return None  # an idle worker looks without taking the write lock
         async with self.db.write() as conn:
-            for candidate in self._candidates(now):
+            for candidate in candidates:
                 if self.db.sqlite:  # one writer at a time: pick and take in one statement
                     row = (await conn.execute(take.where(t.c.id == candidate.scalar_subquery()).returning(t))).first()
                 else:  # PostgreSQL: row locks; concurrent claimers skip each other's rows
@@ -206,6 +209,13 @@ class SqlJobQueue:
                 if row is not None:
                     return _row_to_job(row)
         return None
+
+    async def _any_due(self, candidates: tuple[sa.Select[tuple[str]], ...]) -> bool:
+        async with self.db.read() as conn:
+            for candidate in candidates:
+                if (await conn.execute(candidate)).first() is not None:
+                    return True
+        return False
 
     def _held(self, job_id: str, worker_id: str) -> sa.ColumnElement[bool]:
         return sa.and_(t.c.id == job_id, t.c.worker_id == worker_id, t.c.status == JobStatus.RUNNING.value)
