@@ -89,6 +89,8 @@ def queue_fan_out(
             if direct is None:
                 raise PlatformError("fan-out is not available outside a worker for this store")
             return await direct(capability, items)
+        if not items:
+            return BulkResult(total=0, succeeded=0, failed=0, items=[])
         children = await queue.list(parent_id=job.id, limit=None)
         if not children:
             raise AwaitChildren(
