@@ -34,11 +34,14 @@ class PostgresJobQueue(SqlJobQueue):
         database_clock: bool = True,
         offset_ttl: float = 30.0,
         wall: Callable[[], float] = time.time,
-        store_concurrency: int = 2,
+        store_concurrency: int | None = None,  # None: the SQL backend's default
     ) -> None:
         if db.dialect != "postgresql":
             raise ValueError(f"PostgresJobQueue needs a PostgreSQL database, not {db.dialect}")
-        super().__init__(db, store_concurrency=store_concurrency)
+        if store_concurrency is None:
+            super().__init__(db)
+        else:
+            super().__init__(db, store_concurrency=store_concurrency)
         self.database_clock = database_clock
         self.offset_ttl = offset_ttl
         self.wall = wall
