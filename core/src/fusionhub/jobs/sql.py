@@ -275,16 +275,19 @@ class SqlJobQueue:
 
         Without this, every worker would claim them one after another only to be refused.
         """
-        await conn.execute(
-            t.update()
+        # SKIP LOCKED (PostgreSQL): rows another transaction holds are left alone, never waited
+        # for, so two settles holding back each other's rows cannot deadlock.
+        held = (
+            sa.select(t.c.id)
             .where(
                 t.c.store_id == job.store_id,
                 t.c.capability == job.capability,
                 t.c.status == JobStatus.QUEUED.value,
                 t.c.run_at < run_at,
             )
-            .values(run_at=run_at, updated_at=now)
+            .with_for_update(skip_locked=True)
         )
+        await conn.execute(t.update().where(t.c.id.in_(held.scalar_subquery())).values(run_at=run_at, updated_at=now))
 
     async def _child_finished(self, conn: AsyncConnection, parent_id: str, now: float) -> None:
         done = (
