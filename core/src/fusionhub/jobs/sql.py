@@ -152,6 +152,8 @@ class SqlJobQueue:
         return await self.get(job_id)
 
     async def _cancel_tree(self, conn: AsyncConnection, ids: Sequence[str], now: float) -> None:
+        if conn.dialect.name == "postgresql":
+            await self._lock_tree(conn, ids)
         while ids:
             await conn.execute(
                 t.update()
@@ -165,6 +167,17 @@ class SqlJobQueue:
             )
             rows = await conn.execute(sa.select(t.c.id).where(t.c.parent_id.in_(ids), t.c.status.not_in(_FINISHED)))
             ids = [r[0] for r in rows]
+
+    async def _lock_tree(self, conn: AsyncConnection, ids: Sequence[str]) -> None:
+        """Lock a job tree children first: a finishing child locks itself, then its parent, so
+        locking in that same order keeps a cancel and a settle from deadlocking."""
+        levels = [list(ids)]
+        while levels[-1]:
+            rows = await conn.execute(sa.select(t.c.id).where(t.c.parent_id.in_(levels[-1])))
+            levels.append([r[0] for r in rows])
+        for level in reversed(levels):
+            if level:
+                await conn.execute(sa.select(t.c.id).where(t.c.id.in_(level)).order_by(t.c.id).with_for_update())
 
     # --- workers ----------------------------------------------------------------------
 
