@@ -49,7 +49,7 @@ def openapi_conformance(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Record
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if spec_path() is None:
         terminalreporter.write_line(
-            "etsy: OpenAPI document not found; requests were NOT validated (set FUSIONHUB_ETSY_OPENAPI)"
+            "etsy: OpenAPI document not found; requests were NOT validated (set FUSIONHUB_SPECS_DIR)"
         )
     elif TOTALS["validated"]:
         terminalreporter.write_line(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
 from dataclasses import dataclass
 from email.parser import BytesParser
@@ -24,8 +23,9 @@ from urllib.parse import parse_qs
 import httpx
 from openapi_schema_validator import OAS30Validator
 
-SPEC_ENV = "FUSIONHUB_ETSY_OPENAPI"
-SPEC_NAME = Path("shared/specs/etsy/etsy-openapi-3.0.0.json")
+from fusionhub.testing.specs import spec_file
+
+SPEC_NAME = "etsy/etsy-openapi-3.0.0.json"
 API_HOST = "openapi.etsy.com"
 TOKEN_HOST, TOKEN_PATH = "api.etsy.com", "/v3/public/oauth/token"
 TOKEN_FORMS = {
@@ -35,14 +35,7 @@ TOKEN_FORMS = {
 
 
 def spec_path() -> Path | None:
-    if os.environ.get(SPEC_ENV):
-        path = Path(os.environ[SPEC_ENV])
-        return path if path.is_file() else None
-    for parent in Path(__file__).resolve().parents:
-        for candidate in (parent / SPEC_NAME, parent.parent / SPEC_NAME):
-            if candidate.is_file():
-                return candidate
-    return None
+    return spec_file(SPEC_NAME, __file__)
 
 
 @dataclass(frozen=True)

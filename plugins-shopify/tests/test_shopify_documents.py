@@ -5,26 +5,23 @@ from __future__ import annotations
 import gzip
 import json
 from functools import cache
-from pathlib import Path
 
 import graphql
 import pytest
 
+from fusionhub.testing.specs import require_spec
 from fusionhub_shopify.config import DEFAULT_API_VERSION
 from fusionhub_shopify.documents import Document, all_documents, base_names, document
 from fusionhub_shopify.sandbox import schema as sandbox_schema
 
-SCHEMA_2025_01 = Path(__file__).resolve().parents[2] / "shared" / "specs" / "shopify" / "admin_schema_2025-01.json.gz"
-SCHEMA_PATHS = [SCHEMA_2025_01, Path("/work/shared/specs/shopify/admin_schema_2025-01.json.gz")]
+SCHEMA_2025_01 = "shopify/admin_schema_2025-01.json.gz"
 BASE = [d for d in all_documents() if d.since == DEFAULT_API_VERSION]
 VERSION_SPECIFIC = [d for d in all_documents() if d.since != DEFAULT_API_VERSION]
 
 
 @cache
 def official_schema() -> graphql.GraphQLSchema:
-    path = next((p for p in SCHEMA_PATHS if p.is_file()), None)
-    if path is None:
-        pytest.skip(f"the official Admin schema is not available at {SCHEMA_PATHS[-1]} (shared/specs not mounted)")
+    path = require_spec(SCHEMA_2025_01, __file__)  # skips locally, fails under CI when absent
     with gzip.open(path) as handle:
         return graphql.build_client_schema(json.load(handle)["data"], assume_valid=True)
 
