@@ -10,13 +10,13 @@ import graphql
 import pytest
 
 from fusionhub.testing.specs import require_spec
-from fusionhub_shopify.config import DEFAULT_API_VERSION
+from fusionhub_shopify.config import BASE_API_VERSION
 from fusionhub_shopify.documents import Document, all_documents, base_names, document
 from fusionhub_shopify.sandbox import schema as sandbox_schema
 
 SCHEMA_2025_01 = "shopify/admin_schema_2025-01.json.gz"
-BASE = [d for d in all_documents() if d.since == DEFAULT_API_VERSION]
-VERSION_SPECIFIC = [d for d in all_documents() if d.since != DEFAULT_API_VERSION]
+BASE = [d for d in all_documents() if d.since == BASE_API_VERSION]
+VERSION_SPECIFIC = [d for d in all_documents() if d.since != BASE_API_VERSION]
 
 
 @cache
@@ -57,7 +57,7 @@ def test_a_broken_document_fails_validation() -> None:
 
 
 def test_2026_04_inventory_document_is_selected_from_that_version_on() -> None:
-    assert document("InventorySetQuantities", "2026-01").since == DEFAULT_API_VERSION
+    assert document("InventorySetQuantities", "2026-01").since == BASE_API_VERSION
     assert document("InventorySetQuantities", "2026-04").since == "2026-04"
     assert document("InventorySetQuantities", "2026-10").since == "2026-04"
 

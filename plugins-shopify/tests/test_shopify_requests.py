@@ -22,12 +22,13 @@ from fusionhub import (
     VirtualClock,
 )
 from fusionhub.http import RequestMeta
+from fusionhub_shopify.config import DEFAULT_API_VERSION
 from fusionhub_shopify.cost import requested_cost
 from fusionhub_shopify.documents import bulk_document, document
 
 SHOP = "pin-shop.myshopify.com"
 TOKEN = "shpat_pinned_token"
-URL = f"https://{SHOP}/admin/api/2025-01/graphql.json"
+URL = f"https://{SHOP}/admin/api/{DEFAULT_API_VERSION}/graphql.json"
 COST = {
     "requestedQueryCost": 10,
     "actualQueryCost": 10,

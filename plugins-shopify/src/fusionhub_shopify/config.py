@@ -8,8 +8,12 @@ from typing import Any
 
 from fusionhub import ValidationError
 
-# The version every document is validated against (shared/specs/shopify/admin_schema_2025-01.json.gz).
-DEFAULT_API_VERSION = "2025-01"
+# The version the base documents are written for and validated against
+# (shared/specs/shopify/admin_schema_2025-01.json.gz); later changes live in graphql/<version>/.
+BASE_API_VERSION = "2025-01"
+# What a store talks unless its config says otherwise: a current, supported release (Shopify keeps
+# each quarterly version about a year, so 2025-01 itself is retired by now).
+DEFAULT_API_VERSION = "2026-10"
 SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 API_VERSION = re.compile(r"^\d{4}-(01|04|07|10)$")
 

@@ -13,7 +13,7 @@ from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 
-from fusionhub_shopify.config import DEFAULT_API_VERSION
+from fusionhub_shopify.config import BASE_API_VERSION, DEFAULT_API_VERSION
 
 _SPREAD = re.compile(r"\.\.\.\s*([A-Z]\w*)")
 _VERSION_DIR = re.compile(r"^\d{4}-\d{2}$")
@@ -23,7 +23,7 @@ _VERSION_DIR = re.compile(r"^\d{4}-\d{2}$")
 class Document:
     name: str
     text: str
-    since: str = DEFAULT_API_VERSION  # first API version this text is meant for
+    since: str = BASE_API_VERSION  # first API version this text is meant for
 
 
 def _root() -> Traversable:
