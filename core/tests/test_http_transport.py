@@ -80,6 +80,23 @@ def test_retry_after_is_waited_exactly() -> None:
     assert h.limiter.stats.throttled == 1
 
 
+def test_in_a_worker_a_429_is_not_slept_on_but_handed_back() -> None:
+    times, transport, clock = _sequence(429)
+    h = Harness(clock)
+
+    async def main() -> int:
+        token = WAIT_FOR_RATE_LIMIT.set(False)  # what the job runner sets around a job
+        try:
+            async with h.client(transport) as client:
+                return (await client.get("x")).status_code
+        finally:
+            WAIT_FOR_RATE_LIMIT.reset(token)
+
+    assert clock.run(main()) == 429  # the plugin raises RateLimited(3): the job is re-scheduled
+    assert times == [0.0]
+    assert clock.now() == 0.0
+
+
 def test_a_long_retry_after_reaches_the_plugin_as_the_response() -> None:
     clock = VirtualClock(start=0.0)
     transport = httpx.MockTransport(lambda r: httpx.Response(429, headers={"retry-after": "600"}))

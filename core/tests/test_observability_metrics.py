@@ -15,8 +15,8 @@ from fake_platform import GET, FakeServer, connect, make_hub
 from fusionhub import hookimpl
 from fusionhub.clock import VirtualClock
 from fusionhub.errors import NotFound
-from fusionhub.observability import ErrorRateMonitor, configure_logging
-from fusionhub.records import Alert
+from fusionhub.observability import ErrorRateMonitor, Observer, configure_logging
+from fusionhub.records import Alert, CapabilityCall
 
 
 class AlertSink:
@@ -129,3 +129,20 @@ def test_console_format_and_bad_format(clean_logging: None) -> None:
     assert "hello" in text and "k-plain-value" not in text and "[redacted]" in text
     with pytest.raises(ValueError, match="FUSIONHUB_LOG_FORMAT"):
         configure_logging("xml", stream=buffer)
+
+
+def test_rate_limit_refusals_are_pacing_not_an_error_rate(virtual_clock: VirtualClock) -> None:
+    alerts: list[Alert] = []
+    observer = Observer(
+        virtual_clock, monitor=ErrorRateMonitor(window=60, threshold=0.5, min_calls=4), on_alert=alerts.append
+    )
+
+    def call(category: str | None) -> CapabilityCall:
+        return CapabilityCall("etsy", "s1", "update_product", "native", category is None, 1.0, category)
+
+    for _ in range(10):  # a worker re-scheduling jobs on its own bucket
+        observer.capability_call(call("rate_limit"))
+    assert alerts == []
+    for category in ["transient", None, "transient", "transient"]:
+        observer.capability_call(call(category))
+    assert [a.kind for a in alerts] == ["error_rate"]

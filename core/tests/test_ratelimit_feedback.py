@@ -183,3 +183,18 @@ def test_simulating_needs_a_limit_or_a_spec(virtual_clock: VirtualClock) -> None
         simulate_rate_limit(limiter, 0.5, 10)
     simulate_rate_limit(limiter, RequestsPerSecond(requests=1), 10)
     assert [s.key for s in limiter.shapes()] == ["store:t:simulated:window"]
+
+
+def test_a_429_through_the_transport_counts_once_with_a_platform_observer(virtual_clock: VirtualClock) -> None:
+    from fusionhub.http import HttpConfig, RetryPolicy, build_client
+
+    limiter = _limiter(virtual_clock, RequestsPerSecond(requests=10))
+    config = HttpConfig(base_url="https://x.test/", on_response=etsy_on_response, retry=RetryPolicy(attempts=1))
+    transport = httpx.MockTransport(lambda r: httpx.Response(429, headers={"retry-after": "1"}))
+
+    async def main() -> int:
+        async with build_client(config, limiter, transport) as client:
+            return (await client.get("listings/1")).status_code
+
+    assert virtual_clock.run(main()) == 429
+    assert limiter.stats.throttled == 1

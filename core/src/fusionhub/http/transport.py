@@ -26,6 +26,7 @@ from fusionhub.http.errors import retry_after, retryable_status
 from fusionhub.http.retry import RETRYABLE_EXCEPTIONS, may_retry
 from fusionhub.observability.scope import current_capability
 from fusionhub.ratelimit import Limiter
+from fusionhub.ratelimit.limiter import WAIT_FOR_RATE_LIMIT
 from fusionhub.records import ApiCall
 from fusionhub.redaction import safe_target
 
@@ -159,6 +160,8 @@ class LimitedTransport(httpx.AsyncBaseTransport):
     def _retry_signal(self, response: httpx.Response, policy: RetryPolicy) -> _RetryStatus | None:
         """What to raise for another try when the response asks for one (None: it is final)."""
         if retryable_status(response.status_code):
+            if response.status_code == 429 and not WAIT_FOR_RATE_LIMIT.get():
+                return None  # in a worker a 429 re-schedules the job (RateLimited); nothing sleeps
             wait = retry_after(response, self._limiter.clock.now())
             if wait is None or wait <= policy.max_retry_after:
                 return _RetryStatus(response.status_code, wait)

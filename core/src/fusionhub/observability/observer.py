@@ -59,6 +59,8 @@ class Observer:
         # Each API call already has its INFO line; a capability call adds one only when it failed.
         (log.debug if call.ok else log.warning)("capability_call", cached=cached, **data)
         self._tell(self.on_capability_call, call)
+        if call.error_category == "rate_limit":
+            return  # a call re-scheduled by its own bucket is pacing, not an error of the platform
         alert = self.monitor.observe(call.plugin, call.capability, call.ok, self.clock.now())
         if alert is not None:
             log.warning("alert", alert_kind=alert.kind, alert=alert.message, plugin=alert.plugin)

@@ -81,8 +81,8 @@ async def shopify_on_response(response: httpx.Response, limiter: Limiter) -> Non
         return
     if not isinstance(body, Mapping):
         return
-    if shopify_throttled(body) or response.status_code == 429:
-        limiter.throttled()
+    if shopify_throttled(body) and response.status_code != 429:
+        limiter.throttled()  # THROTTLED comes as HTTP 200; the transport counts real 429s itself
     extensions = body.get("extensions")
     cost = extensions.get("cost") if isinstance(extensions, Mapping) else None
     await apply_shopify_cost(limiter, cost, charged=RequestMeta.of(response.request).cost)
@@ -108,8 +108,7 @@ async def apply_etsy_headers(limiter: Limiter, headers: Mapping[str, str]) -> No
 
 async def etsy_on_response(response: httpx.Response, limiter: Limiter) -> None:
     """`HttpConfig.on_response` for Etsy Open API v3."""
-    if response.status_code == 429:
-        limiter.throttled()
+    if response.status_code == 429:  # counted by the transport; here the bucket learns it is empty
         await _lower_to(limiter, "window", 0.0)
     await apply_etsy_headers(limiter, response.headers)
 
@@ -127,7 +126,6 @@ async def apply_amazon_rate_limit(limiter: Limiter, headers: Mapping[str, str], 
 async def amazon_on_response(response: httpx.Response, limiter: Limiter) -> None:
     """`HttpConfig.on_response` for the Selling Partner API (operation from the request's meta)."""
     operation = RequestMeta.of(response.request).operation
-    if response.status_code == 429:
-        limiter.throttled()
+    if response.status_code == 429:  # counted by the transport; here the bucket learns it is empty
         await _lower_to(limiter, f"op:{operation or 'default'}", 0.0, operation=operation)
     await apply_amazon_rate_limit(limiter, response.headers, operation=operation)
