@@ -10,7 +10,7 @@ from pathlib import Path
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.sessions = ["lint", "typecheck", "tests", "plugin_alone"]
 nox.options.error_on_missing_interpreters = True
 
 ROOT = Path(__file__).parent
@@ -21,6 +21,19 @@ FIXTURE_PLUGINS = sorted(
 TEST_DEPS = ["pytest>=8", "pytest-asyncio>=0.24", "hypothesis>=6.100", "respx>=0.21", "openapi-schema-validator>=0.6"]
 TYPE_DEPS = ["mypy>=1.10", *TEST_DEPS]
 PYTHON = "3.11"
+# `fusionhub plugins list --json` in an environment holding core and one plugin: exactly that
+# plugin, loaded, every capability with a level.
+ALONE_CHECK = """
+import json, subprocess, sys
+listing = json.loads(subprocess.run(["fusionhub", "plugins", "list", "--json"], check=True,
+                                    capture_output=True, text=True).stdout)
+assert [p["distribution"] for p in listing] == [sys.argv[1]], listing
+(plugin,) = listing
+assert plugin["status"] == "loaded", plugin["error"]
+assert len(plugin["capabilities"]) == 15, plugin["capabilities"]
+levels = {c: v["level"] for c, v in plugin["capabilities"].items()}
+print(plugin["slug"], "loaded alone:", json.dumps(levels))
+"""
 
 
 def _install_all(session: nox.Session) -> None:
@@ -58,7 +71,7 @@ def plugin_alone(session: nox.Session, plugin: str) -> None:
     """One plugin installed with core and nothing else: it must stand on its own."""
     session.install("./core", f"./{plugin}")
     session.install(*TEST_DEPS)
-    session.run("fusionhub", "plugins", "list", "--json")
+    session.run("python", "-c", ALONE_CHECK, f"fusionhub-{plugin.removeprefix('plugins-')}")
     if (ROOT / plugin / "tests").exists():
         session.run("pytest", f"{plugin}/tests", *session.posargs)
 
