@@ -132,3 +132,23 @@ def test_two_stores_never_share_a_budget(virtual_clock: VirtualClock) -> None:
         return await one.acquire(), await two.acquire()
 
     assert virtual_clock.run(main()) == (0.0, 0.0)
+
+
+def test_concurrent_waiters_line_up_instead_of_waking_together(virtual_clock: VirtualClock) -> None:
+    """30 tasks on a 5 req/s bucket: each waiter sleeps once, in arrival order (no thundering herd)."""
+    limiter = Limiter("store:herd", RequestsPerSecond(requests=5), MemoryBucketStore(), virtual_clock)
+    order: list[int] = []
+
+    async def one(i: int) -> None:
+        await limiter.acquire()
+        order.append(i)
+
+    async def main() -> float:
+        start = virtual_clock.now()
+        await asyncio.gather(*(one(i) for i in range(30)))
+        return virtual_clock.now() - start
+
+    elapsed = virtual_clock.run(main())
+    assert order == list(range(30))
+    assert limiter.stats.waits == 29
+    assert elapsed == pytest.approx(29 / 5, abs=1e-3)

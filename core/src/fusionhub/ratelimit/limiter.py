@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -50,6 +52,19 @@ class Limiter:
     clock: Clock
     stats: LimiterStats = field(default_factory=LimiterStats)
     simulation: Simulation | None = None
+    # Waiters line up per set of buckets (per event loop): one sleeps for the next tokens while the
+    # rest queue behind it in arrival order, instead of all waking at once to fight for one token.
+    _lines: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, ...], asyncio.Lock]] = field(
+        default_factory=weakref.WeakKeyDictionary, repr=False
+    )
+
+    def _line(self, shapes: list[BucketShape]) -> asyncio.Lock:
+        lines = self._lines.setdefault(asyncio.get_running_loop(), {})
+        key = tuple(shape.key for shape in shapes)
+        line = lines.get(key)
+        if line is None:
+            line = lines[key] = asyncio.Lock()
+        return line
 
     def shapes(self, operation: str | None = None, endpoint_class: str | None = None) -> list[BucketShape]:
         shapes = shapes_for(self.store_key, self.spec, operation=operation, endpoint_class=endpoint_class)
@@ -84,21 +99,28 @@ class Limiter:
             self.stats.acquired += 1
             return 0.0
         charges = [Charge(shape, cost) for shape in shapes]
-        waited = 0.0
-        while True:
+        line = self._line(shapes) if wait else None
+        if line is None or not line.locked():  # nobody is waiting ahead of us: try at once
             delay = await self.store.acquire(charges, self.clock.now())
             if delay == 0.0:
                 self.stats.acquired += 1
-                return waited
-            if not wait:
+                return 0.0
+            if line is None:
                 self.stats.refused += 1
                 # The guard here too: a job re-scheduled at the exact instant can land a hair early.
                 raise RateLimited(delay + WAIT_GUARD, details={"store": self.store_key, "operation": operation})
-            delay += WAIT_GUARD
-            self.stats.waits += 1
-            self.stats.waited_seconds += delay
-            waited += delay
-            await self.clock.sleep(delay)
+        waited = 0.0
+        async with line:
+            while True:
+                delay = await self.store.acquire(charges, self.clock.now())
+                if delay == 0.0:
+                    self.stats.acquired += 1
+                    return waited
+                delay += WAIT_GUARD
+                self.stats.waits += 1
+                self.stats.waited_seconds += delay
+                waited += delay
+                await self.clock.sleep(delay)
 
     async def correct(
         self,
