@@ -6,6 +6,7 @@ gate (level, automation) → validate params → dispatch to that platform's hoo
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -240,7 +241,8 @@ class Hub:
             )
             raise error from None
         finally:
-            current_capability.reset(scope)
+            with contextlib.suppress(ValueError):  # a call abandoned with its task ends in another Context
+                current_capability.reset(scope)
             if spec.writes:  # even a failed write may have changed something
                 self.cache.invalidate(ctx.store.id)
             outcome = self._observed(ctx, cap, contract, mode, started, error)
