@@ -236,6 +236,7 @@ async def test_workaround_bulk_fans_out_reports_progress_and_aggregates(harness:
     assert (result["total"], result["succeeded"], result["failed"]) == (6, 5, 1)
     failed = [i for i in result["items"] if not i["ok"]]
     assert [(i["index"], i["error_category"]) for i in failed] == [(2, "validation")]
+    assert [i["key"] for i in result["items"]] == ["p0", "p1", "bad-item", "p2", "p3", "p4"]
     assert [i["result"]["title"] for i in result["items"] if i["ok"]] == [f"new p{i}" for i in range(5)]
     children = await harness.queue.list(parent_id=parent.id, limit=None)
     assert [c.item_index for c in children] == list(range(6)) and all(c.parent_id == parent.id for c in children)

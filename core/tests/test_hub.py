@@ -270,6 +270,7 @@ async def test_a_plugin_bug_becomes_a_platform_error_without_the_secret_and_the_
     items = [{"product_id": "p1", "changes": {"title": "explode"}}, {"product_id": "p2", "changes": {"title": "ok"}}]
     bulk = await hub.execute(alpha, "bulk_update", {"items": items})
     assert [i.ok for i in bulk.value.items] == [False, True] and bulk.value.items[0].error_category == "platform"
+    assert [i.key for i in bulk.value.items] == ["p1", "p2"]  # each item named by its product
     assert SECRET not in str(bulk.value)
     assert (await hub.execute(alpha, "get_product", {"product_id": "p1"})).value.title == "Mug"
 

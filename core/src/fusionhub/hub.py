@@ -32,6 +32,7 @@ from fusionhub.errors import (
 from fusionhub.http import CallLabels, HttpConfig, RefreshingAuth, build_client
 from fusionhub.http.auth import store_token_saver
 from fusionhub.models import BulkResult, ItemOutcome
+from fusionhub.models.common import item_key
 from fusionhub.observability import ErrorRateMonitor, Observer, current_capability
 from fusionhub.ratelimit import BucketStore, Limiter, MemoryBucketStore, simulate_rate_limit
 from fusionhub.ratelimit.limiter import LimiterStats
@@ -344,10 +345,16 @@ class Hub:
                 try:
                     outcome = await self.execute(ctx.store, capability, item, mode=RunMode.AUTOMATED)
                     result = outcome.value.model_dump(mode="json") if hasattr(outcome.value, "model_dump") else None
-                    outcomes.append(ItemOutcome(index=index, ok=True, result=result))
+                    outcomes.append(ItemOutcome(index=index, key=item_key(item), ok=True, result=result))
                 except FusionHubError as exc:
                     outcomes.append(
-                        ItemOutcome(index=index, ok=False, error_category=exc.category.value, error=exc.user_message)
+                        ItemOutcome(
+                            index=index,
+                            key=item_key(item),
+                            ok=False,
+                            error_category=exc.category.value,
+                            error=exc.user_message,
+                        )
                     )
             ok = sum(1 for o in outcomes if o.ok)
             return BulkResult(total=len(items), succeeded=ok, failed=len(items) - ok, items=outcomes)

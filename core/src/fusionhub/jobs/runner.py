@@ -22,7 +22,7 @@ from fusionhub.errors import ErrorCategory, FusionHubError, PlatformError, RateL
 from fusionhub.jobs.errors import ACTIONS, DEFAULT_MAX_RETRIES, Action, backoff
 from fusionhub.jobs.model import Decision, Job, JobStatus, NewJob
 from fusionhub.models import BulkResult, ItemOutcome, OperationHandle
-from fusionhub.models.common import OperationStatus
+from fusionhub.models.common import OperationStatus, item_key
 from fusionhub.ratelimit.limiter import WAIT_FOR_RATE_LIMIT
 from fusionhub.redaction import scrub
 
@@ -54,6 +54,7 @@ def aggregate(children: list[Job]) -> BulkResult:
         items.append(
             ItemOutcome(
                 index=child.item_index or 0,
+                key=item_key(child.params),
                 ok=ok,
                 result=child.result if ok and isinstance(child.result, dict) else None,
                 error_category=None if ok else (child.error_category or child.status.value),

@@ -85,6 +85,21 @@ class ItemOutcome(Model):
     error: str | None = None
 
 
+ITEM_KEY_FIELDS = ("product_id", "order_id", "variant_id", "sku")
+
+
+def item_key(params: Any) -> str | None:
+    """The id an item of a bulk is known by (its product, order, variant or SKU), for reports."""
+    if not isinstance(params, dict):
+        return None
+    for name in ITEM_KEY_FIELDS:
+        value = params.get(name)
+        if value:
+            return str(value)
+    target = params.get("target")  # update_variant_inventory items nest the variant
+    return item_key(target) if isinstance(target, dict) else None
+
+
 class BulkResult(Model):
     """Aggregate of a bulk run: one outcome per input item, in input order."""
 
