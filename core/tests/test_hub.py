@@ -80,6 +80,8 @@ class Alpha(Platform):
         self.calls.append("list_products")
         if params.query == "garbage":
             return {"items": [{"id": "p1"}]}  # no platform, no title
+        if params.cursor == "c2":  # the second and last page
+            return {"items": [{"id": "p2", "platform": "alpha", "title": "Cup"}], "next_cursor": None}
         return {"items": [{"id": "p1", "platform": "alpha", "title": "Mug"}], "next_cursor": "c2"}
 
     @hookimpl
@@ -244,6 +246,13 @@ async def test_results_are_validated_and_normalized(hub: Hub, alpha: Store) -> N
         await hub.execute(alpha, "list_products", {"query": "garbage"})
     assert "returned an invalid list_products result" in str(err.value)
     assert "items.0.platform" in str(err.value) and "items.0.title" in str(err.value)
+
+
+async def test_iterate_streams_every_item_across_pages(hub: Hub, alpha: Store) -> None:
+    titles = [product.title async for product in hub.iterate(alpha, "list_products", {"limit": 1})]
+    assert titles == ["Mug", "Cup"]
+    with pytest.raises(ValidationError, match="does not return pages"):
+        [x async for x in hub.iterate(alpha, "get_product", {"product_id": "p1"})]
 
 
 async def test_a_workaround_reports_that_it_ran_as_one(hub: Hub, alpha: Store, api: Any) -> None:

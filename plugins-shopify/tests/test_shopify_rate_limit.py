@@ -18,13 +18,7 @@ CATALOG = 5_000
 
 
 async def list_everything(run: SandboxRun) -> int:
-    count, cursor = 0, None
-    while True:
-        page = (await run.execute("list_products", {"limit": 250, "cursor": cursor})).value
-        count += len(page.items)
-        cursor = page.next_cursor
-        if cursor is None:
-            return count
+    return sum([1 async for _ in run.hub.iterate(run.store, "list_products", {"limit": 250})])
 
 
 @dataclass(frozen=True)

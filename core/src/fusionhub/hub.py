@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Generic, TypeVar
 
@@ -31,7 +31,7 @@ from fusionhub.errors import (
 )
 from fusionhub.http import CallLabels, HttpConfig, RefreshingAuth, build_client
 from fusionhub.http.auth import store_token_saver
-from fusionhub.models import BulkResult, ItemOutcome
+from fusionhub.models import BulkResult, ItemOutcome, Page
 from fusionhub.models.common import item_key
 from fusionhub.observability import ErrorRateMonitor, Observer, current_capability
 from fusionhub.ratelimit import BucketStore, Limiter, MemoryBucketStore, simulate_rate_limit
@@ -310,6 +310,27 @@ class Hub:
         data["rate_limits"] = {store_id: _limiter_stats(ctx.limiter.stats) for store_id, ctx in self._contexts.items()}
         data["cache"] = {**asdict(self.cache.stats), "entries": len(self.cache)}
         return data
+
+    async def iterate(
+        self,
+        store: Store | str,
+        capability: Capability | str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        mode: RunMode = RunMode.INTERACTIVE,
+    ) -> AsyncIterator[Any]:
+        """Every item of a paged listing (list_products, list_orders), one page in memory at a time."""
+        cap = Capability(capability)
+        if not issubclass(spec_of(cap).result, Page):
+            raise ValidationError(errors=[{"loc": "capability", "msg": f"{cap} does not return pages"}])
+        query = dict(params or {})
+        while True:
+            page = (await self.execute(store, cap, query, mode=mode)).value
+            for item in page.items:
+                yield item
+            if page.next_cursor is None:
+                return
+            query["cursor"] = page.next_cursor
 
     @staticmethod
     def _params(model: type[pydantic.BaseModel], params: Any, slug: str) -> Any:
