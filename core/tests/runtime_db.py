@@ -10,16 +10,29 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import event
 
 from fusionhub.storage import Database, sqlite_url
 
 PG_URL = os.environ.get("FUSIONHUB_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
-async def _pg_schema() -> tuple[Database, str]:
+# The caller's clock as the database's: `now()` in the test schema returns the time the job
+# queue hands over in each transaction (`fusionhub.now`), and the real clock when none was.
+# With the schema ahead of pg_catalog on the search_path, procrastinate's procedures call it.
+CALLER_NOW = """
+CREATE FUNCTION "{schema}".now() RETURNS timestamptz LANGUAGE sql STABLE AS $$
+    SELECT coalesce(to_timestamp(nullif(current_setting('fusionhub.now', true), '')::float8), pg_catalog.now())
+$$
+"""
+
+
+async def _pg_schema(*, caller_clock: bool = False) -> tuple[Database, str]:
+    """A fresh schema; `caller_clock`: its `now()` is the job queue's caller's (a virtual clock's) time."""
     try:
         import psycopg  # noqa: F401
     except ImportError:
@@ -29,13 +42,25 @@ async def _pg_schema() -> tuple[Database, str]:
     try:
         async with admin.engine.begin() as conn:
             await conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+            if caller_clock:
+                await conn.execute(sa.text(CALLER_NOW.format(schema=schema)))
     except Exception as exc:
         await admin.aclose()
         if os.environ.get("FUSIONHUB_TEST_POSTGRES_URL"):
             raise  # CI said PostgreSQL is there: fail loudly rather than skip
         pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {type(exc).__name__}")
     await admin.aclose()
-    return Database(PG_URL, schema=schema), schema
+    db = Database(PG_URL, schema=schema)
+    if caller_clock:
+
+        @event.listens_for(db.engine.sync_engine, "connect")
+        def _schema_first(dbapi_conn: Any, _record: Any) -> None:  # after Database's own search_path
+            cursor = dbapi_conn.cursor()
+            cursor.execute(f'SET search_path TO "{schema}", pg_catalog')
+            cursor.close()
+            dbapi_conn.commit()
+
+    return db, schema
 
 
 async def _drop(schema: str) -> None:

@@ -18,7 +18,7 @@ from cryptography.fernet import Fernet
 from runtime_db import PG_URL, _drop, _pg_schema
 
 from fusionhub.jobs import JobStatus
-from fusionhub.jobs.pg import PostgresJobQueue
+from fusionhub.jobs.pg import ProcrastinateJobQueue
 from fusionhub.runtime import Runtime
 from fusionhub.secrets import Keyring
 from fusionhub.storage import Database
@@ -73,7 +73,7 @@ async def test_fusionhub_worker_runs_postgresql_jobs_and_stops_on_sigterm(
     key = Fernet.generate_key().decode()
     monkeypatch.setenv("FUSIONHUB_SECRET_KEYS", key)
     runtime = await Runtime.open(url, keyring=Keyring.load())
-    assert isinstance(runtime.queue, PostgresJobQueue)
+    assert isinstance(runtime.queue, ProcrastinateJobQueue)
     # The installed example plugin, and a capability it does not support: the job needs no
     # network, and the worker still claims, runs (gate refuses, no I/O) and settles it.
     if "example" not in runtime.hub.registry.platforms:

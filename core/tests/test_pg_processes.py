@@ -25,7 +25,7 @@ from runtime_db import PG_URL, _drop, _pg_schema
 from runtime_fakes import SLUG, registry
 
 from fusionhub.jobs import JobStatus
-from fusionhub.jobs.pg import PostgresJobQueue
+from fusionhub.jobs.pg import ProcrastinateJobQueue
 from fusionhub.runtime import Runtime
 from fusionhub.secrets import Keyring
 from fusionhub.storage.pg_buckets import PgBucketStore
@@ -61,7 +61,7 @@ async def _open(url: str, rate: float = 2) -> Runtime:
 
 async def _prepare(url: str, stores: int, per_store: int, rate: float, product: str = "item") -> list[str]:
     runtime = await _open(url, rate)
-    assert isinstance(runtime.queue, PostgresJobQueue) and isinstance(runtime.buckets, PgBucketStore)
+    assert isinstance(runtime.queue, ProcrastinateJobQueue) and isinstance(runtime.buckets, PgBucketStore)
     shops = [(await runtime.stores.add(f"store-{s:02d}", SLUG, {"api_key": f"secret-{s}"})).id for s in range(stores)]
     ids = []
     for j in range(per_store):  # one job per store at a time, concurrently

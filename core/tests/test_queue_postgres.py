@@ -1,8 +1,11 @@
-"""The backend-independent queue suite on PostgreSQL (127.0.0.1:5432/test or FUSIONHUB_TEST_POSTGRES_URL).
+"""The backend-independent queue suite on PostgreSQL through procrastinate (127.0.0.1:5432/test
+or FUSIONHUB_TEST_POSTGRES_URL).
 
-Each test gets its own schema (search_path), dropped afterwards. The suite runs on a
-virtual clock, so the queue keeps the caller's times (`database_clock=False`); the
-database-clock mode is checked on its own below.
+Each test gets its own schema (search_path), dropped afterwards. procrastinate decides what
+is due by the database's `now()`; the suite runs on a virtual clock, so in these schemas
+`now()` is the clock the queue's caller hands over (`runtime_db.CALLER_NOW`). The queue's
+code is the production code: it always hands the caller's time over, and against a real
+`now()` it moves times onto the database's clock instead (checked below with a skewed caller).
 """
 
 from __future__ import annotations
@@ -11,20 +14,22 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
+import sqlalchemy as sa
 from queue_suite import *  # noqa: F403 - the suite's tests run here against this backend
-from queue_suite import Backend
+from queue_suite import Backend, Harness
 from runtime_db import _drop, _pg_schema
 
-from fusionhub.jobs import NewJob, SqlJobQueue
-from fusionhub.jobs.pg import PostgresJobQueue, queue_for
+from fusionhub.jobs import Decision, JobStatus, NewJob, SqlJobQueue
+from fusionhub.jobs.pg import ProcrastinateJobQueue, queue_for
+from fusionhub.jobs.pg.runs import QUEUE, TASK
 from fusionhub.storage import Database
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-async def pg_db() -> AsyncIterator[Database]:
-    db, schema = await _pg_schema()
+async def caller_clock_db() -> AsyncIterator[Database]:
+    db, schema = await _pg_schema(caller_clock=True)
     try:
         yield db
     finally:
@@ -33,37 +38,109 @@ async def pg_db() -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-def queue_backend(pg_db: Database) -> Backend:
-    return Backend(database=lambda: pg_db, queue=lambda db: PostgresJobQueue(db, database_clock=False))
+async def pg_db() -> AsyncIterator[Database]:
+    db, schema = await _pg_schema()
+    try:
+        await db.ensure_schema()
+        yield db
+    finally:
+        await db.aclose()
+        await _drop(schema)
 
 
-async def test_a_postgresql_url_selects_the_postgres_backend(pg_db: Database) -> None:
-    assert isinstance(queue_for(pg_db), PostgresJobQueue)
+@pytest.fixture
+def queue_backend(caller_clock_db: Database) -> Backend:
+    return Backend(database=lambda: caller_clock_db, queue=ProcrastinateJobQueue)
+
+
+async def _runs(db: Database, job_id: str) -> list[tuple[str, str, int]]:
+    """The procrastinate jobs of one of ours: (status, task, attempts), oldest first."""
+    async with db.read() as conn:
+        rows = await conn.execute(
+            sa.text(
+                "SELECT status::text, task_name, attempts FROM procrastinate_jobs"
+                " WHERE lock = :id AND queue_name = :queue ORDER BY id"
+            ),
+            {"id": job_id, "queue": QUEUE},
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+
+async def test_a_postgresql_url_selects_the_procrastinate_backend(pg_db: Database) -> None:
+    assert isinstance(queue_for(pg_db), ProcrastinateJobQueue)
     sqlite = Database("sqlite+aiosqlite:///:memory:")
     assert type(queue_for(sqlite)) is SqlJobQueue
     await sqlite.aclose()
 
 
+async def test_each_run_is_a_procrastinate_job(harness: Harness) -> None:
+    """Re-schedules are procrastinate retries of one job; a fanned-out parent gets a second run."""
+    db = harness.runtime.db
+    slow = await harness.enqueue("update_product", {"product_id": "p1", "changes": {"title": "x"}})
+    harness.fake.fail_left["p1"] = 1
+    parent = await harness.enqueue(
+        "bulk_update", {"items": [{"product_id": f"p{i}", "changes": {"title": "y"}} for i in (2, 3)]}
+    )
+    assert await _runs(db, slow.id) == [("todo", TASK, 0)]
+    await harness.drain()
+    assert (await harness.job(slow.id)).status is JobStatus.SUCCEEDED
+    ((status, task, attempts),) = await _runs(db, slow.id)  # one procrastinate job, retried after the 503
+    assert (status, task) == ("succeeded", TASK) and attempts >= 2
+    assert [status for status, *_ in await _runs(db, parent.id)] == ["succeeded", "succeeded"]
+    children = await harness.queue.list(parent_id=parent.id, limit=None)
+    assert len(children) == 2
+    for child in children:
+        assert [s for s, *_ in await _runs(db, child.id)] == ["succeeded"]
+
+
+async def test_an_abort_through_procrastinate_stops_the_running_job(harness: Harness) -> None:
+    job = await harness.enqueue("get_product", {"product_id": "p1"})
+    worker = harness.worker.id
+    claimed = await harness.queue.claim(worker, now=harness.clock.now(), lease_seconds=60)
+    assert claimed is not None
+    async with harness.runtime.db.write() as conn:  # what procrastinate's own tools do to abort a job
+        await conn.execute(
+            sa.text("SELECT procrastinate_cancel_job_v1(id, true, false) FROM procrastinate_jobs WHERE lock = :id"),
+            {"id": job.id},
+        )
+    assert not await harness.queue.extend(job.id, worker, lease_until=harness.clock.now() + 60)
+    assert (await harness.job(job.id)).cancel_requested
+    # The run's would-be re-schedule ends it cancelled, and procrastinate records it aborted.
+    retry = Decision(JobStatus.QUEUED, run_at=harness.clock.now() + 1, throttled=True)
+    assert await harness.queue.settle(job.id, worker, retry, now=harness.clock.now())
+    assert (await harness.job(job.id)).status is JobStatus.CANCELLED
+    assert await _runs(harness.runtime.db, job.id) == [("aborted", TASK, 1)]
+
+
 async def test_times_from_a_skewed_worker_land_on_the_database_clock(pg_db: Database) -> None:
-    await pg_db.ensure_schema()
-    ahead = PostgresJobQueue(pg_db, wall=lambda: time.time() + 3600)  # an hour fast
-    true = PostgresJobQueue(pg_db)
-    offset = await ahead.clock_offset()
-    assert -3600 - 5 < offset < -3600 + 5
-    assert abs(await true.clock_offset()) < 5
-    # A job the fast machine enqueues for "now" is due now for everyone, not in an hour.
+    ahead = ProcrastinateJobQueue(pg_db)  # a machine whose clock is an hour fast
+    honest = ProcrastinateJobQueue(pg_db)
+    fast = time.time() + 3600
     await _store(pg_db)
-    job = await ahead.enqueue(NewJob(store_id=STORE, capability="get_product"), now=ahead.wall())
-    due = await true.next_run_at()
-    assert due is not None and abs(due - time.time()) < 5
+    # A job the fast machine enqueues for "now" is due now for everyone, not in an hour.
+    job = await ahead.enqueue(NewJob(store_id=STORE, capability="get_product"), now=fast)
+    assert abs(job.run_at - time.time()) < 5
+    assert -3600 - 5 < ahead.clock_offset < -3600 + 5
     # A lease taken by an honest worker does not look expired to the fast one (no second run).
-    claimed = await true.claim("honest", now=true.wall(), lease_seconds=60)
+    claimed = await honest.claim("honest", now=time.time(), lease_seconds=60)
     assert claimed is not None and claimed.id == job.id
-    assert await ahead.claim("fast", now=ahead.wall(), lease_seconds=60) is None
-    # Without the correction the fast worker would have taken it.
-    naive = PostgresJobQueue(pg_db, database_clock=False)
-    stolen = await naive.claim("naive-fast", now=ahead.wall(), lease_seconds=60)
-    assert stolen is not None and stolen.id == job.id
+    assert await ahead.claim("fast", now=time.time() + 3600, lease_seconds=60) is None
+    # The fast machine's idle worker naps until the lease ends on its own clock.
+    due = await ahead.next_run_at()
+    assert due is not None and abs(due - (fast + 60)) < 5
+
+
+async def test_upgrade_gives_queued_jobs_of_the_embedded_backend_a_run(pg_db: Database) -> None:
+    await _store(pg_db)
+    embedded = SqlJobQueue(pg_db)  # what a database written before this backend holds
+    job = await embedded.enqueue(NewJob(store_id=STORE, capability="get_product"), now=time.time())
+    assert await _runs(pg_db, job.id) == []
+    from fusionhub.storage.migrate import upgrade
+
+    await upgrade(pg_db)
+    assert await _runs(pg_db, job.id) == [("todo", TASK, 0)]
+    claimed = await ProcrastinateJobQueue(pg_db).claim("w", now=time.time(), lease_seconds=60)
+    assert claimed is not None and claimed.id == job.id
 
 
 STORE = "00000000-0000-0000-0000-0000000000aa"

@@ -55,14 +55,15 @@ class Runtime:
     ) -> None:
         self.db = db
         self.clock = clock
-        # On PostgreSQL, buckets and job times follow the database's clock (workers on skewed
-        # machines share one budget); a virtual clock keeps its own time.
+        # On PostgreSQL, buckets follow the database's clock (workers on skewed machines share
+        # one budget); a virtual clock keeps its own time. The PostgreSQL job queue is always on
+        # the database's clock: procrastinate decides what is due by the server's now().
         wall = isinstance(clock, SystemClock)
         self.buckets = bucket_store_for(db, database_clock=wall)
         self.hub = Hub(registry, clock=clock, bucket_store=self.buckets)
         self._keyring = keyring
         self.stores = StoreService(db, self.hub.registry, self.keyring, clock)
-        self.queue: JobQueue = queue if queue is not None else queue_for(db, database_clock=wall)
+        self.queue: JobQueue = queue if queue is not None else queue_for(db)
         self.events = EventService(self)
         self.transport_for = transport_for
         self._versions: dict[str, float] = {}  # store id -> updated_at its context was built from

@@ -7,6 +7,7 @@ PostgreSQL (where the claim adds FOR UPDATE SKIP LOCKED).
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -75,6 +76,20 @@ def _values(job: NewJob, now: float) -> dict[str, Any]:
     }
 
 
+def _moved(job: NewJob, offset: float) -> NewJob:
+    return job if job.run_at is None or not offset else dataclasses.replace(job, run_at=job.run_at + offset)
+
+
+def _moved_decision(decision: Decision, offset: float) -> Decision:
+    if not offset:
+        return decision
+    return dataclasses.replace(
+        decision,
+        run_at=None if decision.run_at is None else decision.run_at + offset,
+        children=[_moved(child, offset) for child in decision.children],
+    )
+
+
 class SqlJobQueue:
     def __init__(self, db: Database, *, store_concurrency: int = 1) -> None:
         self.db = db
@@ -90,10 +105,12 @@ class SqlJobQueue:
             existing = await self._by_key(job.idempotency_key)
             if existing is not None:
                 return existing
-        values = _values(job, now)
         try:
             async with self.db.write() as conn:
+                offset = await self._clock(conn, now)
+                values = _values(_moved(job, offset), now + offset)
                 await conn.execute(t.insert().values(values))
+                await self._scheduled(conn, [values["id"]])
         except IntegrityError:
             # Another producer enqueued the same key between our look-up and insert.
             if job.idempotency_key is not None:
@@ -107,10 +124,13 @@ class SqlJobQueue:
 
     async def enqueue_many(self, new: Sequence[NewJob], *, now: float) -> list[str]:
         """Many jobs in one transaction (no idempotency look-up: give keys only to `enqueue`)."""
-        rows = [_values(job, now) for job in new]
-        if rows:
-            async with self.db.write() as conn:
-                await conn.execute(t.insert(), rows)
+        if not new:
+            return []
+        async with self.db.write() as conn:
+            offset = await self._clock(conn, now)
+            rows = [_values(_moved(job, offset), now + offset) for job in new]
+            await conn.execute(t.insert(), rows)
+            await self._scheduled(conn, [row["id"] for row in rows])
         return [row["id"] for row in rows]
 
     async def _by_key(self, key: str) -> Job | None:
@@ -148,13 +168,16 @@ class SqlJobQueue:
 
     async def cancel(self, job_id: str, *, now: float) -> Job | None:
         async with self.db.write() as conn:
+            now += await self._clock(conn, now)
             await self._cancel_tree(conn, [job_id], now)
         return await self.get(job_id)
 
     async def _cancel_tree(self, conn: AsyncConnection, ids: Sequence[str], now: float) -> None:
         if conn.dialect.name == "postgresql":
             await self._lock_tree(conn, ids)
+        tree: list[str] = []
         while ids:
+            tree += ids
             await conn.execute(
                 t.update()
                 .where(t.c.id.in_(ids), t.c.status.in_([JobStatus.QUEUED.value, JobStatus.WAITING.value]))
@@ -167,6 +190,7 @@ class SqlJobQueue:
             )
             rows = await conn.execute(sa.select(t.c.id).where(t.c.parent_id.in_(ids), t.c.status.not_in(_FINISHED)))
             ids = [r[0] for r in rows]
+        await self._cancelled(conn, tree)
 
     async def _lock_tree(self, conn: AsyncConnection, ids: Sequence[str]) -> None:
         """Lock a job tree children first: a finishing child locks itself, then its parent, so
@@ -178,6 +202,27 @@ class SqlJobQueue:
         for level in reversed(levels):
             if level:
                 await conn.execute(sa.select(t.c.id).where(t.c.id.in_(level)).order_by(t.c.id).with_for_update())
+
+    # --- what a backend that keeps runs elsewhere hooks into (no-ops here) -------------
+
+    async def _clock(self, conn: AsyncConnection, now: float | None) -> float:
+        """Seconds to add to the caller's times to put them on the queue's clock (0: the caller's).
+
+        `now` is the caller's current time; None (a call that carries none): the last offset.
+        """
+        return 0.0
+
+    async def _scheduled(self, conn: AsyncConnection, ids: Sequence[str]) -> None:
+        """These jobs just became QUEUED (enqueued, fanned out, or a parent woken)."""
+
+    async def _run_ended(self, conn: AsyncConnection, job_id: str, status: JobStatus, run_at: float | None) -> None:
+        """A claimed job was settled: queued again for `run_at`, parked WAITING, or finished."""
+
+    async def _cancelled(self, conn: AsyncConnection, ids: Sequence[str]) -> None:
+        """A cancel went through this job tree (queued ones cancelled, running ones asked to stop)."""
+
+    async def _sync_cancel(self, conn: AsyncConnection, job_id: str, worker_id: str) -> None:
+        """Before a running job's lease is kept or its run settled: a stop asked for elsewhere is copied in."""
 
     # --- workers ----------------------------------------------------------------------
 
@@ -235,6 +280,8 @@ class SqlJobQueue:
 
     async def extend(self, job_id: str, worker_id: str, *, lease_until: float) -> bool:
         async with self.db.write() as conn:
+            lease_until += await self._clock(conn, None)
+            await self._sync_cancel(conn, job_id, worker_id)
             done = await conn.execute(
                 t.update()
                 .where(self._held(job_id, worker_id), t.c.cancel_requested.is_(False))
@@ -244,43 +291,51 @@ class SqlJobQueue:
 
     async def settle(self, job_id: str, worker_id: str, decision: Decision, *, now: float) -> bool:
         async with self.db.write() as conn:
-            row = (await conn.execute(sa.select(t).where(self._held(job_id, worker_id)))).first()
-            if row is None:
-                return False  # the lease ran out and another worker has (or had) the job
-            job = _row_to_job(row)
-            status = decision.status
-            if job.cancel_requested and not status.finished:
-                status = JobStatus.CANCELLED
-            values: dict[str, Any] = {"status": status.value, "updated_at": now, "lease_until": None}
-            if status is JobStatus.QUEUED:
-                values["run_at"] = decision.run_at if decision.run_at is not None else now
-            if status.finished:
-                values["finished_at"] = now
-            if status is JobStatus.SUCCEEDED:
-                values["result"] = decision.result
-                values["error_category"] = values["error_message"] = None
-            if decision.error_category is not None:
-                values["error_category"] = decision.error_category
-                values["error_message"] = decision.error_message
-            if decision.attempts is not None:
-                values["attempts"] = decision.attempts
-            if decision.throttled:
-                values["throttled"] = t.c.throttled + 1
-            if decision.state is not None:
-                values["state"] = decision.state
-            if decision.progress is not None:
-                values["progress_done"], values["progress_total"] = decision.progress
-            if decision.level is not None:
-                values["level"] = decision.level
-            await conn.execute(t.update().where(t.c.id == job_id).values(values))
-            if status is JobStatus.WAITING and decision.children:
-                await conn.execute(t.insert(), [_values(child, now) for child in decision.children])
-            if status is JobStatus.CANCELLED:
-                await self._cancel_tree(conn, [job_id], now)
-            if decision.throttled and status is JobStatus.QUEUED:
-                await self._hold_back(conn, job, values["run_at"], now)
-            if status.finished and job.parent_id is not None:
-                await self._child_finished(conn, job.parent_id, now)
+            offset = await self._clock(conn, now)
+            return await self._settle(conn, job_id, worker_id, _moved_decision(decision, offset), now + offset)
+
+    async def _settle(self, conn: AsyncConnection, job_id: str, worker_id: str, decision: Decision, now: float) -> bool:
+        await self._sync_cancel(conn, job_id, worker_id)
+        row = (await conn.execute(sa.select(t).where(self._held(job_id, worker_id)))).first()
+        if row is None:
+            return False  # the lease ran out and another worker has (or had) the job
+        job = _row_to_job(row)
+        status = decision.status
+        if job.cancel_requested and not status.finished:
+            status = JobStatus.CANCELLED
+        values: dict[str, Any] = {"status": status.value, "updated_at": now, "lease_until": None}
+        if status is JobStatus.QUEUED:
+            values["run_at"] = decision.run_at if decision.run_at is not None else now
+        if status.finished:
+            values["finished_at"] = now
+        if status is JobStatus.SUCCEEDED:
+            values["result"] = decision.result
+            values["error_category"] = values["error_message"] = None
+        if decision.error_category is not None:
+            values["error_category"] = decision.error_category
+            values["error_message"] = decision.error_message
+        if decision.attempts is not None:
+            values["attempts"] = decision.attempts
+        if decision.throttled:
+            values["throttled"] = t.c.throttled + 1
+        if decision.state is not None:
+            values["state"] = decision.state
+        if decision.progress is not None:
+            values["progress_done"], values["progress_total"] = decision.progress
+        if decision.level is not None:
+            values["level"] = decision.level
+        await conn.execute(t.update().where(t.c.id == job_id).values(values))
+        await self._run_ended(conn, job_id, status, values.get("run_at"))
+        if status is JobStatus.WAITING and decision.children:
+            rows = [_values(child, now) for child in decision.children]
+            await conn.execute(t.insert(), rows)
+            await self._scheduled(conn, [r["id"] for r in rows])
+        if status is JobStatus.CANCELLED:
+            await self._cancel_tree(conn, [job_id], now)
+        if decision.throttled and status is JobStatus.QUEUED:
+            await self._hold_back(conn, job, values["run_at"], now)
+        if status.finished and job.parent_id is not None:
+            await self._child_finished(conn, job.parent_id, now)
         return True
 
     async def _hold_back(self, conn: AsyncConnection, job: Job, run_at: float, now: float) -> None:
@@ -303,12 +358,16 @@ class SqlJobQueue:
         await conn.execute(t.update().where(t.c.id.in_(held.scalar_subquery())).values(run_at=run_at, updated_at=now))
 
     async def _child_finished(self, conn: AsyncConnection, parent_id: str, now: float) -> None:
+        if conn.dialect.name == "postgresql":
+            # Children finishing at once take turns here, so the last one counts every sibling
+            # (its count would otherwise miss one still uncommitted, and nobody would wake the parent).
+            await conn.execute(sa.select(t.c.id).where(t.c.id == parent_id).with_for_update())
         done = (
             await conn.execute(sa.select(sa.func.count()).where(t.c.parent_id == parent_id, t.c.status.in_(_FINISHED)))
         ).scalar_one()
         await conn.execute(t.update().where(t.c.id == parent_id).values(progress_done=done, updated_at=now))
         # The last child wakes the parent, which then aggregates the children's results.
-        await conn.execute(
+        woken = await conn.execute(
             t.update()
             .where(
                 t.c.id == parent_id,
@@ -318,6 +377,8 @@ class SqlJobQueue:
             )
             .values(status=JobStatus.QUEUED.value, run_at=now)
         )
+        if woken.rowcount:
+            await self._scheduled(conn, [parent_id])
 
     async def next_run_at(self) -> float | None:
         async with self.db.read() as conn:

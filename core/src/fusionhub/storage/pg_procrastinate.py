@@ -4,7 +4,8 @@ A fresh database gets procrastinate's current `schema.sql`; a database installed
 older procrastinate gets each of the package's migration files newer than the one recorded
 (procrastinate names them `<version>_<nn>_<what>.sql`, so their names sort in order). The
 last migration applied is recorded in `fusionhub_procrastinate`. It runs inside the caller's
-migration transaction, under its advisory lock: all of it applies, or none.
+migration transaction, under its advisory lock: all of it applies, or none. Queued jobs
+without a procrastinate run (left by the embedded backend) are given one (`adopt`).
 """
 
 from __future__ import annotations
@@ -67,4 +68,15 @@ def install(conn: sa.Connection) -> list[str]:
         applied = [m.name for m in pending]
     conn.execute(_record.delete())
     conn.execute(_record.insert().values(migration=latest))
+    adopt(conn)
     return applied
+
+
+def adopt(conn: sa.Connection) -> int:
+    """Give a pending run to every queued job without one; how many got one."""
+    from fusionhub.jobs.pg import runs
+
+    ids = [r[0] for r in conn.execute(runs.ORPHANS)]
+    if ids:
+        conn.execute(runs.DEFER, runs.defer_params(ids))
+    return len(ids)

@@ -1,99 +1,158 @@
-"""The job queue on PostgreSQL: the embedded backend's statements, timed by the database's clock.
+"""The job queue on PostgreSQL, run through procrastinate.
 
-Semantics come from `SqlJobQueue` unchanged (its claim is `FOR UPDATE SKIP LOCKED` here, so
-workers on many machines never take the same job). What several machines add is clock skew:
-a lease written by a machine whose clock lags looks expired early to one running ahead, which
-would then run the job a second time. So every time a caller passes in (`now`, `run_at`,
-`lease_until`) is moved onto the database's clock by the caller's measured offset from it
-before it is stored or compared; every worker then agrees on when a job is due and when a
-lease ends, whatever its own clock says. The offset is measured against `clock_timestamp()` on the
-server (midpoint of the round trip) and refreshed every `offset_ttl` seconds.
+Two rows, one job. Our `jobs` row holds what the job is: params, status (WAITING too), attempts,
+result, progress, parent and lease. A procrastinate job holds when it runs next (see `runs`).
+Every change to both happens in one transaction:
 
-`database_clock=False` keeps the caller's times as they are: for tests on a virtual clock.
+- enqueue: our row, and a run deferred for `run_at`;
+- claim: procrastinate's fetch (due by `scheduled_at <= now()`, SKIP LOCKED), then our row
+  is leased to the worker;
+- settle: re-scheduled (rate limit, back-off, operation poll) is procrastinate's retry at the
+  new time, never a sleeping worker; finished is its finish (succeeded, failed, aborted); a
+  fanned-out parent's run succeeds, and the last child to finish defers the parent a new one;
+- cancel: pending runs are cancelled, running ones aborted; the worker's heartbeat (`extend`)
+  sees procrastinate's abort flag, whoever set it;
+- a worker that died: its lease runs out, and the next claim sends its run back to pending
+  (procrastinate's retry, as its own stalled-job recovery does), once, under SKIP LOCKED.
+
+Locks are taken on our row before its run everywhere except right after a fetch, where the
+row is taken with SKIP LOCKED instead: a claim never waits on a cancel or settle, so they
+cannot deadlock.
+
+Clock: procrastinate compares `scheduled_at` with the database's `now()`, so the database
+clock is the queue's clock. Each transaction starts by reading `now()` and handing over the
+caller's time (`fusionhub.now`); times the caller gives are moved by the difference, and
+workers on machines with skewed clocks agree on when a job is due and when a lease ends.
+(A test database may define a `now()` that returns `fusionhub.now`: a virtual clock then
+drives procrastinate too.) Job times are therefore on the database's clock.
 """
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
-import time
-from collections.abc import Callable
+from collections.abc import Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from fusionhub.jobs.model import Decision, Job, NewJob
-from fusionhub.jobs.sql import SqlJobQueue
+from fusionhub.jobs.model import Decision, Job, JobStatus
+from fusionhub.jobs.pg import runs
+from fusionhub.jobs.sql import SqlJobQueue, _row_to_job
 from fusionhub.storage.database import Database
+from fusionhub.storage.schema import jobs as t
+
+_SYNC = sa.text("SELECT set_config('fusionhub.now', :now, true), extract(epoch FROM now())::float8")
+RECOVER_PER_CLAIM = 100  # stalled jobs sent back per claim: bounded work inside one transaction
 
 
-class PostgresJobQueue(SqlJobQueue):
-    def __init__(
-        self,
-        db: Database,
-        *,
-        database_clock: bool = True,
-        offset_ttl: float = 30.0,
-        wall: Callable[[], float] = time.time,
-        store_concurrency: int | None = None,  # None: the SQL backend's default
-    ) -> None:
+class _RecordBusy(Exception):
+    """The fetched run's job row is held by a cancel or settle: give the run back."""
+
+
+class ProcrastinateJobQueue(SqlJobQueue):
+    def __init__(self, db: Database) -> None:
         if db.dialect != "postgresql":
-            raise ValueError(f"PostgresJobQueue needs a PostgreSQL database, not {db.dialect}")
-        if store_concurrency is None:
-            super().__init__(db)
-        else:
-            super().__init__(db, store_concurrency=store_concurrency)
-        self.database_clock = database_clock
-        self.offset_ttl = offset_ttl
-        self.wall = wall
+            raise ValueError(f"ProcrastinateJobQueue needs a PostgreSQL database, not {db.dialect}")
+        super().__init__(db)
         self._offset = 0.0
-        self._measured_at: float | None = None
-        self._lock = asyncio.Lock()
 
-    async def clock_offset(self) -> float:
-        """Database clock minus this process's wall clock, in seconds (0 without `database_clock`)."""
-        if not self.database_clock:
-            return 0.0
-        fresh = self._measured_at is not None and self.wall() - self._measured_at < self.offset_ttl
-        if fresh:
-            return self._offset
-        async with self._lock:
-            before = self.wall()
-            async with self.db.read() as conn:
-                epoch = sa.cast(sa.func.extract("epoch", sa.func.clock_timestamp()), sa.Float)
-                server = (await conn.execute(sa.select(epoch))).scalar_one()
-            after = self.wall()
-            self._offset = server - (before + after) / 2
-            self._measured_at = after
+    @property
+    def clock_offset(self) -> float:
+        """The database's clock minus the caller's, in seconds, as last measured."""
         return self._offset
 
-    @staticmethod
-    def _moved(job: NewJob, offset: float) -> NewJob:
-        return job if job.run_at is None else dataclasses.replace(job, run_at=job.run_at + offset)
+    # --- the hooks of the SQL backend --------------------------------------------------
 
-    async def enqueue(self, job: NewJob, *, now: float) -> Job:
-        offset = await self.clock_offset()
-        return await super().enqueue(self._moved(job, offset), now=now + offset)
+    async def _clock(self, conn: AsyncConnection, now: float | None) -> float:
+        if now is None:
+            return self._offset
+        db_now = (await conn.execute(_SYNC, {"now": repr(now)})).one()[1]
+        # Below a millisecond the difference is the round trip, not skew.
+        self._offset = round(float(db_now) - now, 3)
+        return self._offset
 
-    async def cancel(self, job_id: str, *, now: float) -> Job | None:
-        return await super().cancel(job_id, now=now + await self.clock_offset())
+    async def _scheduled(self, conn: AsyncConnection, ids: Sequence[str]) -> None:
+        await runs.defer(conn, ids)
+
+    async def _run_ended(self, conn: AsyncConnection, job_id: str, status: JobStatus, run_at: float | None) -> None:
+        if status is JobStatus.QUEUED:
+            assert run_at is not None
+            if not await runs.retry(conn, job_id, run_at):
+                await runs.defer(conn, [job_id])  # claimed before this backend ran it: a first run
+            return
+        run = await runs.running(conn, job_id)
+        if run is not None:
+            await runs.finish(conn, run[0], status)
+
+    async def _cancelled(self, conn: AsyncConnection, ids: Sequence[str]) -> None:
+        await runs.cancel(conn, ids)
+
+    async def _sync_cancel(self, conn: AsyncConnection, job_id: str, worker_id: str) -> None:
+        run = await runs.running(conn, job_id)
+        if run is not None and run[1]:  # aborted through procrastinate (ours, or its own tools)
+            await conn.execute(t.update().where(self._held(job_id, worker_id)).values(cancel_requested=True))
+
+    async def _hold_back(self, conn: AsyncConnection, job: Job, run_at: float, now: float) -> None:
+        await super()._hold_back(conn, job, run_at, now)
+        await runs.hold_back(conn, job.store_id, job.capability, run_at)
+
+    # --- workers ------------------------------------------------------------------------
 
     async def claim(self, worker_id: str, *, now: float, lease_seconds: float) -> Job | None:
-        return await super().claim(worker_id, now=now + await self.clock_offset(), lease_seconds=lease_seconds)
+        try:
+            async with self.db.write() as conn:
+                now += await self._clock(conn, now)
+                await self._recover(conn, now)
+                while (fetched := await runs.fetch(conn)) is not None:
+                    run_id, job_id = fetched
+                    status = (
+                        await conn.execute(
+                            sa.select(t.c.status).where(t.c.id == job_id).with_for_update(skip_locked=True)
+                        )
+                    ).scalar()
+                    if status is None and (await conn.execute(sa.select(t.c.id).where(t.c.id == job_id))).first():
+                        raise _RecordBusy
+                    if status != JobStatus.QUEUED.value:  # no such job, or not waiting to run: a stray run
+                        await runs.finish(conn, run_id, JobStatus.FAILED)
+                        continue
+                    row = (
+                        await conn.execute(
+                            t.update()
+                            .where(t.c.id == job_id)
+                            .values(
+                                status=JobStatus.RUNNING.value,
+                                worker_id=worker_id,
+                                lease_until=now + lease_seconds,
+                                updated_at=now,
+                            )
+                            .returning(t)
+                        )
+                    ).one()
+                    return _row_to_job(row)
+        except _RecordBusy:
+            pass
+        return None
 
-    async def extend(self, job_id: str, worker_id: str, *, lease_until: float) -> bool:
-        return await super().extend(job_id, worker_id, lease_until=lease_until + await self.clock_offset())
-
-    async def settle(self, job_id: str, worker_id: str, decision: Decision, *, now: float) -> bool:
-        offset = await self.clock_offset()
-        if offset:
-            decision = dataclasses.replace(
-                decision,
-                run_at=None if decision.run_at is None else decision.run_at + offset,
-                children=[self._moved(child, offset) for child in decision.children],
+    async def _recover(self, conn: AsyncConnection, now: float) -> None:
+        """Jobs whose worker stopped renewing its lease go back to the queue (or end, if cancelled)."""
+        stalled = (
+            await conn.execute(
+                sa.select(t.c.id, t.c.worker_id)
+                .where(t.c.status == JobStatus.RUNNING.value, t.c.lease_until <= now)
+                .order_by(t.c.lease_until)
+                .limit(RECOVER_PER_CLAIM)
+                .with_for_update(skip_locked=True)
             )
-        return await super().settle(job_id, worker_id, decision, now=now + offset)
+        ).all()
+        for job_id, worker_id in stalled:
+            # As if its worker had settled it "run again now"; a cancel asked of it ends it cancelled.
+            await self._settle(conn, job_id, worker_id, Decision(JobStatus.QUEUED, run_at=now), now)
 
     async def next_run_at(self) -> float | None:
-        """On the caller's clock, so an idle worker naps for the right time."""
-        due = await super().next_run_at()
-        return None if due is None else due - await self.clock_offset()
+        """On the caller's clock (by the last offset measured), so an idle worker naps for the right time."""
+        async with self.db.read() as conn:
+            due = await runs.next_due(conn)
+            lease = (
+                await conn.execute(sa.select(sa.func.min(t.c.lease_until)).where(t.c.status == JobStatus.RUNNING.value))
+            ).scalar()
+        times = [x for x in (due, lease) if x is not None]
+        return min(times) - self._offset if times else None

@@ -1,4 +1,4 @@
-"""Which queue a database gets: the PostgreSQL backend for a PostgreSQL URL, the embedded one otherwise."""
+"""Which queue a database gets: procrastinate for a PostgreSQL URL, the embedded one otherwise."""
 
 from __future__ import annotations
 
@@ -7,10 +7,16 @@ from fusionhub.jobs.sql import SqlJobQueue
 from fusionhub.storage.database import Database
 
 
-def queue_for(db: Database, *, database_clock: bool = True) -> JobQueue:
-    """`database_clock`: time jobs by the server (callers on wall time); False for a virtual clock."""
+def queue_for(db: Database) -> JobQueue:
     if db.dialect == "postgresql":
-        from fusionhub.jobs.pg.queue import PostgresJobQueue
+        from fusionhub.storage import pg_procrastinate
 
-        return PostgresJobQueue(db, database_clock=database_clock)
+        if not pg_procrastinate.available():
+            raise RuntimeError(
+                "the PostgreSQL job queue runs through procrastinate, which is not installed: "
+                "pip install 'fusionhub[postgres]'"
+            )
+        from fusionhub.jobs.pg.queue import ProcrastinateJobQueue
+
+        return ProcrastinateJobQueue(db)
     return SqlJobQueue(db)
