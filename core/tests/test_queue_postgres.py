@@ -59,7 +59,7 @@ async def _runs(db: Database, job_id: str) -> list[tuple[str, str, int]]:
         rows = await conn.execute(
             sa.text(
                 "SELECT status::text, task_name, attempts FROM procrastinate_jobs"
-                " WHERE lock = :id AND queue_name = :queue ORDER BY id"
+                " WHERE queueing_lock = :id AND queue_name = :queue ORDER BY id"
             ),
             {"id": job_id, "queue": QUEUE},
         )
@@ -100,8 +100,7 @@ async def test_an_abort_through_procrastinate_stops_the_running_job(harness: Har
     assert claimed is not None
     async with harness.runtime.db.write() as conn:  # what procrastinate's own tools do to abort a job
         await conn.execute(
-            sa.text("SELECT procrastinate_cancel_job_v1(id, true, false) FROM procrastinate_jobs WHERE lock = :id"),
-            {"id": job.id},
+            sa.text("SELECT procrastinate_cancel_job_v1(:run_id, true, false)"), {"run_id": claimed.run_id}
         )
     assert not await harness.queue.extend(job.id, worker, lease_until=harness.clock.now() + 60)
     assert (await harness.job(job.id)).cancel_requested

@@ -62,6 +62,7 @@ class Job:
     level: str | None = None
     state: dict[str, Any] = field(default_factory=dict)
     finished_at: float | None = None
+    run_id: int | None = None  # the backend's id of its latest run (procrastinate's job id on PostgreSQL)
 
     @property
     def finished(self) -> bool:

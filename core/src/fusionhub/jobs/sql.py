@@ -51,6 +51,7 @@ def _row_to_job(row: sa.Row[Any]) -> Job:
         level=m["level"],
         state=m["state"] or {},
         finished_at=m["finished_at"],
+        run_id=m["run_id"],
     )
 
 
@@ -215,7 +216,9 @@ class SqlJobQueue:
     async def _scheduled(self, conn: AsyncConnection, ids: Sequence[str]) -> None:
         """These jobs just became QUEUED (enqueued, fanned out, or a parent woken)."""
 
-    async def _run_ended(self, conn: AsyncConnection, job_id: str, status: JobStatus, run_at: float | None) -> None:
+    async def _run_ended(
+        self, conn: AsyncConnection, job: Job, status: JobStatus, decision: Decision, run_at: float | None
+    ) -> None:
         """A claimed job was settled: queued again for `run_at`, parked WAITING, or finished."""
 
     async def _cancelled(self, conn: AsyncConnection, ids: Sequence[str]) -> None:
@@ -325,7 +328,7 @@ class SqlJobQueue:
         if decision.level is not None:
             values["level"] = decision.level
         await conn.execute(t.update().where(t.c.id == job_id).values(values))
-        await self._run_ended(conn, job_id, status, values.get("run_at"))
+        await self._run_ended(conn, job, status, decision, values.get("run_at"))
         if status is JobStatus.WAITING and decision.children:
             rows = [_values(child, now) for child in decision.children]
             await conn.execute(t.insert(), rows)

@@ -103,6 +103,7 @@ jobs = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.Column("finished_at", sa.Float),
+    sa.Column("run_id", sa.BigInteger),  # PostgreSQL: the procrastinate job running it (fusionhub.jobs.pg)
     sa.Index(None, "status", "run_at"),
     sa.Index(None, "parent_id", "item_index"),
     sa.Index(None, "store_id", "status"),

@@ -1,12 +1,12 @@
 """The job queue on PostgreSQL, run through procrastinate.
 
 Two rows, one job. Our `jobs` row holds what the job is: params, status (WAITING too), attempts,
-result, progress, parent and lease. A procrastinate job holds when it runs next (see `runs`).
-Every change to both happens in one transaction:
+result, progress, parent, lease, and its run's id. A procrastinate job holds when it runs next
+(see `runs`). Every change to both happens in one transaction:
 
-- enqueue: our row, and a run deferred for `run_at`;
-- claim: procrastinate's fetch (due by `scheduled_at <= now()`, SKIP LOCKED), then our row
-  is leased to the worker;
+- enqueue: our row, and a run deferred for `run_at`, in its store's line (procrastinate's lock);
+- claim: procrastinate's fetch (due by `scheduled_at <= now()`, one job per store line at a
+  time and in order, SKIP LOCKED), then our row is leased to the worker;
 - settle: re-scheduled (rate limit, back-off, operation poll) is procrastinate's retry at the
   new time, never a sleeping worker; finished is its finish (succeeded, failed, aborted); a
   fanned-out parent's run succeeds, and the last child to finish defers the parent a new one;
@@ -73,27 +73,34 @@ class ProcrastinateJobQueue(SqlJobQueue):
     async def _scheduled(self, conn: AsyncConnection, ids: Sequence[str]) -> None:
         await runs.defer(conn, ids)
 
-    async def _run_ended(self, conn: AsyncConnection, job_id: str, status: JobStatus, run_at: float | None) -> None:
+    async def _run_ended(
+        self, conn: AsyncConnection, job: Job, status: JobStatus, decision: Decision, run_at: float | None
+    ) -> None:
+        if job.run_id is None:  # claimed before this backend ran it: no run to end
+            if status is JobStatus.QUEUED:
+                await runs.defer(conn, [job.id])
+            return
         if status is JobStatus.QUEUED:
             assert run_at is not None
-            if not await runs.retry(conn, job_id, run_at):
-                await runs.defer(conn, [job_id])  # claimed before this backend ran it: a first run
+            # Refused by the bucket: the run keeps its place at the head of the store's line, and
+            # the line waits with it; so does one re-queued for now (its worker died). Anything
+            # else is due later (back-off, next poll) and would hold the line: out it goes.
+            in_line = decision.throttled or decision.run_at is None
+            await runs.retry(conn, job.run_id, job.id, run_at, in_line=in_line)
             return
-        run = await runs.running(conn, job_id)
-        if run is not None:
-            await runs.finish(conn, run[0], status)
+        await runs.finish(conn, job.run_id, status)
 
     async def _cancelled(self, conn: AsyncConnection, ids: Sequence[str]) -> None:
         await runs.cancel(conn, ids)
 
     async def _sync_cancel(self, conn: AsyncConnection, job_id: str, worker_id: str) -> None:
-        run = await runs.running(conn, job_id)
-        if run is not None and run[1]:  # aborted through procrastinate (ours, or its own tools)
+        # Aborted through procrastinate (ours, or its own tools): our row learns of it.
+        run_id = (await conn.execute(sa.select(t.c.run_id).where(self._held(job_id, worker_id)))).scalar()
+        if run_id is not None and await runs.abort_requested(conn, run_id):
             await conn.execute(t.update().where(self._held(job_id, worker_id)).values(cancel_requested=True))
 
     async def _hold_back(self, conn: AsyncConnection, job: Job, run_at: float, now: float) -> None:
-        await super()._hold_back(conn, job, run_at, now)
-        await runs.hold_back(conn, job.store_id, job.capability, run_at)
+        """Nothing to move: the refused run heads its store's line, which waits for it (see `runs`)."""
 
     # --- workers ------------------------------------------------------------------------
 
@@ -123,6 +130,7 @@ class ProcrastinateJobQueue(SqlJobQueue):
                                 worker_id=worker_id,
                                 lease_until=now + lease_seconds,
                                 updated_at=now,
+                                run_id=run_id,
                             )
                             .returning(t)
                         )
@@ -145,7 +153,7 @@ class ProcrastinateJobQueue(SqlJobQueue):
         ).all()
         for job_id, worker_id in stalled:
             # As if its worker had settled it "run again now"; a cancel asked of it ends it cancelled.
-            await self._settle(conn, job_id, worker_id, Decision(JobStatus.QUEUED, run_at=now), now)
+            await self._settle(conn, job_id, worker_id, Decision(JobStatus.QUEUED), now)
 
     async def next_run_at(self) -> float | None:
         """On the caller's clock (by the last offset measured), so an idle worker naps for the right time."""

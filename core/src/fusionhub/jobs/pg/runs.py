@@ -1,10 +1,18 @@
-"""How a fusionhub job is run through procrastinate: its queue, its task, and the statements.
+"""How a fusionhub job is run through procrastinate: its queue, its task, its lock, the statements.
 
 A job's *runs* are procrastinate jobs in queue `fusionhub`, task `fusionhub.run_job`, args
-`{job_id, store_id, capability}`. Both `lock` and `queueing_lock` are the fusionhub job's id:
-procrastinate then keeps at most one pending and one running run per job, and its unique
-partial indexes on those columns find a job's run without a scan. Every statement calls
-procrastinate's own SQL procedures (what its JobManager calls), inside our transaction.
+`{job_id, store_id, capability}`, `queueing_lock` = the job's id (one pending run per job at
+most, found by procrastinate's unique index). Our row keeps the id of the run that is running
+(`jobs.run_id`). Every statement calls procrastinate's own SQL procedures (what its JobManager
+calls), inside our transaction.
+
+The `lock` is the store's line, `store:<id>`: procrastinate runs a lock's jobs one at a time
+and in order (a job is fetched only when no other job of its lock is running and none before
+it is pending), so a store runs one job at a time, first come first served. A run refused by
+the store's bucket is retried in its place at the head of the line, so the store's other jobs
+wait with it for the bucket to refill, rather than each being fetched only to be refused. A
+run due later than now (a delayed job, a back-off, the next poll of a long-running operation)
+would hold the whole line back, so it leaves the line: its lock becomes `job:<id>`.
 """
 
 from __future__ import annotations
@@ -30,10 +38,14 @@ END_STATUS: dict[JobStatus, str] = {
 }
 
 # `jobs` is our table (fusionhub.storage.schema); its ids are uuids, procrastinate's locks text.
-# One run per job id, in the order given: procrastinate fetches equal priorities by its own id.
+# One run per job id, in the order given (procrastinate fetches equal priorities by its own id),
+# in the store's line if due now (within a second: a caller's "now" moved onto this clock).
 DEFER = sa.text("""
 SELECT unnest(procrastinate_defer_jobs_v1(ARRAY(
-    SELECT ROW(:queue, :task, 0, j.id::text, j.id::text,
+    SELECT ROW(:queue, :task, 0,
+               CASE WHEN to_timestamp(j.run_at) <= now() + interval '1 second' THEN 'store:' || j.store_id
+                    ELSE 'job:' || j.id END,
+               j.id::text,
                jsonb_build_object('job_id', j.id, 'store_id', j.store_id, 'capability', j.capability),
                to_timestamp(j.run_at))::procrastinate_job_to_defer_v1
     FROM jobs AS j
@@ -42,38 +54,25 @@ SELECT unnest(procrastinate_defer_jobs_v1(ARRAY(
 )))
 """)
 _FETCH = sa.text("SELECT id, args FROM procrastinate_fetch_job_v2(ARRAY[:queue]::varchar[], NULL)")
-_RETRY = sa.text(
-    "SELECT procrastinate_retry_job_v2(id, to_timestamp(:at), NULL, NULL, NULL)"
-    " FROM procrastinate_jobs WHERE lock = :job_id AND status = 'doing'"
-)
-_FINISH = sa.text(
-    "SELECT procrastinate_finish_job_v1(id, CAST(:status AS procrastinate_job_status), false)"
-    " FROM procrastinate_jobs WHERE id = :run_id"
-)
-_RUNNING = sa.text("SELECT id, abort_requested FROM procrastinate_jobs WHERE lock = :job_id AND status = 'doing'")
+# new_lock NULL keeps the run's lock (its place in the line).
+_RETRY = sa.text("SELECT procrastinate_retry_job_v2(:run_id, to_timestamp(:at), NULL, NULL, :lock)")
+_FINISH = sa.text("SELECT procrastinate_finish_job_v1(:run_id, CAST(:status AS procrastinate_job_status), false)")
+_ABORT_REQUESTED = sa.text("SELECT abort_requested FROM procrastinate_jobs WHERE id = :run_id AND status = 'doing'")
 # Pending runs are cancelled; running ones are asked to abort (their worker's heartbeat sees it).
-_CANCEL = sa.text(
-    "SELECT procrastinate_cancel_job_v1(id, status = 'doing', false) FROM procrastinate_jobs"
-    " WHERE (queueing_lock = ANY(CAST(:ids AS text[])) AND status = 'todo')"
-    " OR (lock = ANY(CAST(:ids AS text[])) AND status = 'doing')"
-)
-# Only moves runs later, and skips rows another transaction holds (never waits on them).
-_HOLD_BACK = sa.text("""
-UPDATE procrastinate_jobs SET scheduled_at = to_timestamp(:at)
-WHERE id IN (
-    SELECT id FROM procrastinate_jobs
-    WHERE status = 'todo' AND scheduled_at < to_timestamp(:at)
-      AND queueing_lock IN (
-          SELECT id::text FROM jobs
-          WHERE store_id = CAST(:store_id AS uuid) AND capability = :capability AND status = 'queued'
-      )
-    FOR UPDATE SKIP LOCKED
-)
+_CANCEL = sa.text("""
+SELECT procrastinate_cancel_job_v1(r.id, r.status = 'doing', false) FROM procrastinate_jobs AS r
+WHERE (r.queueing_lock = ANY(CAST(:ids AS text[])) AND r.status = 'todo')
+   OR (r.id IN (SELECT run_id FROM jobs WHERE id = ANY(CAST(:ids AS uuid[]))) AND r.status = 'doing')
 """)
-_NEXT_DUE = sa.text(
-    "SELECT extract(epoch FROM min(scheduled_at))::float8 FROM procrastinate_jobs"
-    " WHERE queue_name = :queue AND status = 'todo'"
-)
+# The earliest a fetch can return a run: each idle line's first pending run, and runs out of line.
+_NEXT_DUE = sa.text("""
+SELECT extract(epoch FROM min(head.scheduled_at))::float8 FROM (
+    SELECT DISTINCT ON (r.lock) r.scheduled_at FROM procrastinate_jobs AS r
+    WHERE r.queue_name = :queue AND r.status = 'todo'
+      AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs AS busy WHERE busy.lock = r.lock AND busy.status = 'doing')
+    ORDER BY r.lock, r.priority DESC, r.id
+) AS head
+""")
 # Queued jobs with no pending run (enqueued by the embedded backend before this one took
 # over): `fusionhub db upgrade` defers one for each. A running job without a run needs none
 # now: when it is settled, or its lease runs out, the backend defers one if it runs again.
@@ -104,28 +103,22 @@ async def fetch(conn: AsyncConnection) -> tuple[int, str] | None:
     return int(row[0]), str(args["job_id"])
 
 
-async def running(conn: AsyncConnection, job_id: str) -> tuple[int, bool] | None:
-    """The job's running run: (run id, abort requested), or None."""
-    row = (await conn.execute(_RUNNING, {"job_id": job_id})).first()
-    return None if row is None else (int(row[0]), bool(row[1]))
-
-
-async def retry(conn: AsyncConnection, job_id: str, at: float) -> bool:
-    """procrastinate's retry: the running run is pending again, due at `at`; False if it had none."""
-    return bool((await conn.execute(_RETRY, {"job_id": job_id, "at": at})).all())
+async def retry(conn: AsyncConnection, run_id: int, job_id: str, at: float, *, in_line: bool) -> None:
+    """procrastinate's retry: the running run is pending again, due at `at`; in its place, or out of line."""
+    await conn.execute(_RETRY, {"run_id": run_id, "at": at, "lock": None if in_line else f"job:{job_id}"})
 
 
 async def finish(conn: AsyncConnection, run_id: int, status: JobStatus) -> None:
     await conn.execute(_FINISH, {"run_id": run_id, "status": END_STATUS[status]})
 
 
+async def abort_requested(conn: AsyncConnection, run_id: int) -> bool:
+    return bool((await conn.execute(_ABORT_REQUESTED, {"run_id": run_id})).scalar())
+
+
 async def cancel(conn: AsyncConnection, ids: Sequence[str]) -> None:
     if ids:
         await conn.execute(_CANCEL, {"ids": list(ids)})
-
-
-async def hold_back(conn: AsyncConnection, store_id: str, capability: str, at: float) -> None:
-    await conn.execute(_HOLD_BACK, {"store_id": store_id, "capability": capability, "at": at})
 
 
 async def next_due(conn: AsyncConnection) -> float | None:
