@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from queue_suite import *  # noqa: F403 - the suite's tests run here against this backend
 from queue_suite import Backend, Harness
 from runtime_db import _drop, _pg_schema
+from runtime_fakes import SLUG
 
 from fusionhub.jobs import Decision, JobStatus, NewJob, SqlJobQueue
 from fusionhub.jobs.pg import ProcrastinateJobQueue, queue_for
@@ -109,6 +110,44 @@ async def test_an_abort_through_procrastinate_stops_the_running_job(harness: Har
     assert await harness.queue.settle(job.id, worker, retry, now=harness.clock.now())
     assert (await harness.job(job.id)).status is JobStatus.CANCELLED
     assert await _runs(harness.runtime.db, job.id) == [("aborted", TASK, 1)]
+
+
+async def test_a_store_runs_one_job_at_a_time_in_order_while_other_stores_go_on(harness: Harness) -> None:
+    first = await harness.enqueue("get_product", {"product_id": "p1"})
+    await harness.enqueue("get_product", {"product_id": "p2"})
+    other = await harness.runtime.stores.add("shop2", SLUG, {"api_key": "k2"})
+    elsewhere = await harness.runtime.enqueue(other.id, "get_product", {"product_id": "p9"})
+    now = harness.clock.now()
+    claimed = await harness.queue.claim("w1", now=now, lease_seconds=60)
+    assert claimed is not None and claimed.id == first.id
+    beside = await harness.queue.claim("w2", now=now, lease_seconds=60)
+    assert beside is not None and beside.id == elsewhere.id  # the first store's line is busy
+    assert await harness.queue.claim("w3", now=now, lease_seconds=60) is None
+
+
+async def test_a_refused_job_keeps_its_place_and_the_line_waits_for_it(harness: Harness) -> None:
+    jobs = [await harness.enqueue("get_product", {"product_id": f"p{i}"}) for i in range(4)]
+    await harness.drain()
+    assert [path for *_, path in harness.fake.log] == [f"/products/p{i}" for i in range(4)]  # first come, first served
+    done = [await harness.job(j.id) for j in jobs]
+    assert all(j.status is JobStatus.SUCCEEDED for j in done)
+    assert [j.throttled for j in done] == [0, 1, 1, 1]  # each refused once, never twice
+
+
+async def test_a_job_due_later_does_not_hold_up_its_store(harness: Harness) -> None:
+    harness.fake.fail_left["p1"] = 1
+    started = harness.clock.now()
+    backing_off = await harness.enqueue("update_product", {"product_id": "p1", "changes": {"title": "x"}})
+    delayed = await harness.enqueue("get_product", {"product_id": "p2"}, run_at=harness.clock.now() + 100)
+    after = await harness.enqueue("get_product", {"product_id": "p3"})
+    assert await harness.step()  # p1: 503, retried in 1 s, out of the line
+    assert (await harness.job(backing_off.id)).attempts == 1
+    while (await harness.job(after.id)).status is not JobStatus.SUCCEEDED:
+        assert await harness.step()
+    assert (await harness.job(delayed.id)).status is JobStatus.QUEUED  # p3 did not wait 100 s behind p2
+    assert harness.clock.now() - started < 100
+    await harness.drain()
+    assert [path for *_, path in harness.fake.log] == ["/products/p1", "/products/p3", "/products/p1", "/products/p2"]
 
 
 async def test_times_from_a_skewed_worker_land_on_the_database_clock(pg_db: Database) -> None:
