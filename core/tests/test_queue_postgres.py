@@ -23,7 +23,10 @@ from runtime_fakes import SLUG
 from fusionhub.jobs import Decision, JobStatus, NewJob, SqlJobQueue
 from fusionhub.jobs.pg import ProcrastinateJobQueue, queue_for
 from fusionhub.jobs.pg.runs import QUEUE, TASK
+from fusionhub.jobs.sql import _values
 from fusionhub.storage import Database
+from fusionhub.storage.migrate import upgrade
+from fusionhub.storage.schema import jobs
 
 pytestmark = pytest.mark.postgres
 
@@ -168,17 +171,36 @@ async def test_times_from_a_skewed_worker_land_on_the_database_clock(pg_db: Data
     assert due is not None and abs(due - (fast + 60)) < 5
 
 
-async def test_upgrade_gives_queued_jobs_of_the_embedded_backend_a_run(pg_db: Database) -> None:
-    await _store(pg_db)
-    embedded = SqlJobQueue(pg_db)  # what a database written before this backend holds
-    job = await embedded.enqueue(NewJob(store_id=STORE, capability="get_product"), now=time.time())
-    assert await _runs(pg_db, job.id) == []
-    from fusionhub.storage.migrate import upgrade
+async def test_upgrade_gives_queued_jobs_from_before_procrastinate_runs(pg_db_at_0001: Database) -> None:
+    db = pg_db_at_0001
+    await _store(db)
+    now = time.time()
+    # What a database written by the embedded backend holds: two due jobs and a delayed one.
+    new = [NewJob(STORE, "get_product"), NewJob(STORE, "get_product"), NewJob(STORE, "get_product", run_at=now + 600)]
+    rows = [_values(job, now) for job in new]
+    async with db.write() as conn:
+        await conn.execute(jobs.insert(), rows)
+    await upgrade(db)
+    first, second, delayed = (row["id"] for row in rows)
+    assert await _runs(db, first) == [("todo", TASK, 0)]  # heads its store's line
+    assert await _runs(db, second) == []  # waits behind it
+    assert await _runs(db, delayed) == [("todo", TASK, 0)]  # out of the line
+    queue = ProcrastinateJobQueue(db)
+    claimed = await queue.claim("w", now=time.time(), lease_seconds=60)
+    assert claimed is not None and claimed.id == first
+    assert await queue.settle(first, "w", Decision(JobStatus.SUCCEEDED), now=time.time())
+    assert await _runs(db, second) == [("todo", TASK, 0)]  # promoted
 
-    await upgrade(pg_db)
-    assert await _runs(pg_db, job.id) == [("todo", TASK, 0)]
-    claimed = await ProcrastinateJobQueue(pg_db).claim("w", now=time.time(), lease_seconds=60)
-    assert claimed is not None and claimed.id == job.id
+
+@pytest.fixture
+async def pg_db_at_0001() -> AsyncIterator[Database]:
+    db, schema = await _pg_schema()
+    try:
+        await upgrade(db, "0001")
+        yield db
+    finally:
+        await db.aclose()
+        await _drop(schema)
 
 
 STORE = "00000000-0000-0000-0000-0000000000aa"

@@ -108,7 +108,7 @@ class SqlJobQueue:
                 return existing
         try:
             async with self.db.write() as conn:
-                offset = await self._clock(conn, now)
+                offset = await self._begin(conn, now, stores=[job.store_id])
                 values = _values(_moved(job, offset), now + offset)
                 await conn.execute(t.insert().values(values))
                 await self._scheduled(conn, [values["id"]])
@@ -128,7 +128,7 @@ class SqlJobQueue:
         if not new:
             return []
         async with self.db.write() as conn:
-            offset = await self._clock(conn, now)
+            offset = await self._begin(conn, now, stores=[job.store_id for job in new])
             rows = [_values(_moved(job, offset), now + offset) for job in new]
             await conn.execute(t.insert(), rows)
             await self._scheduled(conn, [row["id"] for row in rows])
@@ -169,7 +169,7 @@ class SqlJobQueue:
 
     async def cancel(self, job_id: str, *, now: float) -> Job | None:
         async with self.db.write() as conn:
-            now += await self._clock(conn, now)
+            now += await self._begin(conn, now, job_id=job_id)
             await self._cancel_tree(conn, [job_id], now)
         return await self.get(job_id)
 
@@ -206,10 +206,14 @@ class SqlJobQueue:
 
     # --- what a backend that keeps runs elsewhere hooks into (no-ops here) -------------
 
-    async def _clock(self, conn: AsyncConnection, now: float | None) -> float:
-        """Seconds to add to the caller's times to put them on the queue's clock (0: the caller's).
+    async def _begin(
+        self, conn: AsyncConnection, now: float | None, *, stores: Sequence[str] = (), job_id: str | None = None
+    ) -> float:
+        """A write transaction starts. Returns the seconds to add to the caller's times to put
+        them on the queue's clock (0: the caller's own).
 
         `now` is the caller's current time; None (a call that carries none): the last offset.
+        `stores`, or the store of `job_id`: whose jobs the transaction may enqueue, settle or cancel.
         """
         return 0.0
 
@@ -283,7 +287,7 @@ class SqlJobQueue:
 
     async def extend(self, job_id: str, worker_id: str, *, lease_until: float) -> bool:
         async with self.db.write() as conn:
-            lease_until += await self._clock(conn, None)
+            lease_until += await self._begin(conn, None)
             await self._sync_cancel(conn, job_id, worker_id)
             done = await conn.execute(
                 t.update()
@@ -294,7 +298,7 @@ class SqlJobQueue:
 
     async def settle(self, job_id: str, worker_id: str, decision: Decision, *, now: float) -> bool:
         async with self.db.write() as conn:
-            offset = await self._clock(conn, now)
+            offset = await self._begin(conn, now, job_id=job_id)
             return await self._settle(conn, job_id, worker_id, _moved_decision(decision, offset), now + offset)
 
     async def _settle(self, conn: AsyncConnection, job_id: str, worker_id: str, decision: Decision, now: float) -> bool:

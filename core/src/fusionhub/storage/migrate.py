@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant works: it only has to be the same in every process that migrates.
 _PG_MIGRATION_LOCK = 7_346_112_001
+# From this revision on, every queued job on PostgreSQL has a procrastinate run or waits in its
+# store's line; a database upgraded from before it gets runs for its queued jobs.
+RUNS_SINCE = "0002"
 
 
 def alembic_config() -> Config:
@@ -36,13 +39,15 @@ async def upgrade(db: Database, revision: str = "head") -> None:
     def run(conn: sa.Connection) -> None:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+        before = MigrationContext.configure(conn).get_current_revision()
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
-        if conn.dialect.name == "postgresql":  # procrastinate's schema, next to ours (issue 7)
+        if conn.dialect.name == "postgresql":  # procrastinate's schema, next to ours
             from fusionhub.storage import pg_procrastinate
 
             if pg_procrastinate.available():
-                pg_procrastinate.install(conn)
+                runs_before = before is not None and before < RUNS_SINCE
+                pg_procrastinate.install(conn, adopt_queued=runs_before and revision == "head")
 
     async with db.write() as conn:
         await conn.run_sync(run)

@@ -4,8 +4,8 @@ A fresh database gets procrastinate's current `schema.sql`; a database installed
 older procrastinate gets each of the package's migration files newer than the one recorded
 (procrastinate names them `<version>_<nn>_<what>.sql`, so their names sort in order). The
 last migration applied is recorded in `fusionhub_procrastinate`. It runs inside the caller's
-migration transaction, under its advisory lock: all of it applies, or none. Queued jobs
-without a procrastinate run (left by the embedded backend) are given one (`adopt`).
+migration transaction, under its advisory lock: all of it applies, or none. Queued jobs of a
+database from before jobs ran through procrastinate are given runs (`adopt`).
 """
 
 from __future__ import annotations
@@ -48,8 +48,12 @@ def installed(conn: sa.Connection) -> str | None:
     return conn.execute(sa.select(_record.c.migration)).scalar()
 
 
-def install(conn: sa.Connection) -> list[str]:
-    """Bring procrastinate's schema up to the installed package; the migrations it applied."""
+def install(conn: sa.Connection, *, adopt_queued: bool = False) -> list[str]:
+    """Bring procrastinate's schema up to the installed package; the migrations it applied.
+
+    `adopt_queued`: the database comes from before jobs ran through procrastinate, so its
+    queued jobs get runs (`adopt`).
+    """
     from procrastinate.schema import SchemaManager
 
     migrations = _migrations()
@@ -68,15 +72,19 @@ def install(conn: sa.Connection) -> list[str]:
         applied = [m.name for m in pending]
     conn.execute(_record.delete())
     conn.execute(_record.insert().values(migration=latest))
-    adopt(conn)
+    if adopt_queued:
+        adopt(conn)
     return applied
 
 
 def adopt(conn: sa.Connection) -> int:
-    """Give a pending run to every queued job without one; how many got one."""
+    """Queued jobs left by the embedded backend get runs (see `fusionhub.jobs.pg.runs`); how many."""
     from fusionhub.jobs.pg import runs
 
-    ids = [r[0] for r in conn.execute(runs.ORPHANS)]
-    if ids:
-        conn.execute(runs.DEFER, runs.defer_params(ids))
-    return len(ids)
+    adopted = 0
+    for query, in_line in ((runs.ADOPT_LATER, False), (runs.ADOPT_HEADS, True)):
+        ids = [r[0] for r in conn.execute(query, {"due_now": runs.DUE_NOW})]
+        if ids:
+            conn.execute(runs.DEFER, runs.defer_params(ids, in_line=in_line))
+        adopted += len(ids)
+    return adopted

@@ -107,6 +107,7 @@ jobs = sa.Table(
     sa.Index(None, "status", "run_at"),
     sa.Index(None, "parent_id", "item_index"),
     sa.Index(None, "store_id", "status"),
+    sa.Index(None, "store_id", "status", "run_at"),
 )
 
 rate_buckets = sa.Table(

@@ -62,7 +62,11 @@ class ProcrastinateJobQueue(SqlJobQueue):
 
     # --- the hooks of the SQL backend --------------------------------------------------
 
-    async def _clock(self, conn: AsyncConnection, now: float | None) -> float:
+    async def _begin(
+        self, conn: AsyncConnection, now: float | None, *, stores: Sequence[str] = (), job_id: str | None = None
+    ) -> float:
+        # The lines first, before any row: see `runs`.
+        await runs.lock_lines(conn, stores, job_id)
         if now is None:
             return self._offset
         db_now = (await conn.execute(_SYNC, {"now": repr(now)})).one()[1]
@@ -71,27 +75,35 @@ class ProcrastinateJobQueue(SqlJobQueue):
         return self._offset
 
     async def _scheduled(self, conn: AsyncConnection, ids: Sequence[str]) -> None:
-        await runs.defer(conn, ids)
+        await runs.schedule(conn, ids)
 
     async def _run_ended(
         self, conn: AsyncConnection, job: Job, status: JobStatus, decision: Decision, run_at: float | None
     ) -> None:
         if job.run_id is None:  # claimed before this backend ran it: no run to end
             if status is JobStatus.QUEUED:
-                await runs.defer(conn, [job.id])
+                await runs.schedule(conn, [job.id])
             return
+        was_in_line = await runs.in_line(conn, job.run_id)
         if status is JobStatus.QUEUED:
             assert run_at is not None
             # Refused by the bucket: the run keeps its place at the head of the store's line, and
             # the line waits with it; so does one re-queued for now (its worker died). Anything
             # else is due later (back-off, next poll) and would hold the line: out it goes.
-            in_line = decision.throttled or decision.run_at is None
-            await runs.retry(conn, job.run_id, job.id, run_at, in_line=in_line)
-            return
-        await runs.finish(conn, job.run_id, status)
+            keep_place = decision.throttled or decision.run_at is None
+            await runs.retry(conn, job.run_id, job.id, run_at, keep_place=keep_place)
+            if keep_place:
+                return
+        else:
+            await runs.finish(conn, job.run_id, status)
+        if was_in_line:
+            await runs.promote(conn, job.store_id)
 
     async def _cancelled(self, conn: AsyncConnection, ids: Sequence[str]) -> None:
         await runs.cancel(conn, ids)
+        stores = (await conn.execute(sa.select(t.c.store_id).where(t.c.id.in_(ids)).distinct())).scalars()
+        for store_id in stores:  # a cancelled head makes way for the next job in line
+            await runs.promote(conn, store_id)
 
     async def _sync_cancel(self, conn: AsyncConnection, job_id: str, worker_id: str) -> None:
         # Aborted through procrastinate (ours, or its own tools): our row learns of it.
@@ -107,7 +119,7 @@ class ProcrastinateJobQueue(SqlJobQueue):
     async def claim(self, worker_id: str, *, now: float, lease_seconds: float) -> Job | None:
         try:
             async with self.db.write() as conn:
-                now += await self._clock(conn, now)
+                now += await self._begin(conn, now)
                 await self._recover(conn, now)
                 while (fetched := await runs.fetch(conn)) is not None:
                     run_id, job_id = fetched
@@ -119,7 +131,7 @@ class ProcrastinateJobQueue(SqlJobQueue):
                     if status is None and (await conn.execute(sa.select(t.c.id).where(t.c.id == job_id))).first():
                         raise _RecordBusy
                     if status != JobStatus.QUEUED.value:  # no such job, or not waiting to run: a stray run
-                        await runs.finish(conn, run_id, JobStatus.FAILED)
+                        await self._discard(conn, run_id, job_id)
                         continue
                     row = (
                         await conn.execute(
@@ -141,19 +153,35 @@ class ProcrastinateJobQueue(SqlJobQueue):
         return None
 
     async def _recover(self, conn: AsyncConnection, now: float) -> None:
-        """Jobs whose worker stopped renewing its lease go back to the queue (or end, if cancelled)."""
+        """Jobs whose worker stopped renewing its lease go back to the queue (or end, if cancelled).
+
+        A claim waits on nothing: a line or a row held by another transaction is left for later.
+        """
+        expired = sa.and_(t.c.status == JobStatus.RUNNING.value, t.c.lease_until <= now)
         stalled = (
             await conn.execute(
-                sa.select(t.c.id, t.c.worker_id)
-                .where(t.c.status == JobStatus.RUNNING.value, t.c.lease_until <= now)
+                sa.select(t.c.id, t.c.worker_id, t.c.store_id)
+                .where(expired)
                 .order_by(t.c.lease_until)
                 .limit(RECOVER_PER_CLAIM)
-                .with_for_update(skip_locked=True)
             )
         ).all()
-        for job_id, worker_id in stalled:
+        for job_id, worker_id, store_id in stalled:
+            if not await runs.try_lock_line(conn, store_id):
+                continue
+            held = sa.select(t.c.id).where(t.c.id == job_id, expired).with_for_update(skip_locked=True)
+            if (await conn.execute(held)).first() is None:
+                continue
             # As if its worker had settled it "run again now"; a cancel asked of it ends it cancelled.
             await self._settle(conn, job_id, worker_id, Decision(JobStatus.QUEUED), now)
+
+    async def _discard(self, conn: AsyncConnection, run_id: int, job_id: str) -> None:
+        """A fetched run whose job is not queued (a database edited by hand): end it, and let its line go on."""
+        was_in_line = await runs.in_line(conn, run_id)
+        await runs.finish(conn, run_id, JobStatus.FAILED)
+        store_id = (await conn.execute(sa.select(t.c.store_id).where(t.c.id == job_id))).scalar()
+        if was_in_line and store_id is not None and await runs.try_lock_line(conn, store_id):
+            await runs.promote(conn, store_id)
 
     async def next_run_at(self) -> float | None:
         """On the caller's clock (by the last offset measured), so an idle worker naps for the right time."""
