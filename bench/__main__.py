@@ -15,6 +15,7 @@ MODULES = [
     "bench.overhead",
     "bench.buckets",
     "bench.queue_throughput",
+    "bench.queue_line",
     "bench.shopify_listing",
     "bench.etsy_bulk",
 ]
