@@ -106,10 +106,7 @@ class ProcrastinateJobQueue(SqlJobQueue):
             await runs.promote(conn, store_id)
 
     async def _sync_cancel(self, conn: AsyncConnection, job_id: str, worker_id: str) -> None:
-        # Aborted through procrastinate (ours, or its own tools): our row learns of it.
-        run_id = (await conn.execute(sa.select(t.c.run_id).where(self._held(job_id, worker_id)))).scalar()
-        if run_id is not None and await runs.abort_requested(conn, run_id):
-            await conn.execute(t.update().where(self._held(job_id, worker_id)).values(cancel_requested=True))
+        await runs.sync_abort(conn, job_id, worker_id)
 
     async def _hold_back(self, conn: AsyncConnection, job: Job, run_at: float, now: float) -> None:
         """Nothing to move: the refused run heads its store's line, which waits for it (see `runs`)."""

@@ -49,7 +49,10 @@ def line(store_id: str) -> str:
 
 LINE_LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtextextended('fusionhub:' || :line, 0))")
 TRY_LINE_LOCK = sa.text("SELECT pg_try_advisory_xact_lock(hashtextextended('fusionhub:' || :line, 0))")
-_STORE_OF = sa.text("SELECT store_id::text FROM jobs WHERE id = CAST(:id AS uuid)")
+_LOCK_LINE_OF = sa.text(
+    "SELECT pg_advisory_xact_lock(hashtextextended('fusionhub:store:' || store_id::text, 0))"
+    " FROM jobs WHERE id = CAST(:id AS uuid)"
+)
 
 # `jobs` is our table (fusionhub.storage.schema); its ids are uuids, procrastinate's locks text.
 # One run per job id, in the order given (procrastinate fetches equal priorities by its own id).
@@ -69,24 +72,34 @@ SELECT j.id::text, j.store_id::text, to_timestamp(j.run_at) <= now() + make_inte
 FROM unnest(CAST(:ids AS uuid[])) WITH ORDINALITY AS given(id, n) JOIN jobs AS j ON j.id = given.id
 ORDER BY given.n
 """)
-_LINE_BUSY = sa.text(
-    "SELECT EXISTS (SELECT 1 FROM procrastinate_jobs WHERE lock = :line AND status IN ('todo', 'doing'))"
-)
-# The store's first parked job: queued, due, no pending run.
-_NEXT_PARKED = sa.text("""
-SELECT j.id::text FROM jobs AS j
-WHERE j.store_id = CAST(:store_id AS uuid) AND j.status = 'queued'
-  AND to_timestamp(j.run_at) <= now() + make_interval(secs => :due_now)
-  AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs AS r WHERE r.queueing_lock = j.id::text AND r.status = 'todo')
-ORDER BY j.run_at, j.created_at
-LIMIT 1
+# If the line is idle, its first parked job (queued, due, no pending run) heads it: one statement.
+_PROMOTE = sa.text("""
+SELECT procrastinate_defer_jobs_v1(ARRAY(
+    SELECT ROW(:queue, :task, 0, :line, j.id::text,
+               jsonb_build_object('job_id', j.id, 'store_id', j.store_id, 'capability', j.capability),
+               to_timestamp(j.run_at))::procrastinate_job_to_defer_v1
+    FROM jobs AS j
+    WHERE j.store_id = CAST(:store_id AS uuid) AND j.status = 'queued'
+      AND to_timestamp(j.run_at) <= now() + make_interval(secs => :due_now)
+      AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs AS r WHERE r.queueing_lock = j.id::text AND r.status = 'todo')
+      AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs AS r WHERE r.lock = :line AND r.status IN ('todo', 'doing'))
+    ORDER BY j.run_at, j.created_at, j.item_index
+    LIMIT 1
+))
 """)
 _FETCH = sa.text("SELECT id, args FROM procrastinate_fetch_job_v2(ARRAY[:queue]::varchar[], NULL)")
 _LOCK_OF = sa.text("SELECT lock FROM procrastinate_jobs WHERE id = :run_id")
 # new_lock NULL keeps the run's lock (its place in the line).
 _RETRY = sa.text("SELECT procrastinate_retry_job_v2(:run_id, to_timestamp(:at), NULL, NULL, :lock)")
 _FINISH = sa.text("SELECT procrastinate_finish_job_v1(:run_id, CAST(:status AS procrastinate_job_status), false)")
-_ABORT_REQUESTED = sa.text("SELECT abort_requested FROM procrastinate_jobs WHERE id = :run_id AND status = 'doing'")
+# A running job whose run was aborted (by us, or procrastinate's own tools): our row learns of it.
+_SYNC_ABORT = sa.text("""
+UPDATE jobs SET cancel_requested = true
+WHERE id = CAST(:job_id AS uuid) AND worker_id = :worker_id AND status = 'running' AND NOT cancel_requested
+  AND EXISTS (
+      SELECT 1 FROM procrastinate_jobs AS r WHERE r.id = jobs.run_id AND r.status = 'doing' AND r.abort_requested
+  )
+""")
 # Pending runs are cancelled; running ones are asked to abort (their worker's heartbeat sees it).
 _CANCEL = sa.text("""
 SELECT procrastinate_cancel_job_v1(r.id, r.status = 'doing', false) FROM procrastinate_jobs AS r
@@ -123,13 +136,12 @@ def defer_params(ids: Sequence[str], *, in_line: bool) -> dict[str, Any]:
 
 async def lock_lines(conn: AsyncConnection, stores: Sequence[str] = (), job_id: str | None = None) -> None:
     """Hold these stores' lines (or the line of `job_id`'s store) until the transaction ends."""
-    names = {line(s) for s in stores}
-    if job_id is not None:
-        store = (await conn.execute(_STORE_OF, {"id": job_id})).scalar()
-        if store is not None:
-            names.add(line(store))
-    for name in sorted(names):  # one order everywhere: two transactions never wait on each other in a ring
+    # A transaction holds one line (a job tree is one store's), or several taken in one order:
+    # two transactions never wait on each other in a ring.
+    for name in sorted({line(s) for s in stores}):
         await conn.execute(LINE_LOCK, {"line": name})
+    if job_id is not None:
+        await conn.execute(_LOCK_LINE_OF, {"id": job_id})
 
 
 async def try_lock_line(conn: AsyncConnection, store_id: str) -> bool:
@@ -143,22 +155,14 @@ async def schedule(conn: AsyncConnection, ids: Sequence[str]) -> None:
     later = [job_id for job_id, _, due in rows if not due]
     if later:
         await conn.execute(DEFER, defer_params(later, in_line=False))
-    first: dict[str, str] = {}
-    for job_id, store_id, due in rows:
-        if due:
-            first.setdefault(store_id, job_id)
-    for store_id, job_id in first.items():
-        if not (await conn.execute(_LINE_BUSY, {"line": line(store_id)})).scalar():
-            await conn.execute(DEFER, defer_params([job_id], in_line=True))
+    for store_id in dict.fromkeys(store_id for _, store_id, due in rows if due):
+        await promote(conn, store_id)  # heads an idle line: the store's first parked job, in order
 
 
 async def promote(conn: AsyncConnection, store_id: str) -> None:
     """The line's head is gone: the next parked job, if any, heads it now."""
-    if (await conn.execute(_LINE_BUSY, {"line": line(store_id)})).scalar():
-        return
-    following = (await conn.execute(_NEXT_PARKED, {"store_id": store_id, "due_now": DUE_NOW})).scalar()
-    if following is not None:
-        await conn.execute(DEFER, defer_params([following], in_line=True))
+    params = {"queue": QUEUE, "task": TASK, "line": line(store_id), "store_id": store_id, "due_now": DUE_NOW}
+    await conn.execute(_PROMOTE, params)
 
 
 async def fetch(conn: AsyncConnection) -> tuple[int, str] | None:
@@ -184,8 +188,8 @@ async def finish(conn: AsyncConnection, run_id: int, status: JobStatus) -> None:
     await conn.execute(_FINISH, {"run_id": run_id, "status": END_STATUS[status]})
 
 
-async def abort_requested(conn: AsyncConnection, run_id: int) -> bool:
-    return bool((await conn.execute(_ABORT_REQUESTED, {"run_id": run_id})).scalar())
+async def sync_abort(conn: AsyncConnection, job_id: str, worker_id: str) -> None:
+    await conn.execute(_SYNC_ABORT, {"job_id": job_id, "worker_id": worker_id})
 
 
 async def cancel(conn: AsyncConnection, ids: Sequence[str]) -> None:
