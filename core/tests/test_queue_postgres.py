@@ -10,20 +10,24 @@ code is the production code: it always hands the caller's time over, and against
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 
 import pytest
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 from queue_suite import *  # noqa: F403 - the suite's tests run here against this backend
 from queue_suite import Backend, Harness
 from runtime_db import _drop, _pg_schema
-from runtime_fakes import SLUG
+from runtime_fakes import SLUG, FakePlatform, registry
 
-from fusionhub.jobs import Decision, JobStatus, NewJob, SqlJobQueue
+from fusionhub.jobs import Decision, JobStatus, NewJob, SqlJobQueue, Worker
 from fusionhub.jobs.pg import ProcrastinateJobQueue, queue_for
 from fusionhub.jobs.pg.runs import QUEUE, TASK
 from fusionhub.jobs.sql import _values
+from fusionhub.runtime import Runtime
+from fusionhub.secrets import Keyring
 from fusionhub.storage import Database
 from fusionhub.storage.migrate import upgrade
 from fusionhub.storage.schema import jobs
@@ -151,6 +155,34 @@ async def test_a_job_due_later_does_not_hold_up_its_store(harness: Harness) -> N
     assert harness.clock.now() - started < 100
     await harness.drain()
     assert [path for *_, path in harness.fake.log] == ["/products/p1", "/products/p3", "/products/p1", "/products/p2"]
+
+
+async def test_jobs_enqueued_while_workers_settle_their_store_s_jobs_all_run(pg_db: Database) -> None:
+    """Producers and workers change the same store lines at once, on the wall clock: no job is
+    left parked behind a head that is gone, none runs twice."""
+    keyring = Keyring([Fernet.generate_key().decode()], "test keys")
+    runtime = Runtime(pg_db, registry=registry(rate=1000), keyring=keyring)
+    fake = FakePlatform(runtime.clock)
+    runtime.transport_for = fake.transport
+    await runtime.register_plugins()
+    shops = [(await runtime.stores.add(f"shop{s}", SLUG, {"api_key": f"k{s}"})).id for s in range(3)]
+    workers = [Worker(runtime, concurrency=3, idle_nap=0.05) for _ in range(2)]
+    serving = [asyncio.create_task(w.run()) for w in workers]
+    try:
+        for batch in range(20):  # while the workers run
+            await asyncio.gather(
+                *(runtime.enqueue(shop, "get_product", {"product_id": f"p{batch}-{s}"}) for s, shop in enumerate(shops))
+            )
+        for _ in range(600):  # 60 s at most
+            if (await runtime.queue.counts()).get(JobStatus.SUCCEEDED.value, 0) == 60:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        for w in workers:
+            w.stop()
+        await asyncio.gather(*serving)
+        await runtime.aclose()
+    assert sorted(path for *_, path in fake.log) == sorted(f"/products/p{b}-{s}" for b in range(20) for s in range(3))
 
 
 async def test_times_from_a_skewed_worker_land_on_the_database_clock(pg_db: Database) -> None:
