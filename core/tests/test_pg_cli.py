@@ -102,4 +102,4 @@ async def test_fusionhub_worker_runs_postgresql_jobs_and_stops_on_sigterm(
         _out, err = worker.communicate(timeout=60)
     assert done is not None and done.status is JobStatus.FAILED and done.error_category == "unsupported"
     assert worker.returncode == 0, err[-2000:]
-    assert "stopped: 1 runs" in err
+    assert "jobs through ProcrastinateJobQueue" in err and "stopped: 1 runs" in err
