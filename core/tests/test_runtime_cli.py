@@ -75,6 +75,11 @@ def test_run_jobs_and_cancel(env: Path) -> None:
     assert as_json("jobs", "show", queued["id"])["params"] == {"product_id": "p1"}
     assert as_json("jobs", "cancel", queued["id"])["status"] == "cancelled"
     assert [j["id"] for j in as_json("jobs", "list", "--status", "cancelled")] == [queued["id"]]
+    assert as_json("jobs", "prune") == {"deleted": 0, "days": 30.0}  # finished just now: kept
+    assert as_json("jobs", "prune", "--days", "0") == {"deleted": 2, "days": 0.0}
+    assert as_json("jobs", "list") == []
+    refused = invoke("jobs", "prune", "--days", "-1")
+    assert refused.exit_code == 2 and "--days" in refused.output
 
 
 def test_db_upgrade_reports_the_head(env: Path) -> None:

@@ -1,4 +1,4 @@
-"""`fusionhub jobs …`: what is queued, running, done; one job's detail; cancel."""
+"""`fusionhub jobs …`: what is queued, running, done; one job's detail; cancel; prune."""
 
 from __future__ import annotations
 
@@ -93,3 +93,21 @@ async def cancel(job_id: str, database: str | None, as_json: bool) -> None:
     if job is None:
         raise click.ClickException(f"no job {job_id}")
     echo_json(job_data(job)) if as_json else click.echo(job_line(job))
+
+
+@jobs.command("prune")
+@click.option(
+    "--days", type=click.FloatRange(min=0), default=30.0, show_default=True, help="Keep jobs finished this recently."
+)
+@database_option
+@json_option
+@run_async
+async def prune(days: float, database: str | None, as_json: bool) -> None:
+    """Delete finished jobs older than --days, with their per-item jobs (and, on PostgreSQL, their
+    procrastinate jobs and events). Queued, running and waiting jobs are never touched."""
+    runtime = await open_runtime(database)
+    try:
+        deleted = await runtime.queue.prune(finished_before=runtime.clock.now() - days * 86_400)
+    finally:
+        await runtime.aclose()
+    echo_json({"deleted": deleted, "days": days}) if as_json else click.echo(f"deleted {deleted} finished job(s)")

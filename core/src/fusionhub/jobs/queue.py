@@ -54,3 +54,7 @@ class JobQueue(Protocol):
     async def counts(self) -> dict[str, int]:
         """Jobs per status."""
         ...
+
+    async def prune(self, *, finished_before: float) -> int:
+        """Delete finished jobs (each with its per-item jobs) that finished before this time; how many."""
+        ...

@@ -231,6 +231,9 @@ class SqlJobQueue:
     async def _sync_cancel(self, conn: AsyncConnection, job_id: str, worker_id: str) -> None:
         """Before a running job's lease is kept or its run settled: a stop asked for elsewhere is copied in."""
 
+    async def _pruning(self, conn: AsyncConnection, ids: Sequence[str]) -> None:
+        """These finished jobs, with their per-item jobs, are about to be deleted."""
+
     # --- workers ----------------------------------------------------------------------
 
     def _candidates(self, now: float) -> tuple[sa.Select[tuple[str]], sa.Select[tuple[str]]]:
@@ -397,6 +400,23 @@ class SqlJobQueue:
             ).scalar()
         times = [x for x in (due, lease) if x is not None]
         return min(times) if times else None
+
+    async def prune(self, *, finished_before: float) -> int:
+        async with self.db.write() as conn:
+            finished_before += await self._begin(conn, None)
+            ids = [
+                r[0]
+                for r in await conn.execute(
+                    sa.select(t.c.id).where(
+                        t.c.parent_id.is_(None), t.c.status.in_(_FINISHED), t.c.finished_at < finished_before
+                    )
+                )
+            ]
+            if not ids:
+                return 0
+            await self._pruning(conn, ids)
+            await conn.execute(t.delete().where(t.c.id.in_(ids)))  # per-item jobs go with their parent (cascade)
+        return len(ids)
 
     async def counts(self) -> dict[str, int]:
         async with self.db.read() as conn:

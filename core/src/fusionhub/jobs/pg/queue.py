@@ -108,6 +108,9 @@ class ProcrastinateJobQueue(SqlJobQueue):
     async def _sync_cancel(self, conn: AsyncConnection, job_id: str, worker_id: str) -> None:
         await runs.sync_abort(conn, job_id, worker_id)
 
+    async def _pruning(self, conn: AsyncConnection, ids: Sequence[str]) -> None:
+        await runs.delete(conn, ids)
+
     async def _hold_back(self, conn: AsyncConnection, job: Job, run_at: float, now: float) -> None:
         """Nothing to move: the refused run heads its store's line, which waits for it (see `runs`)."""
 

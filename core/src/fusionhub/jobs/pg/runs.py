@@ -106,6 +106,15 @@ SELECT procrastinate_cancel_job_v1(r.id, r.status = 'doing', false) FROM procras
 WHERE (r.queueing_lock = ANY(CAST(:ids AS text[])) AND r.status = 'todo')
    OR (r.id IN (SELECT run_id FROM jobs WHERE id = ANY(CAST(:ids AS uuid[]))) AND r.status = 'doing')
 """)
+_DELETE = sa.text("""
+WITH RECURSIVE tree(id) AS (
+    SELECT id FROM jobs WHERE id = ANY(CAST(:ids AS uuid[]))
+    UNION ALL
+    SELECT j.id FROM jobs AS j JOIN tree ON j.parent_id = tree.id
+)
+DELETE FROM procrastinate_jobs
+WHERE queueing_lock IN (SELECT id::text FROM tree) AND status NOT IN ('todo', 'doing')
+""")
 # The earliest a fetch can return a run: each idle line's first pending run, and runs out of line.
 _NEXT_DUE = sa.text("""
 SELECT extract(epoch FROM min(head.scheduled_at))::float8 FROM (
@@ -195,6 +204,11 @@ async def sync_abort(conn: AsyncConnection, job_id: str, worker_id: str) -> None
 async def cancel(conn: AsyncConnection, ids: Sequence[str]) -> None:
     if ids:
         await conn.execute(_CANCEL, {"ids": list(ids)})
+
+
+async def delete(conn: AsyncConnection, ids: Sequence[str]) -> None:
+    """The ended runs of these jobs and of their per-item jobs (their events go with them)."""
+    await conn.execute(_DELETE, {"ids": list(ids)})
 
 
 async def next_due(conn: AsyncConnection) -> float | None:
