@@ -1,4 +1,4 @@
-"""The job-queue interface every backend implements (embedded SQL here; procrastinate later).
+"""The job-queue interface every backend implements: embedded SQL (`sql`), procrastinate on PostgreSQL (`pg`).
 
 The semantics live in the backend-independent runner and worker; a backend only stores
 jobs and applies each `Decision` atomically. Its guarantees, checked by the shared queue

@@ -2,7 +2,9 @@
 
 Any number of worker processes on one machine share the SQLite file: every change is one
 BEGIN IMMEDIATE transaction, so claims never collide. The same statements run on
-PostgreSQL (where the claim adds FOR UPDATE SKIP LOCKED).
+PostgreSQL (where the claim adds FOR UPDATE SKIP LOCKED), and the procrastinate backend
+(`fusionhub.jobs.pg`) keeps these rows too: it replaces the claim, and adds its runs through
+the hooks each transaction calls (`_begin`, `_scheduled`, `_run_ended`, `_cancelled`, …).
 """
 
 from __future__ import annotations
