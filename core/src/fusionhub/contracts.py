@@ -30,6 +30,7 @@ class AuthKind(StrEnum):
     OAUTH2_PKCE = "oauth2_pkce"
     LWA = "lwa"  # Login with Amazon: refresh-token grant for an access token
     API_KEY = "api_key"
+    BASIC = "basic"  # HTTP Basic: a username and password (or key and secret) on every request
     BEARER = "bearer"
     NONE = "none"
 

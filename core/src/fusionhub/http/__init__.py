@@ -1,6 +1,6 @@
 """Per-store HTTP: one client per store, built by core from the plugin's HttpConfig."""
 
-from fusionhub.http.auth import ApiKeyAuth, BearerAuth, LwaAuth, OAuth2RefreshAuth, RefreshingAuth, TokenSet
+from fusionhub.http.auth import ApiKeyAuth, BasicAuth, BearerAuth, OAuth2RefreshAuth, RefreshingAuth, TokenSet
 from fusionhub.http.client import build_client
 from fusionhub.http.config import NO_RETRY, HttpConfig, RequestMeta, RetryPolicy, meta
 from fusionhub.http.errors import STATUS_TABLE, error_for, raise_for_status
@@ -10,11 +10,11 @@ __all__ = [
     "NO_RETRY",
     "STATUS_TABLE",
     "ApiKeyAuth",
+    "BasicAuth",
     "BearerAuth",
     "CallLabels",
     "HttpConfig",
     "LimitedTransport",
-    "LwaAuth",
     "OAuth2RefreshAuth",
     "RefreshingAuth",
     "RequestMeta",
