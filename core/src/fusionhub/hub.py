@@ -127,9 +127,11 @@ class Hub:
             save_credentials=save_credentials,
         )
         ctx.fan_out = self._direct_fan_out(ctx)
-        if isinstance(http_config.auth, RefreshingAuth) and http_config.auth.on_refresh is None:
-            # Looked up at refresh time: a host may set ctx.save_credentials after connecting.
-            http_config.auth.on_refresh = store_token_saver(store, lambda: ctx.save_credentials)
+        if isinstance(http_config.auth, RefreshingAuth):
+            http_config.auth.clock = self.clock  # expiry is judged on the hub's clock (a virtual one in tests)
+            if http_config.auth.on_refresh is None:
+                # Looked up at refresh time: a host may set ctx.save_credentials after connecting.
+                http_config.auth.on_refresh = store_token_saver(store, lambda: ctx.save_credentials)
         self.cache.invalidate(store.id)
         self._contexts[store.id] = ctx
         if old is not None:

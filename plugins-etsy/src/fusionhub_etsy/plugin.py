@@ -30,7 +30,7 @@ from fusionhub.models import (
 from fusionhub.ratelimit.feedback import etsy_on_response
 from fusionhub.stores import Store
 from fusionhub_etsy import bulk, orders, polling, products, stock
-from fusionhub_etsy.auth import EtsyAuth
+from fusionhub_etsy.auth import etsy_auth
 from fusionhub_etsy.endpoints import BASE_URL
 
 
@@ -48,7 +48,7 @@ def fusionhub_manifest() -> PluginManifest:
 def fusionhub_http_config(store: Store) -> HttpConfig:
     return HttpConfig(
         base_url=str(store.config.get("base_url") or BASE_URL),
-        auth=EtsyAuth(store.credentials),
+        auth=etsy_auth(store.credentials),
         headers={"accept": "application/json"},
         on_response=etsy_on_response,
         # Transient failures are retried by core; a 429 is not waited out in the client but

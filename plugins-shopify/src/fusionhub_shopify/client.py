@@ -1,12 +1,11 @@
-"""Send one named GraphQL document for a store: cost up front, errors mapped, tokens fresh."""
+"""Send one named GraphQL document for a store: cost up front, errors mapped (tokens: auth/token.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from fusionhub import AuthError, StoreContext, meta
-from fusionhub_shopify.auth.token import ensure_fresh
+from fusionhub import StoreContext, meta
 from fusionhub_shopify.config import ShopConfig
 from fusionhub_shopify.cost import requested_cost
 from fusionhub_shopify.documents import document
@@ -29,17 +28,8 @@ async def execute(ctx: StoreContext, name: str, variables: Mapping[str, Any] | N
     doc = document(name, config.api_version)
     body = {"query": doc.text, "variables": dict(variables or {}), "operationName": name}
     cost = requested_cost(doc.text, variables)
-    await ensure_fresh(ctx)
     # A query may be resent after a network failure or a 5xx; a mutation never is.
     extensions = meta(cost=cost, operation=name, idempotent=not doc.text.lstrip().startswith("mutation"))
-    for attempt in (1, 2):
-        async with flying(ctx.limiter.store_key, cost):
-            response = await ctx.http.post(config.graphql_url, json=body, extensions=extensions)
-        try:
-            return graphql_data(response, name, cost)
-        except AuthError:
-            # An expiring token revoked or lapsed early: refresh once when we can, then give up.
-            if attempt == 2 or response.status_code != 401 or not ctx.credentials.get("refresh_token"):
-                raise
-            await ensure_fresh(ctx, force=True)
-    raise AssertionError("unreachable")
+    async with flying(ctx.limiter.store_key, cost):
+        response = await ctx.http.post(config.graphql_url, json=body, extensions=extensions)
+    return graphql_data(response, name, cost)
