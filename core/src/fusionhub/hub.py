@@ -34,6 +34,7 @@ from fusionhub.http.auth import store_token_saver
 from fusionhub.models import BulkResult, ItemOutcome, Page
 from fusionhub.models.common import item_key
 from fusionhub.observability import ErrorRateMonitor, Observer, current_capability
+from fusionhub.paging import Step, stream
 from fusionhub.ratelimit import BucketStore, Limiter, MemoryBucketStore, simulate_rate_limit
 from fusionhub.ratelimit.limiter import LimiterStats
 from fusionhub.records import CapabilityCall
@@ -326,13 +327,13 @@ class Hub:
         if not issubclass(spec_of(cap).result, Page):
             raise ValidationError(errors=[{"loc": "capability", "msg": f"{cap} does not return pages"}])
         query = dict(params or {})
-        while True:
-            page = (await self.execute(store, cap, query, mode=mode)).value
-            for item in page.items:
-                yield item
-            if page.next_cursor is None:
-                return
-            query["cursor"] = page.next_cursor
+
+        async def fetch(cursor: str | None) -> Step[Any, str]:
+            page = (await self.execute(store, cap, {**query, "cursor": cursor} if cursor else query, mode=mode)).value
+            return page.items, page.next_cursor
+
+        async for item in stream(fetch, query.get("cursor")):
+            yield item
 
     @staticmethod
     def _params(model: type[pydantic.BaseModel], params: Any, slug: str) -> Any:

@@ -37,4 +37,3 @@ class AccessTokenAuth(OAuth2RefreshAuth):
 
     def can_refresh(self) -> bool:
         return super().can_refresh() and bool(self.client_id and self._client_secret)
-
