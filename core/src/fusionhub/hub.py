@@ -135,8 +135,9 @@ class Hub:
                 http_config.auth.on_refresh = store_token_saver(store, lambda: ctx.save_credentials)
         self.cache.invalidate(store.id)
         self._contexts[store.id] = ctx
-        if old is not None:
-            ctx.extras.update(old.extras)
+        if old is not None:  # what a plugin learnt about the store, and where its outbound requests go
+            ctx.states.update(old.states)
+            ctx.outbound_transport = old.outbound_transport
         return ctx
 
     def context(self, store: Store | str) -> StoreContext:
@@ -220,7 +221,8 @@ class Hub:
             capability=cap,
             fan_out=ctx.fan_out,
             save_credentials=ctx.save_credentials,
-            extras=ctx.extras,
+            outbound_transport=ctx.outbound_transport,
+            states=ctx.states,
         )
         started = time.perf_counter()
         ttl = None if spec.writes else self.cache_ttl(slug, cap)

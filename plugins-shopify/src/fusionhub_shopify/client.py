@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from fusionhub import StoreContext, meta
@@ -13,13 +14,21 @@ from fusionhub_shopify.inflight import flying
 from fusionhub_shopify.responses import graphql_data
 
 
+@dataclass(slots=True)
+class ShopState:
+    """What a store's calls learn once (`ctx.state(ShopState)`); it outlives reconnects."""
+
+    parsed: tuple[dict[str, Any], ShopConfig] | None = None  # the config parsed, and from what
+    currency: str | None = None
+    location: str | None = None
+
+
 def shop_config(ctx: StoreContext) -> ShopConfig:
-    """The store's parsed settings, parsed again whenever its config changes (extras outlive reconnects)."""
-    cached = ctx.extras.get("shopify.config")
-    if not (isinstance(cached, tuple) and cached[0] == ctx.config):
-        cached = ctx.extras["shopify.config"] = (dict(ctx.config), ShopConfig.of(ctx.config))
-    config: ShopConfig = cached[1]
-    return config
+    """The store's parsed settings, parsed again whenever its config changes."""
+    state = ctx.state(ShopState)
+    if state.parsed is None or state.parsed[0] != ctx.config:
+        state.parsed = (dict(ctx.config), ShopConfig.of(ctx.config))
+    return state.parsed[1]
 
 
 async def execute(ctx: StoreContext, name: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
