@@ -6,6 +6,9 @@ declares as a per-item fan-out runs on core's fan-out with no hookimpl.
 
 from __future__ import annotations
 
+import re
+import tomllib
+import types
 from collections.abc import Awaitable, Generator
 from pathlib import Path
 from typing import Any
@@ -15,7 +18,7 @@ import pytest
 from cryptography.fernet import Fernet
 from runtime_fakes import SLUG, FakePlatform, QueueTestPlugin
 
-from fusionhub import HttpConfig, Hub, PlatformError, Registry, Store, TransientError, hookimpl
+from fusionhub import Capability, HttpConfig, Hub, PlatformError, Registry, Store, TransientError, hookimpl
 from fusionhub import params as p
 from fusionhub.contracts import PluginManifest
 from fusionhub.jobs import JobStatus, Worker
@@ -28,6 +31,7 @@ from fusionhub.secrets import Keyring
 from fusionhub.storage import Database, sqlite_url
 
 WORKAROUND = {"description": "one update_product per item"}
+GUIDE = Path(__file__).parents[2] / "docs" / "plugin-authoring.md"
 
 
 def manifest(slug: str, **capabilities: Any) -> dict[str, Any]:
@@ -309,3 +313,27 @@ def test_a_fan_out_declaration_is_validated(capabilities: dict[str, Any], fragme
     with pytest.raises(pydantic.ValidationError) as err:
         PluginManifest.model_validate(manifest("shop", **capabilities))
     assert fragment in str(err.value)
+
+
+# --- the authoring guide's examples ----------------------------------------------------------
+
+
+def guide_block(language: str, marker: str) -> str:
+    blocks = re.findall(rf"```{language}\n(.*?)```", GUIDE.read_text(encoding="utf-8"), re.S)
+    (block,) = [b for b in blocks if marker in b]
+    return block
+
+
+def test_the_guides_example_manifest_declares_a_valid_fan_out() -> None:
+    manifest = PluginManifest.model_validate(tomllib.loads(guide_block("toml", "fan_out")))
+    assert manifest.contract("bulk_update").fan_out is Capability.UPDATE_PRODUCT
+
+
+async def test_the_guides_wrapper_example_times_every_platforms_calls() -> None:
+    timer = types.ModuleType("guide_timer")
+    exec(guide_block("python", "wrapper=True"), timer.__dict__)  # noqa: S102 - our own documentation
+    hub = hub_with(alpha=Platform("alpha"), beta=Platform("beta"), timer=timer)
+    await hub.execute("alpha", "get_product", {"product_id": "1"})
+    with pytest.raises(PlatformError):
+        await hub.execute("beta", "get_product", {"product_id": "boom"})
+    assert [(t[0], t[1], t[3]) for t in timer.TIMINGS] == [("alpha", "1", "ok"), ("beta", "boom", "LookupError")]
