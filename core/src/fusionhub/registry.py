@@ -46,7 +46,7 @@ class PluginStatus(StrEnum):
 
 class PluginKind(StrEnum):
     PLATFORM = "platform"  # has a manifest: a selling platform
-    OBSERVER = "observer"  # only observer hooks: metrics, alerting
+    OBSERVER = "observer"  # no manifest: observer hooks and capability wrappers (metrics, tracing)
 
 
 @dataclass
