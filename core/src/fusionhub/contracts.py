@@ -15,7 +15,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from fusionhub.capabilities import Capability
+from fusionhub.capabilities import Capability, item_params, spec_of
 from fusionhub.version import CORE_API_VERSION
 
 
@@ -159,6 +159,9 @@ class CapabilityContract(BaseModel):
     manual_workaround: str | None = Field(default=None, description="what a person can do instead")
     automation_enabled: bool = True
     scopes: list[str] = Field(default_factory=list, description="OAuth scopes this capability needs")
+    fan_out: Capability | None = Field(
+        default=None, description="core runs it as one call of this capability per item; the plugin has no hookimpl"
+    )
 
     @model_validator(mode="after")
     def _explained(self) -> CapabilityContract:
@@ -166,6 +169,8 @@ class CapabilityContract(BaseModel):
             raise ValueError("a workaround capability must describe its workaround")
         if self.level is Level.UNSUPPORTED and not self.explanation:
             raise ValueError("an unsupported capability must carry an explanation for users")
+        if self.fan_out is not None and self.level is not Level.WORKAROUND:
+            raise ValueError(f"fan_out = {self.fan_out.value!r} is a workaround: declare level = 'workaround'")
         return self
 
 
@@ -213,6 +218,21 @@ class PluginManifest(BaseModel):
             caps = dict(self.capabilities)
             caps.update({c: UNDECLARED for c in missing})
             object.__setattr__(self, "capabilities", {c: caps[c] for c in Capability})
+        return self
+
+    @model_validator(mode="after")
+    def _fan_outs(self) -> PluginManifest:
+        for capability, contract in self.capabilities.items():
+            target = contract.fan_out
+            if target is None:
+                continue
+            item = item_params(capability)
+            if item is None:
+                raise ValueError(f"{capability}: only a capability taking items and returning a BulkResult can fan out")
+            if self.capabilities[target].level is Level.UNSUPPORTED:
+                raise ValueError(f"{capability}: fan_out target {target} must be implemented, it is unsupported")
+            if spec_of(target).params is not item:
+                raise ValueError(f"{capability}: fan_out target {target} must take one item ({item.__name__})")
         return self
 
     def contract(self, capability: Capability | str) -> CapabilityContract:

@@ -2,8 +2,10 @@
 """The plugin API: pluggy hook specifications of project `fusionhub`.
 
 A platform plugin implements `fusionhub_manifest` and the hooks of the capabilities it
-declares native or workaround. Core calls a capability hook of one platform's plugin only.
-Any plugin (metrics exporters, alerting) may implement the observer hooks.
+declares native or workaround (but not those it declares as a `fan_out`: core runs them).
+Core calls a capability hook for one platform: that platform's hookimpl answers, inside the
+`wrapper=True` hookimpls of any plugin (tracing, audit). Any plugin (metrics exporters,
+alerting) may implement the observer hooks.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The execution gate: the one path every capability call takes.
 
-gate (level, automation) → validate params → dispatch to that platform's hookimpl only
-→ validate the result → observe. Unsupported capabilities fail before any I/O.
+gate (level, automation) → validate params → dispatch through pluggy to that platform's
+hookimpl (or core's declared fan-out) inside every plugin's wrappers → validate the result →
+observe. Unsupported capabilities fail before any I/O. A call ends ok, failed, or parked.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from fusionhub.models import BulkResult, ItemOutcome, Page
 from fusionhub.models.common import item_key
 from fusionhub.observability import ErrorRateMonitor, Observer, current_capability
 from fusionhub.paging import Step, stream
+from fusionhub.parked import Parked
 from fusionhub.ratelimit import BucketStore, Limiter, MemoryBucketStore, simulate_rate_limit
 from fusionhub.ratelimit.limiter import LimiterStats
 from fusionhub.records import CapabilityCall
@@ -209,8 +211,7 @@ class Hub:
         contract = self.gate(slug, cap, mode)
         spec = spec_of(cap)
         parsed = self._params(spec.params, params, slug)
-        impl = self.registry.impl(slug, cap.hook_name)
-        assert impl is not None  # the registry refused plugins whose levels and hookimpls disagree
+        hook = self.registry.caller(slug, cap.hook_name)  # the registry refused levels its hookimpls contradict
         call_ctx = StoreContext(
             store=ctx.store,
             manifest=ctx.manifest,
@@ -231,17 +232,21 @@ class Hub:
             if hit:
                 return self._observed(ctx, cap, contract, mode, started, None, cached=True, value=cached)
         error: FusionHubError | None = None
+        parked = False
         scope = current_capability.set(cap.value)
         try:
-            raw = await impl(ctx=call_ctx, params=parsed)
+            raw = await hook(ctx=call_ctx, params=parsed)
             value = self._result(spec.result, raw, slug, cap)
+        except Parked:  # handed to child jobs, resumed later: neither ok nor an error
+            parked = True
+            raise
         except FusionHubError as exc:
             error = exc
             raise
         except httpx.TransportError as exc:
             error = TransientError(f"network error talking to {slug}: {type(exc).__name__}", platform=slug)
             raise error from None
-        except Exception as exc:  # a plugin bug must not take the host down, nor leak secrets
+        except Exception as exc:  # a plugin's (or a wrapper's) bug must not take the host down, nor leak secrets
             error = PlatformError(
                 f"plugin {slug} failed in {cap}: {type(exc).__name__}: {scrub(str(exc))}", platform=slug
             )
@@ -251,7 +256,7 @@ class Hub:
                 current_capability.reset(scope)
             if spec.writes:  # even a failed write may have changed something
                 self.cache.invalidate(ctx.store.id)
-            outcome = self._observed(ctx, cap, contract, mode, started, error)
+            outcome = self._observed(ctx, cap, contract, mode, started, error, parked=parked)
         if ttl:
             self.cache.put(ctx.store.id, cap, parsed, value, ttl)
         return Outcome(value, cap, slug, contract.level, contract.workaround, outcome.duration_ms)
@@ -266,6 +271,7 @@ class Hub:
         error: FusionHubError | None,
         *,
         cached: bool = False,
+        parked: bool = False,
         value: Any = None,
     ) -> Outcome[Any]:
         duration_ms = (time.perf_counter() - started) * 1000
@@ -275,10 +281,11 @@ class Hub:
                 store_id=ctx.store.id,
                 capability=cap.value,
                 level=contract.level.value,
-                ok=error is None,
+                ok=error is None and not parked,
                 duration_ms=duration_ms,
                 error_category=error.category.value if error else None,
                 mode=mode.value,
+                parked=parked,
             ),
             cached=cached,
         )

@@ -1,7 +1,8 @@
 """The Etsy plugin's hookimpls: thin wrappers over the modules that do the work.
 
 Loaded through entry point `fusionhub.plugins: etsy`. process_refund and webhooks are declared
-unsupported and so have no hookimpl; events come from fusionhub_poll_events instead.
+unsupported and so have no hookimpl; events come from fusionhub_poll_events instead. bulk_update
+has none either: the manifest declares it a fan-out of update_product, which core runs.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from fusionhub.contracts import PluginManifest, load_manifest
 from fusionhub.hookspecs import hookimpl
 from fusionhub.http import HttpConfig, RetryPolicy
 from fusionhub.models import (
-    BulkResult,
     EventBatch,
     InventoryLevel,
     InventorySyncResult,
@@ -97,11 +97,6 @@ async def fusionhub_update_product(ctx: StoreContext, params: p.UpdateProductPar
 @hookimpl
 async def fusionhub_delete_product(ctx: StoreContext, params: p.DeleteProductParams) -> DeleteResult:
     return await products.delete_product(ctx, params)
-
-
-@hookimpl
-async def fusionhub_bulk_update(ctx: StoreContext, params: p.BulkUpdateParams) -> BulkResult:
-    return await bulk.bulk_update(ctx, params)
 
 
 @hookimpl
