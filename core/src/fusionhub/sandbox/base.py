@@ -8,7 +8,7 @@ time, answers a raised Reply, holds slow answers back on the clock, and gives th
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import httpx
 
@@ -22,11 +22,13 @@ from fusionhub.sandbox.reply import Reply
 class SandboxBase:
     slug: ClassVar[str]
 
-    def __init__(self, clock: Clock, *, faults: Faults | None = None, bucket: SandboxBucket | None = None) -> None:
+    def __init__(
+        self, clock: Clock, *, faults: Faults | None = None, bucket: SandboxBucket[Any] | None = None
+    ) -> None:
         self.clock = clock
         self.requests = RequestLog()
         self.faults = faults or Faults()
-        self.bucket = bucket or SandboxBucket(clock, lambda now: {})  # no limit
+        self.bucket: SandboxBucket[Any] = bucket or SandboxBucket(clock, lambda now: {})  # no limit
 
     @property
     def throttled(self) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 import httpx
 
@@ -21,6 +21,16 @@ from fusionhub.ratelimit.bucket import TokenBucket
 
 class Window(Protocol):
     """One limit the platform enforces on a key."""
+
+    @property
+    def limit(self) -> float:
+        """The most the window holds."""
+        ...
+
+    @property
+    def remaining(self) -> float:
+        """What is left, as of the window's last `wait`."""
+        ...
 
     def wait(self, now: float, cost: float) -> float:
         """Seconds until `cost` fits (0: it fits now); brings the window up to `now`."""
@@ -39,6 +49,14 @@ class TokenWindow(TokenBucket):
     @classmethod
     def full(cls, capacity: float, refill_rate: float, now: float) -> TokenWindow:
         return cls(capacity=capacity, refill_rate=refill_rate, tokens=capacity, last_refill=now)
+
+    @property
+    def limit(self) -> float:
+        return self.capacity
+
+    @property
+    def remaining(self) -> float:
+        return self.tokens
 
     def wait(self, now: float, cost: float) -> float:
         self.refill(now)
@@ -86,9 +104,10 @@ class SlidingWindow:
         self.spent = max(0.0, self.spent - cost)
 
 
-Shape = Callable[[float], Mapping[str, Window]]
+W = TypeVar("W", bound=Window)
+Shape = Callable[[float], Mapping[str, W]]
 """Fresh, full windows for a new key at clock time `now`, by name."""
-Headers = Callable[[Mapping[str, Window]], dict[str, str]]
+Headers = Callable[[Mapping[str, W]], dict[str, str]]
 Refusal = Callable[[float], httpx.Response]
 
 
@@ -96,23 +115,23 @@ def too_many_requests(wait: float) -> httpx.Response:
     return httpx.Response(429, text="Too Many Requests", headers={"Retry-After": f"{wait:.3f}"})
 
 
-class SandboxBucket:
+class SandboxBucket(Generic[W]):
     """The platform's limits per key on the sandbox's clock; `throttled` counts the refusals."""
 
     def __init__(
         self,
         clock: Clock,
-        shape: Shape,
+        shape: Shape[W],
         *,
         key: Callable[[httpx.Request], str] = lambda request: "",
-        headers: Headers = lambda windows: {},
+        headers: Headers[W] = lambda windows: {},
         refusal: Refusal = too_many_requests,
     ) -> None:
         self.clock, self.shape, self.key, self.report, self.refusal = clock, shape, key, headers, refusal
-        self.keys: dict[str, Mapping[str, Window]] = {}
+        self.keys: dict[str, Mapping[str, W]] = {}
         self.throttled = 0
 
-    def windows(self, key: str) -> Mapping[str, Window]:
+    def windows(self, key: str) -> Mapping[str, W]:
         """The windows of `key` (created full on first use)."""
         if key not in self.keys:
             self.keys[key] = self.shape(self.clock.now())

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 
 import httpx
 
+from fusionhub.sandbox import Reply
 from fusionhub_etsy.sandbox.world import Json
 
 if TYPE_CHECKING:
@@ -23,16 +24,17 @@ MAX_IMAGES = 20
 CREATE_REQUIRED = ("quantity", "title", "description", "price", "who_made", "when_made", "taxonomy_id")
 
 
-class Reject(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
-
-
 def reply(status: int, body: Any = None) -> httpx.Response:
     if body is None:
         return httpx.Response(status)
     return httpx.Response(status, json=body)
+
+
+class Reject(Reply):
+    """Etsy's error answer, raised from anywhere in a handler."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(reply(status, {"error": message}))
 
 
 def form_of(request: httpx.Request) -> dict[str, list[str]]:
