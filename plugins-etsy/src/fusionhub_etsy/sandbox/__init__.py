@@ -87,15 +87,14 @@ class EtsySandbox(SandboxBase):
         self.order_every, self.ship_after, self.token_ttl = order_every, ship_after, token_ttl
         self._next_order = clock.now() + order_every if order_every else None
         self.keystring, self.shared_secret = SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
-        self.apps = {self.keystring: self.shared_secret}  # keystring -> shared secret
+        self.apps: dict[str, str] = {}  # keystring -> shared secret
         self.access_tokens: dict[str, Grant] = {}
         self.refresh_tokens: dict[str, Grant] = {}
         self.codes: dict[str, Grant] = {}
         self.refreshes = 0
         self.scopes = frozenset(scopes)
-        self._access = f"{USER_ID}.{SANDBOX_ACCESS_TOKEN}"
-        self._refresh = f"{USER_ID}.{SANDBOX_REFRESH_TOKEN}"
-        self._grant(self._access, self._refresh, self.scopes)
+        tokens = f"{USER_ID}.{SANDBOX_ACCESS_TOKEN}", f"{USER_ID}.{SANDBOX_REFRESH_TOKEN}"
+        self._credentials = self._connect(self.keystring, self.shared_secret, tokens)
         self._seed(listings, receipts)
 
     # --- the Sandbox protocol ----------------------------------------------------------------
@@ -110,23 +109,20 @@ class EtsySandbox(SandboxBase):
         return httpx.MockTransport(serve)
 
     def credentials(self) -> dict[str, str]:
-        return {
-            "keystring": self.keystring,
-            "shared_secret": self.shared_secret,
-            "access_token": self._access,
-            "refresh_token": self._refresh,
-        }
+        return dict(self._credentials)
 
     def add_app(self) -> dict[str, str]:
         """Connect the shop to one more app: its credentials (an API key with its own QPS and QPD)."""
-        keystring, shared_secret = f"{SANDBOX_CLIENT_ID}-{len(self.apps) + 1}", secrets.token_hex(10)
+        return self._connect(f"{SANDBOX_CLIENT_ID}-{len(self.apps) + 1}", secrets.token_hex(10), self._tokens())
+
+    def _connect(self, keystring: str, shared_secret: str, tokens: tuple[str, str]) -> dict[str, str]:
         self.apps[keystring] = shared_secret
-        access, refresh = self._issue(self.scopes)
+        self._grant(*tokens, self.scopes)
         return {
             "keystring": keystring,
             "shared_secret": shared_secret,
-            "access_token": access,
-            "refresh_token": refresh,
+            "access_token": tokens[0],
+            "refresh_token": tokens[1],
         }
 
     def store_config(self) -> dict[str, Any]:
@@ -233,9 +229,8 @@ class EtsySandbox(SandboxBase):
             raise ValueError("authorize: unknown scope or missing state")
         code = secrets.token_urlsafe(24)
         granted = scopes if approve_scopes is None else frozenset(approve_scopes) & scopes
-        self.codes[code] = Grant(
-            granted, 0.0, query["client_id"], query.get("redirect_uri", ""), query["code_challenge"]
-        )
+        redirect = query.get("redirect_uri", "")
+        self.codes[code] = Grant(granted, 0.0, query["client_id"], redirect, query["code_challenge"])
         return {"code": code, "state": query["state"]}
 
     def granted_scopes(self, access_token: str) -> frozenset[str]:
@@ -244,11 +239,9 @@ class EtsySandbox(SandboxBase):
 
     # --- the wire --------------------------------------------------------------------------------
 
-    def _issue(self, scopes: frozenset[str]) -> tuple[str, str]:
-        access = f"{USER_ID}.{secrets.token_urlsafe(32)}"
-        refresh = f"{USER_ID}.{secrets.token_urlsafe(32)}"
-        self._grant(access, refresh, scopes)
-        return access, refresh
+    @staticmethod
+    def _tokens() -> tuple[str, str]:
+        return f"{USER_ID}.{secrets.token_urlsafe(32)}", f"{USER_ID}.{secrets.token_urlsafe(32)}"
 
     def _grant(self, access: str, refresh: str, scopes: frozenset[str]) -> None:
         self.access_tokens[access] = Grant(scopes, self.clock.now() + self.token_ttl)
@@ -324,7 +317,8 @@ class EtsySandbox(SandboxBase):
             self.refreshes += 1
         else:
             return reply(400, {"error": "unsupported_grant_type"})
-        access, refresh = self._issue(scopes)
+        access, refresh = self._tokens()
+        self._grant(access, refresh, scopes)
         body = {
             "access_token": access,
             "token_type": "Bearer",

@@ -20,7 +20,8 @@ DAY = 86_400.0
 
 
 def keystring(request: httpx.Request) -> str:
-    return request.headers.get("x-api-key", "").partition(":")[0]
+    key: str = request.headers.get("x-api-key", "")
+    return key.partition(":")[0]
 
 
 def headers(windows: Mapping[str, Window]) -> dict[str, str]:
