@@ -8,7 +8,7 @@ time, answers a raised Reply, holds slow answers back on the clock, and gives th
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 
@@ -20,11 +20,9 @@ from fusionhub.sandbox.reply import Reply
 
 
 class SandboxBase:
-    slug: ClassVar[str]
+    slug: str
 
-    def __init__(
-        self, clock: Clock, *, faults: Faults | None = None, bucket: SandboxBucket[Any] | None = None
-    ) -> None:
+    def __init__(self, clock: Clock, *, faults: Faults | None = None, bucket: SandboxBucket[Any] | None = None) -> None:
         self.clock = clock
         self.requests = RequestLog()
         self.faults = faults or Faults()
