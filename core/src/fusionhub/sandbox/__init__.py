@@ -4,7 +4,7 @@ The toolkit (documented in docs/plugin-authoring.md, "Sandbox toolkit"): `Sandbo
 log, transport, replies, slow answers), `RouteTable` (method + path template -> handler, 404/405 in
 the platform's format), `Faults` (fail the next requests: a status, a network error, a lost
 response, a slow one), `SandboxBucket` (the platform's limits per key, 429 with its headers) with
-`TokenWindow` and `SlidingWindow`, and fixed documented sandbox credentials.
+`TokenWindow` and `SlidingWindow`, body readers, and fixed documented sandbox credentials.
 """
 
 from fusionhub.sandbox.base import SandboxBase
@@ -16,6 +16,7 @@ from fusionhub.sandbox.credentials import (
     SANDBOX_REFRESH_TOKEN,
 )
 from fusionhub.sandbox.faults import Action, Faults, plain_error
+from fusionhub.sandbox.forms import form_fields, multipart_fields
 from fusionhub.sandbox.log import RequestLog
 from fusionhub.sandbox.protocol import Sandbox, SandboxFactory
 from fusionhub.sandbox.reply import Reply
@@ -38,6 +39,8 @@ __all__ = [
     "SlidingWindow",
     "TokenWindow",
     "Window",
+    "form_fields",
+    "multipart_fields",
     "plain_error",
     "plain_missing",
     "too_many_requests",

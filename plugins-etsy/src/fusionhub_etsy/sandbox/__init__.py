@@ -29,10 +29,11 @@ from fusionhub.sandbox import (
     Faults,
     RouteTable,
     SandboxBase,
+    form_fields,
 )
 from fusionhub_etsy.endpoints import BASE_URL, OPERATIONS, Operation
 from fusionhub_etsy.sandbox import limits
-from fusionhub_etsy.sandbox.routes import HANDLERS, form_of, one, reply
+from fusionhub_etsy.sandbox.routes import HANDLERS, one, reply
 from fusionhub_etsy.sandbox.world import USER_ID, World
 
 API_HOST = "openapi.etsy.com"
@@ -297,7 +298,7 @@ class EtsySandbox(SandboxBase):
         return self.faults.apply(operation.id, request, lambda: HANDLERS[operation.id](self, request, ids))
 
     def _token(self, request: httpx.Request) -> httpx.Response:
-        fields = form_of(request)
+        fields = form_fields(request)
         grant_type = one(fields, "grant_type")
         if one(fields, "client_id") not in self.apps:
             return reply(401, {"error": "invalid_client", "error_description": "unknown client_id"})

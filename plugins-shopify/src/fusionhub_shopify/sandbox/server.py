@@ -12,15 +12,12 @@ import json
 import math
 import re
 from collections.abc import Callable
-from email.parser import BytesParser
-from email.policy import HTTP
 from typing import Any
-from urllib.parse import parse_qs
 
 import httpx
 from graphql import GraphQLSchema, graphql_sync, parse, validate
 
-from fusionhub.sandbox import Faults, Reply, RouteTable, SandboxBucket, TokenWindow
+from fusionhub.sandbox import Faults, Reply, RouteTable, SandboxBucket, TokenWindow, form_fields, multipart_fields
 from fusionhub_shopify.cost import MAX_QUERY_COST, actual_cost, requested_cost
 from fusionhub_shopify.sandbox.bulk import RESULTS_HOST, UPLOADS_HOST, BulkRunner
 from fusionhub_shopify.sandbox.state import ShopState
@@ -41,19 +38,7 @@ def _form(request: httpx.Request) -> dict[str, str]:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("application/json"):
         return {k: str(v) for k, v in json.loads(request.content or b"{}").items()}
-    return {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
-
-
-def multipart_fields(request: httpx.Request) -> dict[str, bytes]:
-    head = f"Content-Type: {request.headers.get('content-type', '')}\r\n\r\n".encode()
-    message = BytesParser(policy=HTTP).parsebytes(head + request.content)
-    out: dict[str, bytes] = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True)
-        if isinstance(name, str) and isinstance(payload, bytes):
-            out[name] = payload
-    return out
+    return {k: v[0] for k, v in form_fields(request).items()}
 
 
 class Server:
