@@ -28,8 +28,9 @@ class Level(StrEnum):
 class AuthKind(StrEnum):
     OAUTH2 = "oauth2"
     OAUTH2_PKCE = "oauth2_pkce"
-    LWA = "lwa"  # Login with Amazon: refresh-token grant for an access token
+    OAUTH2_REFRESH = "oauth2_refresh"  # a stored refresh token (or client credentials) buys access tokens
     API_KEY = "api_key"
+    BASIC = "basic"  # HTTP Basic: a username and password (or key and secret) on every request
     BEARER = "bearer"
     NONE = "none"
 
@@ -39,7 +40,7 @@ class _Spec(BaseModel):
 
 
 class WindowLimit(_Spec):
-    """`requests` per `window` seconds, e.g. Printify publishing: 200 per 1800 s."""
+    """`requests` per `window` seconds, e.g. 200 per 1800 s for one class of endpoints."""
 
     requests: int = Field(gt=0)
     window: float = Field(gt=0)
@@ -51,9 +52,9 @@ class WindowLimit(_Spec):
 
 class _Windowed(_Spec):
     requests: int = Field(gt=0)
-    per_day: int | None = Field(default=None, gt=0, description="a second, daily window (Etsy QPD)")
+    per_day: int | None = Field(default=None, gt=0, description="a second, daily window (a per-day quota)")
     endpoint_classes: dict[str, WindowLimit] = Field(
-        default_factory=dict, description="extra buckets for classes of endpoints (Printify publishing)"
+        default_factory=dict, description="extra buckets for classes of endpoints (e.g. publishing)"
     )
 
     @property
@@ -72,7 +73,7 @@ class RequestsPerMinute(_Windowed):
 
 
 class CostBased(_Spec):
-    """A leaky bucket of points (Shopify GraphQL): capacity `max_cost`, `restore_rate` points/s."""
+    """A leaky bucket of points (query cost): capacity `max_cost`, `restore_rate` points/s."""
 
     type: Literal["cost_based"] = "cost_based"
     max_cost: float = Field(gt=0)
@@ -86,7 +87,7 @@ class CostBased(_Spec):
 
 
 class OperationRate(_Spec):
-    """One operation's token bucket as Amazon publishes it: `rate` requests/s, `burst` capacity."""
+    """One operation's token bucket as a platform publishes it: `rate` requests/s, `burst` capacity."""
 
     rate: float = Field(gt=0)
     burst: int = Field(gt=0)

@@ -34,6 +34,7 @@ from fusionhub.http.auth import store_token_saver
 from fusionhub.models import BulkResult, ItemOutcome, Page
 from fusionhub.models.common import item_key
 from fusionhub.observability import ErrorRateMonitor, Observer, current_capability
+from fusionhub.paging import Step, stream
 from fusionhub.ratelimit import BucketStore, Limiter, MemoryBucketStore, simulate_rate_limit
 from fusionhub.ratelimit.limiter import LimiterStats
 from fusionhub.records import CapabilityCall
@@ -127,13 +128,16 @@ class Hub:
             save_credentials=save_credentials,
         )
         ctx.fan_out = self._direct_fan_out(ctx)
-        if isinstance(http_config.auth, RefreshingAuth) and http_config.auth.on_refresh is None:
-            # Looked up at refresh time: a host may set ctx.save_credentials after connecting.
-            http_config.auth.on_refresh = store_token_saver(store, lambda: ctx.save_credentials)
+        if isinstance(http_config.auth, RefreshingAuth):
+            http_config.auth.clock = self.clock  # expiry is judged on the hub's clock (a virtual one in tests)
+            if http_config.auth.on_refresh is None:
+                # Looked up at refresh time: a host may set ctx.save_credentials after connecting.
+                http_config.auth.on_refresh = store_token_saver(store, lambda: ctx.save_credentials)
         self.cache.invalidate(store.id)
         self._contexts[store.id] = ctx
-        if old is not None:
-            ctx.extras.update(old.extras)
+        if old is not None:  # what a plugin learnt about the store, and where its outbound requests go
+            ctx.states.update(old.states)
+            ctx.outbound_transport = old.outbound_transport
         return ctx
 
     def context(self, store: Store | str) -> StoreContext:
@@ -217,7 +221,8 @@ class Hub:
             capability=cap,
             fan_out=ctx.fan_out,
             save_credentials=ctx.save_credentials,
-            extras=ctx.extras,
+            outbound_transport=ctx.outbound_transport,
+            states=ctx.states,
         )
         started = time.perf_counter()
         ttl = None if spec.writes else self.cache_ttl(slug, cap)
@@ -324,13 +329,13 @@ class Hub:
         if not issubclass(spec_of(cap).result, Page):
             raise ValidationError(errors=[{"loc": "capability", "msg": f"{cap} does not return pages"}])
         query = dict(params or {})
-        while True:
-            page = (await self.execute(store, cap, query, mode=mode)).value
-            for item in page.items:
-                yield item
-            if page.next_cursor is None:
-                return
-            query["cursor"] = page.next_cursor
+
+        async def fetch(cursor: str | None) -> Step[Any, str]:
+            page = (await self.execute(store, cap, {**query, "cursor": cursor} if cursor else query, mode=mode)).value
+            return page.items, page.next_cursor
+
+        async for item in stream(fetch, query.get("cursor")):
+            yield item
 
     @staticmethod
     def _params(model: type[pydantic.BaseModel], params: Any, slug: str) -> Any:

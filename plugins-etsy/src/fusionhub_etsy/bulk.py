@@ -8,6 +8,7 @@ runs them one by one through the gate. Either way the aggregate comes back as a 
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Any
 
 from fusionhub import params as p
@@ -16,6 +17,7 @@ from fusionhub.clock import utcnow
 from fusionhub.context import StoreContext
 from fusionhub.errors import FusionHubError
 from fusionhub.models import BulkResult, ItemOutcome, OperationHandle, OperationStatus
+from fusionhub.paging import each_item
 from fusionhub_etsy import orders, products
 
 EXPORT_PAGE = 100
@@ -48,24 +50,17 @@ async def bulk_update(ctx: StoreContext, params: p.BulkUpdateParams) -> BulkResu
 
 
 async def _export(ctx: StoreContext, kind: p.BulkOperationKind, options: dict[str, Any]) -> dict[str, Any]:
-    records: list[dict[str, Any]] = []
     if kind is p.BulkOperationKind.EXPORT_PRODUCTS:
-        for state in options.get("states", ["active"]):
-            cursor = None
-            while True:
-                page = await products.list_products(
-                    ctx, p.ListProductsParams(limit=EXPORT_PAGE, status=state, cursor=cursor)
-                )
-                records.extend(item.model_dump(mode="json", exclude={"raw"}) for item in page.items)
-                if (cursor := page.next_cursor) is None:
-                    break
+        records = [
+            item.model_dump(mode="json", exclude={"raw"})
+            for state in options.get("states", ["active"])
+            async for item in each_item(
+                partial(products.list_products, ctx), p.ListProductsParams(limit=EXPORT_PAGE, status=state)
+            )
+        ]
         return {"products": records, "count": len(records)}
-    cursor = None
-    while True:
-        order_page = await orders.list_orders(ctx, p.ListOrdersParams(limit=EXPORT_PAGE, cursor=cursor))
-        records.extend(item.model_dump(mode="json", exclude={"raw"}) for item in order_page.items)
-        if (cursor := order_page.next_cursor) is None:
-            break
+    every_order = each_item(partial(orders.list_orders, ctx), p.ListOrdersParams(limit=EXPORT_PAGE))
+    records = [item.model_dump(mode="json", exclude={"raw"}) async for item in every_order]
     return {"orders": records, "count": len(records)}
 
 

@@ -27,11 +27,11 @@ from fusionhub.models import (
     Page,
     Product,
 )
-from fusionhub.ratelimit.feedback import etsy_on_response
 from fusionhub.stores import Store
 from fusionhub_etsy import bulk, orders, polling, products, stock
-from fusionhub_etsy.auth import EtsyAuth
+from fusionhub_etsy.auth import etsy_auth
 from fusionhub_etsy.endpoints import BASE_URL
+from fusionhub_etsy.ratelimit import observe_limits
 
 
 @cache
@@ -48,9 +48,9 @@ def fusionhub_manifest() -> PluginManifest:
 def fusionhub_http_config(store: Store) -> HttpConfig:
     return HttpConfig(
         base_url=str(store.config.get("base_url") or BASE_URL),
-        auth=EtsyAuth(store.credentials),
+        auth=etsy_auth(store.credentials),
         headers={"accept": "application/json"},
-        on_response=etsy_on_response,
+        on_response=observe_limits,
         # Transient failures are retried by core; a 429 is not waited out in the client but
         # becomes RateLimited(retry_after), so a worker re-schedules the job.
         retry=RetryPolicy(max_retry_after=0.0),
