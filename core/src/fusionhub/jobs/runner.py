@@ -23,9 +23,9 @@ from fusionhub.jobs.errors import ACTIONS, DEFAULT_MAX_RETRIES, Action, backoff
 from fusionhub.jobs.model import Decision, Job, JobStatus, NewJob
 from fusionhub.models import BulkResult, ItemOutcome, OperationHandle
 from fusionhub.models.common import OperationStatus, item_key
+from fusionhub.observability.redaction import scrub
 from fusionhub.parked import Parked
 from fusionhub.ratelimit.limiter import WAIT_FOR_RATE_LIMIT
-from fusionhub.redaction import scrub
 
 if TYPE_CHECKING:
     from fusionhub.jobs.queue import JobQueue
