@@ -26,7 +26,7 @@ from fusionhub.storage.schema import plugin_instances as pi
 from fusionhub.stores import Store
 
 if TYPE_CHECKING:
-    from fusionhub.runtime import Runtime
+    from fusionhub.host import Host
 
 DEFAULT_POLLING_INTERVAL = 300.0
 
@@ -48,7 +48,7 @@ def polling_interval(manifest: PluginManifest) -> float:
 
 
 class EventService:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Host) -> None:
         self.runtime = runtime
 
     @property

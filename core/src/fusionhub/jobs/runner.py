@@ -28,8 +28,8 @@ from fusionhub.parked import Parked
 from fusionhub.ratelimit.limiter import WAIT_FOR_RATE_LIMIT
 
 if TYPE_CHECKING:
+    from fusionhub.host import Host
     from fusionhub.jobs.queue import JobQueue
-    from fusionhub.runtime import Runtime
 
 CURRENT_JOB: contextvars.ContextVar[Job | None] = contextvars.ContextVar("fusionhub_current_job", default=None)
 
@@ -116,7 +116,7 @@ def queue_fan_out(
 
 
 class JobRunner:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Host) -> None:
         self.runtime = runtime
 
     async def run(self, job: Job) -> Decision:

@@ -21,8 +21,8 @@ from fusionhub.jobs.model import Decision, Job, JobStatus
 from fusionhub.jobs.runner import JobRunner
 
 if TYPE_CHECKING:
+    from fusionhub.host import Host
     from fusionhub.jobs.queue import JobQueue
-    from fusionhub.runtime import Runtime
 
 
 def new_worker_id() -> str:
@@ -45,7 +45,7 @@ class WorkerStats:
 class Worker:
     def __init__(
         self,
-        runtime: Runtime,
+        runtime: Host,
         *,
         queue: JobQueue | None = None,
         concurrency: int = 4,
