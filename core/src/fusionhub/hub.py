@@ -34,7 +34,7 @@ from fusionhub.http.auth import store_token_saver
 from fusionhub.models import BulkResult, ItemOutcome, Page
 from fusionhub.models.common import item_key
 from fusionhub.observability import ErrorRateMonitor, Observer, current_capability
-from fusionhub.ratelimit import BucketStore, Limiter, MemoryBucketStore, simulate_rate_limit
+from fusionhub.ratelimit import BucketStore, Limiter, MemoryBucketStore, admission, simulate_rate_limit
 from fusionhub.ratelimit.limiter import LimiterStats
 from fusionhub.records import CapabilityCall
 from fusionhub.redaction import scrub
@@ -228,7 +228,8 @@ class Hub:
         error: FusionHubError | None = None
         scope = current_capability.set(cap.value)
         try:
-            raw = await impl(ctx=call_ctx, params=parsed)
+            with admission.call_scope():  # admitted or refused as a whole, at its first request
+                raw = await impl(ctx=call_ctx, params=parsed)
             value = self._result(spec.result, raw, slug, cap)
         except FusionHubError as exc:
             error = exc
