@@ -39,7 +39,7 @@ class _Spec(BaseModel):
 
 
 class WindowLimit(_Spec):
-    """`requests` per `window` seconds, e.g. Printify publishing: 200 per 1800 s."""
+    """`requests` per `window` seconds, e.g. a class of publishing endpoints: 200 per 1800 s."""
 
     requests: int = Field(gt=0)
     window: float = Field(gt=0)
@@ -51,10 +51,27 @@ class WindowLimit(_Spec):
 
 class _Windowed(_Spec):
     requests: int = Field(gt=0)
-    per_day: int | None = Field(default=None, gt=0, description="a second, daily window (Etsy QPD)")
-    endpoint_classes: dict[str, WindowLimit] = Field(
-        default_factory=dict, description="extra buckets for classes of endpoints (Printify publishing)"
+    burst: int = Field(
+        default=1,
+        gt=0,
+        description=(
+            "requests that may go out back to back after a quiet spell: the capacity of the bucket "
+            "refilled at requests/window. Raise it only for a platform that itself counts with a bucket "
+            "at least that large. A platform counting fixed (or sliding) windows must keep 1: with a "
+            "burst B one window can see requests + B - 1 (B at its end, then the refill), and the "
+            "excess is refused with 429s; spent evenly, N per window is never exceeded."
+        ),
     )
+    per_day: int | None = Field(default=None, gt=0, description="a second, daily window (a daily quota)")
+    endpoint_classes: dict[str, WindowLimit] = Field(
+        default_factory=dict, description="extra buckets for classes of endpoints (e.g. publishing)"
+    )
+
+    @model_validator(mode="after")
+    def _burst_fits(self) -> _Windowed:
+        if self.burst > self.requests:
+            raise ValueError(f"burst {self.burst} exceeds the {self.requests} requests allowed per window")
+        return self
 
     @property
     def rate(self) -> float:
@@ -72,7 +89,7 @@ class RequestsPerMinute(_Windowed):
 
 
 class CostBased(_Spec):
-    """A leaky bucket of points (Shopify GraphQL): capacity `max_cost`, `restore_rate` points/s."""
+    """A leaky bucket of points (a GraphQL cost limit): capacity `max_cost`, `restore_rate` points/s."""
 
     type: Literal["cost_based"] = "cost_based"
     max_cost: float = Field(gt=0)
@@ -86,7 +103,7 @@ class CostBased(_Spec):
 
 
 class OperationRate(_Spec):
-    """One operation's token bucket as Amazon publishes it: `rate` requests/s, `burst` capacity."""
+    """One operation's token bucket: `rate` requests/s, `burst` capacity."""
 
     rate: float = Field(gt=0)
     burst: int = Field(gt=0)
