@@ -38,6 +38,30 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+STORE_SCOPE = "store"
+CREDENTIAL_SCOPE = "credential:"
+
+
+class _Budget(_Spec):
+    """What every rate-limit shape declares: whose budget its buckets are."""
+
+    scope: str = Field(
+        default=STORE_SCOPE,
+        pattern=r"^(store|credential:[A-Za-z_][A-Za-z0-9_]*)$",
+        description=(
+            "whose budget the buckets are. 'store': each store has its own (the default). "
+            "'credential:<field>': every store of the platform whose credential <field> holds the same "
+            "value shares them, for a platform that counts per API key, per app or per account (the "
+            "field must be one of credential_fields). Per operation is the `dynamic` shape, within either."
+        ),
+    )
+
+    @property
+    def shared_by(self) -> str | None:
+        """The credential field whose value names a shared budget; None: the store's own."""
+        return self.scope.removeprefix(CREDENTIAL_SCOPE) if self.scope != STORE_SCOPE else None
+
+
 class WindowLimit(_Spec):
     """`requests` per `window` seconds, e.g. a class of publishing endpoints: 200 per 1800 s."""
 
@@ -49,7 +73,7 @@ class WindowLimit(_Spec):
         return self.requests / self.window
 
 
-class _Windowed(_Spec):
+class _Windowed(_Budget):
     requests: int = Field(gt=0)
     burst: int = Field(
         default=1,
@@ -88,7 +112,7 @@ class RequestsPerMinute(_Windowed):
     window: float = Field(default=60, gt=0)
 
 
-class CostBased(_Spec):
+class CostBased(_Budget):
     """A leaky bucket of points (a GraphQL cost limit): capacity `max_cost`, `restore_rate` points/s."""
 
     type: Literal["cost_based"] = "cost_based"
@@ -109,7 +133,7 @@ class OperationRate(_Spec):
     burst: int = Field(gt=0)
 
 
-class Dynamic(_Spec):
+class Dynamic(_Budget):
     """A bucket per (store, operation), seeded from `operations`, corrected from response headers."""
 
     type: Literal["dynamic"] = "dynamic"
@@ -221,6 +245,16 @@ class PluginManifest(BaseModel):
         except InvalidSpecifier as exc:
             raise ValueError(f"not a version range: {exc}") from None
         return value
+
+    @model_validator(mode="after")
+    def _scope_names_a_credential(self) -> PluginManifest:
+        specs = [self.constraints.rate_limit] + [
+            c.constraints.rate_limit for c in self.capabilities.values() if c.constraints is not None
+        ]
+        for spec in specs:
+            if spec is not None and spec.shared_by is not None and spec.shared_by not in self.credential_fields:
+                raise ValueError(f"rate_limit scope {spec.scope!r} names no field of credential_fields")
+        return self
 
     @model_validator(mode="after")
     def _all_declared(self) -> PluginManifest:

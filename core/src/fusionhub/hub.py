@@ -36,6 +36,7 @@ from fusionhub.models.common import item_key
 from fusionhub.observability import ErrorRateMonitor, Observer, current_capability
 from fusionhub.ratelimit import BucketStore, Limiter, MemoryBucketStore, admission, simulate_rate_limit
 from fusionhub.ratelimit.limiter import LimiterStats
+from fusionhub.ratelimit.scope import budget_key
 from fusionhub.records import CapabilityCall
 from fusionhub.redaction import scrub
 from fusionhub.registry import Registry
@@ -105,9 +106,10 @@ class Hub:
         assert manifest is not None
         config_hook = record.impls.get("fusionhub_http_config")
         http_config = config_hook(store=store) if config_hook else HttpConfig(base_url="")
+        spec = manifest.constraints.rate_limit
         limiter = Limiter(
-            store_key=f"store:{store.id}",
-            spec=manifest.constraints.rate_limit,
+            store_key=budget_key(store.platform, store.id, store.credentials, spec),
+            spec=spec,
             store=self.bucket_store,
             clock=self.clock,
         )

@@ -1,7 +1,8 @@
 """A stateful, in-process fake of Etsy's Open API v3 on the fusionhub clock.
 
 Real response shapes, real status codes, the x-api-key + bearer checks with per-operation
-OAuth scopes, QPS/QPD limits with Etsy's headers and 429s, full-replace inventory (new
+OAuth scopes, QPS/QPD limits per API key (every store of one app shares them, as on Etsy)
+with Etsy's headers and 429s, full-replace inventory (new
 product ids on every PUT), receipts that appear and ship as time passes, the PKCE token
 endpoint with refresh-token rotation, and injectable faults.
 """
@@ -74,13 +75,15 @@ class EtsySandbox:
         self.received_at: list[float] = []  # clock time of each request, for benchmarks
         self.image_requests: list[httpx.Request] = []
         self.throttled = 0
-        self.limits = Limits(qps, qpd, clock.now())
+        self.qps, self.qpd = qps, qpd
         self.world = World(shop_id)
         self.faults: list[Fault] = []
         self.order_every, self.ship_after, self.token_ttl = order_every, ship_after, token_ttl
         self._next_order = clock.now() + order_every if order_every else None
         self.keystring = "sbx" + secrets.token_hex(12)
         self.shared_secret = secrets.token_hex(10)
+        self.apps = {self.keystring: self.shared_secret}  # the API keys it knows: keystring -> secret
+        self.limits = {self.keystring: Limits(qps, qpd, clock.now())}  # Etsy counts per API key
         self.access_tokens: dict[str, Grant] = {}
         self.refresh_tokens: dict[str, Grant] = {}
         self.codes: dict[str, Grant] = {}
@@ -173,6 +176,14 @@ class EtsySandbox:
         return samples[Capability(capability)]
 
     # --- controls for tests --------------------------------------------------------------------
+
+    def add_app(self) -> dict[str, str]:
+        """Credentials of another app (its own API key, so its own QPS/QPD) for this shop."""
+        keystring, secret = "sbx" + secrets.token_hex(12), secrets.token_hex(10)
+        self.apps[keystring] = secret
+        self.limits[keystring] = Limits(self.qps, self.qpd, self.clock.now())
+        access, refresh = self._issue(frozenset(ALL_SCOPES))
+        return {"keystring": keystring, "shared_secret": secret, "access_token": access, "refresh_token": refresh}
 
     def now(self) -> int:
         return int(self.clock.now())
@@ -269,15 +280,17 @@ class EtsySandbox:
         path = request.url.path
         if request.url.host != API_HOST or not path.startswith(API_PREFIX):
             return reply(404, {"error": "Not Found"})
-        if request.headers.get("x-api-key") != f"{self.keystring}:{self.shared_secret}":
+        keystring, _, secret = request.headers.get("x-api-key", "").partition(":")
+        if not keystring or self.apps.get(keystring) != secret:
             return reply(403, {"error": "Invalid API key"})
-        wait = self.limits.take(self.clock.now())
+        limits = self.limits[keystring]
+        wait = limits.take(self.clock.now())
         if wait > 0:
             self.throttled += 1
-            headers = {**self.limits.headers(), "retry-after": f"{wait:.3f}"}
+            headers = {**limits.headers(), "retry-after": f"{wait:.3f}"}
             return httpx.Response(429, json={"error": "You have exceeded your quota"}, headers=headers)
         response = self._route(request, path[len(API_PREFIX) :])
-        response.headers.update(self.limits.headers())
+        response.headers.update(limits.headers())
         return response
 
     def _route(self, request: httpx.Request, path: str) -> httpx.Response:
@@ -306,7 +319,7 @@ class EtsySandbox:
     def _token(self, request: httpx.Request) -> httpx.Response:
         fields = form_of(request)
         grant_type = one(fields, "grant_type")
-        if one(fields, "client_id") != self.keystring:
+        if one(fields, "client_id") not in self.apps:
             return reply(401, {"error": "invalid_client", "error_description": "unknown client_id"})
         if grant_type == "authorization_code":
             grant = self.codes.pop(one(fields, "code") or "", None)
