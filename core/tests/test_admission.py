@@ -7,6 +7,7 @@ one request per second, drained by the worker from the SQLite job queue on a ste
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,7 +58,7 @@ def _update(pid: str) -> dict[str, object]:
 
 def _spacings(server: Server) -> list[float]:
     times = [t for t, _ in server.accepted]
-    return [b - a for a, b in zip(times, times[1:], strict=False)]
+    return [b - a for a, b in itertools.pairwise(times)]
 
 
 async def test_a_call_of_three_requests_under_a_one_token_bucket_completes_in_a_worker(env: Env) -> None:

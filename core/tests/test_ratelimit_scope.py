@@ -70,3 +70,17 @@ async def test_stores_sharing_a_credential_spend_one_budget_in_the_database(data
     level = await second.level()
     assert level is not None and level.tokens < 1.0
     assert abs(level.last_refill - time.time()) < 60
+
+
+def test_the_guides_scope_example_is_a_valid_shared_spec() -> None:
+    import re
+    import tomllib
+    from pathlib import Path
+
+    from fusionhub.contracts import Constraints
+
+    guide = Path(__file__).parents[2] / "docs" / "http-ratelimit-observability.md"
+    section = guide.read_text(encoding="utf-8").split("## Budgets", 1)[1]
+    (snippet,) = re.findall(r"```toml\n(.*?)```", section.split("\n## ", 1)[0], re.S)
+    spec = Constraints.model_validate(tomllib.loads(snippet)["constraints"]).rate_limit
+    assert isinstance(spec, RequestsPerSecond) and spec.shared_by == "keystring" and spec.burst == 1

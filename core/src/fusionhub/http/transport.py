@@ -115,9 +115,7 @@ class LimitedTransport(httpx.AsyncBaseTransport):
     ) -> httpx.Response:
         # Only the very first try may be refused: once a request went out, its retries wait.
         wait = not refusable or sent[0] > 0
-        await self._limiter.acquire(
-            meta.cost, operation=meta.operation, endpoint_class=meta.endpoint_class, wait=wait
-        )
+        await self._limiter.acquire(meta.cost, operation=meta.operation, endpoint_class=meta.endpoint_class, wait=wait)
         sent[0] += 1
         response = await self._inner.handle_async_request(request)
         response.request = request  # observers read the request's meta; the client sets it only later

@@ -2,8 +2,9 @@
 
 The capability runs through `Hub.execute` in refusing mode (`fusionhub.ratelimit.admission`):
 a full bucket at the call's first request surfaces as RateLimited and becomes a re-scheduled
-job instead of a sleeping worker; once admitted, the call's follow-up requests wait. A workaround bulk fans out through `ctx.fan_out`: the first run creates one
-child job per item and parks the parent; when the last child finishes the parent runs
+job instead of a sleeping worker; once admitted, the call's follow-up requests wait.
+A workaround bulk fans out through `ctx.fan_out`: the first run creates one child job
+per item and parks the parent; when the last child finishes the parent runs
 again and the same `fan_out` call now returns the children's aggregated results. An
 unfinished OperationHandle becomes a job re-scheduled to poll it.
 """
