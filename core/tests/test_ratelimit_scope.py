@@ -35,7 +35,7 @@ def _manifest(scope: str) -> dict[str, Any]:
 
 def test_a_store_scope_is_the_stores_own_and_a_credential_scope_is_shared_by_its_value() -> None:
     own = RequestsPerSecond(requests=2)
-    assert own.scope == "store" and own.shared_by is None
+    assert own.shared_by is None and RequestsPerSecond(requests=2, scope="store").shared_by is None
     assert budget_key("acme", "s1", {"api_key": "K1"}, own) == "store:s1"
     assert budget_key("acme", "s1", {"api_key": "K1"}, None) == "store:s1"
     one, two = (budget_key("acme", s, {"api_key": "K1"}, SHARED) for s in ("s1", "s2"))
@@ -83,4 +83,4 @@ def test_the_guides_scope_example_is_a_valid_shared_spec() -> None:
     section = guide.read_text(encoding="utf-8").split("## Budgets", 1)[1]
     (snippet,) = re.findall(r"```toml\n(.*?)```", section.split("\n## ", 1)[0], re.S)
     spec = Constraints.model_validate(tomllib.loads(snippet)["constraints"]).rate_limit
-    assert isinstance(spec, RequestsPerSecond) and spec.shared_by == "keystring" and spec.burst == 1
+    assert isinstance(spec, RequestsPerSecond) and spec.shared_by == "keystring" and spec.window_burst == 1

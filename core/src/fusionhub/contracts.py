@@ -45,11 +45,11 @@ CREDENTIAL_SCOPE = "credential:"
 class _Budget(_Spec):
     """What every rate-limit shape declares: whose budget its buckets are."""
 
-    scope: str = Field(
-        default=STORE_SCOPE,
+    scope: str | None = Field(
+        default=None,
         pattern=r"^(store|credential:[A-Za-z_][A-Za-z0-9_]*)$",
         description=(
-            "whose budget the buckets are. 'store': each store has its own (the default). "
+            "whose budget the buckets are. 'store' (or unset): each store has its own. "
             "'credential:<field>': every store of the platform whose credential <field> holds the same "
             "value shares them, for a platform that counts per API key, per app or per account (the "
             "field must be one of credential_fields). Per operation is the `dynamic` shape, within either."
@@ -59,7 +59,9 @@ class _Budget(_Spec):
     @property
     def shared_by(self) -> str | None:
         """The credential field whose value names a shared budget; None: the store's own."""
-        return self.scope.removeprefix(CREDENTIAL_SCOPE) if self.scope != STORE_SCOPE else None
+        if self.scope is None or self.scope == STORE_SCOPE:
+            return None
+        return self.scope.removeprefix(CREDENTIAL_SCOPE)
 
 
 class WindowLimit(_Spec):
@@ -75,11 +77,11 @@ class WindowLimit(_Spec):
 
 class _Windowed(_Budget):
     requests: int = Field(gt=0)
-    burst: int = Field(
-        default=1,
+    burst: int | None = Field(
+        default=None,
         gt=0,
         description=(
-            "requests that may go out back to back after a quiet spell: the capacity of the bucket "
+            "requests that may go out back to back after a quiet spell (unset: 1): the capacity of the bucket "
             "refilled at requests/window. Raise it only for a platform that itself counts with a bucket "
             "at least that large. A platform counting fixed (or sliding) windows must keep 1: with a "
             "burst B one window can see requests + B - 1 (B at its end, then the refill), and the "
@@ -93,9 +95,13 @@ class _Windowed(_Budget):
 
     @model_validator(mode="after")
     def _burst_fits(self) -> _Windowed:
-        if self.burst > self.requests:
+        if self.window_burst > self.requests:
             raise ValueError(f"burst {self.burst} exceeds the {self.requests} requests allowed per window")
         return self
+
+    @property
+    def window_burst(self) -> int:
+        return self.burst or 1
 
     @property
     def rate(self) -> float:
