@@ -1,8 +1,9 @@
-"""Auth flows: API key, bearer refresh (before expiry, after 401, serialized, rotation persisted), LWA."""
+"""Auth flows: API key, Basic, bearer refresh (before expiry, after 401, serialized, rotation persisted)."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 from urllib.parse import parse_qs
 
 import httpx
@@ -15,14 +16,15 @@ from fusionhub.credentials import Credentials
 from fusionhub.errors import AuthError
 from fusionhub.http import (
     ApiKeyAuth,
+    BasicAuth,
     BearerAuth,
     HttpConfig,
-    LwaAuth,
     OAuth2RefreshAuth,
     TokenSet,
     build_client,
 )
 from fusionhub.ratelimit import Limiter, MemoryBucketStore
+from fusionhub.redaction import REDACTED, scrub
 
 TOKEN_URL = "https://auth.test/token"
 
@@ -54,9 +56,7 @@ class TokenServer:
                 body["refresh_token"] = self.valid_refresh
             return httpx.Response(200, json=body)
         self.api_calls += 1
-        token = request.headers.get("authorization", "").removeprefix("Bearer ") or request.headers.get(
-            "x-amz-access-token"
-        )
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
         return httpx.Response(200 if token == self.valid_access else 401, json={})
 
 
@@ -171,41 +171,105 @@ def test_failed_refresh_is_an_auth_error_without_secrets(virtual_clock: VirtualC
     assert "HTTP 400" in str(info.value)
 
 
-def test_lwa_refresh_token_and_client_credentials(virtual_clock: VirtualClock) -> None:
+def test_basic_auth_sends_user_and_password_and_hides_them(virtual_clock: VirtualClock) -> None:
+    seen: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200)
+
+    auth = BasicAuth("shop-key", "basic-password-123")
+
+    async def main() -> None:
+        limiter = Limiter("store:basic", None, MemoryBucketStore(), virtual_clock)
+        async with build_client(
+            HttpConfig(base_url="https://api.test/", auth=auth), limiter, httpx.MockTransport(handle)
+        ) as client:
+            await client.get("x")
+
+    virtual_clock.run(main())
+    scheme, _, encoded = seen[0].headers["authorization"].partition(" ")
+    assert scheme == "Basic" and base64.b64decode(encoded).decode() == "shop-key:basic-password-123"
+    assert "basic-password-123" not in repr(auth) and encoded not in repr(auth) and "shop-key" in repr(auth)
+    assert scrub(f"sent {encoded} and basic-password-123") == f"sent {REDACTED} and {REDACTED}"
+    with pytest.raises(ValueError, match="':'"):
+        BasicAuth("a:b", "c")
+
+
+def test_refreshing_auth_extension_points(virtual_clock: VirtualClock) -> None:
+    """A custom header without prefix, only the API host sees it, a secret header beside it, another form."""
     server = TokenServer(virtual_clock)
-    seller = LwaAuth(
-        client_id="amzn1.app",
-        client_secret="lwa-secret-123",
-        refresh_token=server.valid_refresh,
+    sent: list[httpx.Request] = []
+
+    class FormAuth(OAuth2RefreshAuth):
+        def refresh_form(self) -> dict[str, str]:
+            return {**super().refresh_form(), "audience": "api"}
+
+    auth = FormAuth(
+        TokenSet(server.valid_access, server.valid_refresh, expires_at=virtual_clock.now() + 30),
         token_url=TOKEN_URL,
+        client_id="app",
         clock=virtual_clock,
+        header="X-Access-Token",
+        prefix="",
+        hosts={"api.test"},
+        headers={"x-api-key": "key-secret-987"},
     )
-    grantless = LwaAuth(
-        client_id="amzn1.app",
-        client_secret="lwa-secret-123",
-        scope="sellingpartnerapi::notifications",
-        token_url=TOKEN_URL,
-        clock=virtual_clock,
-    )
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        if request.url.host == "api.test":
+            ok = request.headers.get("x-access-token") == server.valid_access
+            return httpx.Response(200 if ok else 401, json={})
+        return server.handle(request) if request.url == TOKEN_URL else httpx.Response(200)
 
     async def main() -> list[int]:
-        statuses = []
-        for auth in (seller, grantless):
-            async with _client(virtual_clock, auth, server) as client:
-                statuses.append((await client.get("x")).status_code)
-        return statuses
+        limiter = Limiter("store:ext", None, MemoryBucketStore(), virtual_clock)
+        config = HttpConfig(base_url="https://api.test/", auth=auth)
+        async with build_client(config, limiter, httpx.MockTransport(handle)) as client:
+            return [(await client.get(url)).status_code for url in ("x", "https://files.test/upload")]
 
     assert virtual_clock.run(main()) == [200, 200]
-    assert server.forms[0]["grant_type"] == "refresh_token"
-    assert server.forms[1] == {
-        "client_id": "amzn1.app",
-        "client_secret": "lwa-secret-123",
-        "grant_type": "client_credentials",
-        "scope": "sellingpartnerapi::notifications",
-    }
-    assert seller.tokens.expires_at == pytest.approx(virtual_clock.now() + 3600)
-    with pytest.raises(ValueError, match="either"):
-        LwaAuth(client_id="a", client_secret="b")
+    token_call, api_call, foreign_call = sent
+    assert token_call.url == TOKEN_URL and parse_qs(token_call.content.decode())["audience"] == ["api"]
+    assert "x-access-token" not in token_call.headers
+    assert api_call.headers["x-access-token"] == server.valid_access == "access-1-aaaaaa"
+    assert api_call.headers["x-api-key"] == "key-secret-987" and "authorization" not in api_call.headers
+    assert "x-access-token" not in foreign_call.headers and "x-api-key" not in foreign_call.headers
+
+
+def test_without_a_refresh_token_a_401_is_left_to_the_plugin(virtual_clock: VirtualClock) -> None:
+    server = TokenServer(virtual_clock)
+    auth = OAuth2RefreshAuth(TokenSet("access-wrong-aaaaaa"), token_url=TOKEN_URL, client_id="app", clock=virtual_clock)
+    expired = OAuth2RefreshAuth(
+        TokenSet(server.valid_access, expires_at=virtual_clock.now() - 1),
+        token_url=TOKEN_URL,
+        client_id="app",
+        clock=virtual_clock,
+    )
+
+    async def main() -> int:
+        async with _client(virtual_clock, auth, server) as client:
+            return (await client.get("x")).status_code
+
+    async def lapsed() -> None:
+        async with _client(virtual_clock, expired, server) as client:
+            await client.get("x")
+
+    assert virtual_clock.run(main()) == 401 and server.forms == []
+    with pytest.raises(AuthError, match="cannot be refreshed"):
+        virtual_clock.run(lapsed())
+    assert server.api_calls == 1  # the lapsed token was never sent
+
+
+def test_token_set_round_trips_through_credentials(virtual_clock: VirtualClock) -> None:
+    body = {"access_token": "tok-a-123456", "refresh_token": "tok-r-123456", "expires_in": 60, "scope": "read"}
+    tokens = TokenSet.from_response(body, 1000.0)
+    assert tokens.expires_at == 1060.0 and tokens.scope == "read"
+    creds = Credentials({"access_token": "x", "client_id": "c"}).replace(**tokens.as_credentials())
+    assert TokenSet.from_credentials(creds) == tokens and creds["client_id"] == "c"
+    with pytest.raises(AuthError, match="no access token"):
+        TokenSet.from_response({"error": "invalid_grant"}, 0.0)
 
 
 class RefreshingPlugin:

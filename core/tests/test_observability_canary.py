@@ -24,6 +24,7 @@ from fusionhub.errors import FusionHubError
 from fusionhub.http import HttpConfig
 from fusionhub.observability import configure_logging
 from fusionhub.records import ApiCall, CapabilityCall
+from fusionhub.redaction import REDACTED, is_secret_key, redact, safe_target
 
 CANARY = "canary-Zq8xW3v9Lm2Pk7"
 
@@ -125,3 +126,22 @@ def test_stdlib_records_are_scrubbed_even_without_configure_logging(caplog: pyte
     logging.getLogger("some.library").info("GET %s", "https://x.test/a?api_key=canary-unconfigured-4711")
     assert caplog.records[-1].getMessage() == "GET https://x.test/a?api_key=[redacted]"
     assert "canary-unconfigured-4711" not in caplog.text
+
+
+def test_a_plugin_declared_secret_header_is_redacted_by_name(log_buffer: io.StringIO) -> None:
+    # A value never loaded as a credential, under a name no default catches: only the declaration hides it.
+    name, value = "X-Canary-Pass", "plain-looking-value-93"
+    assert not is_secret_key(name)
+    config = HttpConfig(base_url="https://x.test/", headers={name: value}, secret_names=(name,))
+    assert is_secret_key(name.lower()) and is_secret_key(name.upper())
+    configure_logging("json", level="DEBUG", stream=log_buffer)
+    structlog.get_logger("plugin").info("sending", headers=dict(config.headers), query={name: value})
+    texts = [
+        repr(config),
+        log_buffer.getvalue(),
+        safe_target("/orders", [(name.lower(), value)]),
+        repr(redact({"request": {"headers": {name: value}}})),
+    ]
+    assert "sending" in texts[1]
+    for text in texts:
+        assert value not in text and REDACTED in text

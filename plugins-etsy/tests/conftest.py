@@ -65,7 +65,7 @@ def etsy_run() -> Callable[..., SandboxRun]:
         run = sandbox_run("etsy", clock=clock or VirtualClock(), options=options)
         if config:
             run.store.config.update(config)
-        run.ctx.extras["etsy.image_transport"] = run.sandbox.image_transport()  # type: ignore[attr-defined]
+        run.ctx.outbound_transport = run.sandbox.image_transport()  # type: ignore[attr-defined]
         return run
 
     return make

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fusionhub import params as p
+from fusionhub.capabilities import Capability
 from fusionhub.hookspecs import hookimpl
 from fusionhub.models import OperationStatus
 from fusionhub.records import CapabilityCall
@@ -61,15 +61,13 @@ def test_bulk_operations_exports_page_100_at_a_time(etsy_run) -> None:  # type: 
     assert [r.url.params["limit"] for r in run.sandbox.requests] == ["100"] * 4
 
 
-def test_without_a_runtime_fan_out_the_items_run_in_process(etsy_run) -> None:  # type: ignore[no-untyped-def]
+def test_bulk_update_is_the_manifests_fan_out_run_by_core(etsy_run) -> None:  # type: ignore[no-untyped-def]
+    """No loop and no hookimpl in the plugin: the manifest says one update_product per item."""
     run = etsy_run()
-    run.ctx.fan_out = None
+    assert run.ctx.manifest.contract("bulk_update").fan_out is Capability.UPDATE_PRODUCT
+    assert run.registry.impl("etsy", "fusionhub_bulk_update") is None and not hasattr(bulk, "bulk_update")
     listing_id = str(next(iter(run.sandbox.world.listings)))
-    params = p.BulkUpdateParams(items=[p.UpdateProductParams(product_id=listing_id, changes={"title": "Solo"})])  # type: ignore[arg-type]
-
-    async def main() -> Any:
-        return await bulk.bulk_update(run.ctx, params)
-
-    result = run.clock.run(main())
+    items = [{"product_id": listing_id, "changes": {"title": "Solo"}}]
+    result = run.clock.run(run.execute("bulk_update", {"items": items})).value
     assert result.succeeded == 1 and result.items[0].key == listing_id
     assert run.sandbox.world.listings[int(listing_id)]["title"] == "Solo"

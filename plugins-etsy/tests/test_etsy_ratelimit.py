@@ -69,7 +69,7 @@ def test_headers_lower_the_day_bucket_so_the_core_refuses_before_etsy_does(etsy_
 def test_a_429_becomes_rate_limited_with_the_servers_wait_and_is_not_retried(etsy_run) -> None:  # type: ignore[no-untyped-def]
     run = etsy_run()
     listing_id = str(next(iter(run.sandbox.world.listings)))
-    run.sandbox.fail("getListing", 429, headers={"retry-after": "7", "x-limit-per-second": "10"})
+    run.sandbox.faults.fail(429, on="getListing", headers={"retry-after": "7", "x-limit-per-second": "10"})
     with pytest.raises(RateLimited) as caught:
         run.clock.run(run.execute("get_product", {"product_id": listing_id}))
     assert caught.value.retry_after == 7.0
@@ -79,7 +79,7 @@ def test_a_429_becomes_rate_limited_with_the_servers_wait_and_is_not_retried(ets
 def test_a_write_refused_with_429_is_not_resent(etsy_run) -> None:  # type: ignore[no-untyped-def]
     run = etsy_run()
     listing_id = str(next(iter(run.sandbox.world.listings)))
-    run.sandbox.fail("updateListing", 429, headers={"retry-after": "0.5"})
+    run.sandbox.faults.fail(429, on="updateListing", headers={"retry-after": "0.5"})
     with pytest.raises(RateLimited):
         run.clock.run(run.execute("update_product", {"product_id": listing_id, "changes": {"title": "x"}}))
     assert [r.method for r in run.sandbox.requests] == ["PATCH"]
@@ -100,7 +100,7 @@ def test_wait_after_429_reads_etsys_headers(headers: dict[str, str], wait: float
 def test_server_errors_on_reads_are_retried_by_core(etsy_run) -> None:  # type: ignore[no-untyped-def]
     run = etsy_run()
     listing_id = str(next(iter(run.sandbox.world.listings)))
-    run.sandbox.fail("getListing", 503)
+    run.sandbox.faults.fail(503, on="getListing")
     product = run.clock.run(run.execute("get_product", {"product_id": listing_id})).value
     assert product.id == listing_id and len(run.sandbox.requests) == 2
 

@@ -60,7 +60,7 @@ def _raw(sandbox: ShopifySandbox, query: str, variables: dict[str, object]) -> h
         headers={"X-Shopify-Access-Token": sandbox.credentials()["access_token"]},
         content=json.dumps({"query": query, "variables": variables}).encode(),
     )
-    return sandbox.server.handle(request)
+    return sandbox.handle(request)
 
 
 def test_the_sandbox_throttles_a_client_that_ignores_the_bucket() -> None:

@@ -156,3 +156,69 @@ def test_triggered_at_becomes_the_event_time_and_a_bad_one_is_ignored(sandbox: S
     assert event.occurred_at == datetime(2026, 1, 1, tzinfo=UTC)  # the sandbox's virtual clock start
     [event] = parse(_store(sandbox), {**headers, "X-Shopify-Triggered-At": "yesterday"}, body)
     assert event.occurred_at is None
+
+
+def test_a_store_without_a_secret_refuses_even_a_delivery_signed_with_nothing(sandbox: ShopifySandbox) -> None:
+    body = json.dumps({"id": 1}).encode()
+    headers = {
+        "X-Shopify-Topic": "orders/paid",
+        "X-Shopify-Shop-Domain": sandbox.shop,
+        "X-Shopify-Webhook-Id": "d-empty",
+        "X-Shopify-Hmac-Sha256": signature.sign(body, ""),  # anyone can compute this
+    }
+    credentials = {k: v for k, v in sandbox.credentials().items() if k not in ("client_secret", "webhook_secret")}
+    for secretless in (credentials, {**credentials, "client_secret": "", "webhook_secret": ""}):
+        store = Store(platform="shopify", credentials=secretless, config=sandbox.store_config())
+        with pytest.raises(AuthError, match="No webhook secret is configured"):
+            parse(store, headers, body)
+
+
+def test_webhook_secret_takes_precedence_over_client_secret(sandbox: ShopifySandbox) -> None:
+    store = Store(
+        platform="shopify",
+        credentials={**sandbox.credentials(), "webhook_secret": "whsec-separate-secret"},
+        config=sandbox.store_config(),
+    )
+    headers, body = sandbox.signed("orders/paid", {"id": 2}, secret="whsec-separate-secret")
+    assert parse(store, headers, body)[0].type is EventType.ORDER_PAID
+    headers, body = sandbox.signed("orders/paid", {"id": 3})  # signed with the client secret
+    with pytest.raises(AuthError, match="signature"):
+        parse(store, headers, body)
+
+
+def test_a_replay_under_rewritten_unsigned_headers_is_the_first_delivery_again(sandbox: ShopifySandbox) -> None:
+    store = _store(sandbox, webhook_max_age_seconds=3600)
+    headers, body = sandbox.signed("orders/paid", {"id": 4, "total_price": "10.00"}, webhook_id="d-orig")
+    headers["X-Shopify-Triggered-At"] = datetime.now(UTC).isoformat()
+    [first] = parse(store, headers, body)
+    replay = {
+        **headers,
+        "X-Shopify-Webhook-Id": "d-rewritten",
+        "X-Shopify-Event-Id": "e-rewritten",
+        "X-Shopify-Triggered-At": (datetime.now(UTC) + timedelta(seconds=5)).isoformat(),
+    }
+    [again] = parse(store, replay, body)
+    assert first.delivery_id == again.delivery_id == "d-orig"  # so the hub drops it as a duplicate
+    # The same body under another topic is a delivery of its own (Shopify signs only the body).
+    [other] = parse(store, {**replay, "X-Shopify-Topic": "orders/updated", "X-Shopify-Webhook-Id": "d-3"}, body)
+    assert other.delivery_id == "d-3"
+    # A new delivery of other content is new, and another store's replay window is its own.
+    headers2, body2 = sandbox.signed("orders/paid", {"id": 5}, webhook_id="d-new")
+    headers2["X-Shopify-Triggered-At"] = headers["X-Shopify-Triggered-At"]
+    assert parse(store, headers2, body2)[0].delivery_id == "d-new"
+    assert parse(_store(sandbox), replay, body)[0].delivery_id == "d-rewritten"
+
+
+def test_the_signature_is_checked_once_per_delivery(sandbox: ShopifySandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[bytes] = []
+    real = signature.SIGNATURE.digest
+
+    def counting(self: object, secret: str | bytes, message: bytes) -> str:
+        calls.append(message)
+        return real(secret, message)
+
+    monkeypatch.setattr(type(signature.SIGNATURE), "digest", counting)
+    headers, body = sandbox.signed("orders/paid", {"id": 6})
+    calls.clear()
+    parse(_store(sandbox, webhook_max_age_seconds=10**9), headers, body)
+    assert calls == [body]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from fusionhub import params as p
 from fusionhub.models import (
@@ -141,3 +141,16 @@ assert set(CAPABILITY_SPECS) == set(Capability), "every capability needs a spec"
 
 def spec_of(capability: Capability | str) -> CapabilitySpec:
     return CAPABILITY_SPECS[Capability(capability)]
+
+
+def item_params(capability: Capability | str) -> type[p.Params] | None:
+    """The params of one item when a capability takes `items` and returns a BulkResult, else None.
+
+    Such a capability can be declared as a fan-out: one call of another capability per item.
+    """
+    spec = spec_of(capability)
+    field = spec.params.model_fields.get("items")
+    if spec.result is not BulkResult or field is None or get_origin(field.annotation) is not list:
+        return None
+    (item,) = get_args(field.annotation)
+    return item if isinstance(item, type) and issubclass(item, p.Params) else None

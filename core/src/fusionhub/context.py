@@ -1,11 +1,21 @@
-"""What a plugin's capability hook receives: the store, its HTTP client, its limiter, a clock."""
+"""What a plugin's capability hook receives: the store, its HTTP client, its limiter, a clock.
+
+Two typed places for what is not the store's record:
+
+- `ctx.state(Kind)`: the store's instance of a state class the plugin declares (a dataclass whose
+  fields all have defaults), made on first use and kept while the host keeps the store connected
+  (reconnects included): facts learnt once per store (the shop's currency), parsed settings.
+- `ctx.outbound()`: a client for hosts outside the platform's API (image downloads, signed
+  URLs) that carries no store credentials and spends no store budget; `outbound_transport`
+  routes it (a sandbox's or a test's transport; None: the network).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -26,6 +36,7 @@ class RunMode(StrEnum):
 # (capability, list of params dicts) -> aggregated result; the runtime's fan-out or the direct loop.
 FanOut = Callable[[Capability, list[dict[str, Any]]], Awaitable[BulkResult]]
 CredentialSaver = Callable[[Credentials], Awaitable[None]]
+S = TypeVar("S")
 
 
 @dataclass
@@ -39,7 +50,20 @@ class StoreContext:
     capability: Capability | None = None
     fan_out: FanOut | None = None
     save_credentials: CredentialSaver | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    outbound_transport: httpx.AsyncBaseTransport | None = None
+    # Per-store plugin state by class; read it through `state(Kind)`. Shared by a call's context.
+    states: dict[type, Any] = field(default_factory=dict)
+
+    def state(self, kind: type[S]) -> S:
+        """The store's `kind` instance (made with `kind()` on first use)."""
+        value = self.states.get(kind)
+        if not isinstance(value, kind):
+            value = self.states[kind] = kind()
+        return value
+
+    def outbound(self, *, timeout: float = 30.0, follow_redirects: bool = True) -> httpx.AsyncClient:
+        """A plain client for other hosts: no store auth, headers or buckets (close it: `async with`)."""
+        return httpx.AsyncClient(transport=self.outbound_transport, timeout=timeout, follow_redirects=follow_redirects)
 
     @property
     def config(self) -> dict[str, Any]:

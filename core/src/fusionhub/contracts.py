@@ -15,7 +15,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from fusionhub.capabilities import Capability
+from fusionhub.capabilities import Capability, item_params, spec_of
 from fusionhub.version import CORE_API_VERSION
 
 
@@ -28,8 +28,9 @@ class Level(StrEnum):
 class AuthKind(StrEnum):
     OAUTH2 = "oauth2"
     OAUTH2_PKCE = "oauth2_pkce"
-    LWA = "lwa"  # Login with Amazon: refresh-token grant for an access token
+    OAUTH2_REFRESH = "oauth2_refresh"  # a stored refresh token (or client credentials) buys access tokens
     API_KEY = "api_key"
+    BASIC = "basic"  # HTTP Basic: a username and password (or key and secret) on every request
     BEARER = "bearer"
     NONE = "none"
 
@@ -65,7 +66,7 @@ class _Budget(_Spec):
 
 
 class WindowLimit(_Spec):
-    """`requests` per `window` seconds, e.g. a class of publishing endpoints: 200 per 1800 s."""
+    """`requests` per `window` seconds, e.g. 200 per 1800 s for one class of endpoints."""
 
     requests: int = Field(gt=0)
     window: float = Field(gt=0)
@@ -88,7 +89,7 @@ class _Windowed(_Budget):
             "excess is refused with 429s; spent evenly, N per window is never exceeded."
         ),
     )
-    per_day: int | None = Field(default=None, gt=0, description="a second, daily window (a daily quota)")
+    per_day: int | None = Field(default=None, gt=0, description="a second, daily window (a per-day quota)")
     endpoint_classes: dict[str, WindowLimit] = Field(
         default_factory=dict, description="extra buckets for classes of endpoints (e.g. publishing)"
     )
@@ -119,7 +120,7 @@ class RequestsPerMinute(_Windowed):
 
 
 class CostBased(_Budget):
-    """A leaky bucket of points (a GraphQL cost limit): capacity `max_cost`, `restore_rate` points/s."""
+    """A leaky bucket of points (query cost): capacity `max_cost`, `restore_rate` points/s."""
 
     type: Literal["cost_based"] = "cost_based"
     max_cost: float = Field(gt=0)
@@ -133,7 +134,7 @@ class CostBased(_Budget):
 
 
 class OperationRate(_Spec):
-    """One operation's token bucket: `rate` requests/s, `burst` capacity."""
+    """One operation's token bucket as a platform publishes it: `rate` requests/s, `burst` capacity."""
 
     rate: float = Field(gt=0)
     burst: int = Field(gt=0)
@@ -205,6 +206,9 @@ class CapabilityContract(BaseModel):
     manual_workaround: str | None = Field(default=None, description="what a person can do instead")
     automation_enabled: bool = True
     scopes: list[str] = Field(default_factory=list, description="OAuth scopes this capability needs")
+    fan_out: Capability | None = Field(
+        default=None, description="core runs it as one call of this capability per item; the plugin has no hookimpl"
+    )
 
     @model_validator(mode="after")
     def _explained(self) -> CapabilityContract:
@@ -212,6 +216,8 @@ class CapabilityContract(BaseModel):
             raise ValueError("a workaround capability must describe its workaround")
         if self.level is Level.UNSUPPORTED and not self.explanation:
             raise ValueError("an unsupported capability must carry an explanation for users")
+        if self.fan_out is not None and self.level is not Level.WORKAROUND:
+            raise ValueError(f"fan_out = {self.fan_out.value!r} is a workaround: declare level = 'workaround'")
         return self
 
 
@@ -269,6 +275,21 @@ class PluginManifest(BaseModel):
             caps = dict(self.capabilities)
             caps.update({c: UNDECLARED for c in missing})
             object.__setattr__(self, "capabilities", {c: caps[c] for c in Capability})
+        return self
+
+    @model_validator(mode="after")
+    def _fan_outs(self) -> PluginManifest:
+        for capability, contract in self.capabilities.items():
+            target = contract.fan_out
+            if target is None:
+                continue
+            item = item_params(capability)
+            if item is None:
+                raise ValueError(f"{capability}: only a capability taking items and returning a BulkResult can fan out")
+            if self.capabilities[target].level is Level.UNSUPPORTED:
+                raise ValueError(f"{capability}: fan_out target {target} must be implemented, it is unsupported")
+            if spec_of(target).params is not item:
+                raise ValueError(f"{capability}: fan_out target {target} must take one item ({item.__name__})")
         return self
 
     def contract(self, capability: Capability | str) -> CapabilityContract:

@@ -2,8 +2,10 @@
 """The plugin API: pluggy hook specifications of project `fusionhub`.
 
 A platform plugin implements `fusionhub_manifest` and the hooks of the capabilities it
-declares native or workaround. Core calls a capability hook of one platform's plugin only.
-Any plugin (metrics exporters, alerting) may implement the observer hooks.
+declares native or workaround (but not those it declares as a `fan_out`: core runs them).
+Core calls a capability hook for one platform: that platform's hookimpl answers, inside the
+`wrapper=True` hookimpls of any plugin (tracing, audit). Any plugin (metrics exporters,
+alerting) may implement the observer hooks.
 """
 
 from __future__ import annotations
@@ -80,83 +82,69 @@ async def fusionhub_poll_events(ctx: StoreContext, cursor: str | None) -> EventB
 
 
 # --- the 15 standard capabilities ----------------------------------------------------------
+# Their docstrings come from the capability table (fusionhub.capabilities), set below.
 
 
 @hookspec(firstresult=True)
-async def fusionhub_list_products(ctx: StoreContext, params: p.ListProductsParams) -> Page[Product]:
-    """Retrieve the product catalog, one page at a time."""
+async def fusionhub_list_products(ctx: StoreContext, params: p.ListProductsParams) -> Page[Product]: ...
 
 
 @hookspec(firstresult=True)
-async def fusionhub_get_product(ctx: StoreContext, params: p.GetProductParams) -> Product:
-    """Fetch one product."""
+async def fusionhub_get_product(ctx: StoreContext, params: p.GetProductParams) -> Product: ...
 
 
 @hookspec(firstresult=True)
-async def fusionhub_create_product(ctx: StoreContext, params: p.CreateProductParams) -> Product:
-    """Create a product."""
+async def fusionhub_create_product(ctx: StoreContext, params: p.CreateProductParams) -> Product: ...
 
 
 @hookspec(firstresult=True)
-async def fusionhub_update_product(ctx: StoreContext, params: p.UpdateProductParams) -> Product:
-    """Update a product partially."""
+async def fusionhub_update_product(ctx: StoreContext, params: p.UpdateProductParams) -> Product: ...
 
 
 @hookspec(firstresult=True)
-async def fusionhub_delete_product(ctx: StoreContext, params: p.DeleteProductParams) -> DeleteResult:
-    """Archive (default) or delete a product."""
+async def fusionhub_delete_product(ctx: StoreContext, params: p.DeleteProductParams) -> DeleteResult: ...
 
 
 @hookspec(firstresult=True)
-async def fusionhub_bulk_update(ctx: StoreContext, params: p.BulkUpdateParams) -> BulkResult:
-    """Update many products."""
+async def fusionhub_bulk_update(ctx: StoreContext, params: p.BulkUpdateParams) -> BulkResult: ...
 
 
 @hookspec(firstresult=True)
-async def fusionhub_sync_inventory(ctx: StoreContext, params: p.SyncInventoryParams) -> InventorySyncResult:
-    """Push inventory levels to the platform."""
+async def fusionhub_sync_inventory(ctx: StoreContext, params: p.SyncInventoryParams) -> InventorySyncResult: ...
 
 
 @hookspec(firstresult=True)
-async def fusionhub_get_inventory(ctx: StoreContext, params: p.GetInventoryParams) -> InventoryLevels:
-    """Fetch current inventory."""
+async def fusionhub_get_inventory(ctx: StoreContext, params: p.GetInventoryParams) -> InventoryLevels: ...
 
 
 @hookspec(firstresult=True)
 async def fusionhub_update_variant_inventory(
     ctx: StoreContext, params: p.UpdateVariantInventoryParams
-) -> InventoryLevel:
-    """Set one SKU's inventory."""
+) -> InventoryLevel: ...
 
 
 @hookspec(firstresult=True)
-async def fusionhub_list_orders(ctx: StoreContext, params: p.ListOrdersParams) -> Page[Order]:
-    """Retrieve orders, one page at a time."""
+async def fusionhub_list_orders(ctx: StoreContext, params: p.ListOrdersParams) -> Page[Order]: ...
 
 
 @hookspec(firstresult=True)
-async def fusionhub_get_order(ctx: StoreContext, params: p.GetOrderParams) -> Order:
-    """Fetch one order."""
+async def fusionhub_get_order(ctx: StoreContext, params: p.GetOrderParams) -> Order: ...
 
 
 @hookspec(firstresult=True)
-async def fusionhub_update_order_status(ctx: StoreContext, params: p.UpdateOrderStatusParams) -> Order:
-    """Mark shipped, fulfilled, cancelled, closed."""
+async def fusionhub_update_order_status(ctx: StoreContext, params: p.UpdateOrderStatusParams) -> Order: ...
 
 
 @hookspec(firstresult=True)
-async def fusionhub_process_refund(ctx: StoreContext, params: p.ProcessRefundParams) -> Refund:
-    """Issue a refund."""
+async def fusionhub_process_refund(ctx: StoreContext, params: p.ProcessRefundParams) -> Refund: ...
 
 
 @hookspec(firstresult=True)
-async def fusionhub_webhooks(ctx: StoreContext, params: p.WebhooksParams) -> WebhookSubscriptions:
-    """Manage real-time event subscriptions."""
+async def fusionhub_webhooks(ctx: StoreContext, params: p.WebhooksParams) -> WebhookSubscriptions: ...
 
 
 @hookspec(firstresult=True)
-async def fusionhub_bulk_operations(ctx: StoreContext, params: p.BulkOperationsParams) -> OperationHandle:
-    """Platform-optimized bulk processing."""
+async def fusionhub_bulk_operations(ctx: StoreContext, params: p.BulkOperationsParams) -> OperationHandle: ...
 
 
 # --- observers: any plugin may implement these ---------------------------------------------
@@ -192,3 +180,17 @@ PLATFORM_HOOKS = frozenset(
         "fusionhub_poll_events",
     }
 )
+
+
+def _document_capability_hooks() -> None:
+    """Each capability hook's docstring is its row of the capability table: one source, no copy."""
+    from fusionhub.capabilities import CAPABILITY_SPECS
+
+    for spec in CAPABILITY_SPECS.values():
+        result = getattr(spec.result, "__name__", str(spec.result))
+        kind = "a write: it invalidates the store's read cache" if spec.writes else "a read"
+        doc = f"{spec.summary}. Takes `{spec.params.__name__}`, returns `{result}`; {kind} ({spec.group})."
+        globals()[spec.capability.hook_name].__doc__ = doc
+
+
+_document_capability_hooks()

@@ -1,7 +1,8 @@
 """The execution gate: the one path every capability call takes.
 
-gate (level, automation) → validate params → dispatch to that platform's hookimpl only
-→ validate the result → observe. Unsupported capabilities fail before any I/O.
+gate (level, automation) → validate params → dispatch through pluggy to that platform's
+hookimpl (or core's declared fan-out) inside every plugin's wrappers → validate the result →
+observe. Unsupported capabilities fail before any I/O. A call ends ok, failed, or parked.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from fusionhub.http.auth import store_token_saver
 from fusionhub.models import BulkResult, ItemOutcome, Page
 from fusionhub.models.common import item_key
 from fusionhub.observability import ErrorRateMonitor, Observer, current_capability
+from fusionhub.paging import Step, stream
+from fusionhub.parked import Parked
 from fusionhub.ratelimit import BucketStore, Limiter, MemoryBucketStore, admission, simulate_rate_limit
 from fusionhub.ratelimit.limiter import LimiterStats
 from fusionhub.ratelimit.scope import budget_key
@@ -129,13 +132,16 @@ class Hub:
             save_credentials=save_credentials,
         )
         ctx.fan_out = self._direct_fan_out(ctx)
-        if isinstance(http_config.auth, RefreshingAuth) and http_config.auth.on_refresh is None:
-            # Looked up at refresh time: a host may set ctx.save_credentials after connecting.
-            http_config.auth.on_refresh = store_token_saver(store, lambda: ctx.save_credentials)
+        if isinstance(http_config.auth, RefreshingAuth):
+            http_config.auth.clock = self.clock  # expiry is judged on the hub's clock (a virtual one in tests)
+            if http_config.auth.on_refresh is None:
+                # Looked up at refresh time: a host may set ctx.save_credentials after connecting.
+                http_config.auth.on_refresh = store_token_saver(store, lambda: ctx.save_credentials)
         self.cache.invalidate(store.id)
         self._contexts[store.id] = ctx
-        if old is not None:
-            ctx.extras.update(old.extras)
+        if old is not None:  # what a plugin learnt about the store, and where its outbound requests go
+            ctx.states.update(old.states)
+            ctx.outbound_transport = old.outbound_transport
         return ctx
 
     def context(self, store: Store | str) -> StoreContext:
@@ -207,8 +213,7 @@ class Hub:
         contract = self.gate(slug, cap, mode)
         spec = spec_of(cap)
         parsed = self._params(spec.params, params, slug)
-        impl = self.registry.impl(slug, cap.hook_name)
-        assert impl is not None  # the registry refused plugins whose levels and hookimpls disagree
+        hook = self.registry.caller(slug, cap.hook_name)  # the registry refused levels its hookimpls contradict
         call_ctx = StoreContext(
             store=ctx.store,
             manifest=ctx.manifest,
@@ -219,7 +224,8 @@ class Hub:
             capability=cap,
             fan_out=ctx.fan_out,
             save_credentials=ctx.save_credentials,
-            extras=ctx.extras,
+            outbound_transport=ctx.outbound_transport,
+            states=ctx.states,
         )
         started = time.perf_counter()
         ttl = None if spec.writes else self.cache_ttl(slug, cap)
@@ -228,18 +234,22 @@ class Hub:
             if hit:
                 return self._observed(ctx, cap, contract, mode, started, None, cached=True, value=cached)
         error: FusionHubError | None = None
+        parked = False
         scope = current_capability.set(cap.value)
         try:
             with admission.call_scope():  # admitted or refused as a whole, at its first request
-                raw = await impl(ctx=call_ctx, params=parsed)
+                raw = await hook(ctx=call_ctx, params=parsed)
             value = self._result(spec.result, raw, slug, cap)
+        except Parked:  # handed to child jobs, resumed later: neither ok nor an error
+            parked = True
+            raise
         except FusionHubError as exc:
             error = exc
             raise
         except httpx.TransportError as exc:
             error = TransientError(f"network error talking to {slug}: {type(exc).__name__}", platform=slug)
             raise error from None
-        except Exception as exc:  # a plugin bug must not take the host down, nor leak secrets
+        except Exception as exc:  # a plugin's (or a wrapper's) bug must not take the host down, nor leak secrets
             error = PlatformError(
                 f"plugin {slug} failed in {cap}: {type(exc).__name__}: {scrub(str(exc))}", platform=slug
             )
@@ -249,7 +259,7 @@ class Hub:
                 current_capability.reset(scope)
             if spec.writes:  # even a failed write may have changed something
                 self.cache.invalidate(ctx.store.id)
-            outcome = self._observed(ctx, cap, contract, mode, started, error)
+            outcome = self._observed(ctx, cap, contract, mode, started, error, parked=parked)
         if ttl:
             self.cache.put(ctx.store.id, cap, parsed, value, ttl)
         return Outcome(value, cap, slug, contract.level, contract.workaround, outcome.duration_ms)
@@ -264,6 +274,7 @@ class Hub:
         error: FusionHubError | None,
         *,
         cached: bool = False,
+        parked: bool = False,
         value: Any = None,
     ) -> Outcome[Any]:
         duration_ms = (time.perf_counter() - started) * 1000
@@ -273,10 +284,11 @@ class Hub:
                 store_id=ctx.store.id,
                 capability=cap.value,
                 level=contract.level.value,
-                ok=error is None,
+                ok=error is None and not parked,
                 duration_ms=duration_ms,
                 error_category=error.category.value if error else None,
                 mode=mode.value,
+                parked=parked,
             ),
             cached=cached,
         )
@@ -327,13 +339,13 @@ class Hub:
         if not issubclass(spec_of(cap).result, Page):
             raise ValidationError(errors=[{"loc": "capability", "msg": f"{cap} does not return pages"}])
         query = dict(params or {})
-        while True:
-            page = (await self.execute(store, cap, query, mode=mode)).value
-            for item in page.items:
-                yield item
-            if page.next_cursor is None:
-                return
-            query["cursor"] = page.next_cursor
+
+        async def fetch(cursor: str | None) -> Step[Any, str]:
+            page = (await self.execute(store, cap, {**query, "cursor": cursor} if cursor else query, mode=mode)).value
+            return page.items, page.next_cursor
+
+        async for item in stream(fetch, query.get("cursor")):
+            yield item
 
     @staticmethod
     def _params(model: type[pydantic.BaseModel], params: Any, slug: str) -> Any:

@@ -31,6 +31,7 @@ class CapabilityCall:
     duration_ms: float
     error_category: str | None = None
     mode: str = "interactive"
+    parked: bool = False  # handed to child jobs, resumed later: neither ok nor an error
 
 
 @dataclass(frozen=True, slots=True)

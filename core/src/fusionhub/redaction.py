@@ -95,8 +95,6 @@ SECRET_KEYS = frozenset(
         "cookie",
         "set-cookie",
         "x-api-key",
-        "x-shopify-access-token",
-        "x-amz-access-token",
         "code_verifier",
         "shared_secret",
         "webhook_secret",
@@ -104,14 +102,31 @@ SECRET_KEYS = frozenset(
         "signature",
     }
 )
-# Any key containing one of these is treated as secret too (x-printify-token, app_secret …).
+# Any key containing one of these is treated as secret too (x-partner-token, app_secret …).
 SECRET_KEY_FRAGMENTS = ("token", "secret", "password", "api_key", "apikey", "authorization", "credential")
+# Names plugins declared on top of the defaults (lower-case): their own headers and fields.
+_declared_keys: set[str] = set()
+
+
+def register_secret_keys(*names: str) -> None:
+    """Declare header, query-parameter or field names whose values are credentials.
+
+    For names the defaults above do not catch (a platform's `X-Store-Pass` header, say); from
+    then on their values are redacted wherever they appear: logs, records, reprs. Names are
+    process-wide, like the log lines they protect. `HttpConfig(secret_names=...)` calls this.
+    """
+    added = {n.lower() for n in names if n} - _declared_keys
+    if not added:
+        return
+    with _lock:
+        _declared_keys.update(added)
+        _secret_name.cache_clear()
 
 
 @functools.lru_cache(maxsize=4096)
 def _secret_name(k: str) -> bool:
     k = k.lower()
-    return k in SECRET_KEYS or any(fragment in k for fragment in SECRET_KEY_FRAGMENTS)
+    return k in SECRET_KEYS or k in _declared_keys or any(fragment in k for fragment in SECRET_KEY_FRAGMENTS)
 
 
 def is_secret_key(key: object) -> bool:

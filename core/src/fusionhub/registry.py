@@ -2,6 +2,10 @@
 
 A plugin that fails any check is recorded with its reason and a fix hint and skipped;
 the host goes on with the rest. Strict mode (for plugin authors) raises instead.
+
+Capability hooks are called through pluggy restricted to one platform (`Registry.caller`): that
+platform's hookimpl plus every plugin's wrappers, so a plugin without a manifest can wrap
+(trace, audit, break circuits around) any platform's calls but never answer them.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from fusionhub import hookspecs
 from fusionhub.capabilities import Capability
 from fusionhub.contracts import Level, PluginManifest
 from fusionhub.errors import PluginLoadError
+from fusionhub.fanout import declared_fan_out
 from fusionhub.version import CORE_API_VERSION, __version__
 
 ENTRY_POINT_GROUP = "fusionhub.plugins"
@@ -41,7 +46,7 @@ class PluginStatus(StrEnum):
 
 class PluginKind(StrEnum):
     PLATFORM = "platform"  # has a manifest: a selling platform
-    OBSERVER = "observer"  # only observer hooks: metrics, alerting
+    OBSERVER = "observer"  # no manifest: observer hooks and capability wrappers (metrics, tracing)
 
 
 @dataclass
@@ -55,6 +60,7 @@ class PluginRecord:
     error: str | None = None
     hint: str | None = None
     impls: dict[str, Callable[..., Any]] = field(default_factory=dict, repr=False)
+    wrappers: dict[str, Callable[..., Any]] = field(default_factory=dict, repr=False)  # wrapper/hookwrapper
     obj: Any = field(default=None, repr=False)
 
     @property
@@ -91,6 +97,38 @@ def _capability_hooks() -> dict[str, Capability]:
 _CAP_HOOKS = _capability_hooks()
 
 
+class _Manager(pluggy.PluginManager):
+    """A PluginManager that says when its plugins change, so per-platform callers are rebuilt."""
+
+    def __init__(self, on_change: Callable[[], None]) -> None:
+        super().__init__(hookspecs.PROJECT)
+        self._on_change = on_change
+
+    def register(self, plugin: Any, name: str | None = None) -> str | None:
+        try:
+            return super().register(plugin, name)
+        finally:
+            self._on_change()
+
+    def unregister(self, plugin: Any = None, name: str | None = None) -> Any:
+        try:
+            return super().unregister(plugin, name)
+        finally:
+            self._on_change()
+
+
+class _WithCoreImpl:
+    """A platform's capability caller with core's hookimpl in the plugin's place (a declared fan-out)."""
+
+    __slots__ = ("_caller", "_methods")
+
+    def __init__(self, caller: pluggy.HookCaller, method: Callable[..., Any]) -> None:
+        self._caller, self._methods = caller, [method]
+
+    def __call__(self, **kwargs: Any) -> Any:
+        return self._caller.call_extra(self._methods, kwargs)
+
+
 class Registry:
     """The loaded plugins and what each declares. Build with `Registry.discover()`."""
 
@@ -101,7 +139,8 @@ class Registry:
         allow: Iterable[str] | None = None,
         deny: Iterable[str] | None = None,
     ) -> None:
-        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self._callers: dict[tuple[str, str], Callable[..., Any]] = {}
+        self.pm: pluggy.PluginManager = _Manager(self._callers.clear)
         self.pm.add_hookspecs(hookspecs)
         self.strict = _env_flag(ENV_STRICT) if strict is None else strict
         env_allow = _env_list(ENV_LOAD)
@@ -141,13 +180,14 @@ class Registry:
             record.status, record.error, record.hint = rejected.status, rejected.error, rejected.hint
             if record.obj is not None and self.pm.is_registered(record.obj):
                 self.pm.unregister(record.obj)
-            record.impls = {}
+            record.impls, record.wrappers = {}, {}
             if self.strict and rejected.status is not PluginStatus.BLOCKED:
                 raise PluginLoadError(
                     f"plugin {name!r}: {rejected.error}",
                     details={"plugin": name, "status": str(rejected.status), "hint": rejected.hint},
                 ) from rejected.__cause__
         self.records.append(record)
+        self._callers.clear()  # the platforms changed: a cached caller may name the wrong ones
         return record
 
     def _load(self, record: PluginRecord, dist: Distribution | None, load: Callable[[], Any]) -> None:
@@ -168,8 +208,10 @@ class Registry:
                 "reinstall the plugin's distribution and its dependencies; run python -c 'import <module>'",
             ) from exc
         record.obj = obj
-        impls = self._hookimpls(obj)
-        self._check_impls(impls)
+        impls, wrappers = self._hookimpls(obj)
+        self._check_impls(impls, wrappers)
+        if "fusionhub_manifest" not in impls:
+            self._check_observer(impls)
         try:
             self.pm.register(obj, name=f"{ENTRY_POINT_GROUP}:{name}")
         except ValueError as exc:
@@ -180,7 +222,7 @@ class Registry:
                 f"hookimpl signature does not match its spec: {exc}",
                 "make each hookimpl's arguments a subset of the hookspec's (see fusionhub.hookspecs)",
             ) from exc
-        record.impls = impls
+        record.impls, record.wrappers = impls, wrappers
         if "fusionhub_manifest" not in impls:
             record.kind = PluginKind.OBSERVER
             return
@@ -237,17 +279,20 @@ class Registry:
                     f"pip install 'fusionhub{req.specifier}' or a plugin release for fusionhub {core}",
                 )
 
-    def _hookimpls(self, obj: Any) -> dict[str, Callable[..., Any]]:
+    def _hookimpls(self, obj: Any) -> tuple[dict[str, Callable[..., Any]], dict[str, Callable[..., Any]]]:
+        """The object's hookimpls by hook name: (those that answer, those that wrap)."""
         impls: dict[str, Callable[..., Any]] = {}
+        wrappers: dict[str, Callable[..., Any]] = {}
         for attr in dir(obj):
-            if not attr.startswith("fusionhub_"):
+            opts = self.pm.parse_hookimpl_opts(obj, attr)
+            if opts is None:
                 continue
-            if self.pm.parse_hookimpl_opts(obj, attr) is not None:
-                impls[attr] = getattr(obj, attr)
-        return impls
+            wraps = opts.get("wrapper") or opts.get("hookwrapper")
+            (wrappers if wraps else impls)[opts.get("specname") or attr] = getattr(obj, attr)
+        return impls, wrappers
 
-    def _check_impls(self, impls: Mapping[str, Callable[..., Any]]) -> None:
-        unknown = sorted(n for n in impls if not hasattr(hookspecs, n))
+    def _check_impls(self, impls: Mapping[str, Callable[..., Any]], wrappers: Mapping[str, Callable[..., Any]]) -> None:
+        unknown = sorted(n for n in (*impls, *wrappers) if not hasattr(hookspecs, n))
         if unknown:
             raise _Rejected(
                 PluginStatus.FAILED,
@@ -263,6 +308,25 @@ class Registry:
                     f"hookimpl signature does not match its spec: {hook_name} must be `{want}`",
                     f"declare {hook_name} with `{want}`",
                 )
+        for hook_name, fn in wrappers.items():
+            if not inspect.isgeneratorfunction(fn):
+                raise _Rejected(
+                    PluginStatus.FAILED,
+                    f"hookimpl signature does not match its spec: the wrapper {hook_name} must be a generator",
+                    f"write {hook_name} as a `def` that yields once (on an async hook: gets, returns an awaitable)",
+                )
+
+    @staticmethod
+    def _check_observer(impls: Mapping[str, Callable[..., Any]]) -> None:
+        """A plugin without a manifest answers no capability call: it may only wrap them."""
+        answering = sorted(n for n in impls if n in _CAP_HOOKS)
+        if answering:
+            raise _Rejected(
+                PluginStatus.FAILED,
+                f"capability hooks without a manifest: {', '.join(answering)} would answer other platforms' calls",
+                "declare them @hookimpl(wrapper=True) to observe the calls, or add fusionhub_manifest to make "
+                "this a platform plugin",
+            )
 
     @staticmethod
     def _manifest(impl: Callable[..., Any]) -> PluginManifest:
@@ -289,6 +353,10 @@ class Registry:
         problems = []
         for capability, contract in manifest.capabilities.items():
             has_impl = capability.hook_name in impls
+            if contract.fan_out is not None:
+                if has_impl:
+                    problems.append(f"{capability} declares fan_out = {contract.fan_out.value!r} but has a hookimpl")
+                continue
             if contract.level is Level.UNSUPPORTED and has_impl:
                 problems.append(f"{capability} is declared unsupported but has a hookimpl")
             elif contract.level is not Level.UNSUPPORTED and not has_impl:
@@ -297,7 +365,7 @@ class Registry:
             raise _Rejected(
                 PluginStatus.FAILED,
                 "level/implementation mismatch: " + "; ".join(problems),
-                "declare the true level, or add/remove the hookimpl",
+                "declare the true level, or add/remove the hookimpl (a declared fan_out has none)",
             )
 
     # --- what the host reads ----------------------------------------------------------
@@ -316,7 +384,34 @@ class Registry:
             ) from None
 
     def impl(self, slug: str, hook_name: str) -> Callable[..., Any] | None:
+        """The platform's own hookimpl (platform hooks: http config, sandbox, polling)."""
         return self.platform(slug).impls.get(hook_name)
+
+    def caller(self, slug: str, hook_name: str) -> Callable[..., Any]:
+        """Call a capability hook for one platform: its plugin's hookimpl inside every plugin's wrappers.
+
+        `caller(ctx=..., params=...)` returns what the outermost wrapper returns (for an async hook,
+        an awaitable). Cached per (platform, hook) until a plugin registers or unregisters.
+        """
+        key = (slug, hook_name)
+        found = self._callers.get(key)
+        if found is None:
+            found = self._callers[key] = self._subset(slug, hook_name)
+        return found
+
+    def _subset(self, slug: str, hook_name: str) -> Callable[..., Any]:
+        record = self.platform(slug)
+        hook: pluggy.HookCaller = getattr(self.pm.hook, hook_name)
+        # Everyone else's answering hookimpls go; wrappers of any plugin stay.
+        others = {
+            i.plugin for i in hook.get_hookimpls() if not (i.wrapper or i.hookwrapper) and i.plugin is not record.obj
+        }
+        caller = self.pm.subset_hook_caller(hook_name, remove_plugins=others)
+        capability = _CAP_HOOKS.get(hook_name)
+        assert record.manifest is not None
+        if capability is not None and record.manifest.contract(capability).fan_out is not None:
+            return _WithCoreImpl(caller, declared_fan_out)
+        return caller
 
     @property
     def hook(self) -> Any:

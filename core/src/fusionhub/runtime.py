@@ -1,7 +1,7 @@
 """The host facade: Hub + database + encrypted stores + job queue + events, wired together.
 
 runtime = await Runtime.open()                  # migrates on first use, registers plugins
-store = await runtime.stores.add("shop", "shopify", credentials, config)
+store = await runtime.stores.add("shop", "<platform slug>", credentials, config)
 job = await runtime.enqueue(store.id, "bulk_update", params)
 await Worker(runtime).run()                      # or `fusionhub worker`
 """

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 
 from fusionhub.context import StoreContext
-from fusionhub.errors import RateLimited, ValidationError
-from fusionhub.http import meta, raise_for_status
+from fusionhub.errors import ValidationError
+from fusionhub.http import DEFAULT_ERRORS, ErrorBody, meta
 from fusionhub_etsy.endpoints import OPERATIONS
 from fusionhub_etsy.ratelimit import wait_after_429
 
@@ -37,23 +37,19 @@ def form(fields: Mapping[str, FormValue]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _error_text(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200] or response.reason_phrase
-    if isinstance(body, dict):
-        return str(body.get("error") or body.get("error_description") or body)[:500]
-    return str(body)[:500]
+def _error_text(body: ErrorBody) -> str | None:
+    """Etsy's explanation: `error` (or `error_description`) of a JSON body, else the text."""
+    if isinstance(body.json, dict):
+        return str(body.json.get("error") or body.json.get("error_description") or body.json)[:500]
+    return str(body.json)[:500] if body.json is not None else body.text[:200] or None
+
+
+# Core's rows; Etsy's explanation read from the body; a 429 waits as Etsy's headers say.
+ERRORS = DEFAULT_ERRORS.extend(describe=_error_text, rate_limit_wait=wait_after_429)
 
 
 def raise_for(response: httpx.Response, operation: str, now: float) -> None:
-    """Core's status → error table, with Etsy's own message; a 429 waits as Etsy's headers say."""
-    if response.status_code == 429:
-        details = {"operation": operation, "status": 429}
-        raise RateLimited(wait_after_429(response), details=details, platform=SLUG)
-    if response.status_code >= 400:
-        raise_for_status(response, platform=SLUG, message=f"Etsy {operation}: {_error_text(response)}", now=now)
+    ERRORS.raise_for(response, platform=SLUG, operation=operation, now=now)
 
 
 class EtsyClient:

@@ -6,7 +6,6 @@ Etsy's OpenAPI document (the sandbox enforces it, the plugin requests it per cap
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 BASE_URL = "https://openapi.etsy.com/v3/application/"
@@ -23,10 +22,6 @@ class Operation:
 
     def url(self, **ids: int | str) -> str:
         return self.path.format(**ids)
-
-    @property
-    def pattern(self) -> re.Pattern[str]:
-        return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.path) + "$")
 
 
 _TABLE = [
@@ -45,14 +40,3 @@ _TABLE = [
 ]
 
 OPERATIONS: dict[str, Operation] = {op.id: op for op in _TABLE}
-
-
-def match(method: str, path: str) -> tuple[Operation, dict[str, str]] | None:
-    """The operation serving `method path` (path relative to BASE_URL) and its path parameters."""
-    for op in _TABLE:
-        if op.method != method:
-            continue
-        found = op.pattern.match(path)
-        if found:
-            return op, found.groupdict()
-    return None

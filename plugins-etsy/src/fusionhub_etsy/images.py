@@ -1,7 +1,7 @@
 """Listing images: Etsy takes the file itself (multipart), so each image URL is fetched first.
 
-The fetch uses a separate client without the store's auth: the x-api-key and bearer token
-must never travel to an image host. Hosts route it elsewhere through `ctx.extras`.
+The fetch uses `ctx.outbound()`, a client without the store's auth: the x-api-key and bearer
+token must never travel to an image host. Hosts route it through `ctx.outbound_transport`.
 """
 
 from __future__ import annotations
@@ -16,13 +16,11 @@ from fusionhub.errors import TransientError, ValidationError
 from fusionhub.models import ProductImage
 from fusionhub_etsy.client import EtsyClient, Json
 
-IMAGE_TRANSPORT = "etsy.image_transport"  # ctx.extras key: an httpx transport for image downloads
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 
 
 async def fetch(ctx: StoreContext, url: str) -> tuple[str, bytes, str]:
-    transport = ctx.extras.get(IMAGE_TRANSPORT)
-    async with httpx.AsyncClient(transport=transport, timeout=30.0, follow_redirects=True) as plain:
+    async with ctx.outbound() as plain:
         try:
             response = await plain.get(url)
         except httpx.TransportError as exc:

@@ -95,12 +95,7 @@ def parse_token_response(response: httpx.Response, clock: Clock) -> TokenSet:
     if response.status_code != 200 or not isinstance(body, dict) or "access_token" not in body:
         reason = body.get("error_description") or body.get("error") if isinstance(body, dict) else None
         raise AuthError(f"Etsy refused the code exchange: {reason or response.status_code}", platform="etsy")
-    expires_in = body.get("expires_in")
-    return TokenSet(
-        access_token=str(body["access_token"]),
-        refresh_token=str(body["refresh_token"]) if body.get("refresh_token") else None,
-        expires_at=clock.now() + float(expires_in) if expires_in is not None else None,
-    )
+    return TokenSet.from_response(body, clock.now())
 
 
 async def complete(

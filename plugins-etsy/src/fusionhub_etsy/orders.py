@@ -8,7 +8,7 @@ from fusionhub import params as p
 from fusionhub.context import StoreContext
 from fusionhub.errors import ValidationError
 from fusionhub.models import Order, Page
-from fusionhub_etsy import cursors
+from fusionhub.paging import OffsetCursor
 from fusionhub_etsy.client import EtsyClient, form
 from fusionhub_etsy.mapping import order
 
@@ -38,16 +38,13 @@ def _filters(params: p.ListOrdersParams) -> dict[str, Any]:
 
 
 async def list_orders(ctx: StoreContext, params: p.ListOrdersParams) -> Page[Order]:
-    state = cursors.decode(params.cursor)
-    filters = state.get("filters") if state else _filters(params)
-    offset = int(state.get("offset", 0))
-    limit = min(params.limit, MAX_PAGE)
-    page = await EtsyClient(ctx).receipts(limit=limit, offset=offset, **(filters or {}))
-    results = page.get("results", [])
-    count = int(page.get("count", 0))
-    nxt = offset + len(results)
-    next_cursor = cursors.encode({"offset": nxt, "filters": filters}) if results and nxt < count else None
-    return Page[Order](items=[order(r) for r in results], next_cursor=next_cursor, total=count)
+    # A cursor keeps the filters of the first page; only a first page reads them from params.
+    at = (
+        OffsetCursor.decode(params.cursor, platform="etsy") if params.cursor else OffsetCursor(filters=_filters(params))
+    )
+    page = await EtsyClient(ctx).receipts(limit=min(params.limit, MAX_PAGE), offset=at.offset, **at.filters)
+    results, count = page.get("results", []), int(page.get("count", 0))
+    return Page[Order](items=[order(r) for r in results], next_cursor=at.next(len(results), total=count), total=count)
 
 
 def _receipt_id(value: str) -> str:

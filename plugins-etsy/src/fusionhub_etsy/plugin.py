@@ -1,7 +1,8 @@
 """The Etsy plugin's hookimpls: thin wrappers over the modules that do the work.
 
 Loaded through entry point `fusionhub.plugins: etsy`. process_refund and webhooks are declared
-unsupported and so have no hookimpl; events come from fusionhub_poll_events instead.
+unsupported and so have no hookimpl; events come from fusionhub_poll_events instead. bulk_update
+has none either: the manifest declares it a fan-out of update_product, which core runs.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from fusionhub.contracts import PluginManifest, load_manifest
 from fusionhub.hookspecs import hookimpl
 from fusionhub.http import HttpConfig, RetryPolicy
 from fusionhub.models import (
-    BulkResult,
     EventBatch,
     InventoryLevel,
     InventorySyncResult,
@@ -27,11 +27,11 @@ from fusionhub.models import (
     Page,
     Product,
 )
-from fusionhub.ratelimit.feedback import etsy_on_response
 from fusionhub.stores import Store
 from fusionhub_etsy import bulk, orders, polling, products, stock
-from fusionhub_etsy.auth import EtsyAuth
+from fusionhub_etsy.auth import etsy_auth
 from fusionhub_etsy.endpoints import BASE_URL
+from fusionhub_etsy.ratelimit import observe_limits
 
 
 @cache
@@ -48,9 +48,9 @@ def fusionhub_manifest() -> PluginManifest:
 def fusionhub_http_config(store: Store) -> HttpConfig:
     return HttpConfig(
         base_url=str(store.config.get("base_url") or BASE_URL),
-        auth=EtsyAuth(store.credentials),
+        auth=etsy_auth(store.credentials),
         headers={"accept": "application/json"},
-        on_response=etsy_on_response,
+        on_response=observe_limits,
         # Transient failures are retried by core; a 429 is not waited out in the client but
         # becomes RateLimited(retry_after), so a worker re-schedules the job.
         retry=RetryPolicy(max_retry_after=0.0),
@@ -97,11 +97,6 @@ async def fusionhub_update_product(ctx: StoreContext, params: p.UpdateProductPar
 @hookimpl
 async def fusionhub_delete_product(ctx: StoreContext, params: p.DeleteProductParams) -> DeleteResult:
     return await products.delete_product(ctx, params)
-
-
-@hookimpl
-async def fusionhub_bulk_update(ctx: StoreContext, params: p.BulkUpdateParams) -> BulkResult:
-    return await bulk.bulk_update(ctx, params)
 
 
 @hookimpl

@@ -14,7 +14,7 @@ from typing import Any
 
 from fusionhub.context import StoreContext
 from fusionhub.models import Event, EventBatch, EventSource, EventType
-from fusionhub_etsy import cursors
+from fusionhub.paging import decode_cursor, encode_cursor
 from fusionhub_etsy.client import EtsyClient, Json
 from fusionhub_etsy.mapping import timestamp
 
@@ -133,7 +133,7 @@ async def _listings(client: EtsyClient, since: Mark, states: Iterable[str]) -> t
 
 
 async def poll_events(ctx: StoreContext, cursor: str | None) -> EventBatch:
-    state = cursors.decode(cursor, loc="cursor")
+    state = decode_cursor(cursor, loc="cursor", platform="etsy")
     interval = int(ctx.manifest.constraints.polling_interval or 300)
     start = int(ctx.clock.now()) - interval  # a first poll reports the last interval, not all history
     client = EtsyClient(ctx)
@@ -144,5 +144,5 @@ async def poll_events(ctx: StoreContext, cursor: str | None) -> EventBatch:
         receipt_events + listing_events,
         key=lambda e: (e.occurred_at.timestamp() if e.occurred_at else 0.0, e.delivery_id),
     )
-    next_cursor = cursors.encode({"receipts": receipts_mark.dump(), "listings": listings_mark.dump()})
+    next_cursor = encode_cursor({"receipts": receipts_mark.dump(), "listings": listings_mark.dump()})
     return EventBatch(events=events, cursor=next_cursor)

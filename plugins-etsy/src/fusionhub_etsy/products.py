@@ -9,7 +9,8 @@ from fusionhub.capabilities import DeleteResult
 from fusionhub.context import StoreContext
 from fusionhub.errors import AuthError, ValidationError
 from fusionhub.models import Page, Product, ProductInput, ProductStatus
-from fusionhub_etsy import cursors, images, inventory
+from fusionhub.paging import OffsetCursor
+from fusionhub_etsy import images, inventory
 from fusionhub_etsy.client import EtsyClient, Json, form
 from fusionhub_etsy.listing_forms import create_fields, update_fields
 from fusionhub_etsy.mapping import product
@@ -26,17 +27,13 @@ async def list_products(ctx: StoreContext, params: p.ListProductsParams) -> Page
     if params.query is not None or params.updated_since is not None:
         field = "params.query" if params.query is not None else "params.updated_since"
         raise ValidationError(errors=[{"loc": field, "msg": "getListingsByShop has no such filter"}], platform="etsy")
-    position = cursors.decode(params.cursor)
-    state = position.get("state") or STATE_OF_STATUS.get(params.status or "", params.status) or "active"
+    at = OffsetCursor.decode(params.cursor, platform="etsy")
+    state = at.filters.get("state") or STATE_OF_STATUS.get(params.status or "", params.status) or "active"
     if state not in LISTING_STATES:
         raise ValidationError(errors=[{"loc": "params.status", "msg": f"one of {', '.join(LISTING_STATES)}"}])
-    offset = int(position.get("offset", 0))
-    limit = min(params.limit, MAX_PAGE)
-    page = await EtsyClient(ctx).listings(state=state, limit=limit, offset=offset)
-    results = page.get("results", [])
-    count = int(page.get("count", 0))
-    nxt = offset + len(results)
-    next_cursor = cursors.encode({"offset": nxt, "state": state}) if results and nxt < count else None
+    page = await EtsyClient(ctx).listings(state=state, limit=min(params.limit, MAX_PAGE), offset=at.offset)
+    results, count = page.get("results", []), int(page.get("count", 0))
+    next_cursor = OffsetCursor(at.offset, {"state": state}).next(len(results), total=count)
     return Page[Product](items=[product(r) for r in results], next_cursor=next_cursor, total=count)
 
 

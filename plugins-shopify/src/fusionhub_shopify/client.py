@@ -1,12 +1,12 @@
-"""Send one named GraphQL document for a store: cost up front, errors mapped, tokens fresh."""
+"""Send one named GraphQL document for a store: cost up front, errors mapped (tokens: auth/token.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from fusionhub import AuthError, StoreContext, meta
-from fusionhub_shopify.auth.token import ensure_fresh
+from fusionhub import StoreContext, meta
 from fusionhub_shopify.config import ShopConfig
 from fusionhub_shopify.cost import requested_cost
 from fusionhub_shopify.documents import document
@@ -14,13 +14,21 @@ from fusionhub_shopify.inflight import flying
 from fusionhub_shopify.responses import graphql_data
 
 
+@dataclass(slots=True)
+class ShopState:
+    """What a store's calls learn once (`ctx.state(ShopState)`); it outlives reconnects."""
+
+    parsed: tuple[dict[str, Any], ShopConfig] | None = None  # the config parsed, and from what
+    currency: str | None = None
+    location: str | None = None
+
+
 def shop_config(ctx: StoreContext) -> ShopConfig:
-    """The store's parsed settings, parsed again whenever its config changes (extras outlive reconnects)."""
-    cached = ctx.extras.get("shopify.config")
-    if not (isinstance(cached, tuple) and cached[0] == ctx.config):
-        cached = ctx.extras["shopify.config"] = (dict(ctx.config), ShopConfig.of(ctx.config))
-    config: ShopConfig = cached[1]
-    return config
+    """The store's parsed settings, parsed again whenever its config changes."""
+    state = ctx.state(ShopState)
+    if state.parsed is None or state.parsed[0] != ctx.config:
+        state.parsed = (dict(ctx.config), ShopConfig.of(ctx.config))
+    return state.parsed[1]
 
 
 async def execute(ctx: StoreContext, name: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -29,17 +37,8 @@ async def execute(ctx: StoreContext, name: str, variables: Mapping[str, Any] | N
     doc = document(name, config.api_version)
     body = {"query": doc.text, "variables": dict(variables or {}), "operationName": name}
     cost = requested_cost(doc.text, variables)
-    await ensure_fresh(ctx)
     # A query may be resent after a network failure or a 5xx; a mutation never is.
     extensions = meta(cost=cost, operation=name, idempotent=not doc.text.lstrip().startswith("mutation"))
-    for attempt in (1, 2):
-        async with flying(ctx.limiter.store_key, cost):
-            response = await ctx.http.post(config.graphql_url, json=body, extensions=extensions)
-        try:
-            return graphql_data(response, name, cost)
-        except AuthError:
-            # An expiring token revoked or lapsed early: refresh once when we can, then give up.
-            if attempt == 2 or response.status_code != 401 or not ctx.credentials.get("refresh_token"):
-                raise
-            await ensure_fresh(ctx, force=True)
-    raise AssertionError("unreachable")
+    async with flying(ctx.limiter.store_key, cost):
+        response = await ctx.http.post(config.graphql_url, json=body, extensions=extensions)
+    return graphql_data(response, name, cost)

@@ -7,7 +7,7 @@ import httpx
 from fusionhub import HttpConfig, RequestMeta, Store
 from fusionhub.ratelimit import Limiter
 from fusionhub_shopify import inflight
-from fusionhub_shopify.auth.token import AccessTokenAuth
+from fusionhub_shopify.auth.token import HEADER, AccessTokenAuth
 from fusionhub_shopify.config import ShopConfig
 from fusionhub_shopify.throttle import is_throttled, parsed_json, throttle_status
 
@@ -45,4 +45,5 @@ def http_config(store: Store) -> HttpConfig:
         headers={"Accept": "application/json"},
         timeout=30.0,
         on_response=observe_cost,
+        secret_names=(HEADER,),
     )

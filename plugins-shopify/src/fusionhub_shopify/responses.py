@@ -1,7 +1,8 @@
 """Shopify's answers mapped into fusionhub's error taxonomy.
 
-HTTP status first (auth, availability), then top-level GraphQL `errors` (THROTTLED is HTTP 200),
-then a mutation's `userErrors`, which are validation failures with field paths, never success.
+HTTP statuses and top-level GraphQL `errors` (which come with HTTP 200) are rows of an error
+table on top of core's; THROTTLED is rate-limit feedback, read before it. A mutation's
+`userErrors` are validation failures with field paths, never success.
 """
 
 from __future__ import annotations
@@ -19,68 +20,57 @@ from fusionhub import (
     TransientError,
     ValidationError,
 )
+from fusionhub.http import DEFAULT_ERRORS, ErrorBody, ErrorRow, field_is, has_field, values_at
 from fusionhub_shopify.throttle import is_throttled, parsed_json, throttle_status
 
 PLATFORM = "shopify"
-# Top-level error codes that are not the caller's fault and may succeed when retried.
-_TRANSIENT_CODES = frozenset({"INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE", "TIMEOUT"})
-_AUTH_CODES = frozenset({"ACCESS_DENIED", "UNAUTHORIZED", "FORBIDDEN"})
+_CODE = "errors.extensions.code"
 
 
-def _retry_after(response: httpx.Response, fallback: float = 1.0) -> float:
-    try:
-        return float(response.headers.get("Retry-After", fallback))
-    except ValueError:
-        return fallback
+def _said(body: ErrorBody) -> str | None:
+    """The messages of top-level `errors` (a list of objects, or one string on 401)."""
+    said = [str(m) for m in values_at(body.json, "errors.message")] or [
+        e for e in values_at(body.json, "errors") if isinstance(e, str)
+    ]
+    return "; ".join(said)[:500] or None
 
 
-def check_status(response: httpx.Response, operation: str) -> None:
-    code = response.status_code
-    details = {"operation": operation, "status": code}
-    if code in (401, 403):
-        reason = "the access token was rejected" if code == 401 else "the app lacks a scope this call needs"
-        raise AuthError(f"Shopify refused {operation}: {reason}", details=details, platform=PLATFORM)
-    if code == 404:
-        raise NotFound(f"Shopify answered 404 for {operation}: unknown shop or API version", platform=PLATFORM)
-    if code == 429:
-        raise RateLimited(_retry_after(response), details=details, platform=PLATFORM)
-    if code >= 500:
-        raise TransientError(f"Shopify answered {code} to {operation}", details=details, platform=PLATFORM)
-    if code >= 400:
-        raise PlatformError(f"Shopify answered {code} to {operation}", details=details, platform=PLATFORM)
+ERRORS = DEFAULT_ERRORS.extend(
+    ErrorRow(400, PlatformError, "Shopify could not read the request (a plugin fault, not the input)."),
+    ErrorRow(401, AuthError, "Shopify rejected the access token."),
+    ErrorRow(403, AuthError, "The app lacks a scope this call needs."),
+    ErrorRow(404, NotFound, "Shopify answered 404: unknown shop or API version."),
+    ErrorRow(423, PlatformError, "The shop is locked (frozen, or its plan lapsed)."),
+    ErrorRow(
+        None, AuthError, "Shopify denied the call.", when=field_is(_CODE, "ACCESS_DENIED", "UNAUTHORIZED", "FORBIDDEN")
+    ),
+    ErrorRow(
+        None,
+        TransientError,
+        "Shopify failed the call; it may succeed when retried.",
+        when=field_is(_CODE, "INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE", "TIMEOUT"),
+    ),
+    ErrorRow(200, PlatformError, "Shopify rejected the call.", when=has_field("errors")),
+    describe=_said,
+)
 
 
 def graphql_data(response: httpx.Response, operation: str, requested: float) -> dict[str, Any]:
     """The `data` of a GraphQL response, or the mapped error."""
-    check_status(response, operation)
     body = parsed_json(response)
-    if not isinstance(body, dict):
-        raise TransientError(f"Shopify sent a malformed response to {operation}", platform=PLATFORM)
-    if is_throttled(body):
+    if response.status_code == 200 and is_throttled(body):
         status = throttle_status(body)
         wait = 1.0
         if status and status["restoreRate"] > 0:
             wait = max(0.0, requested - status["currentlyAvailable"]) / status["restoreRate"]
         raise RateLimited(wait, details={"operation": operation, "throttled": True}, platform=PLATFORM)
-    errors = body.get("errors")
-    if errors:
-        _raise_top_level(errors, operation)
+    ERRORS.raise_for(response, platform=PLATFORM, operation=operation, parsed=body)
+    if not isinstance(body, dict):
+        raise TransientError(f"Shopify sent a malformed response to {operation}", platform=PLATFORM)
     data = body.get("data")
     if not isinstance(data, dict):
         raise TransientError(f"Shopify sent no data for {operation}", platform=PLATFORM)
     return data
-
-
-def _raise_top_level(errors: Any, operation: str) -> None:
-    items: list[Any] = errors if isinstance(errors, list) else [{"message": str(errors)}]
-    codes = {str((e.get("extensions") or {}).get("code", "")) for e in items if isinstance(e, dict)}
-    text = "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in items)[:500]
-    details = {"operation": operation, "codes": sorted(c for c in codes if c)}
-    if codes & _AUTH_CODES:
-        raise AuthError(f"Shopify denied {operation}: {text}", details=details, platform=PLATFORM)
-    if codes & _TRANSIENT_CODES:
-        raise TransientError(f"Shopify failed {operation}: {text}", details=details, platform=PLATFORM)
-    raise PlatformError(f"Shopify rejected {operation}: {text}", details=details, platform=PLATFORM)
 
 
 def user_errors(errors: Iterable[Mapping[str, Any]] | None, prefix: str = "") -> list[dict[str, str]]:

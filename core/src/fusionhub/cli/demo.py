@@ -203,7 +203,7 @@ def _print(runs: list[PlatformRun], registry: Registry) -> None:
             f"{run.throttled_by_platform} throttled by the platform (429)\n"
         )
     if not runs:
-        out.print("No installed plugin offers a sandbox: install one, e.g. pip install fusionhub-shopify")
+        out.print("No installed plugin offers a sandbox: install a platform plugin that has one")
     shown = {run.slug for run in runs}
     skipped = sorted({r.name for r in registry.records if r.manifest is None or r.slug not in shown})
     if skipped:

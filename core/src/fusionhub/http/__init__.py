@@ -1,20 +1,24 @@
 """Per-store HTTP: one client per store, built by core from the plugin's HttpConfig."""
 
-from fusionhub.http.auth import ApiKeyAuth, BearerAuth, LwaAuth, OAuth2RefreshAuth, RefreshingAuth, TokenSet
+from fusionhub.http.auth import ApiKeyAuth, BasicAuth, BearerAuth, OAuth2RefreshAuth, RefreshingAuth, TokenSet
 from fusionhub.http.client import build_client
 from fusionhub.http.config import NO_RETRY, HttpConfig, RequestMeta, RetryPolicy, meta
-from fusionhub.http.errors import STATUS_TABLE, error_for, raise_for_status
+from fusionhub.http.error_table import ErrorBody, ErrorRow, ErrorTable, field_is, has_field, text_matches, values_at
+from fusionhub.http.errors import DEFAULT_ERRORS, error_for, raise_for_status
 from fusionhub.http.transport import CallLabels, LimitedTransport
 
 __all__ = [
+    "DEFAULT_ERRORS",
     "NO_RETRY",
-    "STATUS_TABLE",
     "ApiKeyAuth",
+    "BasicAuth",
     "BearerAuth",
     "CallLabels",
+    "ErrorBody",
+    "ErrorRow",
+    "ErrorTable",
     "HttpConfig",
     "LimitedTransport",
-    "LwaAuth",
     "OAuth2RefreshAuth",
     "RefreshingAuth",
     "RequestMeta",
@@ -22,6 +26,10 @@ __all__ = [
     "TokenSet",
     "build_client",
     "error_for",
+    "field_is",
+    "has_field",
     "meta",
     "raise_for_status",
+    "text_matches",
+    "values_at",
 ]

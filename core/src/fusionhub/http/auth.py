@@ -1,17 +1,23 @@
-"""Auth flows as `httpx.Auth` subclasses: API key, static bearer, refreshing bearer, LWA.
+"""Auth flows as `httpx.Auth` subclasses: API key, HTTP Basic, static bearer, refreshing bearer.
 
 A refreshing flow refreshes before expiry (on the fusionhub clock) and once after a 401;
 refreshes are serialized by a lock so concurrent requests trigger one refresh, and every
 new token set (a rotated refresh token included) is handed to `on_refresh` to be persisted.
 The refresh request goes through the store's own client, so it is timed, logged (redacted)
 and never charged to the platform's buckets.
+
+Extension points of `RefreshingAuth` (a plugin overrides or passes only what is its own):
+`header`/`prefix` (where the token goes), `hosts` (the only hosts that see it), `headers`
+(secret headers sent beside it, e.g. an API key), `applies_to(request)`, `can_refresh()`,
+`refresh_request()` and, on `OAuth2RefreshAuth`, `refresh_form()` (the refresh request's shape).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
-from dataclasses import dataclass
+import base64
+from collections.abc import AsyncGenerator, Awaitable, Callable, Collection, Generator, Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -25,10 +31,16 @@ if TYPE_CHECKING:
     from fusionhub.credentials import Credentials
     from fusionhub.stores import Store
 
-LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"  # noqa: S105 (a URL, not a secret)
 # Refresh this many seconds before the token's stated expiry.
 DEFAULT_LEEWAY = 60.0
 AUTH_META = {"fusionhub": RequestMeta(cost=0.0, retry=False, operation="auth")}
+
+
+def _seconds(value: object) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,23 +48,62 @@ class TokenSet:
     access_token: str
     refresh_token: str | None = None
     expires_at: float | None = None  # clock seconds; None: does not expire
+    scope: str | None = None  # as granted, when the token endpoint says
+    refresh_expires_at: float | None = None  # when the refresh token itself lapses, if it does
 
     def __post_init__(self) -> None:
         register_secret(self.access_token, self.refresh_token)
+
+    @classmethod
+    def from_credentials(cls, credentials: Credentials) -> TokenSet:
+        """The token fields of a store's credentials (as `as_credentials` wrote them)."""
+        return cls(
+            access_token=credentials.get("access_token", ""),
+            refresh_token=credentials.get("refresh_token") or None,
+            expires_at=_seconds(credentials.get("expires_at")),
+            scope=credentials.get("scope"),
+            refresh_expires_at=_seconds(credentials.get("refresh_expires_at")),
+        )
+
+    @classmethod
+    def from_response(cls, body: Any, now: float, *, refresh_token: str | None = None) -> TokenSet:
+        """An OAuth 2.0 token response (RFC 6749 §5.1); a refresh token not sent again stays `refresh_token`."""
+        if not isinstance(body, dict) or not body.get("access_token"):
+            raise AuthError("the token endpoint's answer carried no access token")
+
+        def at(key: str) -> float | None:
+            seconds = _seconds(body.get(key))
+            return None if seconds is None else now + seconds
+
+        return cls(
+            access_token=str(body["access_token"]),
+            refresh_token=str(body.get("refresh_token") or refresh_token or "") or None,
+            expires_at=at("expires_in"),
+            scope=str(body["scope"]) if body.get("scope") is not None else None,
+            refresh_expires_at=at("refresh_token_expires_in"),
+        )
 
     def due(self, now: float, leeway: float = DEFAULT_LEEWAY) -> bool:
         return not self.access_token or (self.expires_at is not None and now >= self.expires_at - leeway)
 
     def as_credentials(self) -> dict[str, str | None]:
-        """The credential fields a rotation changes (for `Credentials.replace`)."""
-        return {
+        """The credential fields a rotation changes (for `Credentials.replace`; None removes a field)."""
+        fields: dict[str, str | None] = {
             "access_token": self.access_token,
             "refresh_token": self.refresh_token,
             "expires_at": None if self.expires_at is None else repr(self.expires_at),
         }
+        if self.scope is not None:  # an endpoint that does not repeat the scope leaves it as it was
+            fields["scope"] = self.scope
+        if self.refresh_expires_at is not None:
+            fields["refresh_expires_at"] = repr(self.refresh_expires_at)
+        return fields
 
     def __repr__(self) -> str:
-        return f"TokenSet(access_token={REDACTED!r}, refresh_token={REDACTED!r}, expires_at={self.expires_at!r})"
+        return (
+            f"TokenSet(access_token={REDACTED!r}, refresh_token={REDACTED!r}, expires_at={self.expires_at!r}, "
+            f"scope={self.scope!r})"
+        )
 
 
 TokenSaver = Callable[[TokenSet], Awaitable[None]]
@@ -86,8 +137,27 @@ class ApiKeyAuth(_AsyncOnly):
         yield request
 
 
+class BasicAuth(_AsyncOnly):
+    """HTTP Basic (RFC 7617): `Authorization: Basic base64(username:password)` on every request."""
+
+    def __init__(self, username: str, password: str) -> None:
+        if ":" in username:
+            raise ValueError("a Basic auth username cannot contain ':'")
+        encoded = base64.b64encode(f"{username}:{password}".encode()).decode()
+        register_secret(password, encoded)
+        self.username = username
+        self._value = "Basic " + encoded
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        request.headers["Authorization"] = self._value
+        yield request
+
+    def __repr__(self) -> str:
+        return f"BasicAuth(username={self.username!r}, password={REDACTED!r})"
+
+
 class BearerAuth(_AsyncOnly):
-    """A token that does not expire (Printify personal token, Gumroad access token)."""
+    """A token that does not expire (a personal access token)."""
 
     def __init__(self, token: str, *, header: str = "Authorization", prefix: str = "Bearer ") -> None:
         register_secret(token)
@@ -100,7 +170,11 @@ class BearerAuth(_AsyncOnly):
 
 
 class RefreshingAuth(_AsyncOnly):
-    """Base of token flows that can get a new access token; subclasses say how."""
+    """Base of token flows that can get a new access token; subclasses say how.
+
+    `hosts`: the only hosts that receive the token and `headers` (None: every host the client
+    calls); signed download or upload URLs on other hosts then never see a credential.
+    """
 
     requires_response_body = True  # the refresh response's JSON must be readable here
 
@@ -113,6 +187,8 @@ class RefreshingAuth(_AsyncOnly):
         prefix: str = "Bearer ",
         leeway: float = DEFAULT_LEEWAY,
         on_refresh: TokenSaver | None = None,
+        hosts: Collection[str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.tokens = tokens
         self.clock = clock
@@ -120,6 +196,9 @@ class RefreshingAuth(_AsyncOnly):
         self.prefix = prefix
         self.leeway = leeway
         self.on_refresh = on_refresh
+        self.hosts = frozenset(hosts) if hosts is not None else None
+        self._headers = dict(headers or {})
+        register_secret(*self._headers.values())
         self.refreshes = 0
         self._lock = asyncio.Lock()
 
@@ -128,26 +207,34 @@ class RefreshingAuth(_AsyncOnly):
     def refresh_request(self) -> httpx.Request:
         raise NotImplementedError
 
+    def can_refresh(self) -> bool:
+        """False when a refresh cannot succeed (no refresh token): the current token is used as is."""
+        return True
+
+    def applies_to(self, request: httpx.Request) -> bool:
+        """Whether this request carries the credentials (and may trigger a refresh)."""
+        return self.hosts is None or request.url.host in self.hosts
+
     def parse_refresh(self, response: httpx.Response) -> TokenSet:
-        """OAuth 2.0 token response; a refresh token not sent again stays the one we had."""
+        """OAuth 2.0 token response; a refresh token or scope not sent again stays the one we had."""
         try:
             body: Any = response.json()
-            access = str(body["access_token"])
-        except (ValueError, KeyError, TypeError):
-            raise AuthError("the token endpoint's answer carried no access token") from None
-        expires_in = body.get("expires_in")
-        return TokenSet(
-            access_token=access,
-            refresh_token=str(body.get("refresh_token") or self.tokens.refresh_token or "") or None,
-            expires_at=self.clock.now() + float(expires_in) if expires_in is not None else None,
-        )
+        except ValueError:
+            body = None
+        tokens = TokenSet.from_response(body, self.clock.now(), refresh_token=self.tokens.refresh_token)
+        return tokens if tokens.scope is not None else replace(tokens, scope=self.tokens.scope)
 
     # --- the flow -------------------------------------------------------------------------
 
     def _due(self) -> bool:
         return self.tokens.due(self.clock.now(), self.leeway)
 
+    def _unusable(self) -> bool:
+        expires_at = self.tokens.expires_at
+        return not self.tokens.access_token or (expires_at is not None and self.clock.now() >= expires_at)
+
     async def _accept(self, response: httpx.Response) -> None:
+        await response.aread()
         if response.status_code != 200:
             raise AuthError(
                 f"refreshing the access token failed with HTTP {response.status_code}; reconnect the store",
@@ -158,25 +245,38 @@ class RefreshingAuth(_AsyncOnly):
         if self.on_refresh is not None:
             await self.on_refresh(self.tokens)
 
-    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        if self._due():
-            async with self._lock:
-                if self._due():  # another request may have refreshed while this one waited
-                    await self._accept((yield self.refresh_request()))
+    def _sign(self, request: httpx.Request) -> str:
+        request.headers.update(self._headers)
         used = self.tokens.access_token
-        request.headers[self.header] = self.prefix + used
-        response = yield request
-        if response.status_code != 401:
+        if used:
+            request.headers[self.header] = self.prefix + used
+        return used
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        if not self.applies_to(request):
+            yield request
             return
+        if self._due():
+            if not self.can_refresh():
+                if self._unusable():
+                    raise AuthError("the access token expired and cannot be refreshed; reconnect the store")
+            else:
+                async with self._lock:
+                    if self._due():  # another request may have refreshed while this one waited
+                        await self._accept((yield self.refresh_request()))
+        used = self._sign(request)
+        response = yield request
+        if response.status_code != 401 or not self.can_refresh():
+            return  # without a way to refresh, the 401 is the caller's to map
         async with self._lock:
             if self.tokens.access_token == used:  # nobody has replaced the rejected token yet
                 await self._accept((yield self.refresh_request()))
-        request.headers[self.header] = self.prefix + self.tokens.access_token
+        self._sign(request)
         yield request
 
 
 class OAuth2RefreshAuth(RefreshingAuth):
-    """Bearer token renewed by the OAuth 2.0 refresh-token grant (Etsy, Shopify expiring tokens)."""
+    """Bearer token renewed by the OAuth 2.0 refresh-token grant (RFC 6749 §6)."""
 
     def __init__(
         self,
@@ -190,61 +290,46 @@ class OAuth2RefreshAuth(RefreshingAuth):
         prefix: str = "Bearer ",
         leeway: float = DEFAULT_LEEWAY,
         on_refresh: TokenSaver | None = None,
+        hosts: Collection[str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(tokens, clock=clock, header=header, prefix=prefix, leeway=leeway, on_refresh=on_refresh)
-        register_secret(client_secret)
-        self.token_url = token_url
-        self.client_id = client_id
-        self._client_secret = client_secret
-
-    def refresh_request(self) -> httpx.Request:
-        if not self.tokens.refresh_token:
-            raise AuthError("the access token expired and there is no refresh token; reconnect the store")
-        form = {"grant_type": "refresh_token", "refresh_token": self.tokens.refresh_token, "client_id": self.client_id}
-        if self._client_secret:
-            form["client_secret"] = self._client_secret
-        return httpx.Request("POST", self.token_url, data=form, extensions=AUTH_META)
-
-
-class LwaAuth(RefreshingAuth):
-    """Login with Amazon: refresh-token grant, or client credentials for grantless operations."""
-
-    def __init__(
-        self,
-        *,
-        client_id: str,
-        client_secret: str,
-        refresh_token: str | None = None,
-        scope: str | None = None,
-        token_url: str = LWA_TOKEN_URL,
-        clock: Clock = SYSTEM_CLOCK,
-        leeway: float = DEFAULT_LEEWAY,
-        on_refresh: TokenSaver | None = None,
-    ) -> None:
-        if (refresh_token is None) == (scope is None):
-            raise ValueError("LWA needs either a refresh token (seller operations) or a scope (grantless)")
         super().__init__(
-            TokenSet(access_token="", refresh_token=refresh_token, expires_at=None),
+            tokens,
             clock=clock,
-            header="x-amz-access-token",
-            prefix="",
+            header=header,
+            prefix=prefix,
             leeway=leeway,
             on_refresh=on_refresh,
+            hosts=hosts,
+            headers=headers,
         )
         register_secret(client_secret)
         self.token_url = token_url
         self.client_id = client_id
         self._client_secret = client_secret
-        self.scope = scope
+
+    def can_refresh(self) -> bool:
+        return bool(self.tokens.refresh_token)
+
+    def applies_to(self, request: httpx.Request) -> bool:
+        # The token endpoint itself (a code exchange sent through the store's client) gets no token.
+        token = httpx.URL(self.token_url)
+        if (request.url.host, request.url.path) == (token.host, token.path):
+            return False
+        return super().applies_to(request)
+
+    def refresh_form(self) -> dict[str, str]:
+        """The refresh request's form fields; override for a platform that wants another shape."""
+        assert self.tokens.refresh_token is not None
+        form = {"grant_type": "refresh_token", "refresh_token": self.tokens.refresh_token, "client_id": self.client_id}
+        if self._client_secret:
+            form["client_secret"] = self._client_secret
+        return form
 
     def refresh_request(self) -> httpx.Request:
-        form = {"client_id": self.client_id, "client_secret": self._client_secret}
-        if self.tokens.refresh_token:
-            form.update(grant_type="refresh_token", refresh_token=self.tokens.refresh_token)
-        else:
-            assert self.scope is not None
-            form.update(grant_type="client_credentials", scope=self.scope)
-        return httpx.Request("POST", self.token_url, data=form, extensions=AUTH_META)
+        if not self.tokens.refresh_token:
+            raise AuthError("the access token expired and there is no refresh token; reconnect the store")
+        return httpx.Request("POST", self.token_url, data=self.refresh_form(), extensions=AUTH_META)
 
 
 def store_token_saver(store: Store, save: Callable[[], Callable[[Credentials], Awaitable[None]] | None]) -> TokenSaver:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from fusionhub.ratelimit import Limiter
-from fusionhub.redaction import redact, scrub
+from fusionhub.redaction import redact, register_secret_keys, scrub
 
 ResponseObserver = Callable[[httpx.Response, Limiter], Awaitable[None]]
 
@@ -40,9 +40,14 @@ class HttpConfig:
     on_response: ResponseObserver | None = None
     # Transient failures of idempotent requests are retried with exponential back-off and jitter.
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # The platform's own header/parameter names that carry credentials (redacted like core's defaults).
+    secret_names: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        register_secret_keys(*self.secret_names)
 
     def __repr__(self) -> str:
-        # Plugins may put a token in a default header (X-Shopify-Access-Token): never show it.
+        # Plugins may put a token in a default header: never show it.
         return (
             f"HttpConfig(base_url={scrub(self.base_url)!r}, auth={self.auth!r}, headers={redact(self.headers)!r}, "
             f"timeout={self.timeout!r}, http2={self.http2!r}, gzip_min_bytes={self.gzip_min_bytes!r}, "

@@ -24,6 +24,7 @@ from fusionhub.jobs.errors import ACTIONS, DEFAULT_MAX_RETRIES, Action, backoff
 from fusionhub.jobs.model import Decision, Job, JobStatus, NewJob
 from fusionhub.models import BulkResult, ItemOutcome, OperationHandle
 from fusionhub.models.common import OperationStatus, item_key
+from fusionhub.parked import Parked
 from fusionhub.ratelimit import admission
 from fusionhub.redaction import scrub
 
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 CURRENT_JOB: contextvars.ContextVar[Job | None] = contextvars.ContextVar("fusionhub_current_job", default=None)
 
 
-class AwaitChildren(BaseException):
+class AwaitChildren(Parked):
     """Raised by fan_out inside a worker: the parent job parks until its children finish."""
 
     def __init__(self, children: list[NewJob]) -> None:

@@ -75,7 +75,7 @@ class ProductInput(Model):
     variants: list[Variant] = Field(default_factory=list)
     images: list[ProductImage] = Field(default_factory=list)
     platform_fields: dict[str, Any] = Field(
-        default_factory=dict, description="platform-specific fields, passed through (e.g. Etsy taxonomy_id)"
+        default_factory=dict, description="platform-specific fields, passed through (e.g. a category or taxonomy id)"
     )
 
 

@@ -53,7 +53,7 @@ class OperationStatus(StrEnum):
 
 
 class OperationHandle(Model):
-    """A long-running platform operation (Shopify bulk operation, Amazon feed).
+    """A long-running platform operation (a bulk export or import, a submitted feed).
 
     The runtime polls it by re-scheduling a job after `poll_after_seconds`; nothing sleeps.
     """

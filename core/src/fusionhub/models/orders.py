@@ -1,4 +1,4 @@
-"""Orders (Shopify orders, Etsy receipts, Amazon orders, Gumroad sales) and refunds."""
+"""Orders (whatever a platform calls them: orders, receipts, sales) and refunds."""
 
 from __future__ import annotations
 

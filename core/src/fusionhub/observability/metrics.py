@@ -15,6 +15,7 @@ _LATENCY_SAMPLES = 1024  # recent durations kept per capability for percentiles
 class CallCounter:
     ok: int = 0
     failed: int = 0
+    parked: int = 0  # calls that handed their work to child jobs: neither ok nor failed
     cached: int = 0
     total_ms: float = 0.0
     max_ms: float = 0.0
@@ -24,6 +25,8 @@ class CallCounter:
     def add(self, call: CapabilityCall, *, cached: bool = False) -> None:
         if call.ok:
             self.ok += 1
+        elif call.parked:
+            self.parked += 1
         else:
             self.failed += 1
             category = call.error_category or "unknown"
@@ -34,7 +37,7 @@ class CallCounter:
         self.recent.append(call.duration_ms)
 
     def summary(self) -> dict[str, Any]:
-        calls = self.ok + self.failed
+        calls = self.ok + self.failed + self.parked
         ordered = sorted(self.recent)
 
         def pct(q: float) -> float | None:
@@ -44,6 +47,7 @@ class CallCounter:
             "calls": calls,
             "ok": self.ok,
             "failed": self.failed,
+            "parked": self.parked,
             "cached": self.cached,
             "errors": dict(self.errors),
             "mean_ms": self.total_ms / calls if calls else None,

@@ -57,10 +57,10 @@ class Observer:
         data = _fields(call)
         data["contract_level"] = data.pop("level")  # `level` is the log record's own
         # Each API call already has its INFO line; a capability call adds one only when it failed.
-        (log.debug if call.ok else log.warning)("capability_call", cached=cached, **data)
+        (log.debug if call.ok or call.parked else log.warning)("capability_call", cached=cached, **data)
         self._tell(self.on_capability_call, call)
-        if call.error_category == "rate_limit":
-            return  # a call re-scheduled by its own bucket is pacing, not an error of the platform
+        if call.error_category == "rate_limit" or call.parked:
+            return  # pacing by its own bucket, or waiting for child jobs: neither a success nor an error
         alert = self.monitor.observe(call.plugin, call.capability, call.ok, self.clock.now())
         if alert is not None:
             log.warning("alert", alert_kind=alert.kind, alert=alert.message, plugin=alert.plugin)

@@ -140,9 +140,11 @@ class ConformanceSuite:
         manifest = self.manifest()
         for capability in Capability:
             impl = record.impls.get(capability.hook_name)
-            level = manifest.contract(capability).level
-            if level is Level.UNSUPPORTED:
-                assert impl is None, f"{capability} is unsupported but has a hookimpl"
+            contract = manifest.contract(capability)
+            level = contract.level
+            if level is Level.UNSUPPORTED or contract.fan_out is not None:
+                what = "a declared fan-out" if contract.fan_out else "unsupported"
+                assert impl is None, f"{capability} is {what} but has a hookimpl"
                 continue
             assert impl is not None, f"{capability} is {level} but has no hookimpl"
             assert inspect.iscoroutinefunction(impl), f"{capability.hook_name} must be async"

@@ -26,7 +26,7 @@ def specs_dir(start: str | Path | None = None) -> Path | None:
 
 
 def spec_file(relative: str, start: str | Path | None = None) -> Path | None:
-    """`spec_file("etsy/etsy-openapi-3.0.0.json", __file__)` → the file, or None when absent."""
+    """`spec_file("<platform>/openapi.json", __file__)` → the file, or None when absent."""
     base = specs_dir(Path(start).parent if start and Path(start).is_file() else start)
     if base is None:
         return None

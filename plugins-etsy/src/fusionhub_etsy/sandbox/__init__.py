@@ -1,10 +1,10 @@
-"""A stateful, in-process fake of Etsy's Open API v3 on the fusionhub clock.
+"""A stateful, in-process fake of Etsy's Open API v3 on the fusionhub clock, on core's sandbox toolkit.
 
 Real response shapes, real status codes, the x-api-key + bearer checks with per-operation
-OAuth scopes, QPS/QPD limits per API key (every store of one app shares them, as on Etsy)
-with Etsy's headers and 429s, full-replace inventory (new
+OAuth scopes, QPS/QPD limits per app with Etsy's headers and 429s, full-replace inventory (new
 product ids on every PUT), receipts that appear and ship as time passes, the PKCE token
-endpoint with refresh-token rotation, and injectable faults.
+endpoint with refresh-token rotation, and faults (`sandbox.faults.fail(503, on="getListing")`).
+Its first app is core's fixed sandbox credentials; `add_app()` connects the shop to another.
 """
 
 from __future__ import annotations
@@ -21,10 +21,20 @@ import httpx
 
 from fusionhub.capabilities import Capability
 from fusionhub.clock import Clock
-from fusionhub_etsy.endpoints import BASE_URL, match
-from fusionhub_etsy.sandbox.limits import Limits
-from fusionhub_etsy.sandbox.routes import HANDLERS, Reject, form_of, one, reply
-from fusionhub_etsy.sandbox.world import World
+from fusionhub.sandbox import (
+    SANDBOX_ACCESS_TOKEN,
+    SANDBOX_CLIENT_ID,
+    SANDBOX_CLIENT_SECRET,
+    SANDBOX_REFRESH_TOKEN,
+    Faults,
+    RouteTable,
+    SandboxBase,
+    form_fields,
+)
+from fusionhub_etsy.endpoints import BASE_URL, OPERATIONS, Operation
+from fusionhub_etsy.sandbox import limits
+from fusionhub_etsy.sandbox.routes import HANDLERS, one, reply
+from fusionhub_etsy.sandbox.world import USER_ID, World
 
 API_HOST = "openapi.etsy.com"
 TOKEN_HOST, TOKEN_PATH = "api.etsy.com", "/v3/public/oauth/token"
@@ -36,15 +46,6 @@ PNG = base64.b64decode(
 
 
 @dataclass
-class Fault:
-    operation: str
-    status: int
-    times: int
-    error: str
-    headers: dict[str, str]
-
-
-@dataclass
 class Grant:
     scopes: frozenset[str]
     expires_at: float = 0.0
@@ -53,7 +54,18 @@ class Grant:
     challenge: str = ""
 
 
-class EtsySandbox:
+def _missing(method: str, path: str, allowed: tuple[str, ...]) -> httpx.Response:
+    return reply(404, {"error": f"No route for {method} {path} in the sandbox"})
+
+
+def _error(status: int, message: str) -> httpx.Response:
+    return reply(status, {"error": message})
+
+
+ROUTES = RouteTable([(op.method, op.path, op) for op in OPERATIONS.values()], missing=_missing)
+
+
+class EtsySandbox(SandboxBase):
     slug = "etsy"
 
     def __init__(
@@ -70,31 +82,23 @@ class EtsySandbox:
         token_ttl: float = 3600.0,
         scopes: Iterable[str] = ALL_SCOPES,
     ) -> None:
-        self.clock = clock
-        self.requests: list[httpx.Request] = []
-        self.received_at: list[float] = []  # clock time of each request, for benchmarks
+        super().__init__(clock, faults=Faults(error=_error), bucket=limits.per_app(clock, qps, qpd))
         self.image_requests: list[httpx.Request] = []
-        self.throttled = 0
-        self.qps, self.qpd = qps, qpd
         self.world = World(shop_id)
-        self.faults: list[Fault] = []
         self.order_every, self.ship_after, self.token_ttl = order_every, ship_after, token_ttl
         self._next_order = clock.now() + order_every if order_every else None
-        self.keystring = "sbx" + secrets.token_hex(12)
-        self.shared_secret = secrets.token_hex(10)
-        self.apps = {self.keystring: self.shared_secret}  # the API keys it knows: keystring -> secret
-        self.limits = {self.keystring: Limits(qps, qpd, clock.now())}  # Etsy counts per API key
+        self.keystring, self.shared_secret = SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
+        self.apps: dict[str, str] = {}  # keystring -> shared secret
         self.access_tokens: dict[str, Grant] = {}
         self.refresh_tokens: dict[str, Grant] = {}
         self.codes: dict[str, Grant] = {}
         self.refreshes = 0
-        self._access, self._refresh = self._issue(frozenset(scopes))
+        self.scopes = frozenset(scopes)
+        tokens = f"{USER_ID}.{SANDBOX_ACCESS_TOKEN}", f"{USER_ID}.{SANDBOX_REFRESH_TOKEN}"
+        self._credentials = self._connect(self.keystring, self.shared_secret, tokens)
         self._seed(listings, receipts)
 
     # --- the Sandbox protocol ----------------------------------------------------------------
-
-    def transport(self) -> httpx.AsyncBaseTransport:
-        return httpx.MockTransport(self.handle)
 
     def image_transport(self) -> httpx.AsyncBaseTransport:
         """Serves image downloads (any URL) for create_product with images."""
@@ -106,11 +110,20 @@ class EtsySandbox:
         return httpx.MockTransport(serve)
 
     def credentials(self) -> dict[str, str]:
+        return dict(self._credentials)
+
+    def add_app(self) -> dict[str, str]:
+        """Connect the shop to one more app: its credentials (an API key with its own QPS and QPD)."""
+        return self._connect(f"{SANDBOX_CLIENT_ID}-{len(self.apps) + 1}", secrets.token_hex(10), self._tokens())
+
+    def _connect(self, keystring: str, shared_secret: str, tokens: tuple[str, str]) -> dict[str, str]:
+        self.apps[keystring] = shared_secret
+        self._grant(*tokens, self.scopes)
         return {
-            "keystring": self.keystring,
-            "shared_secret": self.shared_secret,
-            "access_token": self._access,
-            "refresh_token": self._refresh,
+            "keystring": keystring,
+            "shared_secret": shared_secret,
+            "access_token": tokens[0],
+            "refresh_token": tokens[1],
         }
 
     def store_config(self) -> dict[str, Any]:
@@ -177,28 +190,8 @@ class EtsySandbox:
 
     # --- controls for tests --------------------------------------------------------------------
 
-    def add_app(self) -> dict[str, str]:
-        """Credentials of another app (its own API key, so its own QPS/QPD) for this shop."""
-        keystring, secret = "sbx" + secrets.token_hex(12), secrets.token_hex(10)
-        self.apps[keystring] = secret
-        self.limits[keystring] = Limits(self.qps, self.qpd, self.clock.now())
-        access, refresh = self._issue(frozenset(ALL_SCOPES))
-        return {"keystring": keystring, "shared_secret": secret, "access_token": access, "refresh_token": refresh}
-
     def now(self) -> int:
         return int(self.clock.now())
-
-    def fail(
-        self,
-        operation: str,
-        status: int = 500,
-        *,
-        times: int = 1,
-        error: str = "Server error",
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        """The next `times` calls of `operation` answer `status` (after auth and rate limiting)."""
-        self.faults.append(Fault(operation, status, times, error, headers or {}))
 
     def add_receipt(self, listing_id: int | None = None, *, paid: bool = True) -> dict[str, Any]:
         return self.world.new_receipt(self.now(), listing_id, paid)
@@ -228,7 +221,7 @@ class EtsySandbox:
     def authorize(self, url: str, *, approve_scopes: Iterable[str] | None = None) -> dict[str, str]:
         """What the browser brings back after the seller approves: the callback's query."""
         query = {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
-        if query.get("response_type") != "code" or query.get("client_id") != self.keystring:
+        if query.get("response_type") != "code" or query.get("client_id") not in self.apps:
             raise ValueError("authorize: bad response_type or client_id")
         if query.get("code_challenge_method") != "S256" or not query.get("code_challenge"):
             raise ValueError("authorize: PKCE with S256 is required")
@@ -237,7 +230,8 @@ class EtsySandbox:
             raise ValueError("authorize: unknown scope or missing state")
         code = secrets.token_urlsafe(24)
         granted = scopes if approve_scopes is None else frozenset(approve_scopes) & scopes
-        self.codes[code] = Grant(granted, 0.0, self.keystring, query.get("redirect_uri", ""), query["code_challenge"])
+        redirect = query.get("redirect_uri", "")
+        self.codes[code] = Grant(granted, 0.0, query["client_id"], redirect, query["code_challenge"])
         return {"code": code, "state": query["state"]}
 
     def granted_scopes(self, access_token: str) -> frozenset[str]:
@@ -246,12 +240,13 @@ class EtsySandbox:
 
     # --- the wire --------------------------------------------------------------------------------
 
-    def _issue(self, scopes: frozenset[str]) -> tuple[str, str]:
-        access = f"{50_123_456}.{secrets.token_urlsafe(32)}"
-        refresh = f"{50_123_456}.{secrets.token_urlsafe(32)}"
+    @staticmethod
+    def _tokens() -> tuple[str, str]:
+        return f"{USER_ID}.{secrets.token_urlsafe(32)}", f"{USER_ID}.{secrets.token_urlsafe(32)}"
+
+    def _grant(self, access: str, refresh: str, scopes: frozenset[str]) -> None:
         self.access_tokens[access] = Grant(scopes, self.clock.now() + self.token_ttl)
         self.refresh_tokens[refresh] = Grant(scopes)
-        return access, refresh
 
     def _seed(self, listings: int, receipts: int) -> None:
         start = self.now() - 86_400
@@ -271,33 +266,26 @@ class EtsySandbox:
         for i in range(receipts):
             self.world.new_receipt(start + 3600 + i * 60)
 
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        self.received_at.append(self.clock.now())
+    def serve(self, request: httpx.Request) -> httpx.Response:
         self.advance_world()
         if request.url.host == TOKEN_HOST and request.url.path == TOKEN_PATH:
             return self._token(request)
         path = request.url.path
         if request.url.host != API_HOST or not path.startswith(API_PREFIX):
             return reply(404, {"error": "Not Found"})
-        keystring, _, secret = request.headers.get("x-api-key", "").partition(":")
-        if not keystring or self.apps.get(keystring) != secret:
+        key, _, secret = request.headers.get("x-api-key", "").partition(":")
+        if key not in self.apps or self.apps[key] != secret:
             return reply(403, {"error": "Invalid API key"})
-        limits = self.limits[keystring]
-        wait = limits.take(self.clock.now())
-        if wait > 0:
-            self.throttled += 1
-            headers = {**limits.headers(), "retry-after": f"{wait:.3f}"}
-            return httpx.Response(429, json={"error": "You have exceeded your quota"}, headers=headers)
+        refused = self.bucket.admit(request)
+        if refused is not None:
+            return refused
         response = self._route(request, path[len(API_PREFIX) :])
-        response.headers.update(limits.headers())
+        response.headers.update(self.bucket.headers(request))
         return response
 
     def _route(self, request: httpx.Request, path: str) -> httpx.Response:
-        found = match(request.method, path)
-        if found is None:
-            return reply(404, {"error": f"No route for {request.method} {path} in the sandbox"})
-        operation, ids = found
+        route, ids = ROUTES.find(request.method, path)
+        operation: Operation = route.handler
         if any(not v.isdigit() for v in ids.values()):
             return reply(400, {"error": "ids must be positive integers"})
         if operation.scope is not None:
@@ -307,17 +295,10 @@ class EtsySandbox:
                 return reply(401, {"error": "invalid_token", "error_description": "access token is invalid or expired"})
             if operation.scope not in grant.scopes:
                 return reply(403, {"error": "insufficient_scope", "error_description": f"needs {operation.scope}"})
-        for fault in self.faults:
-            if fault.operation == operation.id and fault.times > 0:
-                fault.times -= 1
-                return httpx.Response(fault.status, json={"error": fault.error}, headers=fault.headers)
-        try:
-            return HANDLERS[operation.id](self, request, ids)
-        except Reject as rejected:
-            return reply(rejected.status, {"error": rejected.message})
+        return self.faults.apply(operation.id, request, lambda: HANDLERS[operation.id](self, request, ids))
 
     def _token(self, request: httpx.Request) -> httpx.Response:
-        fields = form_of(request)
+        fields = form_fields(request)
         grant_type = one(fields, "grant_type")
         if one(fields, "client_id") not in self.apps:
             return reply(401, {"error": "invalid_client", "error_description": "unknown client_id"})
@@ -337,7 +318,8 @@ class EtsySandbox:
             self.refreshes += 1
         else:
             return reply(400, {"error": "unsupported_grant_type"})
-        access, refresh = self._issue(scopes)
+        access, refresh = self._tokens()
+        self._grant(access, refresh, scopes)
         body = {
             "access_token": access,
             "token_type": "Bearer",

@@ -1,45 +1,45 @@
-"""The fake's rate limits on its clock: QPS as a bucket of `qps` tokens, QPD as a 24 h sliding window.
+"""Etsy's rate limits in the fake: QPS and QPD per API key (keystring), reported in Etsy's headers.
 
-How Etsy counts a second exactly is not published; a bucket of `qps` tokens never refuses a
-client that keeps to `qps` requests per second, evenly or in bursts of up to `qps`.
+Every shop connected through one app shares the app's QPS and its 24 h sliding QPD, so the
+bucket is keyed by the keystring of `x-api-key`. How Etsy counts a second exactly is not
+published; a bucket of `qps` tokens never refuses a client that keeps to `qps` requests per
+second, evenly or in bursts of up to `qps`.
 """
 
 from __future__ import annotations
 
 import math
-from collections import deque
+from collections.abc import Mapping
+
+import httpx
+
+from fusionhub.clock import Clock
+from fusionhub.sandbox import SandboxBucket, SlidingWindow, TokenWindow, Window
 
 DAY = 86_400.0
 
 
-class Limits:
-    def __init__(self, qps: int, qpd: int, now: float) -> None:
-        self.qps, self.qpd = qps, qpd
-        self.tokens = float(qps)
-        self.updated = now
-        self.day: deque[float] = deque()
+def keystring(request: httpx.Request) -> str:
+    key: str = request.headers.get("x-api-key", "")
+    return key.partition(":")[0]
 
-    def _refill(self, now: float) -> None:
-        self.tokens = min(float(self.qps), self.tokens + (now - self.updated) * self.qps)
-        self.updated = max(self.updated, now)
-        while self.day and self.day[0] <= now - DAY:
-            self.day.popleft()
 
-    def take(self, now: float) -> float:
-        """Count one request and return 0, or refuse it and return the seconds until one would pass."""
-        self._refill(now)
-        if len(self.day) >= self.qpd:
-            return self.day[0] + DAY - now
-        if self.tokens < 1.0 - 1e-9:
-            return (1.0 - self.tokens) / self.qps
-        self.tokens -= 1.0
-        self.day.append(now)
-        return 0.0
+def headers(windows: Mapping[str, Window]) -> dict[str, str]:
+    second, day = windows["second"], windows["day"]
+    return {
+        "x-limit-per-second": str(int(second.limit)),
+        "x-remaining-this-second": str(max(0, math.floor(second.remaining + 1e-9))),
+        "x-limit-per-day": str(int(day.limit)),
+        "x-remaining-today": str(max(0, int(day.remaining))),
+    }
 
-    def headers(self) -> dict[str, str]:
-        return {
-            "x-limit-per-second": str(self.qps),
-            "x-remaining-this-second": str(max(0, math.floor(self.tokens + 1e-9))),
-            "x-limit-per-day": str(self.qpd),
-            "x-remaining-today": str(max(0, self.qpd - len(self.day))),
-        }
+
+def refusal(wait: float) -> httpx.Response:
+    return httpx.Response(429, json={"error": "You have exceeded your quota"}, headers={"retry-after": f"{wait:.3f}"})
+
+
+def per_app(clock: Clock, qps: int, qpd: int) -> SandboxBucket[Window]:
+    def shape(now: float) -> dict[str, Window]:
+        return {"second": TokenWindow.full(float(qps), float(qps), now), "day": SlidingWindow(float(qpd), DAY)}
+
+    return SandboxBucket(clock, shape, key=keystring, headers=headers, refusal=refusal)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from email.parser import BytesParser
-from email.policy import HTTP
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
 
 import httpx
 
+from fusionhub.sandbox import Reply, form_fields, multipart_fields
 from fusionhub_etsy.sandbox.world import Json
 
 if TYPE_CHECKING:
@@ -23,20 +21,17 @@ MAX_IMAGES = 20
 CREATE_REQUIRED = ("quantity", "title", "description", "price", "who_made", "when_made", "taxonomy_id")
 
 
-class Reject(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
-
-
 def reply(status: int, body: Any = None) -> httpx.Response:
     if body is None:
         return httpx.Response(status)
     return httpx.Response(status, json=body)
 
 
-def form_of(request: httpx.Request) -> dict[str, list[str]]:
-    return parse_qs(request.content.decode(), keep_blank_values=True)
+class Reject(Reply):
+    """Etsy's error answer, raised from anywhere in a handler."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(reply(status, {"error": message}))
 
 
 def one(fields: dict[str, list[str]], key: str) -> str | None:
@@ -141,7 +136,7 @@ def get_listing(sb: EtsySandbox, request: httpx.Request, ids: dict[str, str]) ->
 
 def create_draft_listing(sb: EtsySandbox, request: httpx.Request, ids: dict[str, str]) -> httpx.Response:
     _shop(sb, ids)
-    fields = form_of(request)
+    fields = form_fields(request)
     for key in CREATE_REQUIRED:
         if not one(fields, key):
             raise Reject(400, f"Missing required parameter: {key}")
@@ -161,7 +156,7 @@ def create_draft_listing(sb: EtsySandbox, request: httpx.Request, ids: dict[str,
 def update_listing(sb: EtsySandbox, request: httpx.Request, ids: dict[str, str]) -> httpx.Response:
     _shop(sb, ids)
     listing = _listing(sb, ids)
-    fields = form_of(request)
+    fields = form_fields(request)
     for key in ("title", "description", "who_made", "when_made"):
         if one(fields, key) is not None:
             listing[key] = one(fields, key)
@@ -252,23 +247,16 @@ def update_listing_inventory(sb: EtsySandbox, request: httpx.Request, ids: dict[
 def upload_listing_image(sb: EtsySandbox, request: httpx.Request, ids: dict[str, str]) -> httpx.Response:
     _shop(sb, ids)
     listing = _listing(sb, ids)
-    content_type = request.headers.get("content-type", "")
-    if not content_type.startswith("multipart/form-data"):
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise Reject(400, "uploadListingImage takes multipart/form-data")
-    message = BytesParser(policy=HTTP).parsebytes(
-        b"content-type: " + content_type.encode() + b"\r\n\r\n" + request.content
-    )
-    parts = {part.get_param("name", header="content-disposition"): part for part in message.iter_parts()}
-    image = parts.get("image")
-    if image is None or not image.get_payload(decode=True):
+    parts = multipart_fields(request)
+    if not parts.get("image"):
         raise Reject(400, "image is required")
     images = sb.world.images[listing["listing_id"]]
     if len(images) >= MAX_IMAGES:
         raise Reject(400, f"A listing can have at most {MAX_IMAGES} images")
-    rank_part = parts.get("rank")
-    rank = integer(str(rank_part.get_content()).strip(), "rank", 0) if rank_part is not None else len(images) + 1
-    alt_part = parts.get("alt_text")
-    alt = str(alt_part.get_content()) if alt_part is not None else ""
+    rank = integer(parts["rank"].decode().strip(), "rank", 0) if "rank" in parts else len(images) + 1
+    alt = parts.get("alt_text", b"").decode()
     record = sb.world.image(listing["listing_id"], rank or len(images) + 1, alt, sb.now())
     images.append(record)
     sb.world.touch_listing(listing["listing_id"], sb.now())
@@ -314,7 +302,7 @@ def get_shop_receipt(sb: EtsySandbox, request: httpx.Request, ids: dict[str, str
 
 def update_shop_receipt(sb: EtsySandbox, request: httpx.Request, ids: dict[str, str]) -> httpx.Response:
     receipt = _receipt(sb, ids)
-    fields = form_of(request)
+    fields = form_fields(request)
     shipped = boolean(one(fields, "was_shipped"), "was_shipped")
     paid = boolean(one(fields, "was_paid"), "was_paid")
     if shipped is not None:
@@ -329,7 +317,7 @@ def update_shop_receipt(sb: EtsySandbox, request: httpx.Request, ids: dict[str, 
 
 def create_receipt_shipment(sb: EtsySandbox, request: httpx.Request, ids: dict[str, str]) -> httpx.Response:
     receipt = _receipt(sb, ids)
-    fields = form_of(request)
+    fields = form_fields(request)
     code, carrier = one(fields, "tracking_code"), one(fields, "carrier_name")
     if not code or not carrier:
         raise Reject(400, "tracking_code and carrier_name are required")

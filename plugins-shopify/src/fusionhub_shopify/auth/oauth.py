@@ -3,7 +3,7 @@
 1. `authorize_url(...)` with a fresh `new_state()` kept in the user's session;
 2. Shopify redirects back: `verify_callback(...)` checks hmac, state, timestamp age and shop;
 3. `exchange_code(...)` trades the code for tokens (expiring offline tokens by default);
-4. `refresh_tokens(...)` rotates them before they expire.
+4. the store's `AccessTokenAuth` (core's refreshing OAuth) rotates them before they expire.
 """
 
 from __future__ import annotations
@@ -12,56 +12,17 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 
 from fusionhub import AuthError, Clock, meta
+from fusionhub.http import TokenSet
+from fusionhub_shopify.auth.token import token_url
 from fusionhub_shopify.config import SHOP_DOMAIN
 
 CALLBACK_MAX_AGE = 86_400.0  # a callback older than a day is a replay
 CLOCK_SKEW = 300.0  # a timestamp this far in the future is still accepted
-
-
-@dataclass(frozen=True, slots=True)
-class TokenSet:
-    access_token: str
-    scope: str
-    expires_at: float | None = None
-    refresh_token: str | None = None
-    refresh_token_expires_at: float | None = None
-
-    @classmethod
-    def from_response(cls, body: Mapping[str, Any], now: float) -> TokenSet:
-        def at(key: str) -> float | None:
-            return now + float(body[key]) if body.get(key) is not None else None
-
-        if not body.get("access_token"):
-            raise AuthError("Shopify's token response has no access_token", platform="shopify")
-        return cls(
-            access_token=str(body["access_token"]),
-            scope=str(body.get("scope", "")),
-            expires_at=at("expires_in"),
-            refresh_token=body.get("refresh_token"),
-            refresh_token_expires_at=at("refresh_token_expires_in"),
-        )
-
-    def credential_fields(self) -> dict[str, str | None]:
-        """The fields to merge into the store's Credentials (None removes a field)."""
-        return {
-            "access_token": self.access_token,
-            "scope": self.scope,
-            "expires_at": None if self.expires_at is None else f"{self.expires_at:.0f}",
-            "refresh_token": self.refresh_token,
-            "refresh_token_expires_at": None
-            if self.refresh_token_expires_at is None
-            else f"{self.refresh_token_expires_at:.0f}",
-        }
-
-    def __repr__(self) -> str:
-        return f"TokenSet(scope={self.scope!r}, expires_at={self.expires_at!r})"
 
 
 def new_state() -> str:
@@ -126,22 +87,6 @@ def verify_callback(
     return check_shop(params.get("shop", ""))
 
 
-async def _token_request(client: httpx.AsyncClient, shop: str, form: dict[str, str], clock: Clock) -> TokenSet:
-    response = await client.post(
-        f"https://{check_shop(shop)}/admin/oauth/access_token",
-        data=form,
-        headers={"Accept": "application/json"},
-        extensions=meta(cost=0, operation="oauth_token"),
-    )
-    if response.status_code != 200:
-        raise AuthError(f"Shopify refused the token request ({response.status_code})", platform="shopify")
-    try:
-        body = response.json()
-    except ValueError:
-        raise AuthError("Shopify's token response is not JSON", platform="shopify") from None
-    return TokenSet.from_response(body, clock.now())
-
-
 async def exchange_code(
     client: httpx.AsyncClient,
     shop: str,
@@ -156,23 +101,15 @@ async def exchange_code(
     form = {"client_id": client_id, "client_secret": client_secret, "code": code}
     if expiring:
         form["expiring"] = "1"
-    return await _token_request(client, shop, form, clock)
-
-
-async def refresh_tokens(
-    client: httpx.AsyncClient,
-    shop: str,
-    *,
-    client_id: str,
-    client_secret: str,
-    refresh_token: str,
-    clock: Clock,
-) -> TokenSet:
-    """A new access token (and a rotated refresh token) for an expiring offline token."""
-    form = {
-        "client_id": client_id,
-        "client_secret": client_secret,
-        "grant_type": "refresh_token",
-        "refresh_token": refresh_token,
-    }
-    return await _token_request(client, shop, form, clock)
+    response = await client.post(
+        token_url(check_shop(shop)),
+        data=form,
+        headers={"Accept": "application/json"},
+        extensions=meta(cost=0, operation="oauth_token"),
+    )
+    if response.status_code != 200:
+        raise AuthError(f"Shopify refused the token request ({response.status_code})", platform="shopify")
+    try:
+        return TokenSet.from_response(response.json(), clock.now())
+    except (ValueError, AuthError):
+        raise AuthError("Shopify's token response carries no access token", platform="shopify") from None

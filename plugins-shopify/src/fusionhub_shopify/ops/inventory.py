@@ -7,6 +7,7 @@ from typing import Any
 from fusionhub import InventoryLevels, NotFound, StoreContext, ValidationError
 from fusionhub import params as p
 from fusionhub.models import InventoryLevel, InventorySyncResult, InventoryTarget
+from fusionhub.paging import Step, relay, stream
 from fusionhub_shopify.client import execute, shop_config
 from fusionhub_shopify.cost import largest_first
 from fusionhub_shopify.documents import document
@@ -27,18 +28,14 @@ def _first(ctx: StoreContext, name: str, wanted: int) -> int:
 
 
 async def _by_product(ctx: StoreContext, product_id: str) -> list[dict[str, Any]]:
-    variants: list[dict[str, Any]] = []
-    after = None
-    while True:
+    async def page(after: str | None) -> Step[Any, str]:
         variables = {"id": gid("Product", product_id), "first": _first(ctx, "InventoryByProduct", 100), "after": after}
         data = await execute(ctx, "InventoryByProduct", {**variables, "levelsFirst": LEVELS})
         if data.get("product") is None:
             raise NotFound(f"no Shopify product {product_id}", platform="shopify")
-        page = data["product"]["variants"]
-        variants += page["nodes"]
-        if not page["pageInfo"]["hasNextPage"]:
-            return variants
-        after = page["pageInfo"]["endCursor"]
+        return relay(data["product"]["variants"])
+
+    return [variant async for variant in stream(page)]
 
 
 def _sku_query(skus: list[str]) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from fusionhub import NotFound, StoreContext, ValidationError
 from fusionhub import params as p
 from fusionhub.models import Order, Page, Refund
+from fusionhub.paging import Step, relay, stream
 from fusionhub_shopify.client import execute, shop_config
 from fusionhub_shopify.cost import largest_first
 from fusionhub_shopify.documents import document
@@ -34,23 +35,19 @@ def search_query(params: p.ListOrdersParams) -> str | None:
 
 
 async def _lines(ctx: StoreContext, node: dict[str, Any]) -> list[dict[str, Any]]:
-    page = node["lineItems"]
-    lines = list(page["nodes"])
-    while page["pageInfo"]["hasNextPage"]:
-        variables = {"id": node["id"], "linesFirst": GET_LINES, "linesAfter": page["pageInfo"]["endCursor"]}
-        page = (await execute(ctx, "Order", variables))["order"]["lineItems"]
-        lines += page["nodes"]
-    return lines
+    async def more(after: str | None) -> Step[Any, str]:
+        variables = {"id": node["id"], "linesFirst": GET_LINES, "linesAfter": after}
+        return relay((await execute(ctx, "Order", variables))["order"]["lineItems"])
+
+    return [line async for line in stream(more, first=relay(node["lineItems"]))]
 
 
 async def list_orders(ctx: StoreContext, params: p.ListOrdersParams) -> Page[Order]:
     text = document("Orders", shop_config(ctx).api_version).text
     first = largest_first(text, {"linesFirst": LIST_LINES}, "first", params.limit)
     variables = {"first": first, "after": params.cursor, "query": search_query(params), "linesFirst": LIST_LINES}
-    connection = (await execute(ctx, "Orders", variables))["orders"]
-    items = [m.order_from(node, await _lines(ctx, node)) for node in connection["nodes"]]
-    info = connection["pageInfo"]
-    return Page[Order](items=items, next_cursor=info["endCursor"] if info["hasNextPage"] else None)
+    nodes, cursor = relay((await execute(ctx, "Orders", variables))["orders"])
+    return Page[Order](items=[m.order_from(node, await _lines(ctx, node)) for node in nodes], next_cursor=cursor)
 
 
 async def fetch(ctx: StoreContext, order_id: str) -> Order:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 from fusionhub import DeleteResult, NotFound, StoreContext, ValidationError
 from fusionhub import params as p
 from fusionhub.models import Page, Product, Variant
+from fusionhub.paging import Step, each_item, relay, stream
 from fusionhub_shopify.client import execute, shop_config
 from fusionhub_shopify.cost import largest_first
 from fusionhub_shopify.documents import document
@@ -33,17 +35,12 @@ def search_query(params: p.ListProductsParams) -> str | None:
 
 async def _all_variants(ctx: StoreContext, node: dict[str, Any]) -> list[dict[str, Any]]:
     """The product's variants: the inline page, then further pages when it has more."""
-    page = node["variants"]
-    variants = list(page["nodes"])
-    while page["pageInfo"]["hasNextPage"]:
-        data = await execute(
-            ctx,
-            "ProductVariantsPage",
-            {"id": node["id"], "first": GET_VARIANTS, "after": page["pageInfo"]["endCursor"]},
-        )
-        page = data["product"]["variants"]
-        variants += page["nodes"]
-    return variants
+
+    async def more(after: str | None) -> Step[Any, str]:
+        data = await execute(ctx, "ProductVariantsPage", {"id": node["id"], "first": GET_VARIANTS, "after": after})
+        return relay(data["product"]["variants"])
+
+    return [variant async for variant in stream(more, first=relay(node["variants"]))]
 
 
 async def _product(ctx: StoreContext, node: dict[str, Any]) -> Product:
@@ -54,22 +51,13 @@ async def list_products(ctx: StoreContext, params: p.ListProductsParams) -> Page
     text = document("Products", shop_config(ctx).api_version).text
     first = largest_first(text, {"variantsFirst": LIST_VARIANTS}, "first", params.limit)
     variables = {"first": first, "after": params.cursor, "query": search_query(params), "variantsFirst": LIST_VARIANTS}
-    connection = (await execute(ctx, "Products", variables))["products"]
-    items = [await _product(ctx, node) for node in connection["nodes"]]
-    info = connection["pageInfo"]
-    return Page[Product](items=items, next_cursor=info["endCursor"] if info["hasNextPage"] else None)
+    nodes, cursor = relay((await execute(ctx, "Products", variables))["products"])
+    return Page[Product](items=[await _product(ctx, node) for node in nodes], next_cursor=cursor)
 
 
-async def stream_products(ctx: StoreContext, params: p.ListProductsParams) -> AsyncIterator[Product]:
+def stream_products(ctx: StoreContext, params: p.ListProductsParams) -> AsyncIterator[Product]:
     """Every product, page after page, holding one page at a time."""
-    cursor = params.cursor
-    while True:
-        page = await list_products(ctx, params.model_copy(update={"cursor": cursor}))
-        for product in page.items:
-            yield product
-        if page.next_cursor is None:
-            return
-        cursor = page.next_cursor
+    return each_item(partial(list_products, ctx), params)
 
 
 async def fetch(ctx: StoreContext, product_id: str) -> Product:

@@ -8,6 +8,7 @@ from typing import Any
 from fusionhub import StoreContext, ValidationError
 from fusionhub import params as p
 from fusionhub.models import WebhookSubscription, WebhookSubscriptions
+from fusionhub.paging import Step, relay, stream
 from fusionhub_shopify.client import execute
 from fusionhub_shopify.ids import gid
 from fusionhub_shopify.responses import payload
@@ -31,14 +32,11 @@ def _subscription(node: dict[str, Any]) -> WebhookSubscription:
 
 
 async def _list(ctx: StoreContext) -> list[WebhookSubscription]:
-    out: list[WebhookSubscription] = []
-    after = None
-    while True:
-        page = (await execute(ctx, "WebhookSubscriptions", {"first": PAGE, "after": after}))["webhookSubscriptions"]
-        out += [_subscription(node) for node in page["nodes"]]
-        if not page["pageInfo"]["hasNextPage"]:
-            return out
-        after = page["pageInfo"]["endCursor"]
+    async def page(after: str | None) -> Step[Any, str]:
+        data = await execute(ctx, "WebhookSubscriptions", {"first": PAGE, "after": after})
+        return relay(data["webhookSubscriptions"])
+
+    return [_subscription(node) async for node in stream(page)]
 
 
 async def webhooks(ctx: StoreContext, params: p.WebhooksParams) -> WebhookSubscriptions:

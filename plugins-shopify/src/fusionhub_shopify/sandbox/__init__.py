@@ -6,7 +6,8 @@
 It answers the plugin's GraphQL documents through graphql-core against its own slice of the
 Admin schema, charges the cost bucket of the store's plan on the given clock, runs bulk
 operations that take time, accepts staged uploads, signs the webhooks its changes cause, and
-fails on request (`sandbox.faults.inject("5xx" | "timeout" | "reset" | "malformed" | "internal")`).
+fails on request (`sandbox.faults.inject("5xx" | "timeout" | "reset" | "lost" | "malformed" | "internal")`).
+Built on core's sandbox toolkit (`fusionhub.sandbox`); its app is core's fixed sandbox credentials.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from typing import Any
 import httpx
 
 from fusionhub import Capability, Clock
+from fusionhub.sandbox import SandboxBase
 from fusionhub_shopify.config import DEFAULT_API_VERSION
 from fusionhub_shopify.sandbox import schema as sandbox_schema
 from fusionhub_shopify.sandbox.auth import SandboxAuth
 from fusionhub_shopify.sandbox.bulk import BulkRunner
-from fusionhub_shopify.sandbox.faults import Faults
+from fusionhub_shopify.sandbox.faults import shopify_faults
 from fusionhub_shopify.sandbox.samples import sample_params
 from fusionhub_shopify.sandbox.server import Server
 from fusionhub_shopify.sandbox.state import ShopState, iso, seed
@@ -44,7 +46,7 @@ class Delivery:
     body: bytes
 
 
-class ShopifySandbox:
+class ShopifySandbox(SandboxBase):
     slug = "shopify"
 
     def __init__(
@@ -62,15 +64,12 @@ class ShopifySandbox:
         bulk_objects_per_second: float = 2000.0,
         bulk_mutations_per_second: float = 50.0,
     ) -> None:
-        self.clock = clock
+        super().__init__(clock, faults=shopify_faults())
         self.plan = plan
         self.restore_rate = PLANS[plan]
         self.shop = shop
         self.api_version = api_version
-        self.requests: list[httpx.Request] = []
-        self.throttled = 0
         self.deliveries: list[Delivery] = []
-        self.faults = Faults()
         self.auth = SandboxAuth(clock, scopes=SCOPES, expiring=expiring_tokens)
         self.state = ShopState(clock)
         seed(
@@ -90,6 +89,7 @@ class ShopifySandbox:
         )
         sandbox_schema.attach(self.schema, self.bulk)
         self.server = Server(self, self.state, self.schema, self.bulk, self._context)
+        self.bucket = self.server.limits
 
     @property
     def bucket_capacity(self) -> float:
@@ -104,8 +104,8 @@ class ShopifySandbox:
 
     # --- the Sandbox protocol ---------------------------------------------------------------
 
-    def transport(self) -> httpx.AsyncBaseTransport:
-        return httpx.MockTransport(self.server.handle)
+    def serve(self, request: httpx.Request) -> httpx.Response:
+        return self.server.serve(request)
 
     def credentials(self) -> dict[str, str]:
         return self.auth.credentials()

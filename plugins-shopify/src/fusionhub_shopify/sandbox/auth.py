@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from fusionhub import Clock
+from fusionhub.sandbox import SANDBOX_ACCESS_TOKEN, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN
 
 TOKEN_TTL = 3600.0
 REFRESH_TTL = 90 * 86_400.0
@@ -23,19 +24,19 @@ class SandboxAuth:
         self.clock = clock
         self.scopes = scopes
         self.expiring = expiring
-        self.client_id = "sandbox-client-" + secrets.token_hex(4)
-        self.client_secret = "shpss_" + secrets.token_hex(16)
+        self.client_id, self.client_secret = SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
         self.tokens: dict[str, float | None] = {}  # access token → expiry (None: never)
         self.refresh_token: str | None = None
         self.codes: set[str] = set()
-        self.access_token = self._issue(expiring)["access_token"]
+        self.access_token = self._issue(expiring, (SANDBOX_ACCESS_TOKEN, SANDBOX_REFRESH_TOKEN))["access_token"]
 
-    def _issue(self, expiring: bool) -> dict[str, Any]:
-        token = "shpat_" + secrets.token_hex(16)
+    def _issue(self, expiring: bool, fixed: tuple[str, str] | None = None) -> dict[str, Any]:
+        """A new token (and refresh token if `expiring`): `fixed` ones, or fresh random ones."""
+        token, refresh = fixed or ("shpat_" + secrets.token_hex(16), "shprt_" + secrets.token_hex(16))
         self.tokens[token] = self.clock.now() + TOKEN_TTL if expiring else None
         body: dict[str, Any] = {"access_token": token, "scope": self.scopes}
         if expiring:
-            self.refresh_token = "shprt_" + secrets.token_hex(16)
+            self.refresh_token = refresh
             body.update(
                 expires_in=int(TOKEN_TTL), refresh_token=self.refresh_token, refresh_token_expires_in=int(REFRESH_TTL)
             )

@@ -2,7 +2,8 @@
 
 Each GraphQL request is charged its requested cost before it runs (THROTTLED when the bucket
 cannot hold it), refunded the difference to its actual cost afterwards, and answered with
-`extensions.cost` as Shopify does. The bucket refills on the sandbox's clock.
+`extensions.cost` as Shopify does. The bucket (core's SandboxBucket, one per shop: Shopify
+keys it per app per shop) refills on the sandbox's clock.
 """
 
 from __future__ import annotations
@@ -11,21 +12,22 @@ import json
 import math
 import re
 from collections.abc import Callable
-from email.parser import BytesParser
-from email.policy import HTTP
 from typing import Any
-from urllib.parse import parse_qs
 
 import httpx
 from graphql import GraphQLSchema, graphql_sync, parse, validate
 
-from fusionhub.ratelimit import TokenBucket
+from fusionhub.sandbox import Faults, Reply, RouteTable, SandboxBucket, TokenWindow, form_fields, multipart_fields
 from fusionhub_shopify.cost import MAX_QUERY_COST, actual_cost, requested_cost
 from fusionhub_shopify.sandbox.bulk import RESULTS_HOST, UPLOADS_HOST, BulkRunner
 from fusionhub_shopify.sandbox.state import ShopState
 
-GRAPHQL_PATH = re.compile(r"^/admin/api/(\d{4}-\d{2})/graphql\.json$")
+VERSION = re.compile(r"\d{4}-\d{2}")
 JSON = {"Content-Type": "application/json"}
+
+
+def _not_found(method: str, path: str, allowed: tuple[str, ...]) -> httpx.Response:
+    return httpx.Response(404, text="Not Found")  # Shopify answers an unknown method with 404 too
 
 
 def _json(status: int, body: Any) -> httpx.Response:
@@ -36,19 +38,7 @@ def _form(request: httpx.Request) -> dict[str, str]:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("application/json"):
         return {k: str(v) for k, v in json.loads(request.content or b"{}").items()}
-    return {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
-
-
-def multipart_fields(request: httpx.Request) -> dict[str, bytes]:
-    head = f"Content-Type: {request.headers.get('content-type', '')}\r\n\r\n".encode()
-    message = BytesParser(policy=HTTP).parsebytes(head + request.content)
-    out: dict[str, bytes] = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True)
-        if isinstance(name, str) and isinstance(payload, bytes):
-            out[name] = payload
-    return out
+    return {k: v[0] for k, v in form_fields(request).items()}
 
 
 class Server:
@@ -66,11 +56,24 @@ class Server:
         self.bulk = bulk
         self.context = context
         rate = sandbox.restore_rate
-        self.bucket = TokenBucket.full(20 * rate, rate, shop.clock.now())
+        self.limits: SandboxBucket[TokenWindow] = SandboxBucket(
+            shop.clock, lambda now: {"cost": TokenWindow.full(20 * rate, rate, now)}, key=lambda r: r.url.host
+        )
         self.points_spent = 0.0  # actual cost of every request served: the work a client cannot avoid
+        self.routes: RouteTable[Callable[[httpx.Request, dict[str, str]], httpx.Response]] = RouteTable(
+            [
+                ("POST", "/admin/oauth/access_token", self._token),
+                ("POST", "/admin/api/{version}/graphql.json", self._api),
+            ],
+            missing=_not_found,
+        )
 
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        self.sandbox.requests.append(request)
+    @property
+    def bucket(self) -> TokenWindow:
+        """The shop's cost bucket, as of its last request."""
+        return self.limits.windows(self.sandbox.shop)["cost"]
+
+    def serve(self, request: httpx.Request) -> httpx.Response:
         host, path = request.url.host, request.url.path
         if host == RESULTS_HOST:
             body = self.bulk.results.get(path.rsplit("/", 1)[-1])
@@ -78,22 +81,26 @@ class Server:
         if host == UPLOADS_HOST:
             return self._upload(request)
         if host != self.sandbox.shop:
-            return httpx.Response(404, text="Not Found")
-        if path == "/admin/oauth/access_token" and request.method == "POST":
-            issued: httpx.Response = self.sandbox.auth.token_endpoint(_form(request))
-            return issued
-        match = GRAPHQL_PATH.match(path)
-        if match is None or request.method != "POST":
-            return httpx.Response(404, text="Not Found")
-        fault = self.sandbox.faults.take()
-        if fault is not None:
-            failed: httpx.Response = fault(request)
-            return failed
+            return _not_found(request.method, path, ())
+        route, params = self.routes.find(request.method, path)
+        return route.handler(request, params)
+
+    def _token(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
+        issued: httpx.Response = self.sandbox.auth.token_endpoint(_form(request))
+        return issued
+
+    def _api(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
+        if not VERSION.fullmatch(params["version"]):
+            raise Reply(_not_found(request.method, request.url.path, ()))
+        faults: Faults = self.sandbox.faults
+        return faults.apply("graphql", request, lambda: self._authorized(request, params["version"]))
+
+    def _authorized(self, request: httpx.Request, version: str) -> httpx.Response:
         if not self.sandbox.auth.accepts(request.headers.get("x-shopify-access-token")):
             return _json(
                 401, {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
             )
-        return self._graphql(request, match.group(1))
+        return self._graphql(request, version)
 
     def _upload(self, request: httpx.Request) -> httpx.Response:
         fields = multipart_fields(request)
@@ -147,8 +154,7 @@ class Server:
                     "extensions": {"cost": self._cost(requested, None)},
                 },
             )
-        if requested > self.bucket.tokens:
-            self.sandbox.throttled += 1
+        if self.limits.take(request, requested) > 0:
             return _json(
                 200,
                 {
@@ -156,12 +162,11 @@ class Server:
                     "extensions": {"cost": self._cost(requested, None)},
                 },
             )
-        self.bucket.tokens -= requested
         result = graphql_sync(
             self.schema, query, variable_values=variables, context_value={**self.context(False), "version": version}
         )
         actual = float(actual_cost(query, variables, result.data))
-        self.bucket.tokens = min(self.bucket.capacity, self.bucket.tokens + max(0.0, requested - actual))
+        self.limits.refund(request, max(0.0, requested - actual))
         self.points_spent += actual
         out: dict[str, Any] = {"data": result.data}
         if result.errors:

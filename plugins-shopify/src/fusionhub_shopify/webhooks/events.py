@@ -1,4 +1,9 @@
-"""A verified delivery → normalized events (one per delivery; the delivery id dedupes)."""
+"""A delivery → verified once → normalized events (one per delivery; the delivery id dedupes).
+
+A replay of a captured delivery under rewritten (unsigned) id, event-id or time headers carries
+the same signature: within `REPLAY_WINDOW` it gets the delivery id it was first accepted under,
+so the hub drops it as a duplicate instead of storing it as new.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from fusionhub import AuthError, ValidationError
+from fusionhub import SYSTEM_CLOCK, AuthError, Clock, ValidationError
 from fusionhub.models import Event, EventType
+from fusionhub.webhooks import SeenDeliveries, check_timestamp
 from fusionhub_shopify.config import SHOP_DOMAIN
 from fusionhub_shopify.ids import gid
 from fusionhub_shopify.webhooks import signature as sig
@@ -28,6 +34,9 @@ TOPICS: dict[str, EventType] = {
     "app/uninstalled": EventType.APP_UNINSTALLED,
 }
 # The resource kind of a topic's payload id, to report gids whatever the payload carries.
+# Shopify retries a failed delivery for up to 48 hours; a replay within this window is recognized.
+REPLAY_WINDOW = 48 * 3600.0
+SEEN = SeenDeliveries(SYSTEM_CLOCK, ttl=REPLAY_WINDOW)  # per process, on the clock webhook times use
 _KINDS = {
     "products": "Product",
     "orders": "Order",
@@ -53,10 +62,21 @@ def _when(raw: str | None) -> datetime | None:
         return None
 
 
-def parse(headers: Mapping[str, str], body: bytes, *, secret: str, shop: str) -> list[Event]:
+def parse(
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    secret: str | None,
+    shop: str,
+    store_id: str,
+    max_age: float | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> list[Event]:
     """Verify, then normalize. A delivery for another shop is refused like a forged one."""
-    sig.verify(headers, body, secret)
     h = sig.lower_keys(headers)
+    signed = sig.SIGNATURE.verify(secret, body, h.get(sig.HMAC_HEADER), platform="shopify")
+    if max_age is not None:  # after the signature: an unsigned date on a forged delivery proves nothing
+        check_timestamp(h.get(sig.TRIGGERED_HEADER), clock.now(), max_age, platform="shopify")
     topic, delivery, sender = h.get(sig.TOPIC_HEADER, ""), h.get(sig.ID_HEADER, ""), h.get(sig.SHOP_HEADER, "")
     if not topic or not delivery:
         raise ValidationError(
@@ -70,6 +90,8 @@ def parse(headers: Mapping[str, str], body: bytes, *, secret: str, shop: str) ->
         raise ValidationError(errors=[{"loc": "body", "msg": "not JSON"}], platform="shopify") from None
     if not isinstance(data, dict):
         raise ValidationError(errors=[{"loc": "body", "msg": "not a JSON object"}], platform="shopify")
+    # The topic is kept apart: Shopify may send one body, with one signature, for several topics.
+    delivery = SEEN.first_delivery(f"{store_id} {topic} {signed}", delivery)
     return [
         Event(
             platform="shopify",

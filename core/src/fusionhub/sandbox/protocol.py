@@ -19,11 +19,16 @@ from fusionhub.clock import Clock
 class Sandbox(Protocol):
     slug: str
     clock: Clock
-    requests: list[httpx.Request]
-    """Every request received, in order (what the conformance kit counts)."""
 
-    throttled: int
-    """How many requests the fake refused for going over its rate limit."""
+    @property
+    def requests(self) -> list[httpx.Request]:
+        """Every request received, in order (what the conformance kit counts)."""
+        ...
+
+    @property
+    def throttled(self) -> int:
+        """How many requests the fake refused for going over its rate limit."""
+        ...
 
     def transport(self) -> httpx.AsyncBaseTransport:
         """The transport that routes a store's client into this fake."""

@@ -1,0 +1,138 @@
+"""Verifying incoming webhook deliveries: signature, age, and replays.
+
+A plugin's `fusionhub_parse_webhook` composes three pieces, each refusing with `AuthError`:
+
+- `HmacSha256(encoding, prefix).verify(secret, message, given)`: HMAC-SHA256 over the exact raw
+  bytes the platform signed (the body, or e.g. `id.timestamp.body`), hex or base64, an optional
+  `sha256=` style prefix, constant-time compare. An empty or missing secret is refused: an HMAC
+  keyed with nothing proves nothing (anyone can compute it).
+- `check_timestamp(raw, now, tolerance)`: the delivery's time (unix seconds or ISO 8601) within
+  `tolerance` seconds of now, either way. It only means something if the timestamp is signed.
+- `SeenDeliveries`: de-duplication of signed content. A platform that signs only the body leaves
+  its delivery-id and time headers open to rewriting, so a captured delivery could be replayed as
+  "new". Keyed by what is signed, a replay maps back to the delivery id it was first accepted
+  under, and the hub's (store, delivery id) de-duplication drops it.
+
+`SeenDeliveries` is a bounded in-memory map with a time-to-live on the clock it is given, per
+process: the window against replays is as long as `ttl` and as wide as one process (several web
+processes each keep their own, and the stored events' unique delivery ids still drop exact
+re-deliveries). Make `ttl` at least the timestamp tolerance, and at least as long as the
+platform keeps retrying a delivery.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from fusionhub.clock import Clock
+from fusionhub.errors import AuthError
+
+__all__ = ["HmacSha256", "SeenDeliveries", "check_timestamp", "parse_timestamp"]
+
+
+@dataclass(frozen=True, slots=True)
+class HmacSha256:
+    """How a platform signs deliveries: HMAC-SHA256, digest as hex or base64, behind an optional prefix."""
+
+    encoding: Literal["hex", "base64"] = "hex"
+    prefix: str = ""  # e.g. "sha256=" in front of the digest in the header
+
+    def digest(self, secret: str | bytes, message: bytes) -> str:
+        raw = hmac.new(_key(secret), message, hashlib.sha256).digest()
+        return raw.hex() if self.encoding == "hex" else base64.b64encode(raw).decode()
+
+    def sign(self, secret: str | bytes, message: bytes) -> str:
+        """The header value a platform would send (for sandboxes and tests)."""
+        return self.prefix + self.digest(secret, message)
+
+    def verify(
+        self, secret: str | bytes | None, message: bytes, given: str | None, *, platform: str | None = None
+    ) -> str:
+        """Raise AuthError unless `given` signs exactly `message` with `secret`; returns the digest."""
+        if not secret:
+            raise AuthError(
+                "No webhook secret is configured for this store, so its deliveries cannot be verified and are "
+                "refused: set the store's webhook secret credential.",
+                platform=platform,
+            )
+        value = (given or "").strip()
+        if self.prefix:
+            if not value.lower().startswith(self.prefix.lower()):
+                value = ""
+            value = value[len(self.prefix) :]
+        if self.encoding == "hex":
+            value = value.lower()
+        expected = self.digest(secret, message)
+        if not value or not hmac.compare_digest(expected.encode(), value.encode("utf-8", "replace")):
+            raise AuthError("webhook signature mismatch: forged, altered or unsigned delivery", platform=platform)
+        return expected
+
+
+def _key(secret: str | bytes) -> bytes:
+    return secret.encode() if isinstance(secret, str) else secret
+
+
+def parse_timestamp(raw: str | None) -> float | None:
+    """Unix seconds or an ISO 8601 time (with `Z` or an offset; naive means UTC), else None."""
+    if raw is None or not raw.strip():
+        return None
+    text = raw.strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
+def check_timestamp(raw: str | None, now: float, tolerance: float, *, platform: str | None = None) -> float:
+    """The delivery's time; AuthError when it is missing, malformed or more than `tolerance` s from `now`."""
+    when = parse_timestamp(raw)
+    if when is None:
+        raise AuthError("webhook delivery has no valid timestamp", platform=platform)
+    if now - when > tolerance:
+        raise AuthError("webhook delivery is older than allowed: replayed", platform=platform)
+    if when - now > tolerance:
+        raise AuthError("webhook delivery is stamped in the future beyond the allowed skew", platform=platform)
+    return when
+
+
+class SeenDeliveries:
+    """Signed content accepted within `ttl` seconds on `clock`; at most `max_entries` remembered."""
+
+    def __init__(self, clock: Clock, *, ttl: float, max_entries: int = 10_000) -> None:
+        if ttl <= 0 or max_entries < 1:
+            raise ValueError("ttl and max_entries must be positive")
+        self.clock = clock
+        self.ttl = float(ttl)
+        self.max_entries = max_entries
+        self._seen: OrderedDict[str, tuple[str, float]] = OrderedDict()  # key → (delivery id, expiry)
+
+    def first_delivery(self, key: str, delivery_id: str) -> str:
+        """The delivery id `key` was first accepted under within the window; `delivery_id` when new.
+
+        `key` must be built from signed content only (the signature, plus whatever else the
+        plugin needs to keep apart, such as the store), never from unsigned headers.
+        """
+        now = self.clock.now()
+        while self._seen and next(iter(self._seen.values()))[1] <= now:
+            self._seen.popitem(last=False)
+        seen = self._seen.get(key)
+        if seen is not None:
+            return seen[0]
+        self._seen[key] = (delivery_id, now + self.ttl)
+        while len(self._seen) > self.max_entries:
+            self._seen.popitem(last=False)
+        return delivery_id
+
+    def __len__(self) -> int:
+        return len(self._seen)
