@@ -30,7 +30,7 @@ from bench import Row
 from fusionhub.clock import VirtualClock
 from fusionhub.hookspecs import hookimpl
 from fusionhub.jobs import JobStatus, Worker
-from fusionhub.records import CapabilityCall
+from fusionhub.observability.records import CapabilityCall
 from fusionhub.registry import Registry
 from fusionhub.runtime import Runtime
 from fusionhub.secrets import Keyring

@@ -24,7 +24,7 @@ from fusionhub.contracts import PluginManifest
 from fusionhub.jobs import JobStatus, Worker
 from fusionhub.models import Product
 from fusionhub.observability import ErrorRateMonitor
-from fusionhub.records import Alert, CapabilityCall
+from fusionhub.observability.records import Alert, CapabilityCall
 from fusionhub.registry import PluginStatus
 from fusionhub.runtime import Runtime
 from fusionhub.secrets import Keyring

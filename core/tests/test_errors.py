@@ -24,8 +24,8 @@ from fusionhub import (
     ValidationError,
 )
 from fusionhub.errors import _is_secret_key, from_pydantic, safe_details
+from fusionhub.observability.redaction import REDACTED, scrub
 from fusionhub.params import GetInventoryParams
-from fusionhub.redaction import REDACTED, scrub
 from fusionhub.testing.canary import canary
 
 # Each error class, how to build one, and the category it must carry.

@@ -23,8 +23,8 @@ from fusionhub.http import (
     TokenSet,
     build_client,
 )
+from fusionhub.observability.redaction import REDACTED, scrub
 from fusionhub.ratelimit import Limiter, MemoryBucketStore
-from fusionhub.redaction import REDACTED, scrub
 
 TOKEN_URL = "https://auth.test/token"
 

@@ -18,9 +18,9 @@ from fusionhub.contracts import RequestsPerSecond
 from fusionhub.errors import RateLimited
 from fusionhub.http import HttpConfig, RetryPolicy, build_client, meta
 from fusionhub.observability import current_capability
+from fusionhub.observability.records import ApiCall
 from fusionhub.ratelimit import Limiter, MemoryBucketStore
 from fusionhub.ratelimit.admission import refusing
-from fusionhub.records import ApiCall
 
 BASE = "https://api.test/"
 POLICY = RetryPolicy(attempts=4, wait_initial=1.0, wait_max=8.0, wait_jitter=0.0)

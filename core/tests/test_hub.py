@@ -24,7 +24,7 @@ from fusionhub import (
 )
 from fusionhub import params as p
 from fusionhub.models import BulkResult, Page, Product
-from fusionhub.records import CapabilityCall
+from fusionhub.observability.records import CapabilityCall
 
 NATIVE = {"level": "native"}
 REFUND_EXPLANATION = "Refunds happen at the bank, which has no API."

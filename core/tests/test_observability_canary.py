@@ -23,8 +23,8 @@ from fusionhub.credentials import Credentials
 from fusionhub.errors import FusionHubError
 from fusionhub.http import HttpConfig
 from fusionhub.observability import configure_logging
-from fusionhub.records import ApiCall, CapabilityCall
-from fusionhub.redaction import REDACTED, is_secret_key, redact, safe_target
+from fusionhub.observability.records import ApiCall, CapabilityCall
+from fusionhub.observability.redaction import REDACTED, is_secret_key, redact, safe_target
 
 CANARY = "canary-Zq8xW3v9Lm2Pk7"
 

@@ -16,7 +16,7 @@ from fusionhub import hookimpl
 from fusionhub.clock import VirtualClock
 from fusionhub.errors import NotFound
 from fusionhub.observability import ErrorRateMonitor, Observer, configure_logging
-from fusionhub.records import Alert, CapabilityCall
+from fusionhub.observability.records import Alert, CapabilityCall
 
 
 class AlertSink:

@@ -22,7 +22,7 @@ from fusionhub.storage import Database
 from fusionhub.storage.buckets import SqlBucketStore
 from fusionhub.storage.migrate import current, head, upgrade
 from fusionhub.storage.schema import jobs, plugin_contracts, plugins, stores
-from fusionhub.storage.stores import StoreConflict
+from fusionhub.stores.service import StoreConflict
 
 TABLES = {"plugins", "plugin_contracts", "plugin_instances", "stores", "jobs", "rate_buckets", "events"}
 

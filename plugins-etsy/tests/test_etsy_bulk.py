@@ -7,7 +7,7 @@ from typing import Any
 from fusionhub.capabilities import Capability
 from fusionhub.hookspecs import hookimpl
 from fusionhub.models import OperationStatus
-from fusionhub.records import CapabilityCall
+from fusionhub.observability.records import CapabilityCall
 from fusionhub_etsy import bulk
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from fusionhub.redaction import REDACTED, register_secrets
+from fusionhub.observability.redaction import REDACTED, register_secrets
 
 
 class Credentials(Mapping[str, str]):

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
         Refund,
         WebhookSubscriptions,
     )
-    from fusionhub.records import Alert, ApiCall, CapabilityCall
+    from fusionhub.observability.records import Alert, ApiCall, CapabilityCall
     from fusionhub.sandbox import Sandbox
     from fusionhub.stores import Store
 

@@ -35,13 +35,13 @@ from fusionhub.http.auth import store_token_saver
 from fusionhub.models import BulkResult, ItemOutcome, Page
 from fusionhub.models.common import item_key
 from fusionhub.observability import ErrorRateMonitor, Observer, current_capability
+from fusionhub.observability.records import CapabilityCall
+from fusionhub.observability.redaction import scrub
 from fusionhub.paging import Step, stream
 from fusionhub.parked import Parked
 from fusionhub.ratelimit import BucketStore, Limiter, MemoryBucketStore, admission, simulate_rate_limit
 from fusionhub.ratelimit.limiter import LimiterStats
 from fusionhub.ratelimit.scope import budget_key
-from fusionhub.records import CapabilityCall
-from fusionhub.redaction import scrub
 from fusionhub.registry import Registry
 from fusionhub.stores import Store
 

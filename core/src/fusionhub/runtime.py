@@ -35,8 +35,8 @@ from fusionhub.storage.registration import (
     register_plugins,
     set_automation,
 )
-from fusionhub.storage.stores import StoreRecord, StoreService
 from fusionhub.stores import Store
+from fusionhub.stores.service import StoreRecord, StoreService
 
 TransportFor = Callable[[Store], httpx.AsyncBaseTransport | None]
 

@@ -173,7 +173,7 @@ async def _demo(registry: Registry, directory: Path) -> list[PlatformRun]:
             try:
                 runs.append(await _platform(runtime, slug, sandbox))
             except Exception as exc:  # one platform's failure is reported, the others still run
-                from fusionhub.redaction import scrub
+                from fusionhub.observability.redaction import scrub
 
                 runs.append(PlatformRun(slug, slug, error=f"{type(exc).__name__}: {scrub(str(exc))}"))
     finally:

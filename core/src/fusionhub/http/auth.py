@@ -25,7 +25,7 @@ import httpx
 from fusionhub.clock import SYSTEM_CLOCK, Clock
 from fusionhub.errors import AuthError
 from fusionhub.http.config import RequestMeta
-from fusionhub.redaction import REDACTED, register_secret
+from fusionhub.observability.redaction import REDACTED, register_secret
 
 if TYPE_CHECKING:
     from fusionhub.credentials import Credentials

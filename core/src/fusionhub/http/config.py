@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from fusionhub.observability.redaction import redact, register_secret_keys, scrub
 from fusionhub.ratelimit import Limiter
-from fusionhub.redaction import redact, register_secret_keys, scrub
 
 ResponseObserver = Callable[[httpx.Response, Limiter], Awaitable[None]]
 

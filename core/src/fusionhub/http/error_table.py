@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from fusionhub.errors import FusionHubError, RateLimited
-from fusionhub.redaction import scrub
+from fusionhub.observability.redaction import scrub
 
 # A 429 without Retry-After: wait this long (seconds) before the next try.
 DEFAULT_RETRY_AFTER = 1.0

@@ -30,10 +30,10 @@ import stamina
 from fusionhub.http.config import HttpConfig, RequestMeta, RetryPolicy
 from fusionhub.http.errors import retry_after, retryable_status
 from fusionhub.http.retry import RETRYABLE_EXCEPTIONS, may_retry
+from fusionhub.observability.records import ApiCall
+from fusionhub.observability.redaction import safe_target
 from fusionhub.observability.scope import current_capability
 from fusionhub.ratelimit import Limiter, admission
-from fusionhub.records import ApiCall
-from fusionhub.redaction import safe_target
 
 ApiCallSink = Callable[[ApiCall], None]
 

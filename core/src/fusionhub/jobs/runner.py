@@ -24,9 +24,9 @@ from fusionhub.jobs.errors import ACTIONS, DEFAULT_MAX_RETRIES, Action, backoff
 from fusionhub.jobs.model import Decision, Job, JobStatus, NewJob
 from fusionhub.models import BulkResult, ItemOutcome, OperationHandle
 from fusionhub.models.common import OperationStatus, item_key
+from fusionhub.observability.redaction import scrub
 from fusionhub.parked import Parked
 from fusionhub.ratelimit import admission
-from fusionhub.redaction import scrub
 
 if TYPE_CHECKING:
     from fusionhub.jobs.queue import JobQueue

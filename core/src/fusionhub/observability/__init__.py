@@ -1,9 +1,8 @@
 """Observability: redacted structured logs, per-call events, counters, error-rate alerts."""
 
-from fusionhub.observability.logs import FORMAT_ENV, configure_logging, get_logger
+from fusionhub.observability.logs import FORMAT_ENV, configure_logging, get_logger, redact_secrets
 from fusionhub.observability.metrics import CallCounter, ErrorRateMonitor
 from fusionhub.observability.observer import Observer, StoreTraffic
-from fusionhub.observability.redact import redact_secrets
 from fusionhub.observability.scope import current_capability
 
 __all__ = [

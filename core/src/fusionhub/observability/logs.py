@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import MutableMapping
 from typing import Any, TextIO
 
 import structlog
 
-from fusionhub.observability.redact import redact_secrets, scrub_stdlib_records
+from fusionhub.observability.redaction import redact, scrub_log_records
 
 FORMAT_ENV = "FUSIONHUB_LOG_FORMAT"  # "json" (machines) or "console" (people)
 LEVEL_ENV = "FUSIONHUB_LOG_LEVEL"
@@ -18,6 +19,13 @@ _HANDLER_NAME = "fusionhub"
 
 # Libraries whose per-request INFO lines repeat our own api_call event (which is redacted and richer).
 QUIET_LOGGERS = ("httpx", "httpcore")
+
+
+def redact_secrets(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """The structlog processor: values under secret keys (by name) and every loaded secret (by value) go."""
+    clean = redact(dict(event_dict))
+    assert isinstance(clean, dict)
+    return clean
 
 
 def _shared() -> list[Any]:
@@ -47,7 +55,7 @@ def configure_logging(fmt: str | None = None, *, level: str | int | None = None,
         if chosen == "json"
         else structlog.dev.ConsoleRenderer(colors=out.isatty())
     )
-    scrub_stdlib_records()
+    scrub_log_records()
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,  # drop below-level events before any work is done

@@ -6,7 +6,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from fusionhub.records import Alert, CapabilityCall
+from fusionhub.observability.records import Alert, CapabilityCall
 
 _LATENCY_SAMPLES = 1024  # recent durations kept per capability for percentiles
 

@@ -10,7 +10,7 @@ import structlog
 
 from fusionhub.clock import Clock
 from fusionhub.observability.metrics import CallCounter, ErrorRateMonitor
-from fusionhub.records import Alert, ApiCall, CapabilityCall
+from fusionhub.observability.records import Alert, ApiCall, CapabilityCall
 
 log = structlog.get_logger("fusionhub")
 

@@ -85,7 +85,7 @@ class Database:
             return
         async with self._migrate_lock:
             if not self._migrated:
-                from fusionhub.storage.migrate import upgrade
+                from fusionhub.storage.migrate import upgrade  # alembic only when migrating: a fast start
 
                 await upgrade(self)
                 self._migrated = True

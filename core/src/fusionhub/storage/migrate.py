@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-
-if TYPE_CHECKING:
-    from fusionhub.storage.database import Database
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant works: it only has to be the same in every process that migrates.
@@ -20,6 +19,15 @@ _PG_MIGRATION_LOCK = 7_346_112_001
 # From this revision on, every queued job on PostgreSQL has a procrastinate run or waits in its
 # store's line; a database upgraded from before it gets runs for its queued jobs.
 RUNS_SINCE = "0002"
+
+
+class Connections(Protocol):
+    """What migrating needs of a database: its transactions (`Database` has them; this module
+    stays below it, so `Database.ensure_schema` can call `upgrade` without a cycle)."""
+
+    def read(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+
+    def write(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
 
 
 def alembic_config() -> Config:
@@ -32,7 +40,7 @@ def head() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-async def upgrade(db: Database, revision: str = "head") -> None:
+async def upgrade(db: Connections, revision: str = "head") -> None:
     """Migrate to `revision` in one transaction; concurrent callers wait for each other."""
     config = alembic_config()
 
@@ -53,7 +61,7 @@ async def upgrade(db: Database, revision: str = "head") -> None:
         await conn.run_sync(run)
 
 
-async def current(db: Database) -> str | None:
+async def current(db: Connections) -> str | None:
     def read(conn: sa.Connection) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Mapping
 
-from fusionhub.redaction import _MIN_SECRET_LEN
+from fusionhub.observability.redaction import _MIN_SECRET_LEN
 
 
 def canary(label: str = "canary") -> str:

@@ -1,4 +1,4 @@
-"""Stores and their plugin instance: one platform per store, credentials encrypted at rest."""
+"""Stores in the database and their plugin instance: one platform per store, credentials encrypted at rest."""
 
 from __future__ import annotations
 
