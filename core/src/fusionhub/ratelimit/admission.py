@@ -79,5 +79,5 @@ def is_refusing() -> bool:
 
 
 def refusable() -> bool:
-    """Claim the next request and say whether a full bucket may refuse it (`Limiter.acquire`)."""
-    return claim() and is_refusing()
+    """Whether a full bucket may refuse the next acquire (`Limiter.acquire`); claims it in a worker."""
+    return _REFUSING.get() and claim()
