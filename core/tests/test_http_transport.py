@@ -20,7 +20,7 @@ from fusionhub.http import HttpConfig, RetryPolicy, build_client, meta
 from fusionhub.observability import current_capability
 from fusionhub.observability.records import ApiCall
 from fusionhub.ratelimit import Limiter, MemoryBucketStore
-from fusionhub.ratelimit.limiter import WAIT_FOR_RATE_LIMIT
+from fusionhub.ratelimit.admission import refusing
 
 BASE = "https://api.test/"
 POLICY = RetryPolicy(attempts=4, wait_initial=1.0, wait_max=8.0, wait_jitter=0.0)
@@ -85,12 +85,9 @@ def test_in_a_worker_a_429_is_not_slept_on_but_handed_back() -> None:
     h = Harness(clock)
 
     async def main() -> int:
-        token = WAIT_FOR_RATE_LIMIT.set(False)  # what the job runner sets around a job
-        try:
+        with refusing():  # what the job runner sets around a job
             async with h.client(transport) as client:
                 return (await client.get("x")).status_code
-        finally:
-            WAIT_FOR_RATE_LIMIT.reset(token)
 
     assert clock.run(main()) == 429  # the plugin raises RateLimited(3): the job is re-scheduled
     assert times == [0.0]
@@ -213,11 +210,8 @@ def test_a_worker_task_gets_rate_limited_instead_of_waiting() -> None:
     async def main() -> None:
         async with h.client(transport) as client:
             await client.get("x")
-            token = WAIT_FOR_RATE_LIMIT.set(False)
-            try:
+            with refusing():
                 await client.get("x")
-            finally:
-                WAIT_FOR_RATE_LIMIT.reset(token)
 
     with pytest.raises(RateLimited) as info:
         clock.run(main())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 from hypothesis import given, settings
@@ -152,3 +153,36 @@ def test_concurrent_waiters_line_up_instead_of_waking_together(virtual_clock: Vi
     assert order == list(range(30))
     assert limiter.stats.waits == 29
     assert elapsed == pytest.approx(29 / 5, abs=1e-3)
+
+
+def test_a_burst_goes_out_back_to_back_then_the_rate_paces(virtual_clock: VirtualClock) -> None:
+    limiter = Limiter("store:burst", RequestsPerSecond(requests=10, burst=4), MemoryBucketStore(), virtual_clock)
+    times: list[float] = []
+
+    async def one() -> None:
+        await limiter.acquire()
+        times.append(virtual_clock.now())
+
+    async def main() -> None:
+        await asyncio.gather(*(one() for _ in range(24)))
+
+    virtual_clock.run(main())
+    assert times[:4] == [times[0]] * 4
+    gaps = [b - a for a, b in itertools.pairwise(times[3:])]
+    assert gaps == pytest.approx([0.1] * 20, abs=1e-5)
+    # What the field's description warns of: a window can see requests + burst - 1.
+    assert max(len([u for u in times if t <= u < t + 1.0]) for t in times) == 10 + 4 - 1
+
+
+def test_burst_defaults_to_one_and_may_not_exceed_the_window() -> None:
+    from pydantic import ValidationError
+
+    from fusionhub.contracts import RequestsPerMinute
+    from fusionhub.ratelimit import shapes_for
+
+    (window,) = shapes_for("store:a", RequestsPerSecond(requests=10))
+    assert window.capacity == 1.0 and window.refill_rate == 10.0
+    (window,) = shapes_for("store:a", RequestsPerMinute(requests=120, burst=20))
+    assert window.capacity == 20.0 and window.refill_rate == 2.0
+    with pytest.raises(ValidationError, match="burst 11 exceeds the 10 requests"):
+        RequestsPerSecond(requests=10, burst=11)

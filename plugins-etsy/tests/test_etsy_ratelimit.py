@@ -106,19 +106,19 @@ def test_server_errors_on_reads_are_retried_by_core(etsy_run) -> None:  # type: 
 
 
 def test_in_a_worker_only_a_calls_first_request_is_refused_the_rest_wait(etsy_run) -> None:  # type: ignore[no-untyped-def]
-    from fusionhub.ratelimit.limiter import WAIT_FOR_RATE_LIMIT
+    from fusionhub.ratelimit.admission import refusing
 
     run = etsy_run()
     listing_id = str(next(iter(run.sandbox.world.listings)))
     target = {"target": {"product_id": listing_id, "sku": "SKU-1", "quantity": 9}}
 
     async def main() -> Any:
-        WAIT_FOR_RATE_LIMIT.set(False)  # as a worker runs a job
-        await run.execute("get_product", {"product_id": listing_id})  # spends the token
-        with pytest.raises(RateLimited):  # the job would be re-scheduled, nothing was sent
-            await run.execute("update_variant_inventory", target)
-        await run.clock.sleep(0.1 + 1e-3)  # as the re-scheduled job would run
-        return (await run.execute("update_variant_inventory", target)).value  # GET now, PUT waits 0.1 s
+        with refusing():  # as a worker runs a job
+            await run.execute("get_product", {"product_id": listing_id})  # spends the token
+            with pytest.raises(RateLimited):  # the job would be re-scheduled, nothing was sent
+                await run.execute("update_variant_inventory", target)
+            await run.clock.sleep(0.1 + 1e-3)  # as the re-scheduled job would run
+            return (await run.execute("update_variant_inventory", target)).value  # GET now, PUT waits 0.1 s
 
     level = run.clock.run(main())
     assert level.available == 9

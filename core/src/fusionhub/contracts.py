@@ -39,6 +39,32 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+STORE_SCOPE = "store"
+CREDENTIAL_SCOPE = "credential:"
+
+
+class _Budget(_Spec):
+    """What every rate-limit shape declares: whose budget its buckets are."""
+
+    scope: str | None = Field(
+        default=None,
+        pattern=r"^(store|credential:[A-Za-z_][A-Za-z0-9_]*)$",
+        description=(
+            "whose budget the buckets are. 'store' (or unset): each store has its own. "
+            "'credential:<field>': every store of the platform whose credential <field> holds the same "
+            "value shares them, for a platform that counts per API key, per app or per account (the "
+            "field must be one of credential_fields). Per operation is the `dynamic` shape, within either."
+        ),
+    )
+
+    @property
+    def shared_by(self) -> str | None:
+        """The credential field whose value names a shared budget; None: the store's own."""
+        if self.scope is None or self.scope == STORE_SCOPE:
+            return None
+        return self.scope.removeprefix(CREDENTIAL_SCOPE)
+
+
 class WindowLimit(_Spec):
     """`requests` per `window` seconds, e.g. 200 per 1800 s for one class of endpoints."""
 
@@ -50,12 +76,33 @@ class WindowLimit(_Spec):
         return self.requests / self.window
 
 
-class _Windowed(_Spec):
+class _Windowed(_Budget):
     requests: int = Field(gt=0)
+    burst: int | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "requests that may go out back to back after a quiet spell (unset: 1): the capacity of the bucket "
+            "refilled at requests/window. Raise it only for a platform that itself counts with a bucket "
+            "at least that large. A platform counting fixed (or sliding) windows must keep 1: with a "
+            "burst B one window can see requests + B - 1 (B at its end, then the refill), and the "
+            "excess is refused with 429s; spent evenly, N per window is never exceeded."
+        ),
+    )
     per_day: int | None = Field(default=None, gt=0, description="a second, daily window (a per-day quota)")
     endpoint_classes: dict[str, WindowLimit] = Field(
         default_factory=dict, description="extra buckets for classes of endpoints (e.g. publishing)"
     )
+
+    @model_validator(mode="after")
+    def _burst_fits(self) -> _Windowed:
+        if self.window_burst > self.requests:
+            raise ValueError(f"burst {self.burst} exceeds the {self.requests} requests allowed per window")
+        return self
+
+    @property
+    def window_burst(self) -> int:
+        return self.burst or 1
 
     @property
     def rate(self) -> float:
@@ -72,7 +119,7 @@ class RequestsPerMinute(_Windowed):
     window: float = Field(default=60, gt=0)
 
 
-class CostBased(_Spec):
+class CostBased(_Budget):
     """A leaky bucket of points (query cost): capacity `max_cost`, `restore_rate` points/s."""
 
     type: Literal["cost_based"] = "cost_based"
@@ -93,7 +140,7 @@ class OperationRate(_Spec):
     burst: int = Field(gt=0)
 
 
-class Dynamic(_Spec):
+class Dynamic(_Budget):
     """A bucket per (store, operation), seeded from `operations`, corrected from response headers."""
 
     type: Literal["dynamic"] = "dynamic"
@@ -210,6 +257,16 @@ class PluginManifest(BaseModel):
         except InvalidSpecifier as exc:
             raise ValueError(f"not a version range: {exc}") from None
         return value
+
+    @model_validator(mode="after")
+    def _scope_names_a_credential(self) -> PluginManifest:
+        specs = [self.constraints.rate_limit] + [
+            c.constraints.rate_limit for c in self.capabilities.values() if c.constraints is not None
+        ]
+        for spec in specs:
+            if spec is not None and spec.shared_by is not None and spec.shared_by not in self.credential_fields:
+                raise ValueError(f"rate_limit scope {spec.scope!r} names no field of credential_fields")
+        return self
 
     @model_validator(mode="after")
     def _all_declared(self) -> PluginManifest:

@@ -39,8 +39,9 @@ from fusionhub.observability.records import CapabilityCall
 from fusionhub.observability.redaction import scrub
 from fusionhub.paging import Step, stream
 from fusionhub.parked import Parked
-from fusionhub.ratelimit import BucketStore, Limiter, MemoryBucketStore, simulate_rate_limit
+from fusionhub.ratelimit import BucketStore, Limiter, MemoryBucketStore, admission, simulate_rate_limit
 from fusionhub.ratelimit.limiter import LimiterStats
+from fusionhub.ratelimit.scope import budget_key
 from fusionhub.registry import Registry
 from fusionhub.stores import Store
 
@@ -108,9 +109,10 @@ class Hub:
         assert manifest is not None
         config_hook = record.impls.get("fusionhub_http_config")
         http_config = config_hook(store=store) if config_hook else HttpConfig(base_url="")
+        spec = manifest.constraints.rate_limit
         limiter = Limiter(
-            store_key=f"store:{store.id}",
-            spec=manifest.constraints.rate_limit,
+            store_key=budget_key(store.platform, store.id, store.credentials, spec),
+            spec=spec,
             store=self.bucket_store,
             clock=self.clock,
         )
@@ -235,7 +237,8 @@ class Hub:
         parked = False
         scope = current_capability.set(cap.value)
         try:
-            raw = await hook(ctx=call_ctx, params=parsed)
+            with admission.call_scope():  # admitted or refused as a whole, at its first request
+                raw = await hook(ctx=call_ctx, params=parsed)
             value = self._result(spec.result, raw, slug, cap)
         except Parked:  # handed to child jobs, resumed later: neither ok nor an error
             parked = True

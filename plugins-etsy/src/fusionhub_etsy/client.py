@@ -14,7 +14,6 @@ import httpx
 from fusionhub.context import StoreContext
 from fusionhub.errors import ValidationError
 from fusionhub.http import DEFAULT_ERRORS, ErrorBody, meta
-from fusionhub.ratelimit.limiter import WAIT_FOR_RATE_LIMIT
 from fusionhub_etsy.endpoints import OPERATIONS
 from fusionhub_etsy.ratelimit import wait_after_429
 
@@ -54,14 +53,7 @@ def raise_for(response: httpx.Response, operation: str, now: float) -> None:
 
 
 class EtsyClient:
-    """The store's Etsy API for one capability call. `shop_id` comes from the store config.
-
-    In a worker the limiter refuses instead of waiting, so a full bucket re-schedules the job.
-    That is right for the call's first request only: a call that needs several (inventory
-    read-modify-write, create + inventory + images, polling pages) would otherwise be refused
-    at its second request and re-run from the start forever at Etsy's one-token-per-100-ms pace.
-    So once the first request went out, the follow-ups wait for their tokens on the clock.
-    """
+    """The store's Etsy API for one capability call. `shop_id` comes from the store config."""
 
     def __init__(self, ctx: StoreContext) -> None:
         self.ctx = ctx
@@ -70,7 +62,6 @@ class EtsyClient:
         if not isinstance(shop_id, int) or shop_id < 1:
             raise ValidationError(errors=[{"loc": "store.config.shop_id", "msg": "set the numeric Etsy shop id"}])
         self.shop_id = shop_id
-        self._started = False
 
     async def call(
         self,
@@ -95,13 +86,7 @@ class EtsyClient:
             kwargs["files"] = files
         if json is not None:
             kwargs["json"] = json
-        waiting = WAIT_FOR_RATE_LIMIT.set(True) if self._started else None
-        try:
-            response = await self.http.request(op.method, url, **kwargs)
-        finally:
-            if waiting is not None:
-                WAIT_FOR_RATE_LIMIT.reset(waiting)
-        self._started = True
+        response = await self.http.request(op.method, url, **kwargs)
         raise_for(response, operation, self.ctx.clock.now())
         if response.status_code == 204 or not response.content:
             return None

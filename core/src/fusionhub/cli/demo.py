@@ -68,7 +68,14 @@ def _summary(capability: Capability, job: Job, extra: str = "") -> str:
 
 async def _run_job(runtime: Any, worker: Worker, store_id: str, capability: Capability, params: dict[str, Any]) -> Job:
     job = await runtime.enqueue(store_id, capability, params)
-    await asyncio.wait_for(worker.run_until_idle(), STEP_TIMEOUT)
+    try:
+        await asyncio.wait_for(worker.run_until_idle(), STEP_TIMEOUT)
+    except TimeoutError:
+        left = await runtime.queue.get(job.id)
+        state = f"still {left.status.value}, re-scheduled {left.throttled} time(s) for rate limits" if left else "gone"
+        raise TimeoutError(
+            f"the worker did not finish the {capability.value} job {job.id} within {STEP_TIMEOUT:.0f} s ({state})"
+        ) from None
     done = await runtime.queue.get(job.id)
     assert done is not None
     return done  # type: ignore[no-any-return]

@@ -19,7 +19,7 @@ from fusionhub.capabilities import Capability
 from fusionhub.contracts import Level, PluginManifest
 from fusionhub.errors import CapabilityUnsupported, RateLimited
 from fusionhub.models import Event, EventBatch
-from fusionhub.ratelimit.limiter import WAIT_FOR_RATE_LIMIT
+from fusionhub.ratelimit import admission
 from fusionhub.storage.database import Database
 from fusionhub.storage.schema import events as ev
 from fusionhub.storage.schema import plugin_instances as pi
@@ -111,7 +111,9 @@ class EventService:
         async with self.db.read() as conn:
             cursor = (await conn.execute(sa.select(pi.c.event_cursor).where(pi.c.store_id == store.id))).scalar()
         ctx = await self.runtime.context(store.id)
-        batch = EventBatch.model_validate(await impl(ctx=ctx, cursor=cursor), from_attributes=True)
+        with admission.call_scope():  # a poll that pages is one call: only its first request may be refused
+            raw = await impl(ctx=ctx, cursor=cursor)
+        batch = EventBatch.model_validate(raw, from_attributes=True)
         result = await self.record(store, batch.events)
         async with self.db.write() as conn:
             await conn.execute(pi.update().where(pi.c.store_id == store.id).values(event_cursor=batch.cursor))
@@ -124,11 +126,8 @@ class EventService:
         Returns new events per store id. In a worker a full bucket skips the store until it refills.
         """
         found: dict[str, int] = {}
-        token = WAIT_FOR_RATE_LIMIT.set(False)
-        try:
+        with admission.refusing():
             await self._poll_due(found)
-        finally:
-            WAIT_FOR_RATE_LIMIT.reset(token)
         return found
 
     async def _poll_due(self, found: dict[str, int]) -> None:

@@ -9,6 +9,12 @@ Retries: stamina decides whether and how often to retry, and its schedule gives 
 (`Attempt.next_wait`, plus jitter here); stamina itself is told to wait 0 and the back-off is
 slept on the fusionhub clock before the next attempt, so retries run on any clock, virtual
 ones included. `stamina.set_testing` still works (its schedule is 0 then, attempts capped).
+
+Admission (`fusionhub.ratelimit.admission`): only a worker's first request of a capability call
+may be refused by a full bucket, and a 429 on it is handed back (the job is re-scheduled, nothing
+was done). Every later request of the call — retries included — waits for its tokens, and a 429
+on it is waited out and the request sent again whatever its method: a 429 means the platform did
+not act on the request, and giving up would leave the call half done.
 """
 
 from __future__ import annotations
@@ -27,8 +33,7 @@ from fusionhub.http.retry import RETRYABLE_EXCEPTIONS, may_retry
 from fusionhub.observability.records import ApiCall
 from fusionhub.observability.redaction import safe_target
 from fusionhub.observability.scope import current_capability
-from fusionhub.ratelimit import Limiter
-from fusionhub.ratelimit.limiter import WAIT_FOR_RATE_LIMIT
+from fusionhub.ratelimit import Limiter, admission
 
 ApiCallSink = Callable[[ApiCall], None]
 
@@ -87,11 +92,15 @@ class LimitedTransport(httpx.AsyncBaseTransport):
         sent = [0]  # requests that got past the buckets and went out (the first one and retries)
         response: httpx.Response | None = None
         error: str | None = None
+        first = admission.claim()  # the first request of its capability call (or of no call)
+        refusable = first and admission.is_refusing()  # a worker's: a full bucket refuses it
         try:
             if may_retry(request, meta) and self._config.retry.attempts > 1:
-                response = await self._send_retrying(request, meta, sent)
+                response = await self._send_retrying(request, meta, sent, refusable)
             else:
-                response = await self._send(request, meta, sent)
+                response = await self._send(request, meta, sent, refusable)
+                if not first and meta.retry and response.status_code == 429:
+                    response = await self._wait_out_throttle(request, meta, sent, response)
             return response
         except BaseException as exc:
             error = type(exc).__name__
@@ -101,8 +110,12 @@ class LimitedTransport(httpx.AsyncBaseTransport):
             if self._sink is not None and sent[0]:
                 await self._record(request, meta, response, error, started, sent[0])
 
-    async def _send(self, request: httpx.Request, meta: RequestMeta, sent: list[int]) -> httpx.Response:
-        await self._limiter.acquire(meta.cost, operation=meta.operation, endpoint_class=meta.endpoint_class)
+    async def _send(
+        self, request: httpx.Request, meta: RequestMeta, sent: list[int], refusable: bool = False
+    ) -> httpx.Response:
+        # Only the very first try may be refused: once a request went out, its retries wait.
+        wait = not refusable or sent[0] > 0
+        await self._limiter.acquire(meta.cost, operation=meta.operation, endpoint_class=meta.endpoint_class, wait=wait)
         sent[0] += 1
         response = await self._inner.handle_async_request(request)
         response.request = request  # observers read the request's meta; the client sets it only later
@@ -113,17 +126,19 @@ class LimitedTransport(httpx.AsyncBaseTransport):
             await self._config.on_response(response, self._limiter)
         return response
 
-    async def _send_retrying(self, request: httpx.Request, meta: RequestMeta, sent: list[int]) -> httpx.Response:
+    async def _send_retrying(
+        self, request: httpx.Request, meta: RequestMeta, sent: list[int], refusable: bool
+    ) -> httpx.Response:
         policy = self._config.retry
         # The first attempt runs outside stamina: most requests succeed, and entering its retry
         # machinery costs more than the rest of the transport. A failure is replayed as attempt 1.
         first: Exception
         try:
-            response = await self._send(request, meta, sent)
+            response = await self._send(request, meta, sent, refusable)
         except RETRYABLE_EXCEPTIONS as exc:
             first = exc
         else:
-            signal = self._retry_signal(response, policy)
+            signal = self._retry_signal(response, policy, refusable)
             if signal is None:
                 return response
             await response.aclose()
@@ -149,7 +164,7 @@ class LimitedTransport(httpx.AsyncBaseTransport):
                     pause = _pause(exc, attempt, policy)
                     raise
                 if attempt.num < policy.attempts:
-                    signal = self._retry_signal(response, policy)
+                    signal = self._retry_signal(response, policy, refusable)
                     if signal is not None:
                         await response.aclose()
                         pause = _pause(signal, attempt, policy)
@@ -157,15 +172,37 @@ class LimitedTransport(httpx.AsyncBaseTransport):
                 return response
         raise AssertionError("unreachable: stamina re-raises the last failure")  # pragma: no cover
 
-    def _retry_signal(self, response: httpx.Response, policy: RetryPolicy) -> _RetryStatus | None:
+    def _retry_signal(self, response: httpx.Response, policy: RetryPolicy, refusable: bool) -> _RetryStatus | None:
         """What to raise for another try when the response asks for one (None: it is final)."""
         if retryable_status(response.status_code):
-            if response.status_code == 429 and not WAIT_FOR_RATE_LIMIT.get():
-                return None  # in a worker a 429 re-schedules the job (RateLimited); nothing sleeps
+            if response.status_code == 429 and refusable:
+                return None  # a worker's first request: the job is re-scheduled (RateLimited); nothing sleeps
             wait = retry_after(response, self._limiter.clock.now())
             if wait is None or wait <= policy.max_retry_after:
                 return _RetryStatus(response.status_code, wait)
         return None
+
+    async def _wait_out_throttle(
+        self, request: httpx.Request, meta: RequestMeta, sent: list[int], response: httpx.Response
+    ) -> httpx.Response:
+        """Send a 429-refused request again after the platform's wait, up to the policy's attempts.
+
+        Only for a request whose call is admitted (see the module docstring). A wait longer than
+        `max_retry_after` hands the 429 back to the plugin (RateLimited).
+        """
+        policy, clock = self._config.retry, self._limiter.clock
+        tries = 1
+        while response.status_code == 429 and tries < policy.attempts:
+            wait = retry_after(response, clock.now())
+            if wait is None:  # no word from the platform: the back-off schedule (the bucket may add more)
+                wait = min(policy.wait_max, policy.wait_initial * 2 ** (tries - 1))
+            if wait > policy.max_retry_after:
+                break
+            await response.aclose()
+            await clock.sleep(wait)
+            response = await self._send(request, meta, sent)
+            tries += 1
+        return response
 
     def _compressed(self, request: httpx.Request) -> httpx.Request:
         threshold = self._config.gzip_min_bytes

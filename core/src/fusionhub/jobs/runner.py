@@ -1,9 +1,10 @@
 """Run one job and decide what happens next; the same for every backend.
 
-The capability runs through `Hub.execute` with the limiter in no-wait mode, so a full
-bucket surfaces as RateLimited and becomes a re-scheduled job instead of a sleeping
-worker. A workaround bulk fans out through `ctx.fan_out`: the first run creates one
-child job per item and parks the parent; when the last child finishes the parent runs
+The capability runs through `Hub.execute` in refusing mode (`fusionhub.ratelimit.admission`):
+a full bucket at the call's first request surfaces as RateLimited and becomes a re-scheduled
+job instead of a sleeping worker; once admitted, the call's follow-up requests wait.
+A workaround bulk fans out through `ctx.fan_out`: the first run creates one child job
+per item and parks the parent; when the last child finishes the parent runs
 again and the same `fan_out` call now returns the children's aggregated results. An
 unfinished OperationHandle becomes a job re-scheduled to poll it.
 """
@@ -25,7 +26,7 @@ from fusionhub.models import BulkResult, ItemOutcome, OperationHandle
 from fusionhub.models.common import OperationStatus, item_key
 from fusionhub.observability.redaction import scrub
 from fusionhub.parked import Parked
-from fusionhub.ratelimit.limiter import WAIT_FOR_RATE_LIMIT
+from fusionhub.ratelimit import admission
 
 if TYPE_CHECKING:
     from fusionhub.host import Host
@@ -121,9 +122,9 @@ class JobRunner:
 
     async def run(self, job: Job) -> Decision:
         token = CURRENT_JOB.set(job)
-        wait_token = WAIT_FOR_RATE_LIMIT.set(False)
         try:
-            return await self._run(job)
+            with admission.refusing():
+                return await self._run(job)
         except AwaitChildren as waiting:
             total = len(waiting.children) or job.progress_total
             return Decision(JobStatus.WAITING, children=waiting.children, progress=(job.progress_done, total))
@@ -136,7 +137,6 @@ class JobRunner:
                 error_message=f"internal error: {type(exc).__name__}: {scrub(str(exc))}",
             )
         finally:
-            WAIT_FOR_RATE_LIMIT.reset(wait_token)
             CURRENT_JOB.reset(token)
 
     async def _run(self, job: Job) -> Decision:
@@ -171,7 +171,8 @@ class JobRunner:
         impl = self.runtime.hub.registry.impl(ctx.store.platform, "fusionhub_poll_operation")
         if impl is None:
             raise PlatformError(f"{ctx.store.platform} returned an operation handle but cannot poll it")
-        updated = await impl(ctx=ctx, handle=handle)
+        with admission.call_scope():
+            updated = await impl(ctx=ctx, handle=handle)
         handle = OperationHandle.model_validate(updated, from_attributes=True)
         return self._handle_decision(job, handle, job.level, as_bulk=bool(job.state.get("as_bulk")))
 

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from fusionhub.clock import Clock
 from fusionhub.contracts import RateLimitSpec
 from fusionhub.errors import RateLimited
+from fusionhub.ratelimit import admission
 from fusionhub.ratelimit.bucket import TokenBucket
 from fusionhub.ratelimit.shapes import shapes_for
 from fusionhub.ratelimit.store import BucketShape, BucketStore, Charge
-
-# Whether `acquire()` without an explicit `wait=` waits for tokens. A worker sets it to False for
-# the task running a job, so a full bucket becomes RateLimited (a re-scheduled job), never a nap.
-WAIT_FOR_RATE_LIMIT: ContextVar[bool] = ContextVar("fusionhub_wait_for_rate_limit", default=True)
 
 # Sleep this much past the computed instant: float rounding must never make a request land a
 # hair early at the edge of a platform's window (a microsecond per wait costs nothing measurable).
@@ -44,7 +40,8 @@ class Simulation:
 
 @dataclass
 class Limiter:
-    """One store's budget. Two stores never share a Limiter key, so never a budget."""
+    """One store's budget. `store_key` names its buckets: the store's own, or one its credentials
+    share with other stores when the platform counts per credential (`RateLimitScope`)."""
 
     store_key: str
     spec: RateLimitSpec | None
@@ -90,10 +87,11 @@ class Limiter:
 
         With `wait=False` a full bucket raises `RateLimited(retry_after)` with the exact wait, which
         a worker turns into a re-scheduled job. With `wait=True` the caller sleeps exactly that long
-        on the clock (never a busy loop) and tries again. Unset: WAIT_FOR_RATE_LIMIT decides.
+        on the clock (never a busy loop) and tries again. Unset: admission decides — only a
+        worker's first request of a capability call is refused (`fusionhub.ratelimit.admission`).
         """
         if wait is None:
-            wait = WAIT_FOR_RATE_LIMIT.get()
+            wait = not admission.refusable()
         shapes = self.shapes(operation, endpoint_class)
         if not shapes:
             self.stats.acquired += 1
@@ -132,7 +130,7 @@ class Limiter:
         refund: float = 0.0,
         bucket: int | str = 0,
     ) -> TokenBucket | None:
-        """Set a bucket from the server's report (Shopify throttleStatus, Etsy/Amazon headers).
+        """Set a bucket from the server's report (a cost status in the body, rate headers).
 
         `bucket` is an index into `shapes(operation)` or the name a shape's key ends with
         ("cost", "window", "day", "op:<operation>", "class:<name>"). Unknown names: no bucket.

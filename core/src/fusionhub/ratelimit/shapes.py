@@ -27,9 +27,9 @@ def shapes_for(
         rate = spec.operations.get(op) or spec.default or UNKNOWN_OPERATION
         return [BucketShape(f"{store_key}:op:{op}", float(rate.burst), rate.rate)]
     assert isinstance(spec, RequestsPerSecond | RequestsPerMinute)
-    # A window of N requests is spent evenly (bucket of 1, refilled N/window per second): that never
-    # exceeds N in any window of that length, whether the platform counts by bucket or by window.
-    shapes = [BucketShape(f"{store_key}:window", 1.0, spec.rate)]
+    # A window of N requests is spent evenly by default (burst 1, refilled N/window per second): that
+    # never exceeds N in any window of that length, whether the platform counts by bucket or by window.
+    shapes = [BucketShape(f"{store_key}:window", float(spec.window_burst), spec.rate)]
     if spec.per_day:
         shapes.append(BucketShape(f"{store_key}:day", float(spec.per_day), spec.per_day / DAY))
     if endpoint_class is not None and endpoint_class in spec.endpoint_classes:

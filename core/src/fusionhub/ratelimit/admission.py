@@ -1,0 +1,83 @@
+"""Admission: a capability call is admitted or refused as a whole, before its first request.
+
+Core-internal; plugins never touch it. In a worker a full bucket must not put the worker to
+sleep, so the job is refused (`RateLimited`) and re-scheduled instead — but only while the
+call has sent nothing. Re-running a half-done call from the start would repeat its writes and,
+under a small bucket, could never finish (each run spends its tokens on the same first
+requests). So:
+
+* `refusing()` marks a task as a worker's (the job runner, the event poller);
+* `call_scope()` wraps one capability call (`Hub.execute`, and the runner's and poller's
+  direct hook calls); a nested call belongs to the call around it;
+* `claim()` is asked once per request, before it acquires: whether it is its call's first.
+  Only a refusing task's first request may be refused; every later request of the call waits
+  for tokens on the clock, and a 429 it meets is waited out (see `fusionhub.http.transport`).
+
+A request outside any call scope counts as a call of its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+
+@dataclass(slots=True)
+class _Call:
+    started: bool = False  # a request of this call has acquired (or tried to): it is admitted
+
+
+# Whether a full bucket refuses (RateLimited) a call that has not started instead of waiting.
+_REFUSING: ContextVar[bool] = ContextVar("fusionhub_refusing", default=False)
+_CALL: ContextVar[_Call | None] = ContextVar("fusionhub_admission_call", default=None)
+
+
+@contextlib.contextmanager
+def refusing(enabled: bool = True) -> Iterator[None]:
+    """In this task, a call's first request is refused instead of waiting for tokens (a worker)."""
+    token = _REFUSING.set(enabled)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(ValueError):  # a task abandoned mid-call ends in another Context
+            _REFUSING.reset(token)
+
+
+@contextlib.contextmanager
+def call_scope() -> Iterator[None]:
+    """One capability call: admitted at its first request, never refused after that."""
+    if _CALL.get() is not None:  # a call made from inside another is part of it
+        yield
+        return
+    token = _CALL.set(_Call())
+    try:
+        yield
+    finally:
+        with contextlib.suppress(ValueError):
+            _CALL.reset(token)
+
+
+def claim() -> bool:
+    """Called once per request, before it acquires: whether it is its call's first request.
+
+    The call counts as admitted from here on (marked before any await, so requests the call
+    sends concurrently are follow-ups and wait). Outside any call scope every request is a first.
+    """
+    call = _CALL.get()
+    if call is None:
+        return True
+    first = not call.started
+    call.started = True
+    return first
+
+
+def is_refusing() -> bool:
+    """Whether a full bucket refuses a call's first request in this task (a worker's)."""
+    return _REFUSING.get()
+
+
+def refusable() -> bool:
+    """Whether a full bucket may refuse the next acquire (`Limiter.acquire`); claims it in a worker."""
+    return _REFUSING.get() and claim()
