@@ -18,7 +18,14 @@ PLUGINS = sorted(p.name for p in ROOT.glob("plugins-*") if (p / "pyproject.toml"
 FIXTURE_PLUGINS = sorted(
     str(p) for p in (ROOT / "tests" / "fixtures" / "plugins").glob("*") if (p / "pyproject.toml").exists()
 )
-TEST_DEPS = ["pytest>=8", "pytest-asyncio>=0.24", "hypothesis>=6.100", "respx>=0.21", "openapi-schema-validator>=0.6"]
+TEST_DEPS = [
+    "pytest>=8",
+    "pytest-asyncio>=0.24",
+    "hypothesis>=6.100",
+    "respx>=0.21",
+    "openapi-schema-validator>=0.6",
+    "import-linter>=2.1",  # the authoring guide's import contract is run by a test
+]
 TYPE_DEPS = ["mypy>=1.10", *TEST_DEPS]
 PYTHON = "3.11"
 # `fusionhub plugins list --json` in an environment holding core and one plugin: exactly that
@@ -40,11 +47,19 @@ def _install_all(session: nox.Session) -> None:
     session.install("./core[postgres]", *[f"./{p}" for p in PLUGINS])
 
 
+# Plugins whose imports lint-imports checks beside the repository's own (see pyproject.toml).
+IMPORT_CHECKED_FIXTURES = ["tests/fixtures/plugins/example", "tests/fixtures/plugins/tracer"]
+
+
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    session.install("ruff>=0.6")
+    session.install("ruff>=0.6", "import-linter>=2.1")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    # The walls (plugins use only fusionhub.plugin; core's layers) are checked on installed packages.
+    _install_all(session)
+    session.install("--no-deps", *IMPORT_CHECKED_FIXTURES)
+    session.run("lint-imports")
 
 
 @nox.session(python=PYTHON)

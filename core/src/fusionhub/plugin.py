@@ -95,7 +95,7 @@ from fusionhub.models import (
     WebhookSubscriptions,
 )
 from fusionhub.observability.records import Alert, ApiCall, CapabilityCall
-from fusionhub.observability.redaction import register_secret, register_secret_keys
+from fusionhub.observability.redaction import is_secret_key, register_secret, register_secret_keys
 from fusionhub.paging import (
     LinkCursor,
     OffsetCursor,
@@ -249,6 +249,7 @@ __all__ = [
     "form_fields",
     "has_field",
     "hookimpl",
+    "is_secret_key",
     "load_manifest",
     "lower_to",
     "meta",

@@ -8,9 +8,7 @@ refresh, so persisting it is not optional.
 
 from __future__ import annotations
 
-from fusionhub.credentials import Credentials
-from fusionhub.errors import AuthError
-from fusionhub.http import OAuth2RefreshAuth, TokenSet
+from fusionhub.plugin import AuthError, Credentials, OAuth2RefreshAuth, TokenSet
 from fusionhub_etsy.endpoints import TOKEN_URL
 
 

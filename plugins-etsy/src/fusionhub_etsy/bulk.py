@@ -12,13 +12,16 @@ import uuid
 from functools import partial
 from typing import Any
 
-from fusionhub import params as p
-from fusionhub.capabilities import Capability
-from fusionhub.clock import utcnow
-from fusionhub.context import StoreContext
-from fusionhub.fanout import fan_out_items
-from fusionhub.models import OperationHandle, OperationStatus
-from fusionhub.paging import each_item
+from fusionhub.plugin import (
+    Capability,
+    OperationHandle,
+    OperationStatus,
+    StoreContext,
+    each_item,
+    fan_out_items,
+    utcnow,
+)
+from fusionhub.plugin import params as p
 from fusionhub_etsy import orders, products
 
 EXPORT_PAGE = 100

@@ -11,9 +11,7 @@ from typing import Any
 
 import httpx
 
-from fusionhub.context import StoreContext
-from fusionhub.errors import ValidationError
-from fusionhub.http import DEFAULT_ERRORS, ErrorBody, meta
+from fusionhub.plugin import DEFAULT_ERRORS, ErrorBody, StoreContext, ValidationError, meta
 from fusionhub_etsy.endpoints import OPERATIONS
 from fusionhub_etsy.ratelimit import wait_after_429
 

@@ -11,9 +11,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from fusionhub.context import StoreContext
-from fusionhub.errors import TransientError, ValidationError
-from fusionhub.models import ProductImage
+from fusionhub.plugin import ProductImage, StoreContext, TransientError, ValidationError
 from fusionhub_etsy.client import EtsyClient, Json
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024

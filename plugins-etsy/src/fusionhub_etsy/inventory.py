@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from fusionhub.errors import ValidationError
-from fusionhub.models import InventoryLevel
+from fusionhub.plugin import InventoryLevel, ValidationError
 from fusionhub_etsy.client import EtsyClient, Json
 from fusionhub_etsy.mapping import levels_of, money
 

@@ -10,8 +10,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from fusionhub.errors import ValidationError
-from fusionhub.models import ProductChanges, ProductInput, ProductStatus
+from fusionhub.plugin import ProductChanges, ProductInput, ProductStatus, ValidationError
 
 WHO_MADE = ("i_did", "someone_else", "collective")
 WHEN_MADE = (

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from fusionhub.models import (
+from fusionhub.plugin import (
     Address,
     InventoryLevel,
     Money,

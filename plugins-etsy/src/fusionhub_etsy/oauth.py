@@ -17,9 +17,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from fusionhub.clock import SYSTEM_CLOCK, Clock
-from fusionhub.errors import AuthError
-from fusionhub.http import TokenSet
+from fusionhub.plugin import SYSTEM_CLOCK, AuthError, Clock, TokenSet
 from fusionhub_etsy.endpoints import AUTHORIZE_URL, TOKEN_URL
 
 

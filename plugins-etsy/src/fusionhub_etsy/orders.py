@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fusionhub import params as p
-from fusionhub.context import StoreContext
-from fusionhub.errors import ValidationError
-from fusionhub.models import Order, Page
-from fusionhub.paging import OffsetCursor
+from fusionhub.plugin import OffsetCursor, Order, Page, StoreContext, ValidationError
+from fusionhub.plugin import params as p
 from fusionhub_etsy.client import EtsyClient, form
 from fusionhub_etsy.mapping import order
 

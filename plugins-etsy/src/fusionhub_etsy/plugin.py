@@ -11,23 +11,26 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from fusionhub import params as p
-from fusionhub.capabilities import DeleteResult, InventoryLevels
-from fusionhub.clock import Clock
-from fusionhub.context import StoreContext
-from fusionhub.contracts import PluginManifest, load_manifest
-from fusionhub.hookspecs import hookimpl
-from fusionhub.http import HttpConfig, RetryPolicy
-from fusionhub.models import (
+from fusionhub.plugin import (
+    Clock,
+    DeleteResult,
     EventBatch,
+    HttpConfig,
     InventoryLevel,
+    InventoryLevels,
     InventorySyncResult,
     OperationHandle,
     Order,
     Page,
+    PluginManifest,
     Product,
+    RetryPolicy,
+    Store,
+    StoreContext,
+    hookimpl,
+    load_manifest,
 )
-from fusionhub.stores import Store
+from fusionhub.plugin import params as p
 from fusionhub_etsy import bulk, orders, polling, products, stock
 from fusionhub_etsy.auth import etsy_auth
 from fusionhub_etsy.endpoints import BASE_URL

@@ -12,9 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fusionhub.context import StoreContext
-from fusionhub.models import Event, EventBatch, EventSource, EventType
-from fusionhub.paging import decode_cursor, encode_cursor
+from fusionhub.plugin import Event, EventBatch, EventSource, EventType, StoreContext, decode_cursor, encode_cursor
 from fusionhub_etsy.client import EtsyClient, Json
 from fusionhub_etsy.mapping import timestamp
 

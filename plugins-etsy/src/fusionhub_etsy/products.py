@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fusionhub import params as p
-from fusionhub.capabilities import DeleteResult
-from fusionhub.context import StoreContext
-from fusionhub.errors import AuthError, ValidationError
-from fusionhub.models import Page, Product, ProductInput, ProductStatus
-from fusionhub.paging import OffsetCursor
+from fusionhub.plugin import (
+    AuthError,
+    DeleteResult,
+    OffsetCursor,
+    Page,
+    Product,
+    ProductInput,
+    ProductStatus,
+    StoreContext,
+    ValidationError,
+)
+from fusionhub.plugin import params as p
 from fusionhub_etsy import images, inventory
 from fusionhub_etsy.client import EtsyClient, Json, form
 from fusionhub_etsy.listing_forms import create_fields, update_fields

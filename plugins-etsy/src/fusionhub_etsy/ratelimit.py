@@ -10,8 +10,7 @@ from collections.abc import Mapping
 
 import httpx
 
-from fusionhub.ratelimit import Limiter
-from fusionhub.ratelimit.feedback import lower_to, reported_number
+from fusionhub.plugin import Limiter, lower_to, reported_number
 
 LIMIT_PER_SECOND = "x-limit-per-second"
 REMAINING_THIS_SECOND = "x-remaining-this-second"

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from fusionhub.capabilities import Capability
-from fusionhub.contracts import Level, PluginManifest
+from fusionhub.plugin import Capability, Level, PluginManifest
 
 # Permanent delete (deleteListing) needs listings_d; it is requested only when the store allows it.
 PERMANENT_DELETE_SCOPE = "listings_d"

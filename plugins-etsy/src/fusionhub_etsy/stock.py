@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from fusionhub import params as p
-from fusionhub.capabilities import InventoryLevels
-from fusionhub.context import StoreContext
-from fusionhub.errors import ValidationError
-from fusionhub.models import InventoryLevel, InventorySyncResult, InventoryTarget
+from fusionhub.plugin import (
+    InventoryLevel,
+    InventoryLevels,
+    InventorySyncResult,
+    InventoryTarget,
+    StoreContext,
+    ValidationError,
+)
+from fusionhub.plugin import params as p
 from fusionhub_etsy import inventory
 from fusionhub_etsy.client import EtsyClient
 from fusionhub_etsy.mapping import levels_of

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from fusionhub import StoreContext, meta
+from fusionhub.plugin import StoreContext, meta
 from fusionhub_shopify.config import ShopConfig
 from fusionhub_shopify.cost import requested_cost
 from fusionhub_shopify.documents import document

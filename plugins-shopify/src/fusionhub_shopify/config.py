@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from fusionhub import ValidationError
+from fusionhub.plugin import ValidationError
 
 # The version the base documents are written for and validated against
 # (shared/specs/shopify/admin_schema_2025-01.json.gz); later changes live in graphql/<version>/.

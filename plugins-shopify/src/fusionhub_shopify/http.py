@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from fusionhub import HttpConfig, RequestMeta, Store
-from fusionhub.ratelimit import Limiter
+from fusionhub.plugin import HttpConfig, Limiter, RequestMeta, Store
 from fusionhub_shopify import inflight
 from fusionhub_shopify.auth.token import HEADER, AccessTokenAuth
 from fusionhub_shopify.config import ShopConfig

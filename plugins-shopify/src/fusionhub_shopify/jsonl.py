@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from fusionhub import PlatformError, meta
+from fusionhub.plugin import PlatformError, meta
 
 
 @dataclass(slots=True)

@@ -10,31 +10,29 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from fusionhub import (
+from fusionhub.plugin import (
+    BulkResult,
     Clock,
     DeleteResult,
-    HttpConfig,
-    InventoryLevels,
-    PluginManifest,
-    Store,
-    StoreContext,
-    hookimpl,
-    load_manifest,
-)
-from fusionhub import params as p
-from fusionhub.models import (
-    BulkResult,
     Event,
+    HttpConfig,
     InventoryLevel,
+    InventoryLevels,
     InventorySyncResult,
     OperationHandle,
     Order,
     Page,
+    PluginManifest,
     Product,
     Refund,
+    Sandbox,
+    Store,
+    StoreContext,
     WebhookSubscriptions,
+    hookimpl,
+    load_manifest,
 )
-from fusionhub.sandbox import Sandbox
+from fusionhub.plugin import params as p
 from fusionhub_shopify import http
 from fusionhub_shopify.config import ShopConfig
 from fusionhub_shopify.ops import bulk, inventory, orders, products, webhooks

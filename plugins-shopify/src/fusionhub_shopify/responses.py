@@ -12,15 +12,20 @@ from typing import Any
 
 import httpx
 
-from fusionhub import (
+from fusionhub.plugin import (
+    DEFAULT_ERRORS,
     AuthError,
+    ErrorBody,
+    ErrorRow,
     NotFound,
     PlatformError,
     RateLimited,
     TransientError,
     ValidationError,
+    field_is,
+    has_field,
+    values_at,
 )
-from fusionhub.http import DEFAULT_ERRORS, ErrorBody, ErrorRow, field_is, has_field, values_at
 from fusionhub_shopify.throttle import is_throttled, parsed_json, throttle_status
 
 PLATFORM = "shopify"

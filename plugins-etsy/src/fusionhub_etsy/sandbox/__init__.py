@@ -19,13 +19,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from fusionhub.capabilities import Capability
-from fusionhub.clock import Clock
-from fusionhub.sandbox import (
+from fusionhub.plugin import (
     SANDBOX_ACCESS_TOKEN,
     SANDBOX_CLIENT_ID,
     SANDBOX_CLIENT_SECRET,
     SANDBOX_REFRESH_TOKEN,
+    Capability,
+    Clock,
     Faults,
     RouteTable,
     SandboxBase,

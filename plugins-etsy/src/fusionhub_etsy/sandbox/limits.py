@@ -13,8 +13,7 @@ from collections.abc import Mapping
 
 import httpx
 
-from fusionhub.clock import Clock
-from fusionhub.sandbox import SandboxBucket, SlidingWindow, TokenWindow, Window
+from fusionhub.plugin import Clock, SandboxBucket, SlidingWindow, TokenWindow, Window
 
 DAY = 86_400.0
 

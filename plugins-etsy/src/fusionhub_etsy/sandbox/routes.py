@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from fusionhub.sandbox import Reply, form_fields, multipart_fields
+from fusionhub.plugin import Reply, form_fields, multipart_fields
 from fusionhub_etsy.sandbox.world import Json
 
 if TYPE_CHECKING:

@@ -16,8 +16,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from fusionhub import AuthError, Clock, meta
-from fusionhub.http import TokenSet
+from fusionhub.plugin import AuthError, Clock, TokenSet, meta
 from fusionhub_shopify.auth.token import token_url
 from fusionhub_shopify.config import SHOP_DOMAIN
 

@@ -8,8 +8,7 @@ and persisting the rotated tokens are core's (`OAuth2RefreshAuth`, wired by `Hub
 
 from __future__ import annotations
 
-from fusionhub import Store
-from fusionhub.http import OAuth2RefreshAuth, TokenSet
+from fusionhub.plugin import OAuth2RefreshAuth, Store, TokenSet
 
 HEADER = "X-Shopify-Access-Token"
 REFRESH_MARGIN = 300.0  # refresh this many seconds before expiry

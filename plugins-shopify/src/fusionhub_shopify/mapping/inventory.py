@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fusionhub.models import InventoryLevel
+from fusionhub.plugin import InventoryLevel
 
 AVAILABLE = "available"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from fusionhub.models import Money
+from fusionhub.plugin import Money
 
 
 def money(amount: Any, currency: str) -> Money | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fusionhub.models import Address, Order, OrderLine, OrderStatus, Refund, Tracking
+from fusionhub.plugin import Address, Order, OrderLine, OrderStatus, Refund, Tracking
 from fusionhub_shopify.mapping.money import shop_money
 
 _FINANCIAL = {

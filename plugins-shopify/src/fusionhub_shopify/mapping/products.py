@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from fusionhub.models import Product, ProductChanges, ProductInput, ProductOption, ProductStatus, Variant
+from fusionhub.plugin import Product, ProductChanges, ProductInput, ProductOption, ProductStatus, Variant
 from fusionhub_shopify.mapping.money import amount, money
 
 # A product without options has one pseudo-option "Title" whose only value is "Default Title".

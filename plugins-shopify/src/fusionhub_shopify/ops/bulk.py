@@ -14,9 +14,18 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from fusionhub import PlatformError, StoreContext, ValidationError, meta
-from fusionhub import params as p
-from fusionhub.models import BulkResult, OperationHandle, OperationStatus, Order, Product
+from fusionhub.plugin import (
+    BulkResult,
+    OperationHandle,
+    OperationStatus,
+    Order,
+    PlatformError,
+    Product,
+    StoreContext,
+    ValidationError,
+    meta,
+)
+from fusionhub.plugin import params as p
 from fusionhub_shopify.client import execute
 from fusionhub_shopify.documents import bulk_document
 from fusionhub_shopify.ids import gid

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from fusionhub import InventoryLevels, NotFound, StoreContext, ValidationError
-from fusionhub import params as p
-from fusionhub.models import InventoryLevel, InventorySyncResult, InventoryTarget
-from fusionhub.paging import Step, relay, stream
+from fusionhub.plugin import (
+    InventoryLevel,
+    InventoryLevels,
+    InventorySyncResult,
+    InventoryTarget,
+    NotFound,
+    Step,
+    StoreContext,
+    ValidationError,
+    relay,
+    stream,
+)
+from fusionhub.plugin import params as p
 from fusionhub_shopify.client import execute, shop_config
 from fusionhub_shopify.cost import largest_first
 from fusionhub_shopify.documents import document

@@ -5,10 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from fusionhub import NotFound, StoreContext, ValidationError
-from fusionhub import params as p
-from fusionhub.models import Order, Page, Refund
-from fusionhub.paging import Step, relay, stream
+from fusionhub.plugin import NotFound, Order, Page, Refund, Step, StoreContext, ValidationError, relay, stream
+from fusionhub.plugin import params as p
 from fusionhub_shopify.client import execute, shop_config
 from fusionhub_shopify.cost import largest_first
 from fusionhub_shopify.documents import document

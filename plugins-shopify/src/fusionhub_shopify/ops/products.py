@@ -6,10 +6,20 @@ from collections.abc import AsyncIterator
 from functools import partial
 from typing import Any
 
-from fusionhub import DeleteResult, NotFound, StoreContext, ValidationError
-from fusionhub import params as p
-from fusionhub.models import Page, Product, Variant
-from fusionhub.paging import Step, each_item, relay, stream
+from fusionhub.plugin import (
+    DeleteResult,
+    NotFound,
+    Page,
+    Product,
+    Step,
+    StoreContext,
+    ValidationError,
+    Variant,
+    each_item,
+    relay,
+    stream,
+)
+from fusionhub.plugin import params as p
 from fusionhub_shopify.client import execute, shop_config
 from fusionhub_shopify.cost import largest_first
 from fusionhub_shopify.documents import document

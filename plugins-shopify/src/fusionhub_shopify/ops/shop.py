@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fusionhub import StoreContext
+from fusionhub.plugin import StoreContext
 from fusionhub_shopify.client import ShopState, execute, shop_config
 from fusionhub_shopify.ids import gid
 

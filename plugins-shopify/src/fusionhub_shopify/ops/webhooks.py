@@ -5,10 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fusionhub import StoreContext, ValidationError
-from fusionhub import params as p
-from fusionhub.models import WebhookSubscription, WebhookSubscriptions
-from fusionhub.paging import Step, relay, stream
+from fusionhub.plugin import (
+    Step,
+    StoreContext,
+    ValidationError,
+    WebhookSubscription,
+    WebhookSubscriptions,
+    relay,
+    stream,
+)
+from fusionhub.plugin import params as p
 from fusionhub_shopify.client import execute
 from fusionhub_shopify.ids import gid
 from fusionhub_shopify.responses import payload

@@ -19,8 +19,7 @@ from typing import Any
 
 import httpx
 
-from fusionhub import Capability, Clock
-from fusionhub.sandbox import SandboxBase
+from fusionhub.plugin import Capability, Clock, SandboxBase
 from fusionhub_shopify.config import DEFAULT_API_VERSION
 from fusionhub_shopify.sandbox import schema as sandbox_schema
 from fusionhub_shopify.sandbox.auth import SandboxAuth

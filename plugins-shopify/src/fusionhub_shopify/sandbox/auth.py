@@ -8,8 +8,13 @@ from typing import Any
 
 import httpx
 
-from fusionhub import Clock
-from fusionhub.sandbox import SANDBOX_ACCESS_TOKEN, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN
+from fusionhub.plugin import (
+    SANDBOX_ACCESS_TOKEN,
+    SANDBOX_CLIENT_ID,
+    SANDBOX_CLIENT_SECRET,
+    SANDBOX_REFRESH_TOKEN,
+    Clock,
+)
 
 TOKEN_TTL = 3600.0
 REFRESH_TTL = 90 * 86_400.0

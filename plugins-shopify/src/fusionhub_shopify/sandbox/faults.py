@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from fusionhub.sandbox import Action, Faults
+from fusionhub.plugin import Action, Faults
 
 JSON = {"Content-Type": "application/json"}
 INTERNAL = b'{"errors":[{"message":"Internal error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fusionhub import Capability
+from fusionhub.plugin import Capability
 from fusionhub_shopify.sandbox.state import ShopState
 
 

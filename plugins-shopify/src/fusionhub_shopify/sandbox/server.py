@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from graphql import GraphQLSchema, graphql_sync, parse, validate
 
-from fusionhub.sandbox import Faults, Reply, RouteTable, SandboxBucket, TokenWindow, form_fields, multipart_fields
+from fusionhub.plugin import Faults, Reply, RouteTable, SandboxBucket, TokenWindow, form_fields, multipart_fields
 from fusionhub_shopify.cost import MAX_QUERY_COST, actual_cost, requested_cost
 from fusionhub_shopify.sandbox.bulk import RESULTS_HOST, UPLOADS_HOST, BulkRunner
 from fusionhub_shopify.sandbox.state import ShopState

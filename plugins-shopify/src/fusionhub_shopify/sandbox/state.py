@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from fusionhub import Clock
+from fusionhub.plugin import Clock
 
 GID = "gid://shopify/"
 

@@ -12,9 +12,16 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from fusionhub import SYSTEM_CLOCK, AuthError, Clock, ValidationError
-from fusionhub.models import Event, EventType
-from fusionhub.webhooks import SeenDeliveries, check_timestamp
+from fusionhub.plugin import (
+    SYSTEM_CLOCK,
+    AuthError,
+    Clock,
+    Event,
+    EventType,
+    SeenDeliveries,
+    ValidationError,
+    check_timestamp,
+)
 from fusionhub_shopify.config import SHOP_DOMAIN
 from fusionhub_shopify.ids import gid
 from fusionhub_shopify.webhooks import signature as sig

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from fusionhub.webhooks import HmacSha256
+from fusionhub.plugin import HmacSha256
 
 HMAC_HEADER = "x-shopify-hmac-sha256"
 TOPIC_HEADER = "x-shopify-topic"
