@@ -11,9 +11,9 @@ from runtime_db import PG_URL, _drop, _pg_schema
 
 from fusionhub.errors import RateLimited
 from fusionhub.ratelimit import BucketShape, Charge
+from fusionhub.ratelimit.pg_store import PgBucketStore, bucket_store_for
+from fusionhub.ratelimit.sql_store import SqlBucketStore
 from fusionhub.storage import Database
-from fusionhub.storage.buckets import SqlBucketStore
-from fusionhub.storage.pg_buckets import PgBucketStore, bucket_store_for
 
 pytestmark = pytest.mark.postgres
 

@@ -26,9 +26,9 @@ from runtime_fakes import SLUG, registry
 
 from fusionhub.jobs import JobStatus
 from fusionhub.jobs.pg import ProcrastinateJobQueue
+from fusionhub.ratelimit.pg_store import PgBucketStore
 from fusionhub.runtime import Runtime
 from fusionhub.secrets import Keyring
-from fusionhub.storage.pg_buckets import PgBucketStore
 
 pytestmark = pytest.mark.postgres
 

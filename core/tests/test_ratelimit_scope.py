@@ -13,9 +13,9 @@ from fusionhub.clock import SYSTEM_CLOCK
 from fusionhub.contracts import Dynamic, OperationRate, PluginManifest, RequestsPerSecond
 from fusionhub.errors import RateLimited
 from fusionhub.ratelimit import Limiter
+from fusionhub.ratelimit.pg_store import bucket_store_for
 from fusionhub.ratelimit.scope import budget_key
 from fusionhub.storage import Database
-from fusionhub.storage.pg_buckets import bucket_store_for
 
 SHARED = RequestsPerSecond(requests=2, scope="credential:api_key")
 

@@ -16,10 +16,10 @@ from fusionhub.capabilities import Capability
 from fusionhub.errors import AuthError, NotFound, ValidationError
 from fusionhub.models import Event
 from fusionhub.ratelimit import BucketShape, Charge
+from fusionhub.ratelimit.sql_store import SqlBucketStore
 from fusionhub.runtime import Runtime
 from fusionhub.secrets import Keyring, SecretsError
 from fusionhub.storage import Database
-from fusionhub.storage.buckets import SqlBucketStore
 from fusionhub.storage.migrate import current, head, upgrade
 from fusionhub.storage.schema import jobs, plugin_contracts, plugins, stores
 from fusionhub.stores.service import StoreConflict

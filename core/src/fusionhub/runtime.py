@@ -25,10 +25,10 @@ from fusionhub.jobs.model import Job, NewJob
 from fusionhub.jobs.pg.select import queue_for
 from fusionhub.jobs.queue import JobQueue
 from fusionhub.jobs.runner import queue_fan_out
+from fusionhub.ratelimit.pg_store import bucket_store_for
 from fusionhub.registry import Registry
 from fusionhub.secrets import Keyring
 from fusionhub.storage.database import Database
-from fusionhub.storage.pg_buckets import bucket_store_for
 from fusionhub.storage.registration import (
     RegistrationReport,
     automation_overrides,

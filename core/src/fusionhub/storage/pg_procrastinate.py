@@ -10,9 +10,50 @@ database from before jobs ran through procrastinate are given runs (`adopt`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
+
+# How our jobs become procrastinate's (used by the PostgreSQL queue, fusionhub.jobs.pg.runs, and
+# by `adopt` below; kept here so migrating never imports the job queue).
+QUEUE = "fusionhub"
+TASK = "fusionhub.run_job"
+DUE_NOW = 1.0  # seconds: a job due within this is in line (a caller's "now" moved onto the database clock)
+
+# `jobs` is our table (fusionhub.storage.schema); its ids are uuids, procrastinate's locks text.
+# One run per job id, in the order given (procrastinate fetches equal priorities by its own id).
+DEFER = sa.text("""
+SELECT unnest(procrastinate_defer_jobs_v1(ARRAY(
+    SELECT ROW(:queue, :task, 0,
+               CASE WHEN :in_line THEN 'store:' || j.store_id ELSE 'job:' || j.id END,
+               j.id::text,
+               jsonb_build_object('job_id', j.id, 'store_id', j.store_id, 'capability', j.capability),
+               to_timestamp(j.run_at))::procrastinate_job_to_defer_v1
+    FROM unnest(CAST(:ids AS uuid[])) WITH ORDINALITY AS given(id, n) JOIN jobs AS j ON j.id = given.id
+    ORDER BY given.n
+)))
+""")
+
+# For `fusionhub db upgrade` on a database the embedded backend used: queued jobs due later get
+# their run out of line, and each store's first due one heads its line (the rest are parked).
+ADOPT_LATER = sa.text("""
+SELECT id::text FROM jobs WHERE status = 'queued' AND to_timestamp(run_at) > now() + make_interval(secs => :due_now)
+ORDER BY run_at, created_at
+""")
+ADOPT_HEADS = sa.text("""
+SELECT id::text FROM (
+    SELECT DISTINCT ON (store_id) id, run_at, created_at FROM jobs
+    WHERE status = 'queued' AND to_timestamp(run_at) <= now() + make_interval(secs => :due_now)
+    ORDER BY store_id, run_at, created_at
+) AS heads ORDER BY run_at, created_at
+""")
+
+
+def defer_params(ids: Sequence[str], *, in_line: bool) -> dict[str, Any]:
+    return {"queue": QUEUE, "task": TASK, "ids": list(ids), "in_line": in_line}
+
 
 RECORD = "fusionhub_procrastinate"
 _record = sa.table(RECORD, sa.column("migration", sa.Text))
@@ -79,12 +120,10 @@ def install(conn: sa.Connection, *, adopt_queued: bool = False) -> list[str]:
 
 def adopt(conn: sa.Connection) -> int:
     """Queued jobs left by the embedded backend get runs (see `fusionhub.jobs.pg.runs`); how many."""
-    from fusionhub.jobs.pg import runs
-
     adopted = 0
-    for query, in_line in ((runs.ADOPT_LATER, False), (runs.ADOPT_HEADS, True)):
-        ids = [r[0] for r in conn.execute(query, {"due_now": runs.DUE_NOW})]
+    for query, in_line in ((ADOPT_LATER, False), (ADOPT_HEADS, True)):
+        ids = [r[0] for r in conn.execute(query, {"due_now": DUE_NOW})]
         if ids:
-            conn.execute(runs.DEFER, runs.defer_params(ids, in_line=in_line))
+            conn.execute(DEFER, defer_params(ids, in_line=in_line))
         adopted += len(ids)
     return adopted

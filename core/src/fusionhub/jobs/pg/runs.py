@@ -28,10 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fusionhub.jobs.model import JobStatus
-
-QUEUE = "fusionhub"
-TASK = "fusionhub.run_job"
-DUE_NOW = 1.0  # seconds: a job due within this is in line (a caller's "now" moved onto the database clock)
+from fusionhub.storage.pg_procrastinate import DEFER, DUE_NOW, QUEUE, TASK, defer_params
 
 # How a settled run ends in procrastinate. WAITING: the run handed its work to per-item
 # children and succeeded; the parent gets a new run when the last child finishes.
@@ -54,19 +51,6 @@ _LOCK_LINE_OF = sa.text(
     " FROM jobs WHERE id = CAST(:id AS uuid)"
 )
 
-# `jobs` is our table (fusionhub.storage.schema); its ids are uuids, procrastinate's locks text.
-# One run per job id, in the order given (procrastinate fetches equal priorities by its own id).
-DEFER = sa.text("""
-SELECT unnest(procrastinate_defer_jobs_v1(ARRAY(
-    SELECT ROW(:queue, :task, 0,
-               CASE WHEN :in_line THEN 'store:' || j.store_id ELSE 'job:' || j.id END,
-               j.id::text,
-               jsonb_build_object('job_id', j.id, 'store_id', j.store_id, 'capability', j.capability),
-               to_timestamp(j.run_at))::procrastinate_job_to_defer_v1
-    FROM unnest(CAST(:ids AS uuid[])) WITH ORDINALITY AS given(id, n) JOIN jobs AS j ON j.id = given.id
-    ORDER BY given.n
-)))
-""")
 _DUE = sa.text("""
 SELECT j.id::text, j.store_id::text, to_timestamp(j.run_at) <= now() + make_interval(secs => :due_now)
 FROM unnest(CAST(:ids AS uuid[])) WITH ORDINALITY AS given(id, n) JOIN jobs AS j ON j.id = given.id
@@ -124,23 +108,6 @@ SELECT extract(epoch FROM min(head.scheduled_at))::float8 FROM (
     ORDER BY r.lock, r.priority DESC, r.id
 ) AS head
 """)
-# For `fusionhub db upgrade` on a database the embedded backend used: queued jobs due later get
-# their run out of line, and each store's first due one heads its line (the rest are parked).
-ADOPT_LATER = sa.text("""
-SELECT id::text FROM jobs WHERE status = 'queued' AND to_timestamp(run_at) > now() + make_interval(secs => :due_now)
-ORDER BY run_at, created_at
-""")
-ADOPT_HEADS = sa.text("""
-SELECT id::text FROM (
-    SELECT DISTINCT ON (store_id) id, run_at, created_at FROM jobs
-    WHERE status = 'queued' AND to_timestamp(run_at) <= now() + make_interval(secs => :due_now)
-    ORDER BY store_id, run_at, created_at
-) AS heads ORDER BY run_at, created_at
-""")
-
-
-def defer_params(ids: Sequence[str], *, in_line: bool) -> dict[str, Any]:
-    return {"queue": QUEUE, "task": TASK, "ids": list(ids), "in_line": in_line}
 
 
 async def lock_lines(conn: AsyncConnection, stores: Sequence[str] = (), job_id: str | None = None) -> None:

@@ -17,7 +17,7 @@ from typing import cast
 import sqlalchemy as sa
 
 from fusionhub.ratelimit import BucketShape, BucketStore, Charge, TokenBucket
-from fusionhub.storage.buckets import SqlBucketStore, _refilled
+from fusionhub.ratelimit.sql_store import SqlBucketStore, _refilled
 from fusionhub.storage.database import Database
 from fusionhub.storage.schema import rate_buckets as rb
 
