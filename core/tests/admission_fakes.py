@@ -14,14 +14,21 @@ from typing import Any
 
 import httpx
 
-from fusionhub import Capability, hookimpl
-from fusionhub.clock import Clock
-from fusionhub.context import StoreContext
-from fusionhub.http import HttpConfig, raise_for_status
-from fusionhub.models import BulkResult, Page, Product
-from fusionhub.params import BulkUpdateParams, ListProductsParams, UpdateProductParams
-from fusionhub.registry import Registry
-from fusionhub.stores import Store
+# The plugin is written as an outside author writes one: from the public plugin API only.
+from fusionhub.plugin import (
+    BulkResult,
+    Capability,
+    Clock,
+    HttpConfig,
+    Page,
+    Product,
+    Store,
+    StoreContext,
+    hookimpl,
+    raise_for_status,
+)
+from fusionhub.plugin import params as p
+from fusionhub.registry import Registry  # the host's side: registering the plugin for a test
 
 SLUG = "admitest"
 BASE = "https://admitest.invalid"
@@ -126,19 +133,19 @@ class AdmissionPlugin:
         return Server(clock, self.rate)
 
     @hookimpl
-    async def fusionhub_list_products(self, ctx: StoreContext, params: ListProductsParams) -> Page[Product]:
+    async def fusionhub_list_products(self, ctx: StoreContext, params: p.ListProductsParams) -> Page[Product]:
         body = raise_for_status(await ctx.http.get("/products")).json()
         return Page[Product](items=[_product(p) for p in body["items"]])
 
     @hookimpl
-    async def fusionhub_update_product(self, ctx: StoreContext, params: UpdateProductParams) -> Product:
+    async def fusionhub_update_product(self, ctx: StoreContext, params: p.UpdateProductParams) -> Product:
         path = f"/products/{params.product_id}"
         raise_for_status(await ctx.http.get(path))  # read before the write (it must exist)
         raise_for_status(await ctx.http.patch(path, json={"title": params.changes.title}))
         return _product(raise_for_status(await ctx.http.get(path)).json())  # read back
 
     @hookimpl
-    async def fusionhub_bulk_update(self, ctx: StoreContext, params: BulkUpdateParams) -> BulkResult:
+    async def fusionhub_bulk_update(self, ctx: StoreContext, params: p.BulkUpdateParams) -> BulkResult:
         assert ctx.fan_out is not None
         return await ctx.fan_out(Capability.UPDATE_PRODUCT, [i.model_dump(mode="json") for i in params.items])
 
