@@ -14,6 +14,7 @@ from etsy_openapi_check import Recorded, load_spec, validate
 
 from fusionhub.credentials import Credentials
 from fusionhub.errors import AuthError
+from fusionhub.plugin import AuthorizationRequest, new_verifier
 from fusionhub_etsy import oauth
 from fusionhub_etsy.plugin import manifest
 from fusionhub_etsy.sandbox import EtsySandbox
@@ -24,7 +25,7 @@ REDIRECT = "https://hub.example.com/oauth/etsy/callback"
 
 def begin(
     sandbox: EtsySandbox, capabilities: list[str] | None = None, config: dict[str, Any] | None = None
-) -> oauth.PendingAuthorization:
+) -> AuthorizationRequest:
     scopes = scopes_for(manifest(), capabilities, config)
     return oauth.begin(sandbox.keystring, REDIRECT, scopes)
 
@@ -92,7 +93,7 @@ def test_a_wrong_verifier_or_a_reused_code_is_refused_by_the_token_endpoint(virt
     sandbox = EtsySandbox(virtual_clock)
     pending = begin(sandbox, ["list_products"])
     callback = sandbox.authorize(pending.url)
-    forged = dataclasses.replace(pending, code_verifier=oauth.new_verifier())
+    forged = dataclasses.replace(pending, code_verifier=new_verifier())
 
     async def main() -> None:
         async with httpx.AsyncClient(transport=sandbox.transport()) as client:

@@ -9,6 +9,17 @@ What each name is for is in docs/plugin-authoring.md.
 """
 
 from fusionhub import params
+from fusionhub.authorize import (
+    AuthorizationRequest,
+    QueryHmac,
+    check_callback,
+    code_challenge,
+    exchange_code,
+    new_state,
+    new_verifier,
+    sorted_query,
+    start_authorization,
+)
 from fusionhub.capabilities import CAPABILITY_SPECS, Capability, DeleteResult, InventoryLevels, spec_of
 from fusionhub.clock import SYSTEM_CLOCK, Clock, VirtualClock, utcnow
 from fusionhub.context import RunMode, StoreContext
@@ -154,6 +165,7 @@ __all__ = [
     "ApiKeyAuth",
     "AuthError",
     "AuthKind",
+    "AuthorizationRequest",
     "BasicAuth",
     "BearerAuth",
     "BulkResult",
@@ -208,6 +220,7 @@ __all__ = [
     "ProductInput",
     "ProductOption",
     "ProductStatus",
+    "QueryHmac",
     "RateLimitSpec",
     "RateLimited",
     "RefreshingAuth",
@@ -240,10 +253,13 @@ __all__ = [
     "Window",
     "WindowLimit",
     "Workaround",
+    "check_callback",
     "check_timestamp",
+    "code_challenge",
     "decode_cursor",
     "each_item",
     "encode_cursor",
+    "exchange_code",
     "fan_out_items",
     "field_is",
     "form_fields",
@@ -254,6 +270,8 @@ __all__ = [
     "lower_to",
     "meta",
     "multipart_fields",
+    "new_state",
+    "new_verifier",
     "next_link",
     "params",
     "parse_timestamp",
@@ -264,7 +282,9 @@ __all__ = [
     "register_secret_keys",
     "relay",
     "reported_number",
+    "sorted_query",
     "spec_of",
+    "start_authorization",
     "stream",
     "text_matches",
     "too_many_requests",

@@ -1,4 +1,4 @@
-"""The OAuth authorization-code install flow (public and custom distribution apps).
+"""The OAuth authorization-code install flow (public and custom distribution apps), on core's.
 
 1. `authorize_url(...)` with a fresh `new_state()` kept in the user's session;
 2. Shopify redirects back: `verify_callback(...)` checks hmac, state, timestamp age and shop;
@@ -8,25 +8,21 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from collections.abc import Iterable, Mapping
-from urllib.parse import urlencode
 
 import httpx
 
-from fusionhub.plugin import AuthError, Clock, TokenSet, meta
+from fusionhub.plugin import AuthError, Clock, QueryHmac, TokenSet, check_callback, new_state, start_authorization
+from fusionhub.plugin import exchange_code as exchange
 from fusionhub_shopify.auth.token import token_url
 from fusionhub_shopify.config import SHOP_DOMAIN
 
+__all__ = ["authorize_url", "check_shop", "exchange_code", "new_state", "verify_callback"]
+
 CALLBACK_MAX_AGE = 86_400.0  # a callback older than a day is a replay
 CLOCK_SKEW = 300.0  # a timestamp this far in the future is still accepted
-
-
-def new_state() -> str:
-    """An unguessable state value; keep it in the user's session until the callback."""
-    return secrets.token_urlsafe(32)
+# Shopify signs the callback's other parameters, sorted and &-joined; `signature` is a legacy one.
+CALLBACK_SIGNATURE = QueryHmac(param="hmac", unsigned=("signature",))
 
 
 def check_shop(shop: str) -> str:
@@ -36,29 +32,18 @@ def check_shop(shop: str) -> str:
 
 
 def authorize_url(
-    shop: str,
-    *,
-    client_id: str,
-    scopes: Iterable[str],
-    redirect_uri: str,
-    state: str,
-    online: bool = False,
+    shop: str, *, client_id: str, scopes: Iterable[str], redirect_uri: str, state: str, online: bool = False
 ) -> str:
-    query = {
-        "client_id": client_id,
-        "scope": ",".join(sorted(set(scopes))),
-        "redirect_uri": redirect_uri,
-        "state": state,
-    }
-    if online:
-        query["grant_options[]"] = "per-user"
-    return f"https://{check_shop(shop)}/admin/oauth/authorize?{urlencode(query)}"
-
-
-def callback_hmac(params: Mapping[str, str], client_secret: str) -> str:
-    """Hex HMAC-SHA256 over the callback's other parameters, sorted and &-joined."""
-    message = "&".join(f"{k}={v}" for k, v in sorted(params.items()) if k not in ("hmac", "signature"))
-    return hmac.new(client_secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+    return start_authorization(
+        f"https://{check_shop(shop)}/admin/oauth/authorize",
+        client_id=client_id,
+        redirect_uri=redirect_uri,
+        scopes=sorted(set(scopes)),
+        scope_separator=",",
+        state=state,
+        response_type=None,
+        extra={"grant_options[]": "per-user"} if online else None,
+    ).url
 
 
 def verify_callback(
@@ -70,19 +55,14 @@ def verify_callback(
     max_age: float = CALLBACK_MAX_AGE,
 ) -> str:
     """Check a redirect's parameters; return the verified shop domain or raise AuthError."""
-    given = params.get("hmac", "")
-    if not hmac.compare_digest(callback_hmac(params, client_secret), given):
-        raise AuthError("the OAuth callback's hmac does not match: forged or altered", platform="shopify")
-    if not expected_state or not hmac.compare_digest(params.get("state", ""), expected_state):
-        raise AuthError("the OAuth callback's state does not match this session", platform="shopify")
+    CALLBACK_SIGNATURE.verify(client_secret, params, platform="shopify")
+    check_callback(params, expected_state, platform="shopify")
     try:
         age = clock.now() - float(params.get("timestamp", ""))
     except ValueError:
         raise AuthError("the OAuth callback has no valid timestamp", platform="shopify") from None
     if age > max_age or age < -CLOCK_SKEW:
         raise AuthError("the OAuth callback is too old (or from the future): replayed", platform="shopify")
-    if not params.get("code"):
-        raise AuthError("the OAuth callback carries no code", platform="shopify")
     return check_shop(params.get("shop", ""))
 
 
@@ -100,15 +80,4 @@ async def exchange_code(
     form = {"client_id": client_id, "client_secret": client_secret, "code": code}
     if expiring:
         form["expiring"] = "1"
-    response = await client.post(
-        token_url(check_shop(shop)),
-        data=form,
-        headers={"Accept": "application/json"},
-        extensions=meta(cost=0, operation="oauth_token"),
-    )
-    if response.status_code != 200:
-        raise AuthError(f"Shopify refused the token request ({response.status_code})", platform="shopify")
-    try:
-        return TokenSet.from_response(response.json(), clock.now())
-    except (ValueError, AuthError):
-        raise AuthError("Shopify's token response carries no access token", platform="shopify") from None
+    return await exchange(client, token_url(check_shop(shop)), form, clock=clock, platform="shopify")
