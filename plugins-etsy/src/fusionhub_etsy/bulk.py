@@ -19,6 +19,7 @@ from fusionhub.plugin import (
     StoreContext,
     each_item,
     fan_out_items,
+    hookimpl,
     utcnow,
 )
 from fusionhub.plugin import params as p
@@ -42,6 +43,7 @@ async def _export(ctx: StoreContext, kind: p.BulkOperationKind, options: dict[st
     return {"orders": records, "count": len(records)}
 
 
+@hookimpl
 async def bulk_operations(ctx: StoreContext, params: p.BulkOperationsParams) -> OperationHandle:
     if params.handle is not None:
         return params.handle  # the workaround finishes within the call: nothing left to poll
