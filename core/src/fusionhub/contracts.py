@@ -7,6 +7,7 @@ not know stay available as platform-specific constraints.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from enum import StrEnum
 from importlib import resources
 from typing import Annotated, Any, Literal
@@ -297,6 +298,12 @@ class PluginManifest(BaseModel):
 
     def constraints_for(self, capability: Capability | str) -> Constraints:
         return self.constraints.merged(self.contract(capability).constraints)
+
+    def scopes(self, capabilities: Iterable[Capability | str] | None = None) -> list[str]:
+        """The OAuth scopes `capabilities` (default: all) need, sorted: what a least-privilege grant asks for."""
+        wanted = list(Capability) if capabilities is None else [Capability(c) for c in capabilities]
+        contracts = [self.contract(c) for c in wanted]
+        return sorted({scope for c in contracts if c.level is not Level.UNSUPPORTED for scope in c.scopes})
 
     def supports_core(self, core_api: str = CORE_API_VERSION) -> bool:
         return Version(core_api) in SpecifierSet(self.core_api)

@@ -146,6 +146,7 @@ from fusionhub.sandbox import (
 )
 from fusionhub.stores import Store
 from fusionhub.version import CORE_API_VERSION
+from fusionhub.watermark import Changes, Watermark
 from fusionhub.webhooks import HmacSha256, SeenDeliveries, check_timestamp, parse_timestamp
 
 __all__ = [
@@ -172,6 +173,7 @@ __all__ = [
     "Capability",
     "CapabilityCall",
     "CapabilityContract",
+    "Changes",
     "Clock",
     "Constraints",
     "CostBased",
@@ -248,6 +250,7 @@ __all__ = [
     "ValidationError",
     "Variant",
     "VirtualClock",
+    "Watermark",
     "WebhookSubscription",
     "WebhookSubscriptions",
     "Window",

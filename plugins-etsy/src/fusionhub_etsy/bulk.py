@@ -9,6 +9,7 @@ Exports page through listings or receipts.
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from functools import partial
 from typing import Any
 
@@ -19,6 +20,7 @@ from fusionhub.plugin import (
     StoreContext,
     each_item,
     fan_out_items,
+    hookimpl,
     utcnow,
 )
 from fusionhub.plugin import params as p
@@ -29,45 +31,37 @@ EXPORT_PAGE = 100
 
 async def _export(ctx: StoreContext, kind: p.BulkOperationKind, options: dict[str, Any]) -> dict[str, Any]:
     if kind is p.BulkOperationKind.EXPORT_PRODUCTS:
-        records = [
-            item.model_dump(mode="json", exclude={"raw"})
+        pages: list[AsyncIterator[Any]] = [
+            each_item(partial(products.list_products, ctx), p.ListProductsParams(limit=EXPORT_PAGE, status=state))
             for state in options.get("states", ["active"])
-            async for item in each_item(
-                partial(products.list_products, ctx), p.ListProductsParams(limit=EXPORT_PAGE, status=state)
-            )
         ]
-        return {"products": records, "count": len(records)}
-    every_order = each_item(partial(orders.list_orders, ctx), p.ListOrdersParams(limit=EXPORT_PAGE))
-    records = [item.model_dump(mode="json", exclude={"raw"}) async for item in every_order]
-    return {"orders": records, "count": len(records)}
+        key = "products"
+    else:
+        pages, key = [each_item(partial(orders.list_orders, ctx), p.ListOrdersParams(limit=EXPORT_PAGE))], "orders"
+    records = [item.model_dump(mode="json", exclude={"raw"}) for items in pages async for item in items]
+    return {key: records, "count": len(records)}
 
 
+@hookimpl
 async def bulk_operations(ctx: StoreContext, params: p.BulkOperationsParams) -> OperationHandle:
     if params.handle is not None:
         return params.handle  # the workaround finishes within the call: nothing left to poll
     started = utcnow(ctx.clock)
-    operation_id = f"etsy-{params.kind.value}-{uuid.uuid4().hex[:12]}"
+    status, kind = OperationStatus.COMPLETED, params.kind.value
     if params.kind is p.BulkOperationKind.UPDATE_PRODUCTS:
-        result = await fan_out_items(ctx, Capability.UPDATE_PRODUCT, params.items)
-        status = OperationStatus.FAILED if result.total and not result.succeeded else OperationStatus.COMPLETED
-        return OperationHandle(
-            operation_id=operation_id,
-            kind="fan_out",
-            status=status,
-            poll_after_seconds=0,
-            done=result.total,
-            total=result.total,
-            result=result.model_dump(mode="json"),
-            created_at=started,
-        )
-    exported = await _export(ctx, params.kind, params.options)
+        fanned = await fan_out_items(ctx, Capability.UPDATE_PRODUCT, params.items)
+        result, count, kind = fanned.model_dump(mode="json"), fanned.total, "fan_out"
+        status = OperationStatus.FAILED if fanned.total and not fanned.succeeded else status
+    else:
+        result = await _export(ctx, params.kind, params.options)
+        count = result["count"]
     return OperationHandle(
-        operation_id=operation_id,
-        kind=params.kind.value,
-        status=OperationStatus.COMPLETED,
+        operation_id=f"etsy-{params.kind.value}-{uuid.uuid4().hex[:12]}",
+        kind=kind,
+        status=status,
         poll_after_seconds=0,
-        done=exported["count"],
-        total=exported["count"],
-        result=exported,
+        done=count,
+        total=count,
+        result=result,
         created_at=started,
     )

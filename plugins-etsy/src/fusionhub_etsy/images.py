@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from fusionhub.plugin import ProductImage, StoreContext, TransientError, ValidationError
-from fusionhub_etsy.client import EtsyClient, Json
+from fusionhub_etsy.client import call
+from fusionhub_etsy.mapping import Json
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 
@@ -35,13 +36,10 @@ async def fetch(ctx: StoreContext, url: str) -> tuple[str, bytes, str]:
     return name, response.content, response.headers.get("content-type", "image/jpeg")
 
 
-async def upload_all(ctx: StoreContext, client: EtsyClient, listing_id: str, images: list[ProductImage]) -> list[Json]:
+async def upload_all(ctx: StoreContext, listing_id: str, images: list[ProductImage]) -> list[Json]:
     uploaded = []
     for rank, image in enumerate(images, start=1):
-        name, content, content_type = await fetch(ctx, str(image.url))
-        uploaded.append(
-            await client.upload_image(
-                listing_id, name, content, content_type, rank=image.position or rank, alt=image.alt
-            )
-        )
+        fields = {"rank": image.position or rank, "alt_text": image.alt}
+        files = {"image": await fetch(ctx, str(image.url))}
+        uploaded.append(await call(ctx, "uploadListingImage", data=fields, files=files, listing_id=listing_id))
     return uploaded

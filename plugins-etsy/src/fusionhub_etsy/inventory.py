@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from fusionhub.plugin import InventoryLevel, ValidationError
-from fusionhub_etsy.client import EtsyClient, Json
-from fusionhub_etsy.mapping import levels_of, money
+from fusionhub.plugin import InventoryLevel, StoreContext, ValidationError
+from fusionhub_etsy.client import call
+from fusionhub_etsy.mapping import Json, levels_of, money
 
 ON_PROPERTY = ("price_on_property", "quantity_on_property", "sku_on_property", "readiness_state_on_property")
 
@@ -80,14 +80,16 @@ def put_body(inventory: Json, edit: Callable[[Json, Json], None] | None = None) 
     return body
 
 
-async def apply_changes(client: EtsyClient, listing_id: str, changes: Iterable[VariantChange]) -> tuple[Json, set[int]]:
-    """Read-modify-write of one listing's inventory: Etsy's new inventory and the changed positions.
+async def apply_changes(
+    ctx: StoreContext, listing_id: str, changes: Iterable[VariantChange]
+) -> tuple[Json, list[InventoryLevel]]:
+    """Read-modify-write of one listing's inventory: Etsy's new inventory and the changed variants' levels.
 
     Etsy gives variants new product ids on every PUT but keeps their order, so callers find the
     changed variants in the result by position.
     """
     wanted = list(changes)
-    current = await client.inventory(listing_id)
+    current: Json = await call(ctx, "getListingInventory", listing_id=listing_id)
     live = [p for p in current.get("products", []) if not p.get("is_deleted")]
     missing = [c for c in wanted if not any(c.matches(p) for p in live)]
     if missing:
@@ -113,17 +115,6 @@ async def apply_changes(client: EtsyClient, listing_id: str, changes: Iterable[V
 
     body = put_body(current, edit)
     if body == put_body(current):
-        return current, set()  # nothing to change: no write
-    result: Json = await client.put_inventory(listing_id, body)
-    return result, changed
-
-
-def level_of(listing_id: str, inventory: Json, change: VariantChange) -> InventoryLevel:
-    """The level of the variant `change` names (by SKU or Etsy product id) in `inventory`."""
-    live = [p for p in inventory.get("products", []) if not p.get("is_deleted")]
-    index = next(i for i, item in enumerate(live) if change.matches(item))
-    return levels_of(listing_id, inventory)[index]
-
-
-def levels_at(listing_id: str, inventory: Json, positions: set[int]) -> list[InventoryLevel]:
-    return [level for i, level in enumerate(levels_of(listing_id, inventory)) if i in positions]
+        return current, []  # nothing to change: no write
+    result: Json = await call(ctx, "updateListingInventory", json=body, listing_id=listing_id)
+    return result, [level for i, level in enumerate(levels_of(listing_id, result)) if i in changed]

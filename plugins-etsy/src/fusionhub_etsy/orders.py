@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fusionhub.plugin import OffsetCursor, Order, Page, StoreContext, ValidationError
+from fusionhub.plugin import OffsetCursor, Order, Page, StoreContext, ValidationError, hookimpl
 from fusionhub.plugin import params as p
-from fusionhub_etsy.client import EtsyClient, form
+from fusionhub_etsy.client import call
 from fusionhub_etsy.mapping import order
 
 MAX_PAGE = 100  # getShopReceipts' limit maximum
@@ -34,12 +34,14 @@ def _filters(params: p.ListOrdersParams) -> dict[str, Any]:
     return filters
 
 
+@hookimpl
 async def list_orders(ctx: StoreContext, params: p.ListOrdersParams) -> Page[Order]:
     # A cursor keeps the filters of the first page; only a first page reads them from params.
     at = (
         OffsetCursor.decode(params.cursor, platform="etsy") if params.cursor else OffsetCursor(filters=_filters(params))
     )
-    page = await EtsyClient(ctx).receipts(limit=min(params.limit, MAX_PAGE), offset=at.offset, **at.filters)
+    query = {"limit": min(params.limit, MAX_PAGE), "offset": at.offset, **at.filters}
+    page = await call(ctx, "getShopReceipts", params=query)
     results, count = page.get("results", []), int(page.get("count", 0))
     return Page[Order](items=[order(r) for r in results], next_cursor=at.next(len(results), total=count), total=count)
 
@@ -50,29 +52,28 @@ def _receipt_id(value: str) -> str:
     return value
 
 
+@hookimpl
 async def get_order(ctx: StoreContext, params: p.GetOrderParams) -> Order:
-    return order(await EtsyClient(ctx).receipt(_receipt_id(params.order_id)))
+    return order(await call(ctx, "getShopReceipt", receipt_id=_receipt_id(params.order_id)))
 
 
+@hookimpl
 async def update_order_status(ctx: StoreContext, params: p.UpdateOrderStatusParams) -> Order:
     receipt_id = _receipt_id(params.order_id)
     action = params.action
-    client = EtsyClient(ctx)
     if action in (p.OrderAction.SHIP, p.OrderAction.FULFILL):
         if params.tracking is not None:
             if not params.tracking.carrier:
                 msg = "Etsy needs the carrier's name with a tracking code"
                 raise ValidationError(errors=[{"loc": "params.tracking.carrier", "msg": msg}], platform="etsy")
-            fields = form(
-                {
-                    "tracking_code": params.tracking.number,
-                    "carrier_name": params.tracking.carrier,
-                    "note_to_buyer": params.reason if params.notify_customer else None,
-                }
-            )
-            return order(await client.create_shipment(receipt_id, fields))
-        return order(await client.update_receipt(receipt_id, form({"was_shipped": True})))
+            fields = {
+                "tracking_code": params.tracking.number,
+                "carrier_name": params.tracking.carrier,
+                "note_to_buyer": params.reason if params.notify_customer else None,
+            }
+            return order(await call(ctx, "createReceiptShipment", data=fields, receipt_id=receipt_id))
+        return order(await call(ctx, "updateShopReceipt", data={"was_shipped": True}, receipt_id=receipt_id))
     if action is p.OrderAction.MARK_PAID:
-        return order(await client.update_receipt(receipt_id, form({"was_paid": True})))
+        return order(await call(ctx, "updateShopReceipt", data={"was_paid": True}, receipt_id=receipt_id))
     msg = f"Etsy's API cannot {action.value} a receipt: do it in the Etsy Shop Manager"
     raise ValidationError(errors=[{"loc": "params.action", "msg": msg}], platform="etsy")

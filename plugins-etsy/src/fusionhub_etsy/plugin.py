@@ -1,8 +1,9 @@
-"""The Etsy plugin's hookimpls: thin wrappers over the modules that do the work.
+"""The Etsy plugin's hookimpls (entry point `fusionhub.plugins: etsy`).
 
-Loaded through entry point `fusionhub.plugins: etsy`. process_refund and webhooks are declared
-unsupported and so have no hookimpl; events come from fusionhub_poll_events instead. bulk_update
-has none either: the manifest declares it a fan-out of update_product, which core runs.
+The capability handlers are hookimpls where they are written; this module names them by hook.
+process_refund and webhooks are declared unsupported and so have no hookimpl; events come from
+fusionhub_poll_events instead. bulk_update has none either: the manifest declares it a fan-out
+of update_product, which core runs.
 """
 
 from __future__ import annotations
@@ -13,28 +14,31 @@ from typing import Any
 
 from fusionhub.plugin import (
     Clock,
-    DeleteResult,
-    EventBatch,
     HttpConfig,
-    InventoryLevel,
-    InventoryLevels,
-    InventorySyncResult,
     OperationHandle,
-    Order,
-    Page,
     PluginManifest,
-    Product,
     RetryPolicy,
     Store,
     StoreContext,
     hookimpl,
     load_manifest,
 )
-from fusionhub.plugin import params as p
-from fusionhub_etsy import bulk, orders, polling, products, stock
 from fusionhub_etsy.auth import etsy_auth
+from fusionhub_etsy.bulk import bulk_operations as fusionhub_bulk_operations
 from fusionhub_etsy.endpoints import BASE_URL
+from fusionhub_etsy.orders import get_order as fusionhub_get_order
+from fusionhub_etsy.orders import list_orders as fusionhub_list_orders
+from fusionhub_etsy.orders import update_order_status as fusionhub_update_order_status
+from fusionhub_etsy.polling import poll_events as fusionhub_poll_events
+from fusionhub_etsy.products import create_product as fusionhub_create_product
+from fusionhub_etsy.products import delete_product as fusionhub_delete_product
+from fusionhub_etsy.products import get_product as fusionhub_get_product
+from fusionhub_etsy.products import list_products as fusionhub_list_products
+from fusionhub_etsy.products import update_product as fusionhub_update_product
 from fusionhub_etsy.ratelimit import observe_limits
+from fusionhub_etsy.stock import get_inventory as fusionhub_get_inventory
+from fusionhub_etsy.stock import sync_inventory as fusionhub_sync_inventory
+from fusionhub_etsy.stock import update_variant_inventory as fusionhub_update_variant_inventory
 
 
 @cache
@@ -68,72 +72,5 @@ def fusionhub_sandbox(clock: Clock, options: Mapping[str, Any]) -> Any:
 
 
 @hookimpl
-async def fusionhub_poll_events(ctx: StoreContext, cursor: str | None) -> EventBatch:
-    return await polling.poll_events(ctx, cursor)
-
-
-@hookimpl
 async def fusionhub_poll_operation(ctx: StoreContext, handle: OperationHandle) -> OperationHandle:
     return handle  # Etsy's bulk workarounds finish within their call
-
-
-@hookimpl
-async def fusionhub_list_products(ctx: StoreContext, params: p.ListProductsParams) -> Page[Product]:
-    return await products.list_products(ctx, params)
-
-
-@hookimpl
-async def fusionhub_get_product(ctx: StoreContext, params: p.GetProductParams) -> Product:
-    return await products.get_product(ctx, params)
-
-
-@hookimpl
-async def fusionhub_create_product(ctx: StoreContext, params: p.CreateProductParams) -> Product:
-    return await products.create_product(ctx, params)
-
-
-@hookimpl
-async def fusionhub_update_product(ctx: StoreContext, params: p.UpdateProductParams) -> Product:
-    return await products.update_product(ctx, params)
-
-
-@hookimpl
-async def fusionhub_delete_product(ctx: StoreContext, params: p.DeleteProductParams) -> DeleteResult:
-    return await products.delete_product(ctx, params)
-
-
-@hookimpl
-async def fusionhub_bulk_operations(ctx: StoreContext, params: p.BulkOperationsParams) -> OperationHandle:
-    return await bulk.bulk_operations(ctx, params)
-
-
-@hookimpl
-async def fusionhub_sync_inventory(ctx: StoreContext, params: p.SyncInventoryParams) -> InventorySyncResult:
-    return await stock.sync_inventory(ctx, params)
-
-
-@hookimpl
-async def fusionhub_get_inventory(ctx: StoreContext, params: p.GetInventoryParams) -> InventoryLevels:
-    return await stock.get_inventory(ctx, params)
-
-
-@hookimpl
-async def fusionhub_update_variant_inventory(
-    ctx: StoreContext, params: p.UpdateVariantInventoryParams
-) -> InventoryLevel:
-    return await stock.update_variant_inventory(ctx, params)
-
-
-@hookimpl
-async def fusionhub_list_orders(ctx: StoreContext, params: p.ListOrdersParams) -> Page[Order]:
-    return await orders.list_orders(ctx, params)
-
-
-@hookimpl
-async def fusionhub_get_order(ctx: StoreContext, params: p.GetOrderParams) -> Order:
-    return await orders.get_order(ctx, params)
-
-
-@hookimpl
-async def fusionhub_update_order_status(ctx: StoreContext, params: p.UpdateOrderStatusParams) -> Order:
-    return await orders.update_order_status(ctx, params)

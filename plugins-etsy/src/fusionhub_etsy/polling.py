@@ -1,146 +1,121 @@
 """Events without webhooks: poll receipts and listings by their last-modified timestamps.
 
-The cursor keeps, per resource, the newest timestamp seen and the ids seen at that exact
-second. The next poll asks from that second again (inclusive), so a change landing in the
-same second is not lost, and skips the ids already reported there, so nothing repeats.
-A re-modified record has a newer timestamp and is reported again, as a new change.
+The cursor keeps a core `Watermark` per resource (newest second seen, ids seen at it), so a
+change is neither lost nor repeated; `Changes` keeps each poll's changed records.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from fusionhub.plugin import Event, EventBatch, EventSource, EventType, StoreContext, decode_cursor, encode_cursor
-from fusionhub_etsy.client import EtsyClient, Json
-from fusionhub_etsy.mapping import timestamp
+from fusionhub.plugin import (
+    Changes,
+    Event,
+    EventBatch,
+    EventSource,
+    EventType,
+    StoreContext,
+    Watermark,
+    decode_cursor,
+    encode_cursor,
+    hookimpl,
+)
+from fusionhub_etsy.client import call
+from fusionhub_etsy.mapping import Json, timestamp
 
 PAGE = 100
 MAX_PAGES = 200  # one poll reads at most 20,000 changes per resource; the rest waits for the next
 DEFAULT_STATES = ("active", "inactive", "draft")
 
 
-@dataclass
-class Mark:
-    """Newest timestamp seen and the ids seen at it."""
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """How one polled resource reads: its id, timestamps, event types and the payload kept."""
 
-    ts: int
-    ids: set[str] = field(default_factory=set)
+    name: str
+    id_key: str
+    ts_keys: tuple[str, ...]
+    created_keys: tuple[str, ...]
+    types: tuple[EventType, EventType]  # created, updated
+    payload: tuple[str, ...]
 
-    def is_new(self, ts: int, record_id: str) -> bool:
-        return ts > self.ts or (ts == self.ts and record_id not in self.ids)
+    def key(self, record: Json) -> tuple[str, int]:
+        return str(record[self.id_key]), _first(record, self.ts_keys)
 
-    def advance(self, ts: int, record_id: str) -> None:
-        if ts > self.ts:
-            self.ts, self.ids = ts, {record_id}
-        elif ts == self.ts:
-            self.ids.add(record_id)
-
-    def dump(self) -> dict[str, Any]:
-        return {"ts": self.ts, "ids": sorted(self.ids)}
-
-    @classmethod
-    def load(cls, data: Any, default_ts: int) -> Mark:
-        if not isinstance(data, dict):
-            return cls(default_ts)
-        return cls(int(data.get("ts", default_ts)), {str(i) for i in data.get("ids", [])})
-
-
-def _receipt_event(receipt: Json) -> Event:
-    rid = str(receipt["receipt_id"])
-    ts = int(receipt.get("updated_timestamp") or receipt.get("update_timestamp") or 0)
-    created = int(receipt.get("created_timestamp") or receipt.get("create_timestamp") or 0)
-    kind = EventType.ORDER_CREATED if ts == created else EventType.ORDER_UPDATED
-    return Event(
-        platform="etsy",
-        type=kind,
-        delivery_id=f"etsy:receipt:{rid}:{ts}",
-        resource_id=rid,
-        topic="receipt.created" if kind is EventType.ORDER_CREATED else "receipt.updated",
-        source=EventSource.POLLING,
-        occurred_at=timestamp(ts),
-        payload={k: receipt.get(k) for k in ("receipt_id", "status", "is_paid", "is_shipped", "updated_timestamp")},
-    )
-
-
-def _listing_event(listing: Json) -> Event:
-    lid = str(listing["listing_id"])
-    ts = int(listing.get("last_modified_timestamp") or 0)
-    created = int(listing.get("created_timestamp") or listing.get("creation_timestamp") or 0)
-    kind = EventType.PRODUCT_CREATED if ts == created else EventType.PRODUCT_UPDATED
-    return Event(
-        platform="etsy",
-        type=kind,
-        delivery_id=f"etsy:listing:{lid}:{ts}",
-        resource_id=lid,
-        topic="listing.created" if kind is EventType.PRODUCT_CREATED else "listing.updated",
-        source=EventSource.POLLING,
-        occurred_at=timestamp(ts),
-        payload={k: listing.get(k) for k in ("listing_id", "state", "title", "last_modified_timestamp")},
-    )
-
-
-async def _receipts(client: EtsyClient, since: Mark) -> tuple[list[Event], Mark]:
-    """Ascending by update time from `since.ts`; a full page moves the window, never an offset past a gap."""
-    events: list[Event] = []
-    mark = Mark(since.ts, set(since.ids))
-    floor, offset = since.ts, 0
-    for _ in range(MAX_PAGES):
-        page = await client.receipts(
-            min_last_modified=floor, sort_on="updated", sort_order="asc", limit=PAGE, offset=offset
+    def event(self, record: Json) -> Event:
+        rid, ts = self.key(record)
+        created = ts == _first(record, self.created_keys)
+        return Event(
+            platform="etsy",
+            type=self.types[0] if created else self.types[1],
+            delivery_id=f"etsy:{self.name}:{rid}:{ts}",
+            resource_id=rid,
+            topic=f"{self.name}.{'created' if created else 'updated'}",
+            source=EventSource.POLLING,
+            occurred_at=timestamp(ts),
+            payload={k: record.get(k) for k in self.payload},
         )
-        results = page.get("results", [])
-        for receipt in results:
-            rid, ts = str(receipt["receipt_id"]), int(receipt.get("updated_timestamp") or 0)
-            if mark.is_new(ts, rid):
-                events.append(_receipt_event(receipt))
-                mark.advance(ts, rid)
+
+
+def _first(record: Json, keys: tuple[str, ...]) -> int:
+    return int(next((record[k] for k in keys if record.get(k)), 0))
+
+
+RECEIPT = Resource(
+    "receipt",
+    "receipt_id",
+    ("updated_timestamp", "update_timestamp"),
+    ("created_timestamp", "create_timestamp"),
+    (EventType.ORDER_CREATED, EventType.ORDER_UPDATED),
+    ("receipt_id", "status", "is_paid", "is_shipped", "updated_timestamp"),
+)
+LISTING = Resource(
+    "listing",
+    "listing_id",
+    ("last_modified_timestamp",),
+    ("created_timestamp", "creation_timestamp"),
+    (EventType.PRODUCT_CREATED, EventType.PRODUCT_UPDATED),
+    ("listing_id", "state", "title", "last_modified_timestamp"),
+)
+
+
+async def _receipts(ctx: StoreContext, poll: Changes[Json]) -> None:
+    """Ascending by update time from `since.ts`; a full page moves the window, never an offset past a gap."""
+    floor, offset = poll.since.ts, 0
+    for _ in range(MAX_PAGES):
+        query = {"min_last_modified": floor, "sort_on": "updated", "sort_order": "asc", "limit": PAGE, "offset": offset}
+        results = (await call(ctx, "getShopReceipts", params=query)).get("results", [])
+        poll.take(results)
         if len(results) < PAGE:
-            break
-        last = int(results[-1].get("updated_timestamp") or 0)
+            return
+        last = RECEIPT.key(results[-1])[1]
         # A page all at one second cannot move the floor: step the offset within that second only.
         floor, offset = (last, 0) if last > floor else (floor, offset + PAGE)
-    return events, mark
 
 
-async def _listings(client: EtsyClient, since: Mark, states: Iterable[str]) -> tuple[list[Event], Mark]:
+async def _listings(ctx: StoreContext, poll: Changes[Json], states: Iterable[str]) -> None:
     """Newest first per state, until a page reaches what the last poll already saw."""
-    events: list[Event] = []
-    reported: set[str] = set()  # a listing re-sorted mid-poll can show up on two pages
-    mark = Mark(since.ts, set(since.ids))
     for state in states:
-        offset = 0
-        for _ in range(MAX_PAGES):
-            page = await client.listings(state=state, limit=PAGE, offset=offset, sort_on="updated", sort_order="desc")
-            results = page.get("results", [])
-            reached_old = False
-            for listing in results:
-                lid, ts = str(listing["listing_id"]), int(listing.get("last_modified_timestamp") or 0)
-                if since.is_new(ts, lid):
-                    if f"{lid}:{ts}" not in reported:
-                        reported.add(f"{lid}:{ts}")
-                        events.append(_listing_event(listing))
-                    mark.advance(ts, lid)
-                elif ts < since.ts:
-                    reached_old = True
-            if reached_old or len(results) < PAGE:
+        for page in range(MAX_PAGES):
+            query = {"state": state, "limit": PAGE, "offset": page * PAGE, "sort_on": "updated", "sort_order": "desc"}
+            results = (await call(ctx, "getListingsByShop", params=query)).get("results", [])
+            if poll.take(results) or len(results) < PAGE:
                 break
-            offset += PAGE
-    return events, mark
 
 
+@hookimpl
 async def poll_events(ctx: StoreContext, cursor: str | None) -> EventBatch:
     state = decode_cursor(cursor, loc="cursor", platform="etsy")
     interval = int(ctx.manifest.constraints.polling_interval or 300)
     start = int(ctx.clock.now()) - interval  # a first poll reports the last interval, not all history
-    client = EtsyClient(ctx)
-    receipt_events, receipts_mark = await _receipts(client, Mark.load(state.get("receipts"), start))
-    states = ctx.config.get("poll_listing_states") or DEFAULT_STATES
-    listing_events, listings_mark = await _listings(client, Mark.load(state.get("listings"), start), states)
+    receipts = Changes(Watermark.load(state.get("receipts"), start), RECEIPT.key)
+    await _receipts(ctx, receipts)
+    listings = Changes(Watermark.load(state.get("listings"), start), LISTING.key)
+    await _listings(ctx, listings, ctx.config.get("poll_listing_states") or DEFAULT_STATES)
     events = sorted(
-        receipt_events + listing_events,
+        [RECEIPT.event(r) for r in receipts.new] + [LISTING.event(r) for r in listings.new],
         key=lambda e: (e.occurred_at.timestamp() if e.occurred_at else 0.0, e.delivery_id),
     )
-    next_cursor = encode_cursor({"receipts": receipts_mark.dump(), "listings": listings_mark.dump()})
+    next_cursor = encode_cursor({"receipts": receipts.mark.dump(), "listings": listings.mark.dump()})
     return EventBatch(events=events, cursor=next_cursor)

@@ -14,12 +14,13 @@ from fusionhub.plugin import (
     ProductStatus,
     StoreContext,
     ValidationError,
+    hookimpl,
 )
 from fusionhub.plugin import params as p
 from fusionhub_etsy import images, inventory
-from fusionhub_etsy.client import EtsyClient, Json, form
+from fusionhub_etsy.client import call
 from fusionhub_etsy.listing_forms import create_fields, update_fields
-from fusionhub_etsy.mapping import product
+from fusionhub_etsy.mapping import Json, product
 from fusionhub_etsy.scopes import PERMANENT_DELETE_FLAG
 
 MAX_PAGE = 100  # getListingsByShop's limit maximum
@@ -27,8 +28,10 @@ LISTING_STATES = ("active", "inactive", "draft", "sold_out", "expired")
 STATE_OF_STATUS = {"archived": "expired"}
 # Etsy's properties for seller-defined variations (first and second option) [unverified ids].
 CUSTOM_PROPERTIES = (513, 514)
+INCLUDES = {"includes": ["Images", "Inventory"]}
 
 
+@hookimpl
 async def list_products(ctx: StoreContext, params: p.ListProductsParams) -> Page[Product]:
     if params.query is not None or params.updated_since is not None:
         field = "params.query" if params.query is not None else "params.updated_since"
@@ -37,19 +40,23 @@ async def list_products(ctx: StoreContext, params: p.ListProductsParams) -> Page
     state = at.filters.get("state") or STATE_OF_STATUS.get(params.status or "", params.status) or "active"
     if state not in LISTING_STATES:
         raise ValidationError(errors=[{"loc": "params.status", "msg": f"one of {', '.join(LISTING_STATES)}"}])
-    page = await EtsyClient(ctx).listings(state=state, limit=min(params.limit, MAX_PAGE), offset=at.offset)
+    query = {"state": state, "limit": min(params.limit, MAX_PAGE), "offset": at.offset}
+    page = await call(ctx, "getListingsByShop", params=query)
     results, count = page.get("results", []), int(page.get("count", 0))
     next_cursor = OffsetCursor(at.offset, {"state": state}).next(len(results), total=count)
     return Page[Product](items=[product(r) for r in results], next_cursor=next_cursor, total=count)
 
 
+@hookimpl
 async def get_product(ctx: StoreContext, params: p.GetProductParams) -> Product:
-    return product(await EtsyClient(ctx).listing(_listing_id(params.product_id, "params.product_id")))
+    return product(await call(ctx, "getListing", params=INCLUDES, listing_id=_listing_id(params.product_id)))
 
 
-def _listing_id(value: str, loc: str) -> str:
+def _listing_id(value: str) -> str:
     if not value.isdigit() or int(value) < 1:
-        raise ValidationError(errors=[{"loc": loc, "msg": "an Etsy listing id is a positive integer"}], platform="etsy")
+        raise ValidationError(
+            errors=[{"loc": "params.product_id", "msg": "an Etsy listing id is a positive integer"}], platform="etsy"
+        )
     return value
 
 
@@ -95,24 +102,24 @@ def _variant_inventory(item: ProductInput, price: Any) -> Json | None:
     }
 
 
+@hookimpl
 async def create_product(ctx: StoreContext, params: p.CreateProductParams) -> Product:
     item = params.product
     fields = create_fields(item, ctx.config.get("listing_defaults"))
     body = _variant_inventory(item, fields["price"])  # validated before anything is sent
-    client = EtsyClient(ctx)
-    listing: Json = await client.create_listing(form(fields))
+    listing: Json = await call(ctx, "createDraftListing", data=fields)
     listing_id = str(listing["listing_id"])
     if body is not None:
         for entry in body["products"]:
             entry["offerings"][0]["readiness_state_id"] = fields.get("readiness_state_id") or listing.get(
                 "readiness_state_id"
             )
-        listing["inventory"] = await client.put_inventory(listing_id, body)
+        listing["inventory"] = await call(ctx, "updateListingInventory", json=body, listing_id=listing_id)
     if item.images:
-        listing["images"] = await images.upload_all(ctx, client, listing_id, item.images)
+        listing["images"] = await images.upload_all(ctx, listing_id, item.images)
     if item.status is ProductStatus.ACTIVE:
         extra: Json = {k: listing[k] for k in ("inventory", "images") if k in listing}
-        listing = {**await client.update_listing(listing_id, form({"state": "active"})), **extra}
+        listing = {**await _update(ctx, listing_id, {"state": "active"}), **extra}
     return product(listing)
 
 
@@ -140,24 +147,29 @@ def _variant_changes(changes: Any) -> list[inventory.VariantChange]:
     return wanted
 
 
+@hookimpl
 async def update_product(ctx: StoreContext, params: p.UpdateProductParams) -> Product:
-    listing_id = _listing_id(params.product_id, "params.product_id")
+    listing_id = _listing_id(params.product_id)
     fields = update_fields(params.changes)
     wanted = _variant_changes(params.changes)
-    client = EtsyClient(ctx)
-    listing: Json | None = await client.update_listing(listing_id, form(fields)) if fields else None
+    listing: Json | None = await _update(ctx, listing_id, fields) if fields else None
     if wanted:
-        new_inventory, _ = await inventory.apply_changes(client, listing_id, wanted)
-        listing = listing or await client.listing(listing_id, includes=("Images",))
+        new_inventory, _ = await inventory.apply_changes(ctx, listing_id, wanted)
+        listing = listing or await call(ctx, "getListing", params={"includes": ["Images"]}, listing_id=listing_id)
         listing = {**listing, "inventory": new_inventory}
     assert listing is not None  # params guarantee at least one change
     return product(listing)
 
 
+async def _update(ctx: StoreContext, listing_id: str, fields: Json) -> Json:
+    result: Json = await call(ctx, "updateListing", data=fields, listing_id=listing_id)
+    return result
+
+
+@hookimpl
 async def delete_product(ctx: StoreContext, params: p.DeleteProductParams) -> DeleteResult:
     """The specification's "Deactivate listing" by default; deleteListing only when asked and allowed."""
-    listing_id = _listing_id(params.product_id, "params.product_id")
-    client = EtsyClient(ctx)
+    listing_id = _listing_id(params.product_id)
     if params.permanent:
         if not ctx.config.get(PERMANENT_DELETE_FLAG):
             raise AuthError(
@@ -165,7 +177,7 @@ async def delete_product(ctx: StoreContext, params: p.DeleteProductParams) -> De
                 "(that grants the listings_d scope)",
                 platform="etsy",
             )
-        await client.delete_listing(listing_id)
+        await call(ctx, "deleteListing", listing_id=listing_id)
     else:
-        await client.update_listing(listing_id, form({"state": "inactive"}))
+        await _update(ctx, listing_id, {"state": "inactive"})
     return DeleteResult(product_id=listing_id, permanent=params.permanent)

@@ -1,11 +1,11 @@
-"""OAuth scopes to request: the union over the capabilities a store enables (least privilege)."""
+"""OAuth scopes to request: those of the capabilities a store enables (least privilege), plus listings_d if allowed."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from fusionhub.plugin import Capability, Level, PluginManifest
+from fusionhub.plugin import Capability, PluginManifest
 
 # Permanent delete (deleteListing) needs listings_d; it is requested only when the store allows it.
 PERMANENT_DELETE_SCOPE = "listings_d"
@@ -17,13 +17,10 @@ def scopes_for(
     capabilities: Iterable[Capability | str] | None = None,
     config: Mapping[str, Any] | None = None,
 ) -> list[str]:
-    wanted = [Capability(c) for c in capabilities] if capabilities is not None else list(Capability)
-    scopes: dict[str, None] = {}
-    for capability in wanted:
-        contract = manifest.contract(capability)
-        if contract.level is Level.UNSUPPORTED:
-            continue
-        scopes.update(dict.fromkeys(contract.scopes))
-    if (config or {}).get(PERMANENT_DELETE_FLAG) and Capability.DELETE_PRODUCT in wanted:
-        scopes[PERMANENT_DELETE_SCOPE] = None
-    return sorted(scopes)
+    wanted = list(Capability) if capabilities is None else [Capability(c) for c in capabilities]
+    extra = (
+        [PERMANENT_DELETE_SCOPE]
+        if (config or {}).get(PERMANENT_DELETE_FLAG) and Capability.DELETE_PRODUCT in wanted
+        else []
+    )
+    return sorted({*manifest.scopes(wanted), *extra})

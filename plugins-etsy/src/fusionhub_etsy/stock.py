@@ -11,10 +11,11 @@ from fusionhub.plugin import (
     InventoryTarget,
     StoreContext,
     ValidationError,
+    hookimpl,
 )
 from fusionhub.plugin import params as p
 from fusionhub_etsy import inventory
-from fusionhub_etsy.client import EtsyClient
+from fusionhub_etsy.client import call
 from fusionhub_etsy.mapping import levels_of
 
 
@@ -29,38 +30,39 @@ def _need_listing(target: InventoryTarget, loc: str) -> str:
     return target.product_id
 
 
+@hookimpl
 async def get_inventory(ctx: StoreContext, params: p.GetInventoryParams) -> InventoryLevels:
     if params.product_id is None:
         msg = "Etsy has no inventory lookup by SKU alone: set product_id (the listing id)"
         raise ValidationError(errors=[{"loc": "params.product_id", "msg": msg}], platform="etsy")
-    found = levels_of(params.product_id, await EtsyClient(ctx).inventory(params.product_id))
+    found = levels_of(params.product_id, await call(ctx, "getListingInventory", listing_id=params.product_id))
     if params.skus:
         found = [level for level in found if level.sku in set(params.skus)]
     return InventoryLevels(levels=found)
 
 
+@hookimpl
 async def update_variant_inventory(ctx: StoreContext, params: p.UpdateVariantInventoryParams) -> InventoryLevel:
     listing_id = _need_listing(params.target, "params.target")
     change = _change(params.target, "params.target")
-    new, positions = await inventory.apply_changes(EtsyClient(ctx), listing_id, [change])
-    if not positions:  # already at the target
+    new, changed = await inventory.apply_changes(ctx, listing_id, [change])
+    if not changed:  # already at the target
         return next(
             lv for lv in levels_of(listing_id, new) if lv.sku == change.sku or lv.variant_id == change.variant_id
         )
-    return inventory.levels_at(listing_id, new, positions)[0]
+    return changed[0]
 
 
+@hookimpl
 async def sync_inventory(ctx: StoreContext, params: p.SyncInventoryParams) -> InventorySyncResult:
     by_listing: dict[str, list[inventory.VariantChange]] = defaultdict(list)
     for i, target in enumerate(params.levels):
         loc = f"params.levels.{i}"
         by_listing[_need_listing(target, loc)].append(_change(target, loc))
-    client = EtsyClient(ctx)
     updated: list[InventoryLevel] = []
     unchanged = 0
     for listing_id, changes in by_listing.items():
-        new, positions = await inventory.apply_changes(client, listing_id, changes)
-        changed_levels = inventory.levels_at(listing_id, new, positions)
+        _, changed_levels = await inventory.apply_changes(ctx, listing_id, changes)
         updated.extend(changed_levels)
         unchanged += len(changes) - len(changed_levels)
     return InventorySyncResult(updated=updated, unchanged=max(0, unchanged))
