@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from fusionhub.plugin import HttpConfig, Limiter, RequestMeta, Store
+from fusionhub.plugin import HttpConfig, Limiter, RequestMeta, Store, hookimpl
 from fusionhub_shopify import inflight
 from fusionhub_shopify.auth.token import HEADER, AccessTokenAuth
 from fusionhub_shopify.config import ShopConfig
@@ -36,6 +36,7 @@ async def observe_cost(response: httpx.Response, limiter: Limiter) -> None:
     )
 
 
+@hookimpl
 def http_config(store: Store) -> HttpConfig:
     config = ShopConfig.of(store.config)
     return HttpConfig(

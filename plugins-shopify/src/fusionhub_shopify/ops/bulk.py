@@ -23,6 +23,7 @@ from fusionhub.plugin import (
     Product,
     StoreContext,
     ValidationError,
+    hookimpl,
     meta,
 )
 from fusionhub.plugin import params as p
@@ -142,6 +143,7 @@ async def start_update(ctx: StoreContext, items: list[p.UpdateProductParams]) ->
     return await _run_mutation(ctx, stages[0], state)
 
 
+@hookimpl
 async def bulk_update(ctx: StoreContext, params: p.BulkUpdateParams) -> BulkResult:
     """Starts the bulk mutation(s) and returns at once; the outcome arrives with the polled handle."""
     handle = await start_update(ctx, params.items)
@@ -185,6 +187,7 @@ def _summary(state: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@hookimpl
 async def poll(ctx: StoreContext, handle: OperationHandle) -> OperationHandle:
     """One look at the operation; a finished stage of a bulk update starts the next one."""
     data = await execute(ctx, "BulkOperation", {"id": handle.operation_id})
@@ -199,6 +202,7 @@ async def poll(ctx: StoreContext, handle: OperationHandle) -> OperationHandle:
     return updated.model_copy(update={"result": {**(updated.result or {}), **_summary(state)}, "state": state})
 
 
+@hookimpl
 async def bulk_operations(ctx: StoreContext, params: p.BulkOperationsParams) -> OperationHandle:
     if params.handle is not None:
         return await poll(ctx, params.handle)
