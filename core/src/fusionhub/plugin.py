@@ -63,6 +63,7 @@ from fusionhub.http import (
     text_matches,
     values_at,
 )
+from fusionhub.jsonl import Record, download_lines, nested
 from fusionhub.models import (
     Address,
     BulkResult,
@@ -210,6 +211,7 @@ __all__ = [
     "ProductStatus",
     "RateLimitSpec",
     "RateLimited",
+    "Record",
     "RefreshingAuth",
     "Refund",
     "Reply",
@@ -242,6 +244,7 @@ __all__ = [
     "Workaround",
     "check_timestamp",
     "decode_cursor",
+    "download_lines",
     "each_item",
     "encode_cursor",
     "fan_out_items",
@@ -254,6 +257,7 @@ __all__ = [
     "lower_to",
     "meta",
     "multipart_fields",
+    "nested",
     "next_link",
     "params",
     "parse_timestamp",

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from datetime import datetime
 from typing import Any
+
+import httpx
 
 from fusionhub.plugin import (
     BulkResult,
@@ -21,16 +23,18 @@ from fusionhub.plugin import (
     Order,
     PlatformError,
     Product,
+    Record,
     StoreContext,
     ValidationError,
+    download_lines,
     hookimpl,
     meta,
+    nested,
 )
 from fusionhub.plugin import params as p
 from fusionhub_shopify.client import execute
 from fusionhub_shopify.documents import bulk_document
 from fusionhub_shopify.ids import gid
-from fusionhub_shopify.jsonl import download
 from fusionhub_shopify.mapping import orders as om
 from fusionhub_shopify.mapping import products as pm
 from fusionhub_shopify.ops import products, shop
@@ -48,6 +52,22 @@ STATUS = {
 EXPORTS = {p.BulkOperationKind.EXPORT_PRODUCTS: "ExportProducts", p.BulkOperationKind.EXPORT_ORDERS: "ExportOrders"}
 FIRST_POLL, MAX_POLL = 1.0, 15.0
 MAX_ERRORS = 100  # per-item errors kept in a finished handle
+
+
+def _type_of(node: dict[str, Any]) -> str:
+    """gid://shopify/ProductVariant/1 → ProductVariant."""
+    parts = str(node.get("id", "")).split("/")
+    return parts[3] if len(parts) > 4 else "Object"
+
+
+def records(objects: AsyncIterable[dict[str, Any]]) -> AsyncIterator[Record]:
+    """A bulk result's objects, each nested line after its root (it names it in `__parentId`)."""
+    return nested(objects, parent_key="__parentId", kind=_type_of, platform="shopify")
+
+
+def download(client: httpx.AsyncClient, url: str) -> AsyncIterator[Record]:
+    """The records at a result's signed storage URL (no shop token goes there), streamed."""
+    return records(download_lines(client, url, operation="bulk_result", platform="shopify"))
 
 
 def _handle(op: dict[str, Any], kind: str, state: dict[str, Any]) -> OperationHandle:
