@@ -52,12 +52,13 @@ def test_download_skips_blank_lines_and_refuses_a_line_that_is_not_json() -> Non
     body = b'{"id": 1}\n\n{"id": 2}\nnot json\n'
     transport = httpx.MockTransport(lambda request: httpx.Response(200, content=body))
 
-    async def main() -> list[dict[str, Any]]:
-        seen: list[dict[str, Any]] = []
-        async with httpx.AsyncClient(transport=transport) as client:
-            with pytest.raises(PlatformError, match="export"):
-                async for obj in download_lines(client, "https://files.example/x.jsonl", operation="export"):
-                    seen.append(obj)
-        return seen
+    seen: list[dict[str, Any]] = []
 
-    assert VirtualClock().run(main()) == [{"id": 1}, {"id": 2}]
+    async def main() -> None:
+        async with httpx.AsyncClient(transport=transport) as client:
+            async for obj in download_lines(client, "https://files.example/x.jsonl", operation="export"):
+                seen.append(obj)
+
+    with pytest.raises(PlatformError, match="export"):
+        VirtualClock().run(main())
+    assert seen == [{"id": 1}, {"id": 2}]
