@@ -14,8 +14,9 @@ from shopify_helpers import drive, sandbox_of
 from fusionhub import PlatformError, ValidationError, VirtualClock
 from fusionhub.models import OperationHandle, OperationStatus
 from fusionhub.params import ListProductsParams
+from fusionhub.plugin import Record
 from fusionhub.testing.harness import SandboxRun
-from fusionhub_shopify import jsonl, plugin
+from fusionhub_shopify import plugin
 from fusionhub_shopify.ops import bulk
 from fusionhub_shopify.ops import products as products_ops
 
@@ -25,9 +26,9 @@ async def _objects(lines: list[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]
         yield dict(line)
 
 
-def collect(lines: list[dict[str, Any]]) -> list[jsonl.Record]:
-    async def main() -> list[jsonl.Record]:
-        return [r async for r in jsonl.records(_objects(lines))]
+def collect(lines: list[dict[str, Any]]) -> list[Record]:
+    async def main() -> list[Record]:
+        return [r async for r in bulk.records(_objects(lines))]
 
     return VirtualClock().run(main())
 
@@ -64,7 +65,7 @@ def test_records_are_yielded_while_the_stream_is_still_being_read() -> None:
             yield {"id": f"gid://shopify/Product/{n}"}
 
     async def main() -> int:
-        async for _record in jsonl.records(source()):
+        async for _record in bulk.records(source()):
             return len(consumed)
         return -1
 
@@ -84,7 +85,7 @@ def test_streaming_a_large_result_keeps_memory_flat() -> None:
         async with httpx.AsyncClient(transport=transport) as client:
             tracemalloc.start()
             count = 0
-            async for _record in jsonl.download(client, "https://storage.example/result.jsonl"):
+            async for _record in bulk.download(client, "https://storage.example/result.jsonl"):
                 count += 1
             peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()

@@ -74,6 +74,7 @@ from fusionhub.http import (
     text_matches,
     values_at,
 )
+from fusionhub.jsonl import Record, download_lines, nested
 from fusionhub.models import (
     Address,
     BulkResult,
@@ -225,6 +226,7 @@ __all__ = [
     "QueryHmac",
     "RateLimitSpec",
     "RateLimited",
+    "Record",
     "RefreshingAuth",
     "Refund",
     "Reply",
@@ -260,6 +262,7 @@ __all__ = [
     "check_timestamp",
     "code_challenge",
     "decode_cursor",
+    "download_lines",
     "each_item",
     "encode_cursor",
     "exchange_code",
@@ -273,6 +276,7 @@ __all__ = [
     "lower_to",
     "meta",
     "multipart_fields",
+    "nested",
     "new_state",
     "new_verifier",
     "next_link",

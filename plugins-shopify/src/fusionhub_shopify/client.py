@@ -10,7 +10,6 @@ from fusionhub.plugin import StoreContext, meta
 from fusionhub_shopify.config import ShopConfig
 from fusionhub_shopify.cost import requested_cost
 from fusionhub_shopify.documents import document
-from fusionhub_shopify.inflight import flying
 from fusionhub_shopify.responses import graphql_data
 
 
@@ -39,6 +38,5 @@ async def execute(ctx: StoreContext, name: str, variables: Mapping[str, Any] | N
     cost = requested_cost(doc.text, variables)
     # A query may be resent after a network failure or a 5xx; a mutation never is.
     extensions = meta(cost=cost, operation=name, idempotent=not doc.text.lstrip().startswith("mutation"))
-    async with flying(ctx.limiter.store_key, cost):
-        response = await ctx.http.post(config.graphql_url, json=body, extensions=extensions)
+    response = await ctx.http.post(config.graphql_url, json=body, extensions=extensions)
     return graphql_data(response, name, cost)

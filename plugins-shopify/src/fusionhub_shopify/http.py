@@ -1,16 +1,47 @@
-"""How a store's client reaches Shopify: the admin base URL, the token header, cost feedback."""
+"""How a store's client reaches Shopify: the admin base URL, the token header, cost feedback.
+
+A GraphQL response reports the cost bucket in `extensions.cost.throttleStatus` and a refusal
+for cost as a THROTTLED error (at HTTP 200). The body is parsed once per response and kept on
+it, for the rate-limit observer and the client alike.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
-from fusionhub.plugin import HttpConfig, Limiter, RequestMeta, Store
-from fusionhub_shopify import inflight
+from fusionhub.plugin import HttpConfig, Limiter, Store, hookimpl
 from fusionhub_shopify.auth.token import HEADER, AccessTokenAuth
 from fusionhub_shopify.config import ShopConfig
-from fusionhub_shopify.throttle import is_throttled, parsed_json, throttle_status
 
 MARGIN = 1.0  # points kept back: the reported level is rounded, and time passes on its way to us
+PARSED = "fusionhub_shopify.json"  # response.extensions key: the body parsed once
+
+
+def parsed_json(response: httpx.Response) -> Any:
+    """The response body as JSON, parsed once per response (None when it is not JSON)."""
+    if PARSED not in response.extensions:
+        try:
+            response.extensions[PARSED] = response.json()
+        except ValueError:
+            response.extensions[PARSED] = None
+    return response.extensions[PARSED]
+
+
+def throttle_status(body: Any) -> dict[str, float] | None:
+    try:
+        status = body["extensions"]["cost"]["throttleStatus"]
+        return {k: float(status[k]) for k in ("maximumAvailable", "currentlyAvailable", "restoreRate")}
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def is_throttled(body: Any) -> bool:
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return isinstance(errors, list) and any(
+        isinstance(e, dict) and (e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors
+    )
 
 
 async def observe_cost(response: httpx.Response, limiter: Limiter) -> None:
@@ -25,17 +56,16 @@ async def observe_cost(response: httpx.Response, limiter: Limiter) -> None:
     if is_throttled(body):
         limiter.throttled()
     status = throttle_status(body)
-    if status is None:
-        return
-    own = RequestMeta.of(response.request).cost
-    await limiter.correct(
-        bucket="cost",
-        capacity=status["maximumAvailable"],
-        refill_rate=status["restoreRate"],
-        tokens=max(0.0, status["currentlyAvailable"] - inflight.others(limiter.store_key, own) - MARGIN),
-    )
+    if status is not None:
+        await limiter.correct(
+            bucket="cost",
+            capacity=status["maximumAvailable"],
+            refill_rate=status["restoreRate"],
+            tokens=max(0.0, status["currentlyAvailable"] - limiter.in_flight - MARGIN),
+        )
 
 
+@hookimpl
 def http_config(store: Store) -> HttpConfig:
     config = ShopConfig.of(store.config)
     return HttpConfig(

@@ -1,4 +1,4 @@
-"""The Shopify plugin: its manifest (data) and one hookimpl per hook, each delegating to `ops`.
+"""The Shopify plugin: its manifest (data) and its hookimpls, defined where they are implemented.
 
 Loaded through entry point `fusionhub.plugins: shopify`. Importing it reads no files and makes
 no requests; graphql-core is imported on the first request.
@@ -10,33 +10,25 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from fusionhub.plugin import (
-    BulkResult,
-    Clock,
-    DeleteResult,
-    Event,
-    HttpConfig,
-    InventoryLevel,
-    InventoryLevels,
-    InventorySyncResult,
-    OperationHandle,
-    Order,
-    Page,
-    PluginManifest,
-    Product,
-    Refund,
-    Sandbox,
-    Store,
-    StoreContext,
-    WebhookSubscriptions,
-    hookimpl,
-    load_manifest,
-)
-from fusionhub.plugin import params as p
-from fusionhub_shopify import http
-from fusionhub_shopify.config import ShopConfig
-from fusionhub_shopify.ops import bulk, inventory, orders, products, webhooks
-from fusionhub_shopify.webhooks import events
+from fusionhub.plugin import Clock, PluginManifest, Sandbox, hookimpl, load_manifest
+from fusionhub_shopify.http import http_config as fusionhub_http_config
+from fusionhub_shopify.ops.bulk import bulk_operations as fusionhub_bulk_operations
+from fusionhub_shopify.ops.bulk import bulk_update as fusionhub_bulk_update
+from fusionhub_shopify.ops.bulk import poll as fusionhub_poll_operation
+from fusionhub_shopify.ops.inventory import get_inventory as fusionhub_get_inventory
+from fusionhub_shopify.ops.inventory import sync_inventory as fusionhub_sync_inventory
+from fusionhub_shopify.ops.inventory import update_variant_inventory as fusionhub_update_variant_inventory
+from fusionhub_shopify.ops.orders import get_order as fusionhub_get_order
+from fusionhub_shopify.ops.orders import list_orders as fusionhub_list_orders
+from fusionhub_shopify.ops.orders import process_refund as fusionhub_process_refund
+from fusionhub_shopify.ops.orders import update_order_status as fusionhub_update_order_status
+from fusionhub_shopify.ops.products import create_product as fusionhub_create_product
+from fusionhub_shopify.ops.products import delete_product as fusionhub_delete_product
+from fusionhub_shopify.ops.products import get_product as fusionhub_get_product
+from fusionhub_shopify.ops.products import list_products as fusionhub_list_products
+from fusionhub_shopify.ops.products import update_product as fusionhub_update_product
+from fusionhub_shopify.ops.webhooks import webhooks as fusionhub_webhooks
+from fusionhub_shopify.webhooks.events import parse_webhook as fusionhub_parse_webhook
 
 
 @cache
@@ -50,107 +42,7 @@ def fusionhub_manifest() -> PluginManifest:
 
 
 @hookimpl
-def fusionhub_http_config(store: Store) -> HttpConfig:
-    return http.http_config(store)
-
-
-@hookimpl
 def fusionhub_sandbox(clock: Clock, options: Mapping[str, Any]) -> Sandbox:
     from fusionhub_shopify.sandbox import ShopifySandbox
 
     return ShopifySandbox(clock, **dict(options))
-
-
-@hookimpl
-async def fusionhub_poll_operation(ctx: StoreContext, handle: OperationHandle) -> OperationHandle:
-    return await bulk.poll(ctx, handle)
-
-
-@hookimpl
-async def fusionhub_parse_webhook(store: Store, headers: Mapping[str, str], body: bytes) -> list[Event]:
-    config = ShopConfig.of(store.config)
-    # A webhook_secret is set when deliveries are signed with another secret than the app's.
-    secret = store.credentials.get("webhook_secret") or store.credentials.get("client_secret")
-    return events.parse(
-        headers, body, secret=secret, shop=config.shop, store_id=store.id, max_age=config.webhook_max_age_seconds
-    )
-
-
-# --- the 15 capabilities ---------------------------------------------------------------------
-
-
-@hookimpl
-async def fusionhub_list_products(ctx: StoreContext, params: p.ListProductsParams) -> Page[Product]:
-    return await products.list_products(ctx, params)
-
-
-@hookimpl
-async def fusionhub_get_product(ctx: StoreContext, params: p.GetProductParams) -> Product:
-    return await products.get_product(ctx, params)
-
-
-@hookimpl
-async def fusionhub_create_product(ctx: StoreContext, params: p.CreateProductParams) -> Product:
-    return await products.create_product(ctx, params)
-
-
-@hookimpl
-async def fusionhub_update_product(ctx: StoreContext, params: p.UpdateProductParams) -> Product:
-    return await products.update_product(ctx, params)
-
-
-@hookimpl
-async def fusionhub_delete_product(ctx: StoreContext, params: p.DeleteProductParams) -> DeleteResult:
-    return await products.delete_product(ctx, params)
-
-
-@hookimpl
-async def fusionhub_bulk_update(ctx: StoreContext, params: p.BulkUpdateParams) -> BulkResult:
-    return await bulk.bulk_update(ctx, params)
-
-
-@hookimpl
-async def fusionhub_sync_inventory(ctx: StoreContext, params: p.SyncInventoryParams) -> InventorySyncResult:
-    return await inventory.sync_inventory(ctx, params)
-
-
-@hookimpl
-async def fusionhub_get_inventory(ctx: StoreContext, params: p.GetInventoryParams) -> InventoryLevels:
-    return await inventory.get_inventory(ctx, params)
-
-
-@hookimpl
-async def fusionhub_update_variant_inventory(
-    ctx: StoreContext, params: p.UpdateVariantInventoryParams
-) -> InventoryLevel:
-    return await inventory.update_variant_inventory(ctx, params)
-
-
-@hookimpl
-async def fusionhub_list_orders(ctx: StoreContext, params: p.ListOrdersParams) -> Page[Order]:
-    return await orders.list_orders(ctx, params)
-
-
-@hookimpl
-async def fusionhub_get_order(ctx: StoreContext, params: p.GetOrderParams) -> Order:
-    return await orders.get_order(ctx, params)
-
-
-@hookimpl
-async def fusionhub_update_order_status(ctx: StoreContext, params: p.UpdateOrderStatusParams) -> Order:
-    return await orders.update_order_status(ctx, params)
-
-
-@hookimpl
-async def fusionhub_process_refund(ctx: StoreContext, params: p.ProcessRefundParams) -> Refund:
-    return await orders.process_refund(ctx, params)
-
-
-@hookimpl
-async def fusionhub_webhooks(ctx: StoreContext, params: p.WebhooksParams) -> WebhookSubscriptions:
-    return await webhooks.webhooks(ctx, params)
-
-
-@hookimpl
-async def fusionhub_bulk_operations(ctx: StoreContext, params: p.BulkOperationsParams) -> OperationHandle:
-    return await bulk.bulk_operations(ctx, params)

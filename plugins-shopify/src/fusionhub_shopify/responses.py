@@ -26,7 +26,7 @@ from fusionhub.plugin import (
     has_field,
     values_at,
 )
-from fusionhub_shopify.throttle import is_throttled, parsed_json, throttle_status
+from fusionhub_shopify.http import is_throttled, parsed_json, throttle_status
 
 PLATFORM = "shopify"
 _CODE = "errors.extensions.code"

@@ -33,7 +33,7 @@ from fusionhub.http.retry import RETRYABLE_EXCEPTIONS, may_retry
 from fusionhub.observability.records import ApiCall
 from fusionhub.observability.redaction import safe_target
 from fusionhub.observability.scope import current_capability
-from fusionhub.ratelimit import Limiter, admission
+from fusionhub.ratelimit import Limiter, admission, inflight
 
 ApiCallSink = Callable[[ApiCall], None]
 
@@ -117,7 +117,8 @@ class LimitedTransport(httpx.AsyncBaseTransport):
         wait = not refusable or sent[0] > 0
         await self._limiter.acquire(meta.cost, operation=meta.operation, endpoint_class=meta.endpoint_class, wait=wait)
         sent[0] += 1
-        response = await self._inner.handle_async_request(request)
+        with inflight.flying(self._limiter.store_key, meta.cost):  # answered: on_response sees the rest
+            response = await self._inner.handle_async_request(request)
         response.request = request  # observers read the request's meta; the client sets it only later
         if response.status_code == 429:
             self._limiter.throttled()

@@ -10,7 +10,7 @@ from typing import Any
 from fusionhub.clock import Clock
 from fusionhub.contracts import RateLimitSpec
 from fusionhub.errors import RateLimited
-from fusionhub.ratelimit import admission
+from fusionhub.ratelimit import admission, inflight
 from fusionhub.ratelimit.bucket import TokenBucket
 from fusionhub.ratelimit.shapes import shapes_for
 from fusionhub.ratelimit.store import BucketShape, BucketStore, Charge
@@ -154,6 +154,11 @@ class Limiter:
         if isinstance(bucket, int):
             return shapes[bucket] if bucket < len(shapes) else None
         return next((s for s in shapes if s.key.endswith(f":{bucket}")), None)
+
+    @property
+    def in_flight(self) -> float:
+        """Cost of this store's requests sent and not yet answered (`fusionhub.ratelimit.inflight`)."""
+        return inflight.in_flight(self.store_key)
 
     def throttled(self) -> None:
         """The platform refused a request for its rate limit (429, THROTTLED)."""

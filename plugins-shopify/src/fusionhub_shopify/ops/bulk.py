@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from datetime import datetime
 from typing import Any
+
+import httpx
 
 from fusionhub.plugin import (
     BulkResult,
@@ -21,15 +23,18 @@ from fusionhub.plugin import (
     Order,
     PlatformError,
     Product,
+    Record,
     StoreContext,
     ValidationError,
+    download_lines,
+    hookimpl,
     meta,
+    nested,
 )
 from fusionhub.plugin import params as p
 from fusionhub_shopify.client import execute
 from fusionhub_shopify.documents import bulk_document
 from fusionhub_shopify.ids import gid
-from fusionhub_shopify.jsonl import download
 from fusionhub_shopify.mapping import orders as om
 from fusionhub_shopify.mapping import products as pm
 from fusionhub_shopify.ops import products, shop
@@ -47,6 +52,22 @@ STATUS = {
 EXPORTS = {p.BulkOperationKind.EXPORT_PRODUCTS: "ExportProducts", p.BulkOperationKind.EXPORT_ORDERS: "ExportOrders"}
 FIRST_POLL, MAX_POLL = 1.0, 15.0
 MAX_ERRORS = 100  # per-item errors kept in a finished handle
+
+
+def _type_of(node: dict[str, Any]) -> str:
+    """gid://shopify/ProductVariant/1 → ProductVariant."""
+    parts = str(node.get("id", "")).split("/")
+    return parts[3] if len(parts) > 4 else "Object"
+
+
+def records(objects: AsyncIterable[dict[str, Any]]) -> AsyncIterator[Record]:
+    """A bulk result's objects, each nested line after its root (it names it in `__parentId`)."""
+    return nested(objects, parent_key="__parentId", kind=_type_of, platform="shopify")
+
+
+def download(client: httpx.AsyncClient, url: str) -> AsyncIterator[Record]:
+    """The records at a result's signed storage URL (no shop token goes there), streamed."""
+    return records(download_lines(client, url, operation="bulk_result", platform="shopify"))
 
 
 def _handle(op: dict[str, Any], kind: str, state: dict[str, Any]) -> OperationHandle:
@@ -142,6 +163,7 @@ async def start_update(ctx: StoreContext, items: list[p.UpdateProductParams]) ->
     return await _run_mutation(ctx, stages[0], state)
 
 
+@hookimpl
 async def bulk_update(ctx: StoreContext, params: p.BulkUpdateParams) -> BulkResult:
     """Starts the bulk mutation(s) and returns at once; the outcome arrives with the polled handle."""
     handle = await start_update(ctx, params.items)
@@ -185,6 +207,7 @@ def _summary(state: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@hookimpl
 async def poll(ctx: StoreContext, handle: OperationHandle) -> OperationHandle:
     """One look at the operation; a finished stage of a bulk update starts the next one."""
     data = await execute(ctx, "BulkOperation", {"id": handle.operation_id})
@@ -199,6 +222,7 @@ async def poll(ctx: StoreContext, handle: OperationHandle) -> OperationHandle:
     return updated.model_copy(update={"result": {**(updated.result or {}), **_summary(state)}, "state": state})
 
 
+@hookimpl
 async def bulk_operations(ctx: StoreContext, params: p.BulkOperationsParams) -> OperationHandle:
     if params.handle is not None:
         return await poll(ctx, params.handle)

@@ -13,6 +13,7 @@ from fusionhub.plugin import (
     Step,
     StoreContext,
     ValidationError,
+    hookimpl,
     relay,
     stream,
 )
@@ -64,6 +65,7 @@ async def _by_skus(ctx: StoreContext, skus: list[str]) -> list[dict[str, Any]]:
     return variants
 
 
+@hookimpl
 async def get_inventory(ctx: StoreContext, params: p.GetInventoryParams) -> InventoryLevels:
     location = gid("Location", params.location_id) if params.location_id else None
     variants = await _by_product(ctx, params.product_id) if params.product_id else []
@@ -110,6 +112,7 @@ async def _set(ctx: StoreContext, quantities: list[dict[str, Any]]) -> None:
         payload(data, "inventorySetQuantities", prefix="levels")
 
 
+@hookimpl
 async def sync_inventory(ctx: StoreContext, params: p.SyncInventoryParams) -> InventorySyncResult:
     items = await _resolve(ctx, params.levels)
     version = shop_config(ctx).api_version
@@ -132,6 +135,7 @@ async def sync_inventory(ctx: StoreContext, params: p.SyncInventoryParams) -> In
     return InventorySyncResult(updated=updated)
 
 
+@hookimpl
 async def update_variant_inventory(ctx: StoreContext, params: p.UpdateVariantInventoryParams) -> InventoryLevel:
     result = await sync_inventory(ctx, p.SyncInventoryParams(levels=[params.target]))
     return result.updated[0]

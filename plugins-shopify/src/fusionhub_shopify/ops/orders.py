@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from fusionhub.plugin import NotFound, Order, Page, Refund, Step, StoreContext, ValidationError, relay, stream
+from fusionhub.plugin import NotFound, Order, Page, Refund, Step, StoreContext, ValidationError, hookimpl, relay, stream
 from fusionhub.plugin import params as p
 from fusionhub_shopify.client import execute, shop_config
 from fusionhub_shopify.cost import largest_first
@@ -40,6 +40,7 @@ async def _lines(ctx: StoreContext, node: dict[str, Any]) -> list[dict[str, Any]
     return [line async for line in stream(more, first=relay(node["lineItems"]))]
 
 
+@hookimpl
 async def list_orders(ctx: StoreContext, params: p.ListOrdersParams) -> Page[Order]:
     text = document("Orders", shop_config(ctx).api_version).text
     first = largest_first(text, {"linesFirst": LIST_LINES}, "first", params.limit)
@@ -55,6 +56,7 @@ async def fetch(ctx: StoreContext, order_id: str) -> Order:
     return m.order_from(data["order"], await _lines(ctx, data["order"]))
 
 
+@hookimpl
 async def get_order(ctx: StoreContext, params: p.GetOrderParams) -> Order:
     return await fetch(ctx, params.order_id)
 
@@ -79,6 +81,7 @@ async def _fulfil(ctx: StoreContext, order_id: str, params: p.UpdateOrderStatusP
     payload(await execute(ctx, "FulfillmentCreate", {"fulfillment": fulfillment}), "fulfillmentCreate")
 
 
+@hookimpl
 async def update_order_status(ctx: StoreContext, params: p.UpdateOrderStatusParams) -> Order:
     order_id = gid("Order", params.order_id)
     action = params.action
@@ -104,6 +107,7 @@ async def update_order_status(ctx: StoreContext, params: p.UpdateOrderStatusPara
     return await fetch(ctx, order_id)
 
 
+@hookimpl
 async def process_refund(ctx: StoreContext, params: p.ProcessRefundParams) -> Refund:
     """Ask Shopify for the suggested refund (tax, gateways, what is left), then create it.
 

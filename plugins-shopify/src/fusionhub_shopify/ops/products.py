@@ -16,6 +16,7 @@ from fusionhub.plugin import (
     ValidationError,
     Variant,
     each_item,
+    hookimpl,
     relay,
     stream,
 )
@@ -57,6 +58,7 @@ async def _product(ctx: StoreContext, node: dict[str, Any]) -> Product:
     return m.product_from(node, await _all_variants(ctx, node), await shop.currency(ctx))
 
 
+@hookimpl
 async def list_products(ctx: StoreContext, params: p.ListProductsParams) -> Page[Product]:
     text = document("Products", shop_config(ctx).api_version).text
     first = largest_first(text, {"variantsFirst": LIST_VARIANTS}, "first", params.limit)
@@ -77,6 +79,7 @@ async def fetch(ctx: StoreContext, product_id: str) -> Product:
     return await _product(ctx, data["product"])
 
 
+@hookimpl
 async def get_product(ctx: StoreContext, params: p.GetProductParams) -> Product:
     return await fetch(ctx, params.product_id)
 
@@ -96,6 +99,7 @@ def _check_variants(product: p.CreateProductParams) -> None:
         raise ValidationError(errors=errors, platform="shopify")
 
 
+@hookimpl
 async def create_product(ctx: StoreContext, params: p.CreateProductParams) -> Product:
     """productCreate (options), then the variants; a product whose variants fail is removed again."""
     _check_variants(params)
@@ -160,6 +164,7 @@ def variant_updates(product: Product | None, params: p.UpdateProductParams) -> l
     return list(updates.values())
 
 
+@hookimpl
 async def update_product(ctx: StoreContext, params: p.UpdateProductParams) -> Product:
     product_id = gid("Product", params.product_id)
     current = await fetch(ctx, product_id) if params.changes.price is not None else None
@@ -174,6 +179,7 @@ async def update_product(ctx: StoreContext, params: p.UpdateProductParams) -> Pr
     return await fetch(ctx, product_id)
 
 
+@hookimpl
 async def delete_product(ctx: StoreContext, params: p.DeleteProductParams) -> DeleteResult:
     """Archive (status ARCHIVED, reversible) unless `permanent`, which deletes for good."""
     product_id = gid("Product", params.product_id)

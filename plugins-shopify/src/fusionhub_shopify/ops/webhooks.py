@@ -11,6 +11,7 @@ from fusionhub.plugin import (
     ValidationError,
     WebhookSubscription,
     WebhookSubscriptions,
+    hookimpl,
     relay,
     stream,
 )
@@ -45,6 +46,7 @@ async def _list(ctx: StoreContext) -> list[WebhookSubscription]:
     return [_subscription(node) async for node in stream(page)]
 
 
+@hookimpl
 async def webhooks(ctx: StoreContext, params: p.WebhooksParams) -> WebhookSubscriptions:
     if params.action is p.WebhookAction.SUBSCRIBE:
         for i, topic in enumerate(params.topics):

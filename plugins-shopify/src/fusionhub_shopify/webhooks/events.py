@@ -19,10 +19,12 @@ from fusionhub.plugin import (
     Event,
     EventType,
     SeenDeliveries,
+    Store,
     ValidationError,
     check_timestamp,
+    hookimpl,
 )
-from fusionhub_shopify.config import SHOP_DOMAIN
+from fusionhub_shopify.config import SHOP_DOMAIN, ShopConfig
 from fusionhub_shopify.ids import gid
 from fusionhub_shopify.webhooks import signature as sig
 
@@ -110,3 +112,13 @@ def parse(
             payload=data,
         )
     ]
+
+
+@hookimpl
+async def parse_webhook(store: Store, headers: Mapping[str, str], body: bytes) -> list[Event]:
+    config = ShopConfig.of(store.config)
+    # A webhook_secret is set when deliveries are signed with another secret than the app's.
+    secret = store.credentials.get("webhook_secret") or store.credentials.get("client_secret")
+    return parse(
+        headers, body, secret=secret, shop=config.shop, store_id=store.id, max_age=config.webhook_max_age_seconds
+    )
