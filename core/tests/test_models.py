@@ -200,3 +200,13 @@ def _errors(model: type[pydantic.BaseModel], data: Any) -> list[tuple[str, str]]
     except pydantic.ValidationError as exc:
         return [(".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]
     return []
+
+
+def test_an_address_is_read_through_a_platforms_field_map() -> None:
+    from fusionhub.models import Address
+
+    record = {"who": "Ada", "street": "1 Loop", "town": "Bath", "cc": "GB"}
+    address = Address.read(record, ("who", "street", "unit", "town", "county", "zip", "cc"))
+    assert address == Address(name="Ada", line1="1 Loop", city="Bath", country_code="GB")
+    with pytest.raises(ValueError, match="needs 7 keys"):
+        Address.read(record, ("who", "street"))

@@ -16,7 +16,7 @@ from fusionhub.credentials import Credentials
 from fusionhub.errors import AuthError
 from fusionhub.plugin import AuthorizationRequest, new_verifier
 from fusionhub_etsy import oauth
-from fusionhub_etsy.plugin import manifest
+from fusionhub_etsy.plugin import fusionhub_manifest as manifest
 from fusionhub_etsy.sandbox import EtsySandbox
 from fusionhub_etsy.scopes import scopes_for
 

@@ -7,7 +7,7 @@ import pytest
 from fusionhub.capabilities import Capability
 from fusionhub.contracts import Level, RequestsPerSecond
 from fusionhub.registry import PluginStatus, Registry
-from fusionhub_etsy.plugin import manifest
+from fusionhub_etsy.plugin import fusionhub_manifest as manifest
 from fusionhub_etsy.scopes import scopes_for
 
 EXPECTED = {

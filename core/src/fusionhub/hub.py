@@ -8,6 +8,7 @@ observe. Unsupported capabilities fail before any I/O. A call ends ok, failed, o
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import asdict, dataclass
@@ -214,19 +215,7 @@ class Hub:
         spec = spec_of(cap)
         parsed = self._params(spec.params, params, slug)
         hook = self.registry.caller(slug, cap.hook_name)  # the registry refused levels its hookimpls contradict
-        call_ctx = StoreContext(
-            store=ctx.store,
-            manifest=ctx.manifest,
-            http=ctx.http,
-            limiter=ctx.limiter,
-            clock=ctx.clock,
-            mode=mode,
-            capability=cap,
-            fan_out=ctx.fan_out,
-            save_credentials=ctx.save_credentials,
-            outbound_transport=ctx.outbound_transport,
-            states=ctx.states,
-        )
+        call_ctx = dataclasses.replace(ctx, mode=mode, capability=cap)  # the store's context, for this call
         started = time.perf_counter()
         ttl = None if spec.writes else self.cache_ttl(slug, cap)
         if ttl:

@@ -40,6 +40,7 @@ from fusionhub.contracts import (
     load_manifest,
 )
 from fusionhub.credentials import Credentials
+from fusionhub.declare import manifest_hook, sandbox_hook
 from fusionhub.errors import (
     AuthError,
     ErrorCategory,
@@ -274,6 +275,7 @@ __all__ = [
     "is_secret_key",
     "load_manifest",
     "lower_to",
+    "manifest_hook",
     "meta",
     "multipart_fields",
     "nested",
@@ -289,6 +291,7 @@ __all__ = [
     "register_secret_keys",
     "relay",
     "reported_number",
+    "sandbox_hook",
     "sorted_query",
     "spec_of",
     "start_authorization",

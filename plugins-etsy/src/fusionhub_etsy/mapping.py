@@ -38,6 +38,10 @@ RECEIPT_STATUS = {
 }
 
 
+# Etsy's receipt fields for an address (name, line1, line2, city, region, postal code, country).
+ADDRESS_KEYS = ("name", "first_line", "second_line", "city", "state", "zip", "country_iso")
+
+
 def money(value: Json | None) -> Money | None:
     """Etsy's Money is an integer `amount` over a `divisor` (1250 / 100 USD = 12.50 USD)."""
     if not value or value.get("amount") is None:
@@ -144,15 +148,7 @@ def order(receipt: Json) -> Order:
         for s in receipt.get("shipments") or []
         if s.get("tracking_code")
     ]
-    address = Address(
-        name=receipt.get("name"),
-        line1=receipt.get("first_line"),
-        line2=receipt.get("second_line"),
-        city=receipt.get("city"),
-        region=receipt.get("state"),
-        postal_code=receipt.get("zip"),
-        country_code=receipt.get("country_iso"),
-    )
+    address = Address.read(receipt, ADDRESS_KEYS)
     return Order(
         id=str(receipt["receipt_id"]),
         platform=SLUG,

@@ -8,20 +8,15 @@ of update_product, which core runs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from functools import cache
-from typing import Any
-
 from fusionhub.plugin import (
-    Clock,
     HttpConfig,
     OperationHandle,
-    PluginManifest,
     RetryPolicy,
     Store,
     StoreContext,
     hookimpl,
-    load_manifest,
+    manifest_hook,
+    sandbox_hook,
 )
 from fusionhub_etsy.auth import etsy_auth
 from fusionhub_etsy.bulk import bulk_operations as fusionhub_bulk_operations
@@ -40,15 +35,8 @@ from fusionhub_etsy.stock import get_inventory as fusionhub_get_inventory
 from fusionhub_etsy.stock import sync_inventory as fusionhub_sync_inventory
 from fusionhub_etsy.stock import update_variant_inventory as fusionhub_update_variant_inventory
 
-
-@cache
-def manifest() -> PluginManifest:
-    return load_manifest("fusionhub_etsy", "manifest.toml")
-
-
-@hookimpl
-def fusionhub_manifest() -> PluginManifest:
-    return manifest()
+fusionhub_manifest = manifest_hook("fusionhub_etsy")
+fusionhub_sandbox = sandbox_hook("fusionhub_etsy.sandbox:EtsySandbox")
 
 
 @hookimpl
@@ -62,13 +50,6 @@ def fusionhub_http_config(store: Store) -> HttpConfig:
         # becomes RateLimited(retry_after), so a worker re-schedules the job.
         retry=RetryPolicy(max_retry_after=0.0),
     )
-
-
-@hookimpl
-def fusionhub_sandbox(clock: Clock, options: Mapping[str, Any]) -> Any:
-    from fusionhub_etsy.sandbox import EtsySandbox  # only hosts that ask for a sandbox import it
-
-    return EtsySandbox(clock, **dict(options))
 
 
 @hookimpl

@@ -6,11 +6,7 @@ no requests; graphql-core is imported on the first request.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from functools import cache
-from typing import Any
-
-from fusionhub.plugin import Clock, PluginManifest, Sandbox, hookimpl, load_manifest
+from fusionhub.plugin import manifest_hook, sandbox_hook
 from fusionhub_shopify.http import http_config as fusionhub_http_config
 from fusionhub_shopify.ops.bulk import bulk_operations as fusionhub_bulk_operations
 from fusionhub_shopify.ops.bulk import bulk_update as fusionhub_bulk_update
@@ -30,19 +26,5 @@ from fusionhub_shopify.ops.products import update_product as fusionhub_update_pr
 from fusionhub_shopify.ops.webhooks import webhooks as fusionhub_webhooks
 from fusionhub_shopify.webhooks.events import parse_webhook as fusionhub_parse_webhook
 
-
-@cache
-def _manifest() -> PluginManifest:
-    return load_manifest("fusionhub_shopify", "manifest.toml")
-
-
-@hookimpl
-def fusionhub_manifest() -> PluginManifest:
-    return _manifest()
-
-
-@hookimpl
-def fusionhub_sandbox(clock: Clock, options: Mapping[str, Any]) -> Sandbox:
-    from fusionhub_shopify.sandbox import ShopifySandbox
-
-    return ShopifySandbox(clock, **dict(options))
+fusionhub_manifest = manifest_hook("fusionhub_shopify")
+fusionhub_sandbox = sandbox_hook("fusionhub_shopify.sandbox:ShopifySandbox")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -41,6 +42,14 @@ class Address(Model):
     region: str | None = None
     postal_code: str | None = None
     country_code: str | None = None
+
+    @classmethod
+    def read(cls, record: Mapping[str, Any], keys: Sequence[str]) -> Address:
+        """An address from a platform's record: `keys` are its names for our fields, in our order
+        (name, line1, line2, city, region, postal_code, country_code). A plugin's field map is data."""
+        if len(keys) != len(cls.model_fields):
+            raise ValueError(f"Address.read needs {len(cls.model_fields)} keys, got {len(keys)}")
+        return cls(**{ours: record.get(theirs) for ours, theirs in zip(cls.model_fields, keys, strict=True)})
 
 
 class Tracking(Model):

@@ -62,18 +62,14 @@ def line_from(node: dict[str, Any]) -> OrderLine:
     )
 
 
+# MailingAddress fields for ours (name, line1, line2, city, region, postal code, country).
+ADDRESS_KEYS = ("name", "address1", "address2", "city", "provinceCode", "zip", "countryCodeV2")
+
+
 def _address(node: dict[str, Any] | None) -> Address | None:
     if not node:
         return None
-    return Address(
-        name=node.get("name"),
-        line1=node.get("address1"),
-        line2=node.get("address2"),
-        city=node.get("city"),
-        region=node.get("provinceCode"),
-        postal_code=node.get("zip"),
-        country_code=node.get("countryCodeV2"),
-    )
+    return Address.read(node, ADDRESS_KEYS)
 
 
 def order_from(node: dict[str, Any], lines: list[dict[str, Any]]) -> Order:
