@@ -8,7 +8,7 @@ from typing import Any
 
 from fusionhub.plugin import StoreContext, meta
 from fusionhub_shopify.config import ShopConfig
-from fusionhub_shopify.cost import requested_cost
+from fusionhub_shopify.cost import largest_first, requested_cost
 from fusionhub_shopify.documents import document
 from fusionhub_shopify.responses import graphql_data
 
@@ -28,6 +28,11 @@ def shop_config(ctx: StoreContext) -> ShopConfig:
     if state.parsed is None or state.parsed[0] != ctx.config:
         state.parsed = (dict(ctx.config), ShopConfig.of(ctx.config))
     return state.parsed[1]
+
+
+def page_size(ctx: StoreContext, name: str, sizes: Mapping[str, int], wanted: int) -> int:
+    """The largest `first` (at most `wanted`) that keeps document `name` under the single-query cost limit."""
+    return largest_first(document(name, shop_config(ctx).api_version).text, sizes, "first", wanted)
 
 
 async def execute(ctx: StoreContext, name: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:

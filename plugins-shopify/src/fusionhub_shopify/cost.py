@@ -12,12 +12,13 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # graphql-core is imported on first use: the plugin module stays light
-    from graphql import DocumentNode, FieldNode, FragmentDefinitionNode, SelectionSetNode
+    from graphql import DocumentNode, FieldNode, SelectionSetNode
 
 MUTATION_COST = 10
 CONNECTION_COST = 2
 OBJECT_COST = 1
 MAX_QUERY_COST = 1000
+_UNSEEN = object()  # the data before the request ran: every object present, every list full
 
 
 @cache
@@ -31,10 +32,8 @@ class _Walker:
     def __init__(self, doc: DocumentNode, variables: Mapping[str, Any]) -> None:
         from graphql import FragmentDefinitionNode
 
-        self.variables = variables
-        self.fragments: dict[str, FragmentDefinitionNode] = {
-            d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)
-        }
+        self.variables = dict(variables)
+        self.fragments = {d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)}
 
     def fields(self, selection_set: SelectionSetNode | None) -> list[FieldNode]:
         from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
@@ -50,90 +49,69 @@ class _Walker:
         return out
 
     def size(self, field: FieldNode) -> int | None:
-        from graphql import IntValueNode, VariableNode
+        from graphql import Undefined, value_from_ast_untyped
 
         for arg in field.arguments or ():
             if arg.name.value in ("first", "last"):
-                if isinstance(arg.value, IntValueNode):
-                    return int(arg.value.value)
-                if isinstance(arg.value, VariableNode):
-                    value = self.variables.get(arg.value.name.value)
-                    return int(value) if value is not None else None
+                value = value_from_ast_untyped(arg.value, self.variables)
+                return None if value is None or value is Undefined else int(value)
         return None
 
-    def item_fields(self, field: FieldNode) -> tuple[list[FieldNode], bool]:
-        """The fields of one item of a sized field, and whether it is a connection (edges/nodes)."""
+    def items(self, field: FieldNode, value: Any) -> tuple[list[FieldNode], list[Any]]:
+        """The fields of one item of a sized field, and the items that came back (of a list or a connection)."""
         children = self.fields(field.selection_set)
-        names = {f.name.value for f in children}
-        if not names & {"edges", "nodes"}:
-            return children, False
-        items: list[FieldNode] = []
+        if not {f.name.value for f in children} & {"edges", "nodes"}:
+            return children, value if isinstance(value, list) else [] if value is None else [value]
+        fields: list[FieldNode] = []
         for child in children:
             if child.name.value == "nodes":
-                items += self.fields(child.selection_set)
-            elif child.name.value == "edges":
-                for edge_field in self.fields(child.selection_set):
-                    if edge_field.name.value == "node":
-                        items += self.fields(edge_field.selection_set)
-        return items, True
+                fields += self.fields(child.selection_set)
+            for node in self.fields(child.selection_set) if child.name.value == "edges" else ():
+                fields += self.fields(node.selection_set) if node.name.value == "node" else []
+        if not isinstance(value, dict):
+            return fields, []
+        nodes = value.get("nodes")
+        return fields, nodes if isinstance(nodes, list) else [e.get("node") for e in value.get("edges") or []]
 
-    def cost(self, fields: list[FieldNode], data: Any = None, known: bool = False) -> int:
-        return sum(self.field_cost(f, data, known) for f in fields)
+    def cost(self, fields: list[FieldNode], data: Any) -> int:
+        return sum(self.field_cost(f, data) for f in fields)
 
-    def field_cost(self, field: FieldNode, parent: Any, known: bool) -> int:
+    def field_cost(self, field: FieldNode, parent: Any) -> int:
         if field.selection_set is None:
             return 0
         key = field.alias.value if field.alias else field.name.value
-        value = parent.get(key) if known and isinstance(parent, dict) else None
+        value = parent if parent is _UNSEEN else parent.get(key) if isinstance(parent, dict) else None
         size = self.size(field)
         if size is None:
             if field.name.value == "pageInfo":  # part of its connection's price
                 return 0
             item = value[0] if isinstance(value, list) and value else value
-            return OBJECT_COST + (self.cost(self.fields(field.selection_set), item, known) if item or not known else 0)
-        item_fields, is_connection = self.item_fields(field)
-        if not known:
-            return CONNECTION_COST + size * (OBJECT_COST + self.cost(item_fields))
-        items = _items(value, is_connection)
-        return CONNECTION_COST + sum(OBJECT_COST + self.cost(item_fields, item, True) for item in items)
+            return OBJECT_COST + (self.cost(self.fields(field.selection_set), item) if item else 0)
+        fields, items = self.items(field, value)
+        if value is _UNSEEN:
+            return CONNECTION_COST + size * (OBJECT_COST + self.cost(fields, _UNSEEN))
+        return CONNECTION_COST + sum(OBJECT_COST + self.cost(fields, item) for item in items)
 
 
-def _items(value: Any, is_connection: bool) -> list[Any]:
-    if value is None:
-        return []
-    if not is_connection:
-        return list(value) if isinstance(value, list) else [value]
-    if isinstance(value.get("nodes"), list):
-        return list(value["nodes"])
-    return [edge.get("node") for edge in value.get("edges") or []]
+def _cost(text: str, variables: Mapping[str, Any] | None, data: Any) -> int:
+    from graphql import get_operation_ast
 
-
-def _operation(doc: DocumentNode) -> Any:
-    from graphql import OperationDefinitionNode
-
-    return next(d for d in doc.definitions if isinstance(d, OperationDefinitionNode))
+    doc = _parse(text)
+    op = get_operation_ast(doc)
+    assert op is not None  # every document sent holds one operation
+    walker = _Walker(doc, variables or {})
+    top = walker.fields(op.selection_set)
+    return MUTATION_COST * len(top) if op.operation.value == "mutation" else walker.cost(top, data)
 
 
 def requested_cost(text: str, variables: Mapping[str, Any] | None = None) -> int:
     """What Shopify reserves before running the request."""
-    doc = _parse(text)
-    op = _operation(doc)
-    walker = _Walker(doc, variables or {})
-    top = walker.fields(op.selection_set)
-    if op.operation.value == "mutation":
-        return MUTATION_COST * len(top)
-    return walker.cost(top)
+    return _cost(text, variables, _UNSEEN)
 
 
 def actual_cost(text: str, variables: Mapping[str, Any] | None, data: Mapping[str, Any] | None) -> int:
     """What the request really cost, counted over the data that came back."""
-    doc = _parse(text)
-    op = _operation(doc)
-    walker = _Walker(doc, variables or {})
-    top = walker.fields(op.selection_set)
-    if op.operation.value == "mutation":
-        return MUTATION_COST * len(top)
-    return walker.cost(top, dict(data or {}), True)
+    return _cost(text, variables, dict(data or {}))
 
 
 def largest_first(text: str, variables: Mapping[str, Any], key: str, wanted: int, budget: int = MAX_QUERY_COST) -> int:

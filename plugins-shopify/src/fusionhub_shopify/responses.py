@@ -78,6 +78,13 @@ def graphql_data(response: httpx.Response, operation: str, requested: float) -> 
     return data
 
 
+def found(data: Mapping[str, Any], key: str, what: str) -> Any:
+    """`data[key]`; Shopify answers null for an id it does not know, which is NotFound for `what`."""
+    if data.get(key) is None:
+        raise NotFound(f"no Shopify {what}", platform=PLATFORM)
+    return data[key]
+
+
 def user_errors(errors: Iterable[Mapping[str, Any]] | None, prefix: str = "") -> list[dict[str, str]]:
     out = []
     for err in errors or ():

@@ -9,7 +9,6 @@ from fusionhub.plugin import (
     InventoryLevels,
     InventorySyncResult,
     InventoryTarget,
-    NotFound,
     Step,
     StoreContext,
     ValidationError,
@@ -18,13 +17,11 @@ from fusionhub.plugin import (
     stream,
 )
 from fusionhub.plugin import params as p
-from fusionhub_shopify.client import execute, shop_config
-from fusionhub_shopify.cost import largest_first
-from fusionhub_shopify.documents import document
+from fusionhub_shopify.client import execute, page_size, shop_config
 from fusionhub_shopify.ids import gid
 from fusionhub_shopify.mapping import inventory as m
 from fusionhub_shopify.ops import shop
-from fusionhub_shopify.responses import payload
+from fusionhub_shopify.responses import found, payload
 
 LEVELS = 5  # locations read per inventory item
 SET_BATCH = 250  # quantities per inventorySetQuantities call
@@ -32,18 +29,12 @@ REASON = "correction"
 REFERENCE = "fusionhub://sync"
 
 
-def _first(ctx: StoreContext, name: str, wanted: int) -> int:
-    text = document(name, shop_config(ctx).api_version).text
-    return largest_first(text, {"levelsFirst": LEVELS}, "first", wanted)
-
-
 async def _by_product(ctx: StoreContext, product_id: str) -> list[dict[str, Any]]:
     async def page(after: str | None) -> Step[Any, str]:
-        variables = {"id": gid("Product", product_id), "first": _first(ctx, "InventoryByProduct", 100), "after": after}
-        data = await execute(ctx, "InventoryByProduct", {**variables, "levelsFirst": LEVELS})
-        if data.get("product") is None:
-            raise NotFound(f"no Shopify product {product_id}", platform="shopify")
-        return relay(data["product"]["variants"])
+        first = page_size(ctx, "InventoryByProduct", {"levelsFirst": LEVELS}, 100)
+        variables = {"id": gid("Product", product_id), "first": first, "after": after, "levelsFirst": LEVELS}
+        data = await execute(ctx, "InventoryByProduct", variables)
+        return relay(found(data, "product", f"product {product_id}")["variants"])
 
     return [variant async for variant in stream(page)]
 
@@ -53,7 +44,7 @@ def _sku_query(skus: list[str]) -> str:
 
 
 async def _by_skus(ctx: StoreContext, skus: list[str]) -> list[dict[str, Any]]:
-    size = _first(ctx, "InventoryByVariants", 250)
+    size = page_size(ctx, "InventoryByVariants", {"levelsFirst": LEVELS}, 250)
     variants: list[dict[str, Any]] = []
     for start in range(0, len(skus), size):
         chunk = skus[start : start + size]

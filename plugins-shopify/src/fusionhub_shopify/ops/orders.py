@@ -5,15 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from fusionhub.plugin import NotFound, Order, Page, Refund, Step, StoreContext, ValidationError, hookimpl, relay, stream
+from fusionhub.plugin import Order, Page, Refund, Step, StoreContext, ValidationError, hookimpl, relay, stream
 from fusionhub.plugin import params as p
-from fusionhub_shopify.client import execute, shop_config
-from fusionhub_shopify.cost import largest_first
-from fusionhub_shopify.documents import document
+from fusionhub_shopify.client import execute, page_size
 from fusionhub_shopify.ids import gid
 from fusionhub_shopify.mapping import orders as m
 from fusionhub_shopify.mapping.money import amount
-from fusionhub_shopify.responses import payload
+from fusionhub_shopify.responses import found, payload
 
 LIST_LINES = 10  # line items inline per listed order; orders with more are completed one by one
 GET_LINES = 100
@@ -42,8 +40,7 @@ async def _lines(ctx: StoreContext, node: dict[str, Any]) -> list[dict[str, Any]
 
 @hookimpl
 async def list_orders(ctx: StoreContext, params: p.ListOrdersParams) -> Page[Order]:
-    text = document("Orders", shop_config(ctx).api_version).text
-    first = largest_first(text, {"linesFirst": LIST_LINES}, "first", params.limit)
+    first = page_size(ctx, "Orders", {"linesFirst": LIST_LINES}, params.limit)
     variables = {"first": first, "after": params.cursor, "query": search_query(params), "linesFirst": LIST_LINES}
     nodes, cursor = relay((await execute(ctx, "Orders", variables))["orders"])
     return Page[Order](items=[m.order_from(node, await _lines(ctx, node)) for node in nodes], next_cursor=cursor)
@@ -51,9 +48,8 @@ async def list_orders(ctx: StoreContext, params: p.ListOrdersParams) -> Page[Ord
 
 async def fetch(ctx: StoreContext, order_id: str) -> Order:
     data = await execute(ctx, "Order", {"id": gid("Order", order_id), "linesFirst": GET_LINES})
-    if data.get("order") is None:
-        raise NotFound(f"no Shopify order {order_id}", platform="shopify")
-    return m.order_from(data["order"], await _lines(ctx, data["order"]))
+    order = found(data, "order", f"order {order_id}")
+    return m.order_from(order, await _lines(ctx, order))
 
 
 @hookimpl
@@ -63,9 +59,8 @@ async def get_order(ctx: StoreContext, params: p.GetOrderParams) -> Order:
 
 async def _fulfil(ctx: StoreContext, order_id: str, params: p.UpdateOrderStatusParams) -> None:
     data = await execute(ctx, "OrderFulfillmentOrders", {"id": order_id})
-    if data.get("order") is None:
-        raise NotFound(f"no Shopify order {params.order_id}", platform="shopify")
-    open_orders = [f["id"] for f in data["order"]["fulfillmentOrders"]["nodes"] if f["status"] in _OPEN_FULFILLMENT]
+    fulfillments = found(data, "order", f"order {params.order_id}")["fulfillmentOrders"]["nodes"]
+    open_orders = [f["id"] for f in fulfillments if f["status"] in _OPEN_FULFILLMENT]
     if not open_orders:
         raise ValidationError(errors=[{"loc": "order_id", "msg": "the order has nothing left to fulfil"}])
     fulfillment: dict[str, Any] = {
@@ -123,9 +118,7 @@ async def process_refund(ctx: StoreContext, params: p.ProcessRefundParams) -> Re
     whole = custom or not lines  # the full suggestion names the gateways and the most one can refund
     variables = {"id": order_id, "refundLineItems": None if whole else lines, "suggestFullRefund": whole}
     data = await execute(ctx, "SuggestedRefund", variables)
-    if data.get("order") is None:
-        raise NotFound(f"no Shopify order {params.order_id}", platform="shopify")
-    suggested = data["order"]["suggestedRefund"] or {}
+    suggested = found(data, "order", f"order {params.order_id}")["suggestedRefund"] or {}
     left = Decimal(str(suggested.get("amountSet", {}).get("shopMoney", {}).get("amount", "0")))
     transactions = [_refund_transaction(order_id, tx, None) for tx in suggested.get("suggestedTransactions") or ()]
     if params.amount is not None:

@@ -8,7 +8,6 @@ from typing import Any
 
 from fusionhub.plugin import (
     DeleteResult,
-    NotFound,
     Page,
     Product,
     Step,
@@ -21,14 +20,12 @@ from fusionhub.plugin import (
     stream,
 )
 from fusionhub.plugin import params as p
-from fusionhub_shopify.client import execute, shop_config
-from fusionhub_shopify.cost import largest_first
-from fusionhub_shopify.documents import document
+from fusionhub_shopify.client import execute, page_size
 from fusionhub_shopify.ids import gid
 from fusionhub_shopify.mapping import products as m
 from fusionhub_shopify.mapping.money import amount
 from fusionhub_shopify.ops import shop
-from fusionhub_shopify.responses import payload
+from fusionhub_shopify.responses import found, payload
 
 LIST_VARIANTS = 10  # variants fetched inline per listed product; more are paged in separately
 GET_VARIANTS = 100  # the specification's max_variants_per_product: one request for a whole product
@@ -60,8 +57,7 @@ async def _product(ctx: StoreContext, node: dict[str, Any]) -> Product:
 
 @hookimpl
 async def list_products(ctx: StoreContext, params: p.ListProductsParams) -> Page[Product]:
-    text = document("Products", shop_config(ctx).api_version).text
-    first = largest_first(text, {"variantsFirst": LIST_VARIANTS}, "first", params.limit)
+    first = page_size(ctx, "Products", {"variantsFirst": LIST_VARIANTS}, params.limit)
     variables = {"first": first, "after": params.cursor, "query": search_query(params), "variantsFirst": LIST_VARIANTS}
     nodes, cursor = relay((await execute(ctx, "Products", variables))["products"])
     return Page[Product](items=[await _product(ctx, node) for node in nodes], next_cursor=cursor)
@@ -74,9 +70,7 @@ def stream_products(ctx: StoreContext, params: p.ListProductsParams) -> AsyncIte
 
 async def fetch(ctx: StoreContext, product_id: str) -> Product:
     data = await execute(ctx, "Product", {"id": gid("Product", product_id), "variantsFirst": GET_VARIANTS})
-    if data.get("product") is None:
-        raise NotFound(f"no Shopify product {product_id}", platform="shopify")
-    return await _product(ctx, data["product"])
+    return await _product(ctx, found(data, "product", f"product {product_id}"))
 
 
 @hookimpl
@@ -185,12 +179,10 @@ async def delete_product(ctx: StoreContext, params: p.DeleteProductParams) -> De
     product_id = gid("Product", params.product_id)
     if params.permanent:
         result = payload(await execute(ctx, "ProductDelete", {"id": product_id}), "productDelete")
-        if not result.get("deletedProductId"):
-            raise NotFound(f"no Shopify product {params.product_id}", platform="shopify")
+        found(result, "deletedProductId", f"product {params.product_id}")
     else:
         data = await execute(
             ctx, "ProductUpdate", {"product": {"id": product_id, "status": "ARCHIVED"}, "variantsFirst": 1}
         )
-        if payload(data, "productUpdate").get("product") is None:
-            raise NotFound(f"no Shopify product {params.product_id}", platform="shopify")
+        found(payload(data, "productUpdate"), "product", f"product {params.product_id}")
     return DeleteResult(product_id=product_id, permanent=params.permanent)
