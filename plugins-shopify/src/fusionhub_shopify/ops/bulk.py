@@ -40,15 +40,8 @@ from fusionhub_shopify.mapping import products as pm
 from fusionhub_shopify.ops import products, shop
 from fusionhub_shopify.responses import payload
 
-STATUS = {
-    "CREATED": OperationStatus.CREATED,
-    "RUNNING": OperationStatus.RUNNING,
-    "CANCELING": OperationStatus.RUNNING,
-    "COMPLETED": OperationStatus.COMPLETED,
-    "CANCELED": OperationStatus.CANCELED,
-    "FAILED": OperationStatus.FAILED,
-    "EXPIRED": OperationStatus.FAILED,
-}
+# Shopify's statuses are ours by name, but for two
+STATUS = {**OperationStatus.__members__, "CANCELING": OperationStatus.RUNNING, "EXPIRED": OperationStatus.FAILED}
 EXPORTS = {p.BulkOperationKind.EXPORT_PRODUCTS: "ExportProducts", p.BulkOperationKind.EXPORT_ORDERS: "ExportOrders"}
 FIRST_POLL, MAX_POLL = 1.0, 15.0
 MAX_ERRORS = 100  # per-item errors kept in a finished handle
@@ -75,16 +68,17 @@ def _handle(op: dict[str, Any], kind: str, state: dict[str, Any]) -> OperationHa
     interval = float(state.get("interval", FIRST_POLL))
     created = op.get("createdAt")
     error = op.get("errorCode") or ("expired" if op.get("status") == "EXPIRED" else None)
+    count = int(op.get("objectCount") or 0)
     return OperationHandle(
         operation_id=op["id"],
         kind=kind,
         status=status,
         poll_after_seconds=interval,
-        done=int(op.get("objectCount") or 0),
+        done=count,
         result={
             "url": op.get("url"),
             "partial_data_url": op.get("partialDataUrl"),
-            "object_count": int(op.get("objectCount") or 0),
+            "object_count": count,
             "root_object_count": int(op.get("rootObjectCount") or 0),
         },
         error=str(error).lower() if error and status is OperationStatus.FAILED else None,
@@ -170,30 +164,29 @@ async def bulk_update(ctx: StoreContext, params: p.BulkUpdateParams) -> BulkResu
     return BulkResult(total=len(params.items), succeeded=0, failed=0, items=[], operation=handle)
 
 
+def _failures(data: Any) -> list[str]:
+    """A result line's userErrors as messages; none when its mutation succeeded."""
+    result = next(iter(data.values()), None) if isinstance(data, dict) else None
+    errors = result.get("userErrors") or [] if isinstance(result, dict) else []
+    if errors or result is None:
+        return [f"{'.'.join(e.get('field') or ())}: {e.get('message')}" for e in errors] or ["no result"]
+    return []
+
+
 async def _tally(ctx: StoreContext, handle: OperationHandle) -> dict[str, Any]:
     """Read a finished mutation's JSONL: which items failed, with their userErrors."""
-    state = dict(handle.state)
-    stage_items: list[int] = state["stage"]["items"]
-    failed: dict[str, list[str]] = {k: list(v) for k, v in state["failed"].items()}
+    failed: dict[str, list[str]] = {k: list(v) for k, v in handle.state["failed"].items()}
     url = (handle.result or {}).get("url")
-    seen: set[int] = set()
-    if url:
-        async for record in download(ctx.http, url):
-            line = int(record.node.get("__lineNumber", -1))
-            if not 0 <= line < len(stage_items):
-                continue
-            seen.add(line)
-            data = record.node.get("data") or {}
-            result = next(iter(data.values()), None) if isinstance(data, dict) else None
-            errors = (result or {}).get("userErrors") or [] if isinstance(result, dict) else []
-            if errors or result is None:
-                messages = [f"{'.'.join(e.get('field') or ())}: {e.get('message')}" for e in errors] or ["no result"]
-                failed.setdefault(str(stage_items[line]), []).extend(messages)
-    for line, index in enumerate(stage_items):
-        if line not in seen:  # no result line: the mutation never ran for this item
-            failed.setdefault(str(index), []).append("no result line")
-    state["failed"] = failed
-    return state
+    lines = (
+        {int(r.node.get("__lineNumber", -1)): _failures(r.node.get("data")) async for r in download(ctx.http, url)}
+        if url
+        else {}
+    )
+    for line, index in enumerate(handle.state["stage"]["items"]):
+        messages = lines.get(line, ["no result line"])  # no line: the mutation never ran for this item
+        if messages:
+            failed.setdefault(str(index), []).extend(messages)
+    return {**handle.state, "failed": failed}
 
 
 def _summary(state: dict[str, Any]) -> dict[str, Any]:
