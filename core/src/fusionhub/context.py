@@ -54,6 +54,14 @@ class StoreContext:
     # Per-store plugin state by class; read it through `state(Kind)`. Shared by a call's context.
     states: dict[type, Any] = field(default_factory=dict)
 
+    def for_call(self, mode: RunMode, capability: Capability) -> StoreContext:
+        """This store's context for one capability call (a shallow copy: it shares the client,
+        limiter and state). Copied field by field without `dataclasses.replace`: it runs per call."""
+        call = object.__new__(StoreContext)
+        call.__dict__.update(self.__dict__)
+        call.mode, call.capability = mode, capability
+        return call
+
     def state(self, kind: type[S]) -> S:
         """The store's `kind` instance (made with `kind()` on first use)."""
         value = self.states.get(kind)

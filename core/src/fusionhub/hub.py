@@ -8,7 +8,6 @@ observe. Unsupported capabilities fail before any I/O. A call ends ok, failed, o
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import asdict, dataclass
@@ -215,7 +214,7 @@ class Hub:
         spec = spec_of(cap)
         parsed = self._params(spec.params, params, slug)
         hook = self.registry.caller(slug, cap.hook_name)  # the registry refused levels its hookimpls contradict
-        call_ctx = dataclasses.replace(ctx, mode=mode, capability=cap)  # the store's context, for this call
+        call_ctx = ctx.for_call(mode, cap)
         started = time.perf_counter()
         ttl = None if spec.writes else self.cache_ttl(slug, cap)
         if ttl:

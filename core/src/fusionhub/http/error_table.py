@@ -80,6 +80,13 @@ class ErrorTable:
     describe: Describe | None = None
     # How long a 429 asks to wait, when the platform says it elsewhere than in Retry-After.
     rate_limit_wait: Callable[[httpx.Response], float] | None = None
+    # Whether any row can match a 2xx/3xx answer; when none can, a success is known at a glance
+    # (every request's answer passes through here: the common case must cost nothing).
+    _reads_successes: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        reads = any(row.status is None or row.status < 400 for row in self.rows)
+        object.__setattr__(self, "_reads_successes", reads)
 
     def extend(
         self,
@@ -97,6 +104,8 @@ class ErrorTable:
 
     def row_for(self, status: int, body: ErrorBody | Callable[[], ErrorBody] | None = None) -> ErrorRow | None:
         """The row a response stands for; None when it succeeded (2xx/3xx no row names)."""
+        if status < 400 and not self._reads_successes:
+            return None
         known = body if isinstance(body, ErrorBody) else ErrorBody("")
         read = body if callable(body) else (lambda: known)
         for row in self.rows:

@@ -45,18 +45,22 @@ def refusing(enabled: bool = True) -> Iterator[None]:
             _REFUSING.reset(token)
 
 
-@contextlib.contextmanager
-def call_scope() -> Iterator[None]:
-    """One capability call: admitted at its first request, never refused after that."""
-    if _CALL.get() is not None:  # a call made from inside another is part of it
-        yield
-        return
-    token = _CALL.set(_Call())
-    try:
-        yield
-    finally:
-        with contextlib.suppress(ValueError):
-            _CALL.reset(token)
+class call_scope:
+    """One capability call: admitted at its first request, never refused after that.
+
+    A class, not a generator: it wraps every capability call, so it is kept cheap.
+    """
+
+    __slots__ = ("_token",)
+
+    def __enter__(self) -> None:
+        # A call made from inside another is part of it.
+        self._token = _CALL.set(_Call()) if _CALL.get() is None else None
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            with contextlib.suppress(ValueError):  # a task abandoned mid-call ends in another Context
+                _CALL.reset(self._token)
 
 
 def claim() -> bool:

@@ -9,21 +9,27 @@ a store adds to it (the transport, around each send).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 _IN_FLIGHT: defaultdict[str, float] = defaultdict(float)
 
 
-@contextmanager
-def flying(store_key: str, cost: float) -> Iterator[None]:
-    _IN_FLIGHT[store_key] += cost
-    try:
-        yield
-    finally:
-        _IN_FLIGHT[store_key] -= cost
-        if _IN_FLIGHT[store_key] <= 1e-9:
-            del _IN_FLIGHT[store_key]
+class flying:
+    """Counts `cost` as in flight for the store while the block runs (a class: it wraps every send)."""
+
+    __slots__ = ("_cost", "_key")
+
+    def __init__(self, store_key: str, cost: float) -> None:
+        self._key, self._cost = store_key, cost
+
+    def __enter__(self) -> None:
+        _IN_FLIGHT[self._key] += self._cost
+
+    def __exit__(self, *exc: object) -> None:
+        left = _IN_FLIGHT[self._key] - self._cost
+        if left <= 1e-9:
+            del _IN_FLIGHT[self._key]
+        else:
+            _IN_FLIGHT[self._key] = left
 
 
 def in_flight(store_key: str) -> float:
