@@ -7,7 +7,7 @@ bulk     — the same catalog by bulkOperationRunQuery: start, poll as the handl
            the JSONL; virtual seconds against the paginated listing (the sandbox models a bulk
            query at 2,000 objects/s — an assumption, not a Shopify figure);
 memory   — tracemalloc peak while streaming a 100,000-line JSONL result through the plugin's
-           parser (children joined by __parentId), against the size of the file.
+           reader (core's fusionhub.jsonl lines, children joined by __parentId), against the size of the file.
 
   python -m bench.shopify_listing [--quick]
 """
@@ -25,7 +25,7 @@ import httpx
 from bench import Row
 from fusionhub.clock import VirtualClock
 from fusionhub.testing.harness import SandboxRun, sandbox_run
-from fusionhub_shopify import jsonl, plugin
+from fusionhub_shopify import plugin
 from fusionhub_shopify.ops import bulk
 from fusionhub_shopify.sandbox import ShopifySandbox
 
@@ -122,7 +122,7 @@ def memory(lines: int) -> Row:
         async with httpx.AsyncClient(transport=transport) as client:
             tracemalloc.start()
             records = 0
-            async for _record in jsonl.download(client, "https://storage.example/result.jsonl"):
+            async for _record in bulk.download(client, "https://storage.example/result.jsonl"):
                 records += 1
             peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
