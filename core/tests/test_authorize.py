@@ -195,3 +195,17 @@ def test_the_guides_authorization_example_runs() -> None:
     blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
     assert len(blocks) == 1
     exec(compile(blocks[0], f"{GUIDE}:authorization-code flow", "exec"), {"__name__": "guide_example"})  # noqa: S102 (our own doc)
+
+
+def test_a_refusal_that_echoes_a_secret_does_not_carry_it_into_the_error() -> None:
+    from fusionhub.plugin import register_secret
+
+    canary = "client-secret-canary-5b1e"
+    register_secret(canary)
+    answer = httpx.Response(401, json={"error": "invalid_client", "error_description": f"bad secret {canary}"})
+    with pytest.raises(AuthError) as refused:
+        exchange(httpx.MockTransport(lambda _: answer), {"code": "c"}, VirtualClock())
+    assert canary not in str(refused.value) and "bad secret" in str(refused.value)
+    with pytest.raises(AuthError) as denied:
+        check_callback({"error": "access_denied", "error_description": f"echo {canary}"}, "state-1")
+    assert canary not in str(denied.value)

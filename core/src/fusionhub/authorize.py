@@ -27,6 +27,7 @@ import httpx
 from fusionhub.clock import SYSTEM_CLOCK, Clock
 from fusionhub.errors import AuthError
 from fusionhub.http.auth import AUTH_META, TokenSet
+from fusionhub.observability.redaction import scrub
 from fusionhub.webhooks import HmacSha256
 
 __all__ = [
@@ -118,7 +119,7 @@ def start_authorization(
 def check_callback(query: Mapping[str, str], expected_state: str, *, platform: str | None = None) -> str:
     """The callback's authorization code, once its `state` is this session's; AuthError otherwise."""
     if "error" in query:
-        reason = query.get("error_description") or query["error"]
+        reason = scrub(query.get("error_description") or query["error"])  # the platform's words: no secret of ours
         raise AuthError(f"the authorization was refused: {reason}", platform=platform)
     given = query.get("state", "")
     if not expected_state or not hmac.compare_digest(given.encode(), expected_state.encode()):
@@ -190,6 +191,6 @@ async def exchange_code(
         body = None
     if response.status_code != 200 or not isinstance(body, dict) or not body.get("access_token"):
         said = (body.get("error_description") or body.get("error")) if isinstance(body, dict) else None
-        reason = f"{said} ({response.status_code})" if said else f"status {response.status_code}"
+        reason = f"{scrub(str(said))} ({response.status_code})" if said else f"status {response.status_code}"
         raise AuthError(f"the token endpoint refused the code exchange: {reason}", platform=platform)
     return TokenSet.from_response(body, clock.now())

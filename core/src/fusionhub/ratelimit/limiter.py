@@ -41,7 +41,8 @@ class Simulation:
 @dataclass
 class Limiter:
     """One store's budget. `store_key` names its buckets: the store's own, or one its credentials
-    share with other stores when the platform counts per credential (`RateLimitScope`)."""
+    share with other stores when the platform counts per credential (the spec's `scope`,
+    `fusionhub.ratelimit.scope`)."""
 
     store_key: str
     spec: RateLimitSpec | None
