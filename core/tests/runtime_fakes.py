@@ -42,6 +42,8 @@ def manifest(rate: float = 2, max_retries: int = 2, slug: str = SLUG) -> dict[st
     caps: dict[str, Any] = {c.value: {"level": "unsupported", "explanation": UNSUPPORTED} for c in Capability}
     for native in ("list_products", "get_product", "create_product", "update_product", "bulk_operations"):
         caps[native] = {"level": "native"}
+    caps["create_product"]["once"] = "key"  # the fake de-duplicates by the idempotency-key header
+    caps["update_product"]["once"] = "natural"
     caps["bulk_update"] = {
         "level": "workaround",
         "workaround": {"description": "one update_product call per item, within the rate limit"},
