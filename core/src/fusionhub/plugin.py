@@ -123,7 +123,7 @@ from fusionhub.paging import (
 )
 from fusionhub.parked import Parked
 from fusionhub.ratelimit import Limiter
-from fusionhub.ratelimit.feedback import lower_to, reported_number
+from fusionhub.ratelimit.feedback import HeaderLimit, RateHeaders, lower_to, reported_number
 from fusionhub.sandbox import (
     SANDBOX_ACCESS_TOKEN,
     SANDBOX_CLIENT_ID,
@@ -192,6 +192,7 @@ __all__ = [
     "EventType",
     "Faults",
     "FusionHubError",
+    "HeaderLimit",
     "HmacSha256",
     "HttpConfig",
     "InventoryLevel",
@@ -225,6 +226,7 @@ __all__ = [
     "ProductOption",
     "ProductStatus",
     "QueryHmac",
+    "RateHeaders",
     "RateLimitSpec",
     "RateLimited",
     "Record",

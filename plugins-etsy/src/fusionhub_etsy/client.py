@@ -13,7 +13,7 @@ from typing import Any
 from fusionhub.plugin import DEFAULT_ERRORS, ErrorBody, StoreContext, ValidationError, meta
 from fusionhub_etsy.endpoints import OPERATIONS
 from fusionhub_etsy.mapping import SLUG
-from fusionhub_etsy.ratelimit import wait_after_429
+from fusionhub_etsy.ratelimit import RATE_HEADERS
 
 
 def _error_text(body: ErrorBody) -> str | None:
@@ -24,7 +24,7 @@ def _error_text(body: ErrorBody) -> str | None:
 
 
 # Core's rows; Etsy's explanation read from the body; a 429 waits as Etsy's headers say.
-ERRORS = DEFAULT_ERRORS.extend(describe=_error_text, rate_limit_wait=wait_after_429)
+ERRORS = DEFAULT_ERRORS.extend(describe=_error_text, rate_limit_wait=RATE_HEADERS.wait)
 
 
 def shop_id(ctx: StoreContext) -> int:
