@@ -88,3 +88,25 @@ def test_a_malformed_answer_is_transient_and_a_retry_succeeds(etsy_run, capabili
         run.clock.run(run.execute(capability, _listing(run) if capability == "get_product" else {}))
     assert caught.value.category is ErrorCategory.TRANSIENT and "not a JSON object" in caught.value.message
     assert run.clock.run(run.execute("get_product", _listing(run))).value.id == _listing(run)["product_id"]
+
+
+@pytest.mark.parametrize(
+    ("capability", "params", "loc"),
+    [
+        ("get_product", {"product_id": "12/../../shops/1"}, "params.product_id"),
+        ("get_product", {"product_id": "١٢"}, "params.product_id"),  # digits, but not ASCII ones
+        ("delete_product", {"product_id": "9" * 20}, "params.product_id"),  # over int64
+        ("get_order", {"order_id": "0"}, "params.order_id"),
+        ("get_inventory", {"skus": ["SKU-1"]}, "params.product_id"),  # Etsy has no lookup by SKU alone
+        ("get_inventory", {"product_id": "x1"}, "params.product_id"),
+        ("update_variant_inventory", {"target": {"sku": "SKU-1", "quantity": 1}}, "params.target.product_id"),
+    ],
+)
+def test_ids_from_params_are_checked_before_they_go_into_a_url(  # type: ignore[no-untyped-def]
+    etsy_run, capability: str, params: dict[str, Any], loc: str
+) -> None:
+    run = etsy_run()
+    with pytest.raises(ValidationError) as refused:
+        run.clock.run(run.execute(capability, params))
+    assert [e["loc"] for e in refused.value.errors] == [loc] and "positive integer" in refused.value.errors[0]["msg"]
+    assert run.wire.requests == []

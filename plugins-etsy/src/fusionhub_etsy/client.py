@@ -27,12 +27,22 @@ def _error_text(body: ErrorBody) -> str | None:
 ERRORS = DEFAULT_ERRORS.extend(describe=_error_text, rate_limit_wait=RATE_HEADERS.wait)
 
 
+def _refused(loc: str, what: str) -> ValidationError:
+    msg = f"set the numeric Etsy {what} id (a positive integer)"
+    return ValidationError(errors=[{"loc": loc, "msg": msg}], platform=SLUG)
+
+
+def etsy_id(value: str | None, loc: str, what: str = "listing") -> str:
+    """An id from params, checked before it goes into a URL: Etsy's ids are positive int64 numbers."""
+    if not (value and value.isascii() and value.isdigit() and len(value) < 20 and 0 < int(value) < 2**63):
+        raise _refused(loc, what)
+    return value
+
+
 def shop_id(ctx: StoreContext) -> int:
-    """The store's shop id, checked before it goes into a URL: Etsy's are positive int64 numbers."""
     value = ctx.config.get("shop_id")
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**63:
-        msg = "set the numeric Etsy shop id (a positive integer)"
-        raise ValidationError(errors=[{"loc": "store.config.shop_id", "msg": msg}], platform=SLUG)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+        raise _refused("store.config.shop_id", "shop")
     return value
 
 

@@ -3,21 +3,13 @@
 The capability handlers are hookimpls where they are written; this module names them by hook.
 process_refund and webhooks are declared unsupported and so have no hookimpl; events come from
 fusionhub_poll_events instead. bulk_update has none either: the manifest declares it a fan-out
-of update_product, which core runs.
+of update_product, which core runs. There is no fusionhub_poll_operation: every handle this
+plugin returns is finished (Etsy's bulk workarounds complete within their call).
 """
 
 from __future__ import annotations
 
-from fusionhub.plugin import (
-    HttpConfig,
-    OperationHandle,
-    RetryPolicy,
-    Store,
-    StoreContext,
-    hookimpl,
-    manifest_hook,
-    sandbox_hook,
-)
+from fusionhub.plugin import HttpConfig, RetryPolicy, Store, hookimpl, manifest_hook, sandbox_hook
 from fusionhub_etsy.auth import etsy_auth
 from fusionhub_etsy.bulk import bulk_operations as fusionhub_bulk_operations
 from fusionhub_etsy.endpoints import BASE_URL
@@ -50,8 +42,3 @@ def fusionhub_http_config(store: Store) -> HttpConfig:
         # becomes RateLimited(retry_after), so a worker re-schedules the job.
         retry=RetryPolicy(max_retry_after=0.0),
     )
-
-
-@hookimpl
-async def fusionhub_poll_operation(ctx: StoreContext, handle: OperationHandle) -> OperationHandle:
-    return handle  # Etsy's bulk workarounds finish within their call

@@ -18,7 +18,7 @@ from fusionhub.plugin import (
 )
 from fusionhub.plugin import params as p
 from fusionhub_etsy import images, inventory
-from fusionhub_etsy.client import call
+from fusionhub_etsy.client import call, etsy_id
 from fusionhub_etsy.listing_forms import create_fields, update_fields
 from fusionhub_etsy.mapping import Json, product
 from fusionhub_etsy.scopes import PERMANENT_DELETE_FLAG
@@ -49,15 +49,9 @@ async def list_products(ctx: StoreContext, params: p.ListProductsParams) -> Page
 
 @hookimpl
 async def get_product(ctx: StoreContext, params: p.GetProductParams) -> Product:
-    return product(await call(ctx, "getListing", params=INCLUDES, listing_id=_listing_id(params.product_id)))
-
-
-def _listing_id(value: str) -> str:
-    if not value.isdigit() or int(value) < 1:
-        raise ValidationError(
-            errors=[{"loc": "params.product_id", "msg": "an Etsy listing id is a positive integer"}], platform="etsy"
-        )
-    return value
+    return product(
+        await call(ctx, "getListing", params=INCLUDES, listing_id=etsy_id(params.product_id, "params.product_id"))
+    )
 
 
 def _variant_inventory(item: ProductInput, price: Any) -> Json | None:
@@ -149,7 +143,7 @@ def _variant_changes(changes: Any) -> list[inventory.VariantChange]:
 
 @hookimpl
 async def update_product(ctx: StoreContext, params: p.UpdateProductParams) -> Product:
-    listing_id = _listing_id(params.product_id)
+    listing_id = etsy_id(params.product_id, "params.product_id")
     fields = update_fields(params.changes)
     wanted = _variant_changes(params.changes)
     listing: Json | None = await _update(ctx, listing_id, fields) if fields else None
@@ -169,7 +163,7 @@ async def _update(ctx: StoreContext, listing_id: str, fields: Json) -> Json:
 @hookimpl
 async def delete_product(ctx: StoreContext, params: p.DeleteProductParams) -> DeleteResult:
     """The specification's "Deactivate listing" by default; deleteListing only when asked and allowed."""
-    listing_id = _listing_id(params.product_id)
+    listing_id = etsy_id(params.product_id, "params.product_id")
     if params.permanent:
         if not ctx.config.get(PERMANENT_DELETE_FLAG):
             raise AuthError(
