@@ -104,16 +104,15 @@ async def create_product(ctx: StoreContext, params: p.CreateProductParams) -> Pr
     listing: Json = await call(ctx, "createDraftListing", data=fields)
     listing_id = str(listing["listing_id"])
     if body is not None:
+        ready = fields.get("readiness_state_id") or listing.get("readiness_state_id")
         for entry in body["products"]:
-            entry["offerings"][0]["readiness_state_id"] = fields.get("readiness_state_id") or listing.get(
-                "readiness_state_id"
-            )
+            entry["offerings"][0]["readiness_state_id"] = ready
         listing["inventory"] = await call(ctx, "updateListingInventory", json=body, listing_id=listing_id)
     if item.images:
         listing["images"] = await images.upload_all(ctx, listing_id, item.images)
     if item.status is ProductStatus.ACTIVE:
         extra: Json = {k: listing[k] for k in ("inventory", "images") if k in listing}
-        listing = {**await _update(ctx, listing_id, {"state": "active"}), **extra}
+        listing = {**await call(ctx, "updateListing", data={"state": "active"}, listing_id=listing_id), **extra}
     return product(listing)
 
 
@@ -146,18 +145,13 @@ async def update_product(ctx: StoreContext, params: p.UpdateProductParams) -> Pr
     listing_id = etsy_id(params.product_id, "params.product_id")
     fields = update_fields(params.changes)
     wanted = _variant_changes(params.changes)
-    listing: Json | None = await _update(ctx, listing_id, fields) if fields else None
+    listing: Json | None = await call(ctx, "updateListing", data=fields, listing_id=listing_id) if fields else None
     if wanted:
         new_inventory, _ = await inventory.apply_changes(ctx, listing_id, wanted)
         listing = listing or await call(ctx, "getListing", params={"includes": ["Images"]}, listing_id=listing_id)
         listing = {**listing, "inventory": new_inventory}
     assert listing is not None  # params guarantee at least one change
     return product(listing)
-
-
-async def _update(ctx: StoreContext, listing_id: str, fields: Json) -> Json:
-    result: Json = await call(ctx, "updateListing", data=fields, listing_id=listing_id)
-    return result
 
 
 @hookimpl
@@ -173,5 +167,5 @@ async def delete_product(ctx: StoreContext, params: p.DeleteProductParams) -> De
             )
         await call(ctx, "deleteListing", listing_id=listing_id)
     else:
-        await _update(ctx, listing_id, {"state": "inactive"})
+        await call(ctx, "updateListing", data={"state": "inactive"}, listing_id=listing_id)
     return DeleteResult(product_id=listing_id, permanent=params.permanent)
