@@ -123,6 +123,15 @@ def test_a_429s_wait_comes_from_the_headers(headers: dict[str, str], throttled: 
     assert table.wait(httpx.Response(429, headers=headers)) == pytest.approx(wait)
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "says"),
+    [({"per": 0.0, "limit": "x-limit"}, "per must be a positive"), ({"per": 1.0}, "name the limit header")],
+)
+def test_a_header_limit_refuses_what_cannot_work(kwargs: dict[str, object], says: str) -> None:
+    with pytest.raises(ValueError, match=says):
+        HeaderLimit("window", **kwargs)  # type: ignore[arg-type]
+
+
 def test_an_endpoint_class_is_an_extra_bucket(virtual_clock: VirtualClock) -> None:
     spec = RequestsPerMinute(requests=600, endpoint_classes={"publishing": WindowLimit(requests=200, window=1800)})
     limiter = _limiter(virtual_clock, spec)

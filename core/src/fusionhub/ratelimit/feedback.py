@@ -45,11 +45,17 @@ class HeaderLimit:
     (`quota=True`, a daily allowance) also takes the limit as its capacity.
     """
 
-    bucket: str  # the name a shape's key ends with: "window", "day", "class:publishing", ...
+    bucket: str  # the name a shape's key ends with: "window", "day", ...
     per: float
     limit: str | None = None
     remaining: str | None = None
     quota: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.per > 0:
+            raise ValueError(f"HeaderLimit {self.bucket!r}: per must be a positive number of seconds, not {self.per!r}")
+        if self.limit is None and self.remaining is None:
+            raise ValueError(f"HeaderLimit {self.bucket!r}: name the limit header, the remaining header or both")
 
     def refill_time(self, headers: Mapping[str, str]) -> float | None:
         """Seconds for one request's worth to come back, when the headers report the limit."""
