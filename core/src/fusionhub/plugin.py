@@ -125,7 +125,7 @@ from fusionhub.paging import (
 )
 from fusionhub.parked import Parked
 from fusionhub.ratelimit import Limiter
-from fusionhub.ratelimit.feedback import lower_to, reported_number
+from fusionhub.ratelimit.feedback import HeaderLimit, RateHeaders, lower_to, reported_number
 from fusionhub.sandbox import (
     SANDBOX_ACCESS_TOKEN,
     SANDBOX_CLIENT_ID,
@@ -194,6 +194,7 @@ __all__ = [
     "EventType",
     "Faults",
     "FusionHubError",
+    "HeaderLimit",
     "HmacSha256",
     "HttpConfig",
     "InventoryLevel",
@@ -229,6 +230,7 @@ __all__ = [
     "ProductOption",
     "ProductStatus",
     "QueryHmac",
+    "RateHeaders",
     "RateLimitSpec",
     "RateLimited",
     "Record",
