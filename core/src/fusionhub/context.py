@@ -56,20 +56,25 @@ class StoreContext:
     # Per-store plugin state by class; read it through `state(Kind)`. Shared by a call's context.
     states: dict[type, Any] = field(default_factory=dict)
     # The call's identity across runs: a job's key (the same when the job is run again), else the
-    # caller's idempotency_key, else new per call. `rerun`: an earlier run of this very call may
-    # have reached the platform (a worker died, a response was lost).
+    # caller's idempotency_key, else new per call. `rerun_since`: an earlier run of this very call
+    # may have reached the platform (a worker died, a response was lost), at this time or later.
     call_key: str = ""
-    rerun: bool = False
+    rerun_since: float | None = None
 
     def for_call(
-        self, mode: RunMode, capability: Capability, *, call_key: str = "", rerun: bool = False
+        self, mode: RunMode, capability: Capability, *, call_key: str = "", rerun_since: float | None = None
     ) -> StoreContext:
         """This store's context for one capability call (a shallow copy: it shares the client,
         limiter and state). Copied field by field without `dataclasses.replace`: it runs per call."""
         call = object.__new__(StoreContext)
         call.__dict__.update(self.__dict__)
-        call.mode, call.capability, call.call_key, call.rerun = mode, capability, call_key, rerun
+        call.mode, call.capability, call.call_key, call.rerun_since = mode, capability, call_key, rerun_since
         return call
+
+    @property
+    def rerun(self) -> bool:
+        """An earlier run of this call may have reached the platform (see `rerun_since`)."""
+        return self.rerun_since is not None
 
     def idempotency_key(self, *parts: str | int) -> str:
         """The key a platform de-duplicates this call's write by: the same on every run of the call,

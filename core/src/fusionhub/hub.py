@@ -206,14 +206,14 @@ class Hub:
         *,
         mode: RunMode = RunMode.INTERACTIVE,
         call_key: str | None = None,
-        rerun: bool = False,
+        rerun_since: float | None = None,
     ) -> Outcome[Any]:
         """Run one capability call.
 
         `call_key` names the call across runs, so a re-run sends the same idempotency keys: a params
-        `idempotency_key` first, then this (a job's key or id), else a new one per call. `rerun`: an
-        earlier run of it may have reached the platform, so a write takes effect once as its
-        contract's `once` says (`ctx.idempotency_key`, `fusionhub_reconcile`)."""
+        `idempotency_key` first, then this (a job's key or id), else a new one per call. `rerun_since`:
+        an earlier run of it may have reached the platform at this time or later, so a write takes
+        effect once as its contract's `once` says (`ctx.idempotency_key`, `fusionhub_reconcile`)."""
         ctx = self.context(store)
         slug = ctx.store.platform
         try:
@@ -226,7 +226,7 @@ class Hub:
         hook = self.registry.caller(slug, cap.hook_name)  # the registry refused levels its hookimpls contradict
         if spec.writes:  # the call's name across runs; a read needs none
             key = getattr(parsed, "idempotency_key", None) or call_key or uuid.uuid4().hex
-            call_ctx = ctx.for_call(mode, cap, call_key=key, rerun=rerun)
+            call_ctx = ctx.for_call(mode, cap, call_key=key, rerun_since=rerun_since)
         else:
             call_ctx = ctx.for_call(mode, cap)
         started = time.perf_counter()
@@ -240,7 +240,7 @@ class Hub:
         scope = current_capability.set(cap.value)
         try:
             with admission.call_scope():  # admitted or refused as a whole, at its first request
-                raw = await self._earlier_effect(call_ctx, contract, parsed) if rerun and spec.writes else None
+                raw = await self._earlier_effect(call_ctx, contract, parsed) if call_ctx.rerun else None
                 if raw is None:
                     raw = await hook(ctx=call_ctx, params=parsed)
             value = self._result(spec.result, raw, slug, cap)

@@ -71,3 +71,12 @@ async def update_order_status(ctx: StoreContext, params: p.UpdateOrderStatusPara
         return order(await call(ctx, "updateShopReceipt", data={"was_paid": True}, receipt_id=receipt_id))
     msg = f"Etsy's API cannot {action.value} a receipt: do it in the Etsy Shop Manager"
     raise ValidationError(errors=[{"loc": "params.action", "msg": msg}], platform="etsy")
+
+
+async def earlier_shipment(ctx: StoreContext, params: p.UpdateOrderStatusParams) -> Order | None:
+    """A re-run's shipment (createReceiptShipment adds one per call): the receipt, when it already
+    carries this tracking code; every other action sets a flag, which is safe to send again."""
+    if params.tracking is None or params.action not in (p.OrderAction.SHIP, p.OrderAction.FULFILL):
+        return None
+    found = await get_order(ctx, p.GetOrderParams(order_id=params.order_id))
+    return found if any(t.number == params.tracking.number for t in found.tracking) else None

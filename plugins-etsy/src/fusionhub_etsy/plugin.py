@@ -9,16 +9,20 @@ plugin returns is finished (Etsy's bulk workarounds complete within their call).
 
 from __future__ import annotations
 
-from fusionhub.plugin import HttpConfig, RetryPolicy, Store, hookimpl, manifest_hook, sandbox_hook
+from typing import Any
+
+from fusionhub.plugin import HttpConfig, RetryPolicy, Store, StoreContext, hookimpl, manifest_hook, sandbox_hook
 from fusionhub_etsy.auth import etsy_auth
 from fusionhub_etsy.bulk import bulk_operations as fusionhub_bulk_operations
 from fusionhub_etsy.endpoints import BASE_URL
+from fusionhub_etsy.orders import earlier_shipment
 from fusionhub_etsy.orders import get_order as fusionhub_get_order
 from fusionhub_etsy.orders import list_orders as fusionhub_list_orders
 from fusionhub_etsy.orders import update_order_status as fusionhub_update_order_status
 from fusionhub_etsy.polling import poll_events as fusionhub_poll_events
 from fusionhub_etsy.products import create_product as fusionhub_create_product
 from fusionhub_etsy.products import delete_product as fusionhub_delete_product
+from fusionhub_etsy.products import earlier_listing
 from fusionhub_etsy.products import get_product as fusionhub_get_product
 from fusionhub_etsy.products import list_products as fusionhub_list_products
 from fusionhub_etsy.products import update_product as fusionhub_update_product
@@ -42,3 +46,9 @@ def fusionhub_http_config(store: Store) -> HttpConfig:
         # becomes RateLimited(retry_after), so a worker re-schedules the job.
         retry=RetryPolicy(max_retry_after=0.0),
     )
+
+
+@hookimpl
+async def fusionhub_reconcile(ctx: StoreContext, capability: str, params: Any) -> Any:
+    """The writes declared `once = "reconcile"` find what an earlier run of theirs left on Etsy."""
+    return await (earlier_listing if capability == "create_product" else earlier_shipment)(ctx, params)

@@ -7,6 +7,7 @@ from typing import Any
 from fusionhub.plugin import (
     AuthError,
     DeleteResult,
+    NotFound,
     OffsetCursor,
     Page,
     Product,
@@ -29,6 +30,7 @@ STATE_OF_STATUS = {"archived": "expired"}
 # Etsy's properties for seller-defined variations (first and second option) [unverified ids].
 CUSTOM_PROPERTIES = (513, 514)
 INCLUDES = {"includes": ["Images", "Inventory"]}
+CLOCK_SKEW = 300.0  # seconds Etsy's created_timestamp may run behind our clock
 
 
 @hookimpl
@@ -98,22 +100,43 @@ def _variant_inventory(item: ProductInput, price: Any) -> Json | None:
 
 @hookimpl
 async def create_product(ctx: StoreContext, params: p.CreateProductParams) -> Product:
+    fields = create_fields(params.product, ctx.config.get("listing_defaults"))
+    _variant_inventory(params.product, fields["price"])  # validated before anything is sent
+    return await _complete(ctx, params, await call(ctx, "createDraftListing", data=fields))
+
+
+async def _complete(ctx: StoreContext, params: p.CreateProductParams, listing: Json) -> Product:
+    """A new draft's inventory, images and state: each step safe to repeat on a re-run's draft."""
     item = params.product
     fields = create_fields(item, ctx.config.get("listing_defaults"))
-    body = _variant_inventory(item, fields["price"])  # validated before anything is sent
-    listing: Json = await call(ctx, "createDraftListing", data=fields)
+    body = _variant_inventory(item, fields["price"])
     listing_id = str(listing["listing_id"])
     if body is not None:
         ready = fields.get("readiness_state_id") or listing.get("readiness_state_id")
         for entry in body["products"]:
             entry["offerings"][0]["readiness_state_id"] = ready
         listing["inventory"] = await call(ctx, "updateListingInventory", json=body, listing_id=listing_id)
-    if item.images:
+    if item.images and not listing.get("images"):
         listing["images"] = await images.upload_all(ctx, listing_id, item.images)
     if item.status is ProductStatus.ACTIVE:
         extra: Json = {k: listing[k] for k in ("inventory", "images") if k in listing}
         listing = {**await call(ctx, "updateListing", data={"state": "active"}, listing_id=listing_id), **extra}
     return product(listing)
+
+
+async def earlier_listing(ctx: StoreContext, params: p.CreateProductParams) -> Product | None:
+    """A re-run's draft (Etsy takes no idempotency key): the newest listing of this title created
+    since the call first ran, completed where the earlier run stopped."""
+    since = (ctx.rerun_since or 0.0) - CLOCK_SKEW
+    for state in ("draft", "active"):
+        query = {"state": state, "sort_on": "created", "sort_order": "desc", "limit": MAX_PAGE}
+        for found in (await call(ctx, "getListingsByShop", params=query)).get("results", []):
+            if found["created_timestamp"] < since:
+                break
+            if found["title"] == params.product.title:
+                listing = await call(ctx, "getListing", params=INCLUDES, listing_id=found["listing_id"])
+                return await _complete(ctx, params, listing)
+    return None
 
 
 def _variant_changes(changes: Any) -> list[inventory.VariantChange]:
@@ -165,7 +188,11 @@ async def delete_product(ctx: StoreContext, params: p.DeleteProductParams) -> De
                 "(that grants the listings_d scope)",
                 platform="etsy",
             )
-        await call(ctx, "deleteListing", listing_id=listing_id)
+        try:
+            await call(ctx, "deleteListing", listing_id=listing_id)
+        except NotFound:
+            if not ctx.rerun:  # an earlier run's delete went through
+                raise
     else:
         await call(ctx, "updateListing", data={"state": "inactive"}, listing_id=listing_id)
     return DeleteResult(product_id=listing_id, permanent=params.permanent)

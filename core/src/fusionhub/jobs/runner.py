@@ -151,7 +151,7 @@ class JobRunner:
             self._params(job),
             mode=RunMode(job.mode),
             call_key=job.idempotency_key or job.id,
-            rerun=self._may_have_sent(job),
+            rerun_since=job.created_at if self._may_have_sent(job) else None,
         )
         value = outcome.value
         if isinstance(value, OperationHandle):

@@ -53,8 +53,13 @@ class SandboxRun:
         params: Mapping[str, Any] | pydantic.BaseModel | None = None,
         *,
         mode: RunMode = RunMode.INTERACTIVE,
+        call_key: str | None = None,
+        rerun_since: float | None = None,
     ) -> Outcome[Any]:
-        return await self.hub.execute(self.store, capability, params, mode=mode)
+        """One capability call; `call_key` and `rerun_since` play a job's re-run (see `Hub.execute`)."""
+        return await self.hub.execute(
+            self.store, capability, params, mode=mode, call_key=call_key, rerun_since=rerun_since
+        )
 
     @property
     def request_count(self) -> int:
