@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from test_etsy_products import new_product
 
 from fusionhub.errors import TransientError
 from fusionhub.models import OrderStatus
-
-from test_etsy_products import new_product
 
 MUG = {"product": new_product(title="Speckled mug")}
 
