@@ -135,6 +135,22 @@ class ConformanceSuite:
         if data.is_file():
             assert PluginManifest.model_validate(tomllib.loads(data.read_text("utf-8"))) == manifest
 
+    def test_every_write_says_how_it_takes_effect_once(self) -> None:
+        """A job re-run after a crash or a lost response must not repeat a write: each declares `once`."""
+        manifest = self.manifest()
+        silent = [
+            capability.value
+            for capability, contract in manifest.capabilities.items()
+            if spec_of(capability).writes
+            and contract.level is not Level.UNSUPPORTED
+            and contract.fan_out is None
+            and contract.once is None
+        ]
+        assert not silent, (
+            f"declare once = 'natural' | 'key' | 'reconcile' for {', '.join(silent)} "
+            "(docs/plugin-authoring.md, 'Writes that take effect once')"
+        )
+
     def test_levels_match_hookimpls(self) -> None:
         _, record = self.record()
         manifest = self.manifest()
