@@ -54,11 +54,17 @@ def quiet_logs(default: str = "WARNING") -> None:
 SANDBOX_ENV = "FUSIONHUB_SANDBOX"
 
 
-def sandbox_transports(registry: Any) -> Callable[[Any], Any]:
-    """Route every store to its plugin's in-process sandbox (offline development, demos, tests)."""
+def sandbox_transports(registry: Any, server: str | None = None) -> Callable[[Any], Any]:
+    """Route every store to its plugin's in-process sandbox (offline development, demos, tests), or
+    to the sandbox server at `server` (`python -m fusionhub.sandbox.server SLUG`) that several
+    processes share."""
     from fusionhub.clock import SYSTEM_CLOCK
 
     sandboxes: dict[str, Any] = {}
+    if server is not None:
+        from fusionhub.sandbox.server import forwarding
+
+        return lambda store: forwarding(server)
 
     def transport_for(store: Any) -> Any:
         if store.platform not in sandboxes:
@@ -72,15 +78,17 @@ def sandbox_transports(registry: Any) -> Callable[[Any], Any]:
 
 
 async def open_runtime(database: str | None, **kwargs: Any) -> Any:
-    """The runtime; with FUSIONHUB_SANDBOX=1 every platform is its plugin's sandbox, never the network."""
+    """The runtime; with FUSIONHUB_SANDBOX=1 every platform is its plugin's sandbox, never the network
+    (FUSIONHUB_SANDBOX=http://127.0.0.1:PORT: the sandbox server there, shared by processes)."""
     import os
 
     from fusionhub.registry import Registry
     from fusionhub.runtime import Runtime
 
-    if os.environ.get(SANDBOX_ENV, "").lower() in {"1", "true", "yes", "on"}:
+    chosen = os.environ.get(SANDBOX_ENV, "")
+    if chosen.lower() in {"1", "true", "yes", "on"} or chosen.startswith(("http://127.0.0.1:", "http://localhost:")):
         registry = kwargs.setdefault("registry", Registry.discover())
-        kwargs.setdefault("transport_for", sandbox_transports(registry))
+        kwargs.setdefault("transport_for", sandbox_transports(registry, chosen if chosen.startswith("http") else None))
     return await Runtime.open(database, **kwargs)
 
 
