@@ -93,7 +93,8 @@ class SandboxServer:
                     return
                 response = await self._answer(request, body)
                 content = await response.aread()
-                headers = [(k, v) for k, v in response.headers.raw if k.lower() not in (b"content-length", b"transfer-encoding")]
+                framing = (b"content-length", b"transfer-encoding")  # this server frames the body itself
+                headers = [(k, v) for k, v in response.headers.raw if k.lower() not in framing]
                 headers.append((b"content-length", str(len(content)).encode()))
                 writer.write(conn.send(h11.Response(status_code=response.status_code, headers=headers)) or b"")
                 writer.write(conn.send(h11.Data(data=content)) or b"")
@@ -132,7 +133,8 @@ class SandboxServer:
             return self._control(event.method.decode(), path[len(CONTROL) :], body)
         target = headers.pop(TARGET_HEADER, None)
         if target is None:
-            return httpx.Response(400, json={"error": f"send through fusionhub's forwarding transport ({TARGET_HEADER})"})
+            why = f"send through fusionhub's forwarding transport ({TARGET_HEADER})"
+            return httpx.Response(400, json={"error": why})
         request = httpx.Request(event.method.decode(), target, headers=headers, content=body)
         try:
             return await self.transport.handle_async_request(request)
