@@ -27,11 +27,12 @@ from fusionhub_gumroad.endpoints import PAGE_SIZE
 
 async def _export(ctx: StoreContext, kind: p.BulkOperationKind) -> dict[str, Any]:
     if kind is p.BulkOperationKind.EXPORT_PRODUCTS:
-        key, items = "products", each_item(partial(products.list_products, ctx), p.ListProductsParams(limit=PAGE_SIZE))
-    else:
-        key, items = "orders", each_item(partial(sales.list_orders, ctx), p.ListOrdersParams(limit=PAGE_SIZE))
-    records = [item.model_dump(mode="json", exclude={"raw"}) async for item in items]
-    return {key: records, "count": len(records)}
+        catalog = each_item(partial(products.list_products, ctx), p.ListProductsParams(limit=PAGE_SIZE))
+        records = [item.model_dump(mode="json", exclude={"raw"}) async for item in catalog]
+        return {"products": records, "count": len(records)}
+    orders = each_item(partial(sales.list_orders, ctx), p.ListOrdersParams(limit=PAGE_SIZE))
+    records = [item.model_dump(mode="json", exclude={"raw"}) async for item in orders]
+    return {"orders": records, "count": len(records)}
 
 
 @hookimpl

@@ -119,7 +119,9 @@ def order(raw: Json, default_currency: str) -> Order:
     quantity = int(raw.get("quantity") or 1)
     total = money(raw.get("price"), currency)
     address = Address.read(raw, ADDRESS_KEYS) if raw.get("street_address") else None
-    tracking = [Tracking(number=str(raw["tracking_url"]), url=str(raw["tracking_url"]))] if raw.get("tracking_url") else []
+    tracking = (
+        [Tracking(number=str(raw["tracking_url"]), url=str(raw["tracking_url"]))] if raw.get("tracking_url") else []
+    )
     return Order(
         id=str(raw["id"]),
         platform=SLUG,

@@ -42,7 +42,9 @@ def fusionhub_http_config(store: Store) -> HttpConfig:
     GumroadConfig.of(store.config)  # a bad setting is refused before any request
     token = store.credentials.get("access_token")
     if not token:
-        raise AuthError("the store's credentials lack access_token (generate one in Gumroad's Settings > Advanced)", platform=SLUG)
+        raise AuthError(
+            "the store's credentials lack access_token (generate one in Gumroad's Settings > Advanced)", platform=SLUG
+        )
     # The base URL is fixed: no store setting can send the token to another host.
     return HttpConfig(base_url=BASE_URL, auth=BearerAuth(token), headers={"accept": "application/json"})
 

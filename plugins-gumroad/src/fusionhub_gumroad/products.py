@@ -64,7 +64,9 @@ async def get_product(ctx: StoreContext, params: p.GetProductParams) -> Product:
 def _platform_fields(given: dict[str, Any], loc: str) -> dict[str, Any]:
     unknown = sorted(set(given) - PLATFORM_FIELDS)
     if unknown:
-        raise _refuse(f"{loc}.{unknown[0]}", f"not a Gumroad product field this plugin sends: {sorted(PLATFORM_FIELDS)}")
+        raise _refuse(
+            f"{loc}.{unknown[0]}", f"not a Gumroad product field this plugin sends: {sorted(PLATFORM_FIELDS)}"
+        )
     return dict(given)
 
 
@@ -73,7 +75,9 @@ def create_form(item: ProductInput) -> Json:
     if item.images:
         raise _refuse("params.product.images", "Gumroad's API takes no image URLs: add covers on gumroad.com")
     if len(item.variants) > 1 or item.options:
-        raise _refuse("params.product.variants", "Gumroad creates a product with one price: add versions on gumroad.com")
+        raise _refuse(
+            "params.product.variants", "Gumroad creates a product with one price: add versions on gumroad.com"
+        )
     price = item.variants[0].price if item.variants else None
     if price is None:
         raise _refuse("params.product.variants.0.price", "Gumroad needs a price (0 for a free product)")

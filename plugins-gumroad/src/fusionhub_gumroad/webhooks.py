@@ -37,8 +37,8 @@ from fusionhub.plugin import params as p
 from fusionhub_gumroad.client import Json, call
 from fusionhub_gumroad.endpoints import SLUG, path
 
-SECRET_FIELD = "webhook_secret"  # the store credential
-SECRET_PARAM = "secret"  # its query parameter in the post_url
+SECRET_FIELD = "webhook_secret"  # noqa: S105 - the store credential's name
+SECRET_PARAM = "secret"  # noqa: S105 - its query parameter's name in the post_url
 MIN_SECRET_LENGTH = 32
 # Each resource: its event type, and the payload fields that name one event (the first is required).
 RESOURCES: dict[str, tuple[EventType, tuple[str, ...]]] = {
@@ -110,7 +110,11 @@ async def _listed(ctx: StoreContext, topics: list[str]) -> list[WebhookSubscript
     found = []
     for topic in topics:  # Gumroad lists one resource at a time
         body = await call(
-            ctx, "GET", "resource_subscriptions", operation="GET /resource_subscriptions", params={"resource_name": topic}
+            ctx,
+            "GET",
+            "resource_subscriptions",
+            operation="GET /resource_subscriptions",
+            params={"resource_name": topic},
         )
         found += [_subscription(r) for r in body.get("resource_subscriptions") or []]
     return found

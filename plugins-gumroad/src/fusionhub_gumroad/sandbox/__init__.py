@@ -35,7 +35,7 @@ from fusionhub.plugin import (
 from fusionhub_gumroad.sandbox.world import RESOURCES, Delivery, Json, World, public
 
 # Not a secret: every Gumroad sandbox store uses it (43 characters, like secrets.token_urlsafe(32)).
-SANDBOX_WEBHOOK_SECRET = "sandbox-webhook-secret-0123456789abcdefghij"
+SANDBOX_WEBHOOK_SECRET = "fhsbx-webhook-secret-0123456789abcdefghijk"  # noqa: S105 (documented, sandbox only)
 PAGE = 10
 _Handler = Callable[["GumroadSandbox", httpx.Request, dict[str, str]], httpx.Response]
 
@@ -58,10 +58,10 @@ def _fault(status: int, message: str) -> httpx.Response:
 
 
 def _token(request: httpx.Request) -> str:
-    header = request.headers.get("authorization", "")
+    header = str(request.headers.get("authorization", ""))
     if header.startswith("Bearer "):
         return header.removeprefix("Bearer ")
-    return request.url.params.get("access_token", "")
+    return str(request.url.params.get("access_token", ""))
 
 
 def _fields(request: httpx.Request) -> dict[str, list[str]]:
@@ -128,7 +128,10 @@ class GumroadSandbox(SandboxBase):
                 }
             },
             Capability.UPDATE_PRODUCT: lambda: (
-                {"product_id": first, "changes": {"title": "Sample ebook, 2nd edition", "price": {"amount": "12", **usd}}}
+                {
+                    "product_id": first,
+                    "changes": {"title": "Sample ebook, 2nd edition", "price": {"amount": "12", **usd}},
+                }
                 if first
                 else None
             ),
@@ -278,17 +281,21 @@ class GumroadSandbox(SandboxBase):
 
     def list_sales(self, request: httpx.Request, _p: dict[str, str]) -> httpx.Response:
         sales = self._sales()
-        for name, keep in (("after", lambda day, s: s >= day), ("before", lambda day, s: s < day)):
+        days: dict[str, str] = {}
+        for name in ("after", "before"):
             raw = request.url.params.get(name)
             if raw is None:
                 continue
             try:
-                day = date.fromisoformat(raw).isoformat()
+                days[name] = date.fromisoformat(raw).isoformat()
             except ValueError:
                 return bad_request(
                     f"Invalid date format provided in field '{name}'. Dates must be in the format YYYY-MM-DD."
                 )
-            sales = [s for s in sales if keep(day, s["created_at"][:10])]
+        if "after" in days:  # inclusive
+            sales = [s for s in sales if s["created_at"][:10] >= days["after"]]
+        if "before" in days:  # exclusive
+            sales = [s for s in sales if s["created_at"][:10] < days["before"]]
         product_id = request.url.params.get("product_id")
         if product_id:
             sales = [s for s in sales if s["product_id"] == product_id]

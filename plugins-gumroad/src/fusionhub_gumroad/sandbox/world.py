@@ -69,7 +69,9 @@ class World:
         return self._seq
 
     def now_iso(self) -> str:
-        return datetime.fromtimestamp(self.clock.now(), tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return (
+            datetime.fromtimestamp(self.clock.now(), tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        )
 
     # --- products -----------------------------------------------------------------------------
 
