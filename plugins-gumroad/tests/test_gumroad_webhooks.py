@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from cryptography.fernet import Fernet
@@ -22,7 +23,7 @@ from fusionhub.secrets import Keyring
 from fusionhub.storage import sqlite_url
 from fusionhub_gumroad.sandbox import SANDBOX_WEBHOOK_SECRET, GumroadSandbox
 from fusionhub_gumroad.sandbox.world import Delivery
-from fusionhub_gumroad.webhooks import check_secret, event, read_body
+from fusionhub_gumroad.webhooks import check_secret, event, read_body, with_secret, without_secret
 
 CALLBACK = "https://hub.example.test/webhooks/gumroad-shop"
 
@@ -155,3 +156,12 @@ def test_every_resource_has_its_own_stable_delivery_id() -> None:
     unknown = read_body({"content-type": "application/json"}, b'{"resource_name": "new_thing", "id": 1}')
     assert event(unknown).delivery_id == event(dict(unknown)).delivery_id
     assert event(unknown).type.value == "other"
+
+
+def test_the_secret_goes_into_the_post_url_and_comes_out_leaving_the_rest_as_it_was() -> None:
+    post_url = with_secret("https://hub.example/wh?store=a%20b&flag", SANDBOX_WEBHOOK_SECRET)
+    assert post_url == f"https://hub.example/wh?store=a%20b&flag&secret={SANDBOX_WEBHOOK_SECRET}"
+    assert without_secret(post_url) == "https://hub.example/wh?store=a%20b&flag"
+    check_secret(urlsplit(post_url).path + "?" + urlsplit(post_url).query, {"webhook_secret": SANDBOX_WEBHOOK_SECRET})
+    with pytest.raises(ValidationError):
+        with_secret("https://hub.example/wh?s%65cret=mine", SANDBOX_WEBHOOK_SECRET)  # encoded, still ours

@@ -19,7 +19,7 @@ import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 from fusionhub.plugin import (
     AuthError,
@@ -75,22 +75,26 @@ def webhook_secret(credentials: Mapping[str, str]) -> str:
     return secret
 
 
+def _named(pair: str) -> str:
+    return unquote_plus(pair.split("=", 1)[0])
+
+
 def with_secret(callback_url: str, secret: str) -> str:
-    """The post_url Gumroad is given: the host's callback URL plus the store's secret."""
+    """The post_url Gumroad is given: the host's callback URL, its query as it was, plus the store's secret."""
     parts = urlsplit(callback_url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise _refuse("params.callback_url", "an absolute http(s) URL of the host's webhook receiver")
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    if any(name == SECRET_PARAM for name, _ in query):
+    if any(_named(pair) == SECRET_PARAM for pair in parts.query.split("&") if pair):
         raise _refuse("params.callback_url", f"must not carry a '{SECRET_PARAM}' parameter: the plugin adds it")
-    return urlunsplit(parts._replace(query=urlencode([*query, (SECRET_PARAM, secret)])))
+    query = "&".join(filter(None, [parts.query, urlencode({SECRET_PARAM: secret})]))
+    return urlunsplit(parts._replace(query=query))
 
 
 def without_secret(post_url: str) -> str:
-    """A post_url as the host gave it: the secret taken out."""
+    """A post_url as the host gave it: the secret taken out, the rest untouched."""
     parts = urlsplit(post_url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != SECRET_PARAM]
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    query = "&".join(pair for pair in parts.query.split("&") if pair and _named(pair) != SECRET_PARAM)
+    return urlunsplit(parts._replace(query=query))
 
 
 def _subscription(raw: Json) -> WebhookSubscription:
