@@ -11,7 +11,7 @@ import pytest
 import respx
 
 from fusionhub.clock import VirtualClock
-from fusionhub.errors import AuthError, FusionHubError, NotFound, PlatformError, ValidationError
+from fusionhub.errors import AuthError, FusionHubError, NotFound, PlatformError, TransientError, ValidationError
 from fusionhub.hub import Hub
 from fusionhub.registry import Registry
 from fusionhub.stores import Store
@@ -363,3 +363,17 @@ def test_store_settings_are_checked() -> None:
     for config in ({"currency": "usd"}, {"base_url": "https://evil.example"}, {"allow_permanent_delete": "yes"}):
         error = refused("get_order", {"order_id": "x"}, config)
         assert isinstance(error, ValidationError) and error.errors[0]["loc"].startswith("store.config.")
+
+
+@respx.mock(assert_all_called=True)
+def test_refunds_and_subscriptions_are_never_resent_reads_are(respx_mock: respx.MockRouter) -> None:
+    refund = respx_mock.put(f"{API}/sales/c2FsZS0x/refund").mock(return_value=httpx.Response(503))
+    subscribe = respx_mock.put(f"{API}/resource_subscriptions").mock(return_value=httpx.Response(503))
+    read = respx_mock.get(f"{API}/sales/c2FsZS0x").mock(
+        side_effect=[httpx.Response(503), httpx.Response(200, json={"success": True, "sale": sale_json()})]
+    )
+    assert isinstance(refused("process_refund", {"order_id": "c2FsZS0x"}), TransientError)
+    params = {"action": "subscribe", "topics": ["sale"], "callback_url": "https://hub.example/wh"}
+    assert isinstance(refused("webhooks", params), TransientError)
+    assert refund.call_count == 1 and subscribe.call_count == 1  # a PUT that may have been applied: not resent
+    assert execute("get_order", {"order_id": "c2FsZS0x"}).id == "c2FsZS0x" and read.call_count == 2

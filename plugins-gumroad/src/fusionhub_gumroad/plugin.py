@@ -45,7 +45,7 @@ def fusionhub_http_config(store: Store) -> HttpConfig:
         raise AuthError(
             "the store's credentials lack access_token (generate one in Gumroad's Settings > Advanced)", platform=SLUG
         )
-    # The base URL is fixed: no store setting can send the token to another host.
+    # The base URL is fixed (its host is endpoints.HOSTS): no store setting can send the token elsewhere.
     return HttpConfig(base_url=BASE_URL, auth=BearerAuth(token), headers={"accept": "application/json"})
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from fusionhub.plugin import Order, Page, Refund, StoreContext, ValidationError, hookimpl
+from fusionhub.plugin import Order, Page, Refund, StoreContext, ValidationError, hookimpl, meta
 from fusionhub.plugin import params as p
 from fusionhub_gumroad.client import Json, call, record
 from fusionhub_gumroad.config import GumroadConfig
@@ -83,5 +83,6 @@ async def process_refund(ctx: StoreContext, params: p.ProcessRefundParams) -> Re
     form: Json = {}
     if params.amount is not None:  # a partial refund; none: the whole refundable amount
         form["amount_cents"] = cents(params.amount, "params.amount")
-    sale = await _sale(ctx, "PUT", params.order_id, "refund", data=form)
+    # A PUT, but not idempotent: a partial refund sent twice refunds twice, so core must never resend it.
+    sale = await _sale(ctx, "PUT", params.order_id, "refund", data=form, extensions=meta(idempotent=False))
     return refund(sale, params.amount, GumroadConfig.of(ctx.store.config).currency)

@@ -31,6 +31,7 @@ from fusionhub.plugin import (
     WebhookSubscription,
     WebhookSubscriptions,
     hookimpl,
+    meta,
     parse_timestamp,
 )
 from fusionhub.plugin import params as p
@@ -133,7 +134,14 @@ async def webhooks(ctx: StoreContext, params: p.WebhooksParams) -> WebhookSubscr
         post_url = with_secret(params.callback_url, webhook_secret(ctx.credentials))
         for topic in topics:
             form = {"resource_name": topic, "post_url": post_url}
-            await call(ctx, "PUT", "resource_subscriptions", operation="PUT /resource_subscriptions", data=form)
+            await call(  # each PUT makes a new subscription: never resent by core
+                ctx,
+                "PUT",
+                "resource_subscriptions",
+                operation="PUT /resource_subscriptions",
+                data=form,
+                extensions=meta(idempotent=False),
+            )
     elif params.action is p.WebhookAction.UNSUBSCRIBE:
         assert params.subscription_id is not None
         where = path("resource_subscriptions", params.subscription_id)
