@@ -276,30 +276,18 @@ def test_refund_whole_or_partial_in_cents(respx_mock: respx.MockRouter) -> None:
 
 @respx.mock(assert_all_called=True)
 def test_subscribe_puts_the_secret_in_the_post_url_and_never_shows_it(respx_mock: respx.MockRouter) -> None:
-    subscribed = respx_mock.put(f"{API}/resource_subscriptions").mock(
-        side_effect=lambda request: httpx.Response(
-            200,
-            json={
-                "success": True,
-                "resource_subscription": {"id": "rs1", **{k: v[0] for k, v in form(request).items()}},
-            },
-        )
-    )
-    listed = respx_mock.get(f"{API}/resource_subscriptions").mock(
-        side_effect=lambda request: httpx.Response(
-            200,
-            json={
-                "success": True,
-                "resource_subscriptions": [
-                    {
-                        "id": "rs-" + request.url.params["resource_name"],
-                        "resource_name": request.url.params["resource_name"],
-                        "post_url": f"https://hub.example/wh/s1?store=s1&secret={SECRET}",
-                    }
-                ],
-            },
-        )
-    )
+    held: list[dict[str, str]] = []  # Gumroad's subscriptions, as its API keeps them
+
+    def put(request: httpx.Request) -> httpx.Response:
+        held.append({"id": f"rs{len(held)}", **{k: v[0] for k, v in form(request).items()}})
+        return httpx.Response(200, json={"success": True, "resource_subscription": held[-1]})
+
+    def get(request: httpx.Request) -> httpx.Response:
+        mine = [h for h in held if h["resource_name"] == request.url.params["resource_name"]]
+        return httpx.Response(200, json={"success": True, "resource_subscriptions": mine})
+
+    subscribed = respx_mock.put(f"{API}/resource_subscriptions").mock(side_effect=put)
+    respx_mock.get(f"{API}/resource_subscriptions").mock(side_effect=get)
     params = {"action": "subscribe", "topics": ["sale", "refund"], "callback_url": "https://hub.example/wh/s1?store=s1"}
     result = execute("webhooks", params)
     sent = [form(call.request) for call in subscribed.calls]
@@ -307,7 +295,11 @@ def test_subscribe_puts_the_secret_in_the_post_url_and_never_shows_it(respx_mock
     post_url = urlsplit(sent[0]["post_url"][0])
     assert parse_qs(post_url.query) == {"store": ["s1"], "secret": [SECRET]}
     assert [s.callback_url for s in result.subscriptions] == ["https://hub.example/wh/s1?store=s1"] * 2
-    assert SECRET not in repr(result) and listed.call_count == 2
+    assert SECRET not in repr(result)
+    again = execute("webhooks", params)  # already there: kept, not made twice
+    assert subscribed.call_count == 2 and [s.id for s in again.subscriptions] == ["rs0", "rs1"]
+    listed = execute("webhooks", {"action": "list"})  # every resource, one request each
+    assert [s.topic for s in listed.subscriptions] == ["sale", "refund"]
 
 
 @respx.mock
@@ -335,6 +327,9 @@ async def _with_secret(hub: Hub, store: Store, secret: str, params: dict[str, An
 
 @respx.mock(assert_all_called=True)
 def test_gumroad_echoing_the_post_url_does_not_leak_the_secret(respx_mock: respx.MockRouter) -> None:
+    respx_mock.get(f"{API}/resource_subscriptions").mock(
+        return_value=httpx.Response(200, json={"success": True, "resource_subscriptions": []})
+    )
     respx_mock.put(f"{API}/resource_subscriptions").mock(
         side_effect=lambda request: httpx.Response(
             200, json={"success": False, "message": f"Invalid post URL '{form(request)['post_url'][0]}'"}
@@ -367,6 +362,9 @@ def test_store_settings_are_checked() -> None:
 
 @respx.mock(assert_all_called=True)
 def test_refunds_and_subscriptions_are_never_resent_reads_are(respx_mock: respx.MockRouter) -> None:
+    respx_mock.get(f"{API}/resource_subscriptions").mock(
+        return_value=httpx.Response(200, json={"success": True, "resource_subscriptions": []})
+    )
     refund = respx_mock.put(f"{API}/sales/c2FsZS0x/refund").mock(return_value=httpx.Response(503))
     subscribe = respx_mock.put(f"{API}/resource_subscriptions").mock(return_value=httpx.Response(503))
     read = respx_mock.get(f"{API}/sales/c2FsZS0x").mock(

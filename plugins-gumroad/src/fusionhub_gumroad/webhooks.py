@@ -35,7 +35,7 @@ from fusionhub.plugin import (
     parse_timestamp,
 )
 from fusionhub.plugin import params as p
-from fusionhub_gumroad.client import Json, call
+from fusionhub_gumroad.client import Json, call, record
 from fusionhub_gumroad.endpoints import SLUG, path
 
 SECRET_FIELD = "webhook_secret"  # noqa: S105 - the store credential's name
@@ -111,8 +111,8 @@ def _topics(params: p.WebhooksParams) -> list[str]:
     return list(dict.fromkeys(params.topics)) or list(RESOURCES)
 
 
-async def _listed(ctx: StoreContext, topics: list[str]) -> list[WebhookSubscription]:
-    found = []
+async def _listed(ctx: StoreContext, topics: list[str]) -> list[Json]:
+    found: list[Json] = []
     for topic in topics:  # Gumroad lists one resource at a time
         body = await call(
             ctx,
@@ -121,7 +121,27 @@ async def _listed(ctx: StoreContext, topics: list[str]) -> list[WebhookSubscript
             operation="GET /resource_subscriptions",
             params={"resource_name": topic},
         )
-        found += [_subscription(r) for r in body.get("resource_subscriptions") or []]
+        found += [r for r in body.get("resource_subscriptions") or [] if isinstance(r, dict)]
+    return found
+
+
+async def _subscribe(ctx: StoreContext, topics: list[str], callback_url: str) -> list[Json]:
+    """Each topic subscribed once to this post_url: ones already there are kept, not made again."""
+    post_url = with_secret(callback_url, webhook_secret(ctx.credentials))
+    found = await _listed(ctx, topics)
+    there = {r.get("resource_name") for r in found if r.get("post_url") == post_url}
+    for topic in topics:
+        if topic in there:
+            continue
+        body = await call(  # each PUT makes a new subscription: never resent by core
+            ctx,
+            "PUT",
+            "resource_subscriptions",
+            operation="PUT /resource_subscriptions",
+            data={"resource_name": topic, "post_url": post_url},
+            extensions=meta(idempotent=False),
+        )
+        found.append(record(body, "resource_subscription", "PUT /resource_subscriptions"))
     return found
 
 
@@ -131,22 +151,14 @@ async def webhooks(ctx: StoreContext, params: p.WebhooksParams) -> WebhookSubscr
     topics = _topics(params)
     if params.action is p.WebhookAction.SUBSCRIBE:
         assert params.callback_url is not None  # WebhooksParams requires it for subscribe
-        post_url = with_secret(params.callback_url, webhook_secret(ctx.credentials))
-        for topic in topics:
-            form = {"resource_name": topic, "post_url": post_url}
-            await call(  # each PUT makes a new subscription: never resent by core
-                ctx,
-                "PUT",
-                "resource_subscriptions",
-                operation="PUT /resource_subscriptions",
-                data=form,
-                extensions=meta(idempotent=False),
-            )
-    elif params.action is p.WebhookAction.UNSUBSCRIBE:
-        assert params.subscription_id is not None
-        where = path("resource_subscriptions", params.subscription_id)
-        await call(ctx, "DELETE", where, operation="DELETE /resource_subscriptions/:id")
-    return WebhookSubscriptions(subscriptions=await _listed(ctx, topics))
+        found = await _subscribe(ctx, topics, params.callback_url)
+    else:
+        if params.action is p.WebhookAction.UNSUBSCRIBE:
+            assert params.subscription_id is not None
+            where = path("resource_subscriptions", params.subscription_id)
+            await call(ctx, "DELETE", where, operation="DELETE /resource_subscriptions/:id")
+        found = await _listed(ctx, topics)
+    return WebhookSubscriptions(subscriptions=[_subscription(r) for r in found])
 
 
 # --- deliveries -------------------------------------------------------------------------------
