@@ -78,10 +78,15 @@ async def fusionhub_reconcile(ctx: StoreContext, capability: str, params: Any) -
 
 
 @hookspec(firstresult=True)
-async def fusionhub_parse_webhook(store: Store, headers: Mapping[str, str], body: bytes) -> list[Event]:
+async def fusionhub_parse_webhook(
+    store: Store, headers: Mapping[str, str], body: bytes, url: str | None
+) -> list[Event]:
     """Verify a webhook delivery's signature over the raw body and return its normalized events.
 
-    Raise AuthError on a bad signature and ValidationError on a malformed body.
+    `url` is the URL the delivery was posted to (path and query) when the host passes it, else None:
+    a platform that does not sign its deliveries is verified by a secret in its callback URL. A
+    hookimpl may leave `url` out, like any hookspec argument it does not use.
+    Raise AuthError on a bad signature (or secret) and ValidationError on a malformed body.
     """
 
 

@@ -6,6 +6,7 @@ delivery_id) and every new one goes to the observer hook `fusionhub_on_event`.
 
 from __future__ import annotations
 
+import inspect
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -55,9 +56,13 @@ class EventService:
     def db(self) -> Database:
         return self.runtime.db
 
-    async def ingest(self, store: str | Store, headers: Mapping[str, str], raw_body: bytes) -> Ingested:
+    async def ingest(
+        self, store: str | Store, headers: Mapping[str, str], raw_body: bytes, *, url: str | None = None
+    ) -> Ingested:
         """A webhook delivery: the plugin verifies the signature over the raw body and parses it.
 
+        `url`: the URL the delivery was posted to (path and query, as received), for platforms
+        whose deliveries carry a secret in it instead of a signature; pass it whenever you have it.
         A bad signature raises AuthError, a malformed body ValidationError; nothing is stored then.
         """
         loaded = store if isinstance(store, Store) else await self.runtime.stores.load(store)
@@ -65,7 +70,10 @@ class EventService:
         if impl is None:
             raise CapabilityUnsupported("webhooks", "the plugin has no webhook intake", platform=loaded.platform)
         lowered = {k.lower(): v for k, v in headers.items()}
-        events = await impl(store=loaded, headers=lowered, body=raw_body)
+        offered = {"store": loaded, "headers": lowered, "body": raw_body, "url": url}
+        # pluggy's rule: a hookimpl takes the subset of the hookspec's arguments it names.
+        taken = inspect.signature(impl).parameters
+        events = await impl(**{name: value for name, value in offered.items() if name in taken})
         return await self.record(loaded, [Event.model_validate(e, from_attributes=True) for e in events])
 
     async def record(self, store: Store, events: list[Event]) -> Ingested:
