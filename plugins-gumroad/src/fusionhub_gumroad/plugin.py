@@ -21,6 +21,7 @@ from fusionhub.plugin import (
 from fusionhub_gumroad.bulk import bulk_operations as fusionhub_bulk_operations
 from fusionhub_gumroad.config import GumroadConfig
 from fusionhub_gumroad.endpoints import BASE_URL, SLUG
+from fusionhub_gumroad.once import reconcile as fusionhub_reconcile
 from fusionhub_gumroad.products import create_product as fusionhub_create_product
 from fusionhub_gumroad.products import delete_product as fusionhub_delete_product
 from fusionhub_gumroad.products import get_product as fusionhub_get_product

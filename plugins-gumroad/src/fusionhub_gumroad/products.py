@@ -11,6 +11,7 @@ from typing import Any
 
 from fusionhub.plugin import (
     DeleteResult,
+    NotFound,
     Page,
     Product,
     ProductChanges,
@@ -166,5 +167,9 @@ async def delete_product(ctx: StoreContext, params: p.DeleteProductParams) -> De
             "params.permanent",
             "permanent deletion is off for this store: set its allow_permanent_delete to true, or archive instead",
         )
-    await call(ctx, "DELETE", path("products", params.product_id), operation="DELETE /products/:id")
+    try:
+        await call(ctx, "DELETE", path("products", params.product_id), operation="DELETE /products/:id")
+    except NotFound:
+        if not ctx.rerun:  # else an earlier run's delete went through
+            raise
     return DeleteResult(product_id=params.product_id, permanent=True)

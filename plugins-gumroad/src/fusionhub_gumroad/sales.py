@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from fusionhub.plugin import Order, Page, Refund, StoreContext, ValidationError, hookimpl, meta
+from fusionhub.plugin import Money, Order, Page, Refund, StoreContext, ValidationError, hookimpl, meta
 from fusionhub.plugin import params as p
 from fusionhub_gumroad.client import Json, call, record
 from fusionhub_gumroad.config import GumroadConfig
@@ -85,4 +85,8 @@ async def process_refund(ctx: StoreContext, params: p.ProcessRefundParams) -> Re
         form["amount_cents"] = cents(params.amount, "params.amount")
     # A PUT, but not idempotent: a partial refund sent twice refunds twice, so core must never resend it.
     sale = await _sale(ctx, "PUT", params.order_id, "refund", data=form, extensions=meta(idempotent=False))
-    return refund(sale, params.amount, GumroadConfig.of(ctx.store.config).currency)
+    return refund_of(ctx, sale, params.amount)
+
+
+def refund_of(ctx: StoreContext, sale: Json, amount: Money | None) -> Refund:
+    return refund(sale, amount, GumroadConfig.of(ctx.store.config).currency)
