@@ -1,83 +1,22 @@
 """Events without webhooks: poll receipts and listings by their last-modified timestamps.
 
 The cursor keeps a core `Watermark` per resource (newest second seen, ids seen at it), so a
-change is neither lost nor repeated; `Changes` keeps each poll's changed records.
+change is neither lost nor repeated; `Changes` keeps each poll's changed records, which
+mapping_events turns into normalized events.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-from fusionhub.plugin import (
-    Changes,
-    Event,
-    EventBatch,
-    EventSource,
-    EventType,
-    StoreContext,
-    Watermark,
-    decode_cursor,
-    encode_cursor,
-    hookimpl,
-)
+from fusionhub.plugin import Changes, EventBatch, StoreContext, Watermark, decode_cursor, encode_cursor, hookimpl
 from fusionhub_etsy.client import call
-from fusionhub_etsy.mapping import Json, timestamp
+from fusionhub_etsy.mapping import Json
+from fusionhub_etsy.mapping_events import LISTING, RECEIPT
 
 PAGE = 100
 MAX_PAGES = 200  # one poll reads at most 20,000 changes per resource; the rest waits for the next
 DEFAULT_STATES = ("active", "inactive", "draft")
-
-
-@dataclass(frozen=True, slots=True)
-class Resource:
-    """How one polled resource reads: its id, timestamps, event types and the payload kept."""
-
-    name: str
-    id_key: str
-    ts_keys: tuple[str, ...]
-    created_keys: tuple[str, ...]
-    types: tuple[EventType, EventType]  # created, updated
-    payload: tuple[str, ...]
-
-    def key(self, record: Json) -> tuple[str, int]:
-        return str(record[self.id_key]), _first(record, self.ts_keys)
-
-    def event(self, record: Json) -> Event:
-        rid, ts = self.key(record)
-        created = ts == _first(record, self.created_keys)
-        return Event(
-            platform="etsy",
-            type=self.types[0] if created else self.types[1],
-            delivery_id=f"etsy:{self.name}:{rid}:{ts}",
-            resource_id=rid,
-            topic=f"{self.name}.{'created' if created else 'updated'}",
-            source=EventSource.POLLING,
-            occurred_at=timestamp(ts),
-            payload={k: record.get(k) for k in self.payload},
-        )
-
-
-def _first(record: Json, keys: tuple[str, ...]) -> int:
-    return int(next((record[k] for k in keys if record.get(k)), 0))
-
-
-RECEIPT = Resource(
-    "receipt",
-    "receipt_id",
-    ("updated_timestamp", "update_timestamp"),
-    ("created_timestamp", "create_timestamp"),
-    (EventType.ORDER_CREATED, EventType.ORDER_UPDATED),
-    ("receipt_id", "status", "is_paid", "is_shipped", "updated_timestamp"),
-)
-LISTING = Resource(
-    "listing",
-    "listing_id",
-    ("last_modified_timestamp",),
-    ("created_timestamp", "creation_timestamp"),
-    (EventType.PRODUCT_CREATED, EventType.PRODUCT_UPDATED),
-    ("listing_id", "state", "title", "last_modified_timestamp"),
-)
 
 
 async def _receipts(ctx: StoreContext, poll: Changes[Json]) -> None:
