@@ -149,7 +149,7 @@ from fusionhub.sandbox import (
 from fusionhub.stores import Store
 from fusionhub.version import CORE_API_VERSION
 from fusionhub.watermark import Changes, Watermark
-from fusionhub.webhooks import HmacSha256, SeenDeliveries, check_timestamp, parse_timestamp
+from fusionhub.webhooks import Delivery, HmacSha256, SeenDeliveries, WebhookFormat, check_timestamp, parse_timestamp
 
 __all__ = [
     "CAPABILITY_SPECS",
@@ -181,6 +181,7 @@ __all__ = [
     "CostBased",
     "Credentials",
     "DeleteResult",
+    "Delivery",
     "Dynamic",
     "ErrorBody",
     "ErrorCategory",
@@ -254,6 +255,7 @@ __all__ = [
     "Variant",
     "VirtualClock",
     "Watermark",
+    "WebhookFormat",
     "WebhookSubscription",
     "WebhookSubscriptions",
     "Window",
