@@ -75,7 +75,7 @@ from fusionhub.http import (
     text_matches,
     values_at,
 )
-from fusionhub.jsonl import Record, download_lines, nested
+from fusionhub.jsonl import IncompleteResult, Record, download_lines, nested
 from fusionhub.models import (
     Address,
     BulkResult,
@@ -195,6 +195,7 @@ __all__ = [
     "FusionHubError",
     "HmacSha256",
     "HttpConfig",
+    "IncompleteResult",
     "InventoryLevel",
     "InventoryLevels",
     "InventorySyncResult",
