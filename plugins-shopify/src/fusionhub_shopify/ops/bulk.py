@@ -78,7 +78,7 @@ async def _variables(ctx: StoreContext, items: list[p.UpdateProductParams]) -> d
         if fields is not None:
             stages["UpdateProduct"].append((index, {"product": fields}))
         current = await products.fetch(ctx, product_id) if item.changes.price is not None else None
-        variants = products.variant_updates(current, item)
+        variants = pm.variant_updates(current, item)
         if variants:
             stages["UpdateVariants"].append((index, {"productId": product_id, "variants": variants}))
     return {name: lines for name, lines in stages.items() if lines}

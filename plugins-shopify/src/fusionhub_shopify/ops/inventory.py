@@ -39,17 +39,13 @@ async def _by_product(ctx: StoreContext, product_id: str) -> list[dict[str, Any]
     return [variant async for variant in stream(page)]
 
 
-def _sku_query(skus: list[str]) -> str:
-    return " OR ".join("sku:" + '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"' for s in skus)
-
-
 async def _by_skus(ctx: StoreContext, skus: list[str]) -> list[dict[str, Any]]:
     size = page_size(ctx, "InventoryByVariants", {"levelsFirst": LEVELS}, 250)
     variants: list[dict[str, Any]] = []
     for start in range(0, len(skus), size):
         chunk = skus[start : start + size]
         data = await execute(
-            ctx, "InventoryByVariants", {"first": size, "query": _sku_query(chunk), "levelsFirst": LEVELS}
+            ctx, "InventoryByVariants", {"first": size, "query": m.sku_query(chunk), "levelsFirst": LEVELS}
         )
         wanted = set(chunk)  # the search is fuzzy; keep exact SKU matches only
         variants += [v for v in data["productVariants"]["nodes"] if v.get("sku") in wanted]
@@ -111,17 +107,7 @@ async def sync_inventory(ctx: StoreContext, params: p.SyncInventoryParams) -> In
     for target, item in zip(params.levels, items, strict=True):
         location = await shop.location(ctx, target.location_id or params.location_id)
         quantities.append(m.quantity_input(item, location, target.quantity, version))
-        updated.append(
-            InventoryLevel(
-                product_id=target.product_id,
-                variant_id=target.variant_id,
-                sku=target.sku,
-                inventory_item_id=item,
-                location_id=location,
-                available=target.quantity,
-                updated_at=None,
-            )
-        )
+        updated.append(m.level_set(target, item, location))
     await _set(ctx, quantities)
     return InventorySyncResult(updated=updated)
 
