@@ -64,7 +64,7 @@ async def download_lines(
     incomplete, it raises `IncompleteResult` after yielding every complete object it got.
     """
     read = 0
-    for attempt in range(retries + 1):
+    for _attempt in range(retries + 1):
         skip, complete = read, True
         async for value in _objects(client, url, operation, platform):
             if value is _CUT:

@@ -52,6 +52,7 @@ from fusionhub.errors import (
     ValidationError,
 )
 from fusionhub.fanout import fan_out_items
+from fusionhub.graphql import data_of, field_errors, is_mutation, json_body, payload, present
 from fusionhub.hookspecs import hookimpl
 from fusionhub.http import (
     DEFAULT_ERRORS,
@@ -265,17 +266,21 @@ __all__ = [
     "check_callback",
     "check_timestamp",
     "code_challenge",
+    "data_of",
     "decode_cursor",
     "download_lines",
     "each_item",
     "encode_cursor",
     "exchange_code",
     "fan_out_items",
+    "field_errors",
     "field_is",
     "form_fields",
     "has_field",
     "hookimpl",
+    "is_mutation",
     "is_secret_key",
+    "json_body",
     "load_manifest",
     "lower_to",
     "manifest_hook",
@@ -287,8 +292,10 @@ __all__ = [
     "next_link",
     "params",
     "parse_timestamp",
+    "payload",
     "plain_error",
     "plain_missing",
+    "present",
     "raise_for_status",
     "register_secret",
     "register_secret_keys",
