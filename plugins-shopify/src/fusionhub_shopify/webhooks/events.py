@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fusionhub.plugin import SYSTEM_CLOCK, AuthError, Clock, Event, EventType, SeenDeliveries, Store, hookimpl
+from fusionhub.plugin import SYSTEM_CLOCK, AuthError, Event, EventType, SeenDeliveries, Store, hookimpl
 from fusionhub_shopify.config import ShopConfig
 from fusionhub_shopify.ids import gid
 from fusionhub_shopify.webhooks.signature import FORMAT, SHOP_HEADER
@@ -44,39 +44,24 @@ def _resource_id(topic: str, body: dict[str, Any]) -> str | None:
     return gid(kind, str(raw)) if kind and raw is not None else None
 
 
-def parse(
-    headers: Mapping[str, str],
-    body: bytes,
-    *,
-    secret: str | None,
-    shop: str,
-    store_id: str,
-    max_age: float | None = None,
-    clock: Clock = SYSTEM_CLOCK,
-) -> list[Event]:
+@hookimpl
+async def parse_webhook(store: Store, headers: Mapping[str, str], body: bytes) -> list[Event]:
     """Verify, then normalize. A delivery for another shop is refused like a forged one."""
-    delivery = FORMAT.open(headers, body, secret=secret, max_age=max_age, now=clock.now(), platform="shopify")
-    if delivery.headers.get(SHOP_HEADER) != shop:
+    config = ShopConfig.of(store.config)
+    # The README's rule: a webhook_secret (deliveries signed with another secret than the app's) wins.
+    secret = store.credentials.get("webhook_secret") or store.credentials.get("client_secret")
+    max_age, now = config.webhook_max_age_seconds, SYSTEM_CLOCK.now()
+    delivery = FORMAT.open(headers, body, secret=secret, max_age=max_age, now=now, platform="shopify")
+    if delivery.headers.get(SHOP_HEADER) != config.shop:
         raise AuthError("webhook delivery names another shop", platform="shopify")
-    topic = delivery.topic
     return [
         Event(
             platform="shopify",
-            type=TOPICS.get(topic, (EventType.OTHER,))[0],
-            delivery_id=delivery.first_id(SEEN, store_id),
-            resource_id=_resource_id(topic, delivery.payload),
-            topic=topic,
+            type=TOPICS.get(delivery.topic, (EventType.OTHER,))[0],
+            delivery_id=delivery.first_id(SEEN, store.id),
+            resource_id=_resource_id(delivery.topic, delivery.payload),
+            topic=delivery.topic,
             occurred_at=delivery.occurred_at,
             payload=delivery.payload,
         )
     ]
-
-
-@hookimpl
-async def parse_webhook(store: Store, headers: Mapping[str, str], body: bytes) -> list[Event]:
-    config = ShopConfig.of(store.config)
-    # The README's rule: a webhook_secret (deliveries signed with another secret than the app's) wins.
-    secret = store.credentials.get("webhook_secret") or store.credentials.get("client_secret")
-    return parse(
-        headers, body, secret=secret, shop=config.shop, store_id=store.id, max_age=config.webhook_max_age_seconds
-    )
