@@ -64,25 +64,22 @@ async def get_inventory(ctx: StoreContext, params: p.GetInventoryParams) -> Inve
 
 async def _resolve(ctx: StoreContext, targets: list[InventoryTarget]) -> list[str]:
     """Each target's inventory item id (by item id, variant id, or SKU), in order."""
-    items: list[str | None] = [
-        gid("InventoryItem", t.inventory_item_id) if t.inventory_item_id else None for t in targets
-    ]
-    by_variant = [t.variant_id for t, item in zip(targets, items, strict=True) if item is None and t.variant_id]
-    found: dict[str, str] = {}
-    for variant_id in by_variant:
-        data = await execute(ctx, "VariantInventory", {"id": gid("ProductVariant", variant_id), "levelsFirst": LEVELS})
+    found: dict[str, str] = {}  # by variant gid or "sku:<sku>"
+    wanted = [gid("ProductVariant", t.variant_id) for t in targets if not t.inventory_item_id and t.variant_id]
+    for variant in dict.fromkeys(wanted):  # each once, in order
+        data = await execute(ctx, "VariantInventory", {"id": variant, "levelsFirst": LEVELS})
         if data.get("productVariant"):
-            found[gid("ProductVariant", variant_id)] = data["productVariant"]["inventoryItem"]["id"]
-    skus = [t.sku for t, item in zip(targets, items, strict=True) if item is None and not t.variant_id and t.sku]
-    for v in await _by_skus(ctx, [s for s in skus if s]) if skus else []:
+            found[variant] = data["productVariant"]["inventoryItem"]["id"]
+    skus = [t.sku for t in targets if not t.inventory_item_id and not t.variant_id and t.sku]
+    for v in await _by_skus(ctx, skus) if skus else []:
         found[f"sku:{v['sku']}"] = v["inventoryItem"]["id"]
     out, errors = [], []
-    for i, (target, item) in enumerate(zip(targets, items, strict=True)):
-        key = gid("ProductVariant", target.variant_id) if target.variant_id else f"sku:{target.sku}"
-        resolved = item or found.get(key)
-        if resolved is None:
-            errors.append({"loc": f"levels.{i}", "msg": f"no Shopify variant {target.variant_id or target.sku}"})
-        out.append(resolved or "")
+    for i, t in enumerate(targets):
+        key = gid("ProductVariant", t.variant_id) if t.variant_id else f"sku:{t.sku}"
+        item = gid("InventoryItem", t.inventory_item_id) if t.inventory_item_id else found.get(key)
+        if item is None:
+            errors.append({"loc": f"levels.{i}", "msg": f"no Shopify variant {t.variant_id or t.sku}"})
+        out.append(item or "")
     if errors:
         raise ValidationError(errors=errors, platform="shopify")
     return out
