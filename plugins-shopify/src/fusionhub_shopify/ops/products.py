@@ -93,15 +93,8 @@ async def create_product(ctx: StoreContext, params: p.CreateProductParams) -> Pr
     """productCreate (options), then the variants; a product whose variants fail is removed again."""
     _check_variants(params)
     spec = params.product
-    created = payload(
-        await execute(
-            ctx,
-            "ProductCreate",
-            {"product": m.create_input(spec), "media": m.media_input(spec), "variantsFirst": 1},
-        ),
-        "productCreate",
-        prefix="product",
-    )["product"]
+    variables = {"product": m.create_input(spec), "media": m.media_input(spec), "variantsFirst": 1}
+    created = payload(await execute(ctx, "ProductCreate", variables), "productCreate", prefix="product")["product"]
     if spec.variants:
         try:
             await _create_variants(ctx, created, spec.variants, bool(spec.options))
@@ -112,26 +105,17 @@ async def create_product(ctx: StoreContext, params: p.CreateProductParams) -> Pr
 
 
 async def _create_variants(ctx: StoreContext, created: dict[str, Any], variants: list[Variant], options: bool) -> None:
-    needs_location = any(v.inventory_quantity is not None for v in variants)
-    location = await shop.location(ctx) if needs_location else None
     if options:  # replace the standalone variant Shopify made from the first option values
+        stocked = any(v.inventory_quantity is not None for v in variants)
+        location = await shop.location(ctx) if stocked else None
         inputs = [m.variant_input(v, location_id=location) for v in variants]
-        data = await execute(
-            ctx,
-            "ProductVariantsBulkCreate",
-            {"productId": created["id"], "variants": inputs, "strategy": "REMOVE_STANDALONE_VARIANT"},
-        )
-        payload(data, "productVariantsBulkCreate", prefix="product.variants")
-        return
-    # No options: the one variant is the default variant Shopify already created.
-    default = created["variants"]["nodes"][0]
-    single = variants[0].model_copy(update={"id": default["id"]})
-    data = await execute(
-        ctx,
-        "ProductVariantsBulkUpdate",
-        {"productId": created["id"], "variants": [m.variant_input(single, with_id=True)]},
-    )
-    payload(data, "productVariantsBulkUpdate", prefix="product.variants")
+        document, strategy = "ProductVariantsBulkCreate", {"strategy": "REMOVE_STANDALONE_VARIANT"}
+    else:  # no options: the one variant is the default variant Shopify already created
+        single = variants[0].model_copy(update={"id": created["variants"]["nodes"][0]["id"]})
+        inputs = [m.variant_input(single, with_id=True)]
+        document, strategy = "ProductVariantsBulkUpdate", {}
+    data = await execute(ctx, document, {"productId": created["id"], "variants": inputs, **strategy})
+    payload(data, document[0].lower() + document[1:], prefix="product.variants")  # the field it is named for
 
 
 @hookimpl

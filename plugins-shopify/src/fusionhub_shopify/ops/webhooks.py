@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fusionhub.plugin import (
-    Step,
-    StoreContext,
-    ValidationError,
-    WebhookSubscriptions,
-    hookimpl,
-    relay,
-    stream,
-)
+from fusionhub.plugin import Step, StoreContext, ValidationError, WebhookSubscriptions, hookimpl, relay, stream
 from fusionhub.plugin import params as p
 from fusionhub_shopify.client import execute
 from fusionhub_shopify.ids import gid
