@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -276,3 +277,21 @@ def test_fuzz_a_replay_under_rewritten_unsigned_headers_is_the_first_delivery(
     for rewritten in ids:
         headers = {**_delivery(body, secret=key), "X-Id": rewritten, "X-Time": rewritten}
         assert FORMAT.open(headers, body, secret=key).first_id(seen, "s") == first == "d-1"
+
+
+@pytest.mark.parametrize("raw", ["nan", "NaN", "inf", "-inf", "1e30", "-1e30", "99999999999999999"])
+def test_non_finite_or_absurd_times_are_no_time_at_all(raw: str) -> None:
+    assert parse_timestamp(raw) is None
+    with pytest.raises(AuthError, match="no valid timestamp"):
+        check_timestamp(raw, 1_767_225_600.0, 300)  # nan compared with anything is False: it must not pass
+    body = b"{}"
+    assert FORMAT.open(_delivery(body, **{"X-Time": raw}), body, secret="key").occurred_at is None
+
+
+@FUZZ
+@given(raw=st.one_of(st.text(max_size=40), st.floats().map(str), st.integers().map(str)))
+def test_fuzz_any_time_header_is_a_time_or_none_and_never_an_exception(raw: str) -> None:
+    when = parse_timestamp(raw)
+    assert when is None or datetime.fromtimestamp(when, UTC).year >= 1
+    with contextlib.suppress(AuthError):  # refused cleanly, or accepted: nothing else
+        check_timestamp(raw, 1_767_225_600.0, 300)

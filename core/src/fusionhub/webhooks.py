@@ -85,19 +85,27 @@ def _key(secret: str | bytes) -> bytes:
 
 
 def parse_timestamp(raw: str | None) -> float | None:
-    """Unix seconds or an ISO 8601 time (with `Z` or an offset; naive means UTC), else None."""
+    """Unix seconds or an ISO 8601 time (with `Z` or an offset; naive means UTC), else None.
+
+    Only times a datetime can hold (years 1 to 9999): `nan`, `inf` and absurd numbers are None,
+    so they can neither pass an age check nor break the reader.
+    """
     if raw is None or not raw.strip():
         return None
     text = raw.strip()
     try:
-        return float(text)
+        when = float(text)
     except ValueError:
-        pass
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        when = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+    return when if _EARLIEST <= when <= _LATEST else None  # False for nan
+
+
+_EARLIEST = datetime(1, 1, 2, tzinfo=UTC).timestamp()
+_LATEST = datetime(9999, 12, 30, tzinfo=UTC).timestamp()
 
 
 def check_timestamp(
