@@ -28,6 +28,7 @@ from fusionhub.plugin import (
     StoreContext,
     ValidationError,
     download_lines,
+    field_errors,
     hookimpl,
     meta,
     nested,
@@ -139,10 +140,9 @@ async def bulk_update(ctx: StoreContext, params: p.BulkUpdateParams) -> BulkResu
 def _failures(data: Any) -> list[str]:
     """A result line's userErrors as messages; none when its mutation succeeded."""
     result = next(iter(data.values()), None) if isinstance(data, dict) else None
-    errors = result.get("userErrors") or [] if isinstance(result, dict) else []
-    if errors or result is None:
-        return [f"{'.'.join(e.get('field') or ())}: {e.get('message')}" for e in errors] or ["no result"]
-    return []
+    if not isinstance(result, dict):
+        return ["no result"]
+    return [f"{e['loc']}: {e['msg']}" for e in field_errors(result.get("userErrors"))]
 
 
 async def _tally(ctx: StoreContext, handle: OperationHandle) -> dict[str, Any]:
