@@ -295,3 +295,12 @@ def test_fuzz_any_time_header_is_a_time_or_none_and_never_an_exception(raw: str)
     assert when is None or datetime.fromtimestamp(when, UTC).year >= 1
     with contextlib.suppress(AuthError):  # refused cleanly, or accepted: nothing else
         check_timestamp(raw, 1_767_225_600.0, 300)
+
+
+def test_the_replay_key_names_signed_content_and_topic_only() -> None:
+    body = b'{"id": 1}'
+    first = FORMAT.open(_delivery(body), body, secret="key")
+    rewritten = FORMAT.open({**_delivery(body), "X-Id": "other", "X-Time": "1"}, body, secret="key")
+    other_topic = FORMAT.open({**_delivery(body), "X-Topic": "thing/changed"}, body, secret="key")
+    assert first.replay_key == rewritten.replay_key != other_topic.replay_key
+    assert len(first.replay_key) == 64 and first.digest not in first.replay_key

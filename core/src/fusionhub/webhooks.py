@@ -150,13 +150,18 @@ class Delivery:
         when = parse_timestamp(self.stamp)
         return datetime.fromtimestamp(when, UTC) if when is not None else None
 
-    def first_id(self, seen: SeenDeliveries, scope: str) -> str:
-        """The delivery id this signed content was first accepted under in `scope` (a store).
+    @property
+    def replay_key(self) -> str:
+        """What names this signed content whatever its unsigned headers say: topic and signature, hashed.
 
-        The topic is part of the key: a platform may send one body, with one signature, for
-        several topics, and each is an event of its own.
+        The topic is part of it: a platform may send one body, with one signature, for several
+        topics, and each is an event of its own. Fixed length, fit to be stored.
         """
-        return seen.first_delivery(f"{scope} {self.topic} {self.digest}", self.delivery_id)
+        return hashlib.sha256(f"{self.topic}\0{self.digest}".encode()).hexdigest()
+
+    def first_id(self, seen: SeenDeliveries, scope: str) -> str:
+        """The delivery id this signed content was first accepted under in `scope` (a store)."""
+        return seen.first_delivery(f"{scope} {self.replay_key}", self.delivery_id)
 
 
 @dataclass(frozen=True, slots=True)
