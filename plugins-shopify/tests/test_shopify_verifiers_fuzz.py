@@ -19,8 +19,8 @@ from fusionhub import AuthError, Store, VirtualClock
 from fusionhub.plugin import QueryHmac
 from fusionhub_shopify import plugin
 from fusionhub_shopify.auth import oauth
+from fusionhub_shopify.mapping.webhooks import TOPICS
 from fusionhub_shopify.webhooks import signature
-from fusionhub_shopify.webhooks.events import TOPICS
 
 SHOP = "fuzz-shop.myshopify.com"
 KEYS = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=0x2FF), min_size=1, max_size=40)
