@@ -3,6 +3,12 @@
 Some platforms flatten nested objects into lines: each child line follows its root and names its
 parent (`parent_key`). `nested` joins them back into one `Record` per root, grouped by kind, and
 yields it as soon as the next root begins: memory holds one record, whatever the result's size.
+
+A result file can arrive incomplete (a connection cut mid-line, a file short of the object count
+the platform reported). `download_lines` tells a cut from a corrupt line (the last line, without
+its newline), downloads the file again once, resuming after what it already yielded, and raises
+`IncompleteResult` when the second copy falls short too: a reader never takes part of a result
+for the whole of it.
 """
 
 from __future__ import annotations
@@ -14,8 +20,21 @@ from typing import Any
 
 import httpx
 
-from fusionhub.errors import PlatformError
+from fusionhub.errors import PlatformError, TransientError
 from fusionhub.http import meta
+
+
+class IncompleteResult(TransientError):
+    """A JSON-lines result ended early, even when downloaded again: `read` of `expected` objects."""
+
+    def __init__(self, operation: str, read: int, expected: int | None, *, platform: str | None = None) -> None:
+        of = f" of the {expected} reported" if expected is not None else ""
+        super().__init__(
+            f"the {operation} download ended early: {read} objects read{of} (cut off or short)",
+            details={"operation": operation, "read": read, "expected": expected},
+            platform=platform,
+        )
+        self.read, self.expected = read, expected
 
 
 @dataclass(slots=True)
@@ -30,21 +49,63 @@ class Record:
 
 
 async def download_lines(
-    client: httpx.AsyncClient, url: str, *, operation: str, platform: str | None = None
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    operation: str,
+    platform: str | None = None,
+    expected: int | None = None,
+    retries: int = 1,
 ) -> AsyncIterator[dict[str, Any]]:
-    """The objects of the JSON-lines file at `url`, streamed (no cost charged, no body buffered)."""
+    """The objects of the JSON-lines file at `url`, streamed (no cost charged, no body buffered).
+
+    `expected`: how many objects the platform says the file holds. A file cut mid-line or short
+    of it is downloaded again (`retries` times), skipping the objects already yielded; still
+    incomplete, it raises `IncompleteResult` after yielding every complete object it got.
+    """
+    read = 0
+    for _attempt in range(retries + 1):
+        skip, complete = read, True
+        async for value in _objects(client, url, operation, platform):
+            if value is _CUT:
+                complete = False
+            elif skip:
+                skip -= 1
+            else:
+                read += 1
+                if isinstance(value, dict):
+                    yield value
+        if complete and not skip and (expected is None or read >= expected):
+            return
+    raise IncompleteResult(operation, read, expected, platform=platform)
+
+
+_CUT: Any = object()  # the file ended inside a line
+
+
+async def _objects(client: httpx.AsyncClient, url: str, operation: str, platform: str | None) -> AsyncIterator[Any]:
+    """Each JSON line of the file, then `_CUT` if its last line ends without its newline and is not JSON."""
     async with client.stream("GET", url, extensions=meta(cost=0, operation=operation, observe=False)) as response:
         if response.status_code != 200:
             raise PlatformError(f"the {operation} download answered {response.status_code}", platform=platform)
-        async for raw in response.aiter_lines():
-            if not raw.strip():
-                continue
+        rest = b""
+        async for chunk in response.aiter_bytes():
+            *lines, rest = (rest + chunk).split(b"\n")
+            for raw in lines:
+                if raw.strip():
+                    yield _parse(raw, operation, platform)
+        if rest.strip():
             try:
-                value = json.loads(raw)
+                yield json.loads(rest)
             except ValueError:
-                raise PlatformError(f"a line of the {operation} download is not JSON", platform=platform) from None
-            if isinstance(value, dict):
-                yield value
+                yield _CUT
+
+
+def _parse(raw: bytes, operation: str, platform: str | None) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise PlatformError(f"a line of the {operation} download is not JSON", platform=platform) from None
 
 
 async def nested(

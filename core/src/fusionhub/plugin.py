@@ -54,6 +54,7 @@ from fusionhub.errors import (
     ValidationError,
 )
 from fusionhub.fanout import fan_out_items
+from fusionhub.graphql import data_of, field_errors, is_mutation, json_body, payload, present
 from fusionhub.hookspecs import hookimpl
 from fusionhub.http import (
     DEFAULT_ERRORS,
@@ -77,7 +78,7 @@ from fusionhub.http import (
     text_matches,
     values_at,
 )
-from fusionhub.jsonl import Record, download_lines, nested
+from fusionhub.jsonl import IncompleteResult, Record, download_lines, nested
 from fusionhub.models import (
     Address,
     BulkResult,
@@ -151,7 +152,7 @@ from fusionhub.sandbox import (
 from fusionhub.stores import Store
 from fusionhub.version import CORE_API_VERSION
 from fusionhub.watermark import Changes, Watermark
-from fusionhub.webhooks import HmacSha256, SeenDeliveries, check_timestamp, parse_timestamp
+from fusionhub.webhooks import Delivery, HmacSha256, SeenDeliveries, WebhookFormat, check_timestamp, parse_timestamp
 
 __all__ = [
     "CAPABILITY_SPECS",
@@ -183,6 +184,7 @@ __all__ = [
     "CostBased",
     "Credentials",
     "DeleteResult",
+    "Delivery",
     "Dynamic",
     "ErrorBody",
     "ErrorCategory",
@@ -197,6 +199,7 @@ __all__ = [
     "HeaderLimit",
     "HmacSha256",
     "HttpConfig",
+    "IncompleteResult",
     "InventoryLevel",
     "InventoryLevels",
     "InventorySyncResult",
@@ -260,6 +263,7 @@ __all__ = [
     "Variant",
     "VirtualClock",
     "Watermark",
+    "WebhookFormat",
     "WebhookSubscription",
     "WebhookSubscriptions",
     "Window",
@@ -268,17 +272,21 @@ __all__ = [
     "check_callback",
     "check_timestamp",
     "code_challenge",
+    "data_of",
     "decode_cursor",
     "download_lines",
     "each_item",
     "encode_cursor",
     "exchange_code",
     "fan_out_items",
+    "field_errors",
     "field_is",
     "form_fields",
     "has_field",
     "hookimpl",
+    "is_mutation",
     "is_secret_key",
+    "json_body",
     "load_manifest",
     "lower_to",
     "manifest_hook",
@@ -290,8 +298,10 @@ __all__ = [
     "next_link",
     "params",
     "parse_timestamp",
+    "payload",
     "plain_error",
     "plain_missing",
+    "present",
     "raise_for_status",
     "register_secret",
     "register_secret_keys",

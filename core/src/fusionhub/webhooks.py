@@ -1,6 +1,10 @@
 """Verifying incoming webhook deliveries: signature, age, and replays.
 
-A plugin's `fusionhub_parse_webhook` composes three pieces, each refusing with `AuthError`:
+A plugin's `fusionhub_parse_webhook` describes where its platform puts things in a
+`WebhookFormat` (which headers carry the signature, delivery id, topic and time, how it signs)
+and calls `format.open(headers, body, secret=..., platform=...)`: signature verified once, time
+checked when asked, required headers and a JSON object body, or a refusal (`AuthError` for what
+an attacker controls, `ValidationError` for a malformed delivery). The pieces it composes:
 
 - `HmacSha256(encoding, prefix).verify(secret, message, given)`: HMAC-SHA256 over the exact raw
   bytes the platform signed (the body, or e.g. `id.timestamp.body`), hex or base64, an optional
@@ -25,15 +29,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from fusionhub.clock import Clock
-from fusionhub.errors import AuthError
+from fusionhub.errors import AuthError, ValidationError
 
-__all__ = ["HmacSha256", "SeenDeliveries", "check_timestamp", "parse_timestamp"]
+__all__ = ["Delivery", "HmacSha256", "SeenDeliveries", "WebhookFormat", "check_timestamp", "parse_timestamp"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,31 +85,126 @@ def _key(secret: str | bytes) -> bytes:
 
 
 def parse_timestamp(raw: str | None) -> float | None:
-    """Unix seconds or an ISO 8601 time (with `Z` or an offset; naive means UTC), else None."""
+    """Unix seconds or an ISO 8601 time (with `Z` or an offset; naive means UTC), else None.
+
+    Only times a datetime can hold (years 1 to 9999): `nan`, `inf` and absurd numbers are None,
+    so they can neither pass an age check nor break the reader.
+    """
     if raw is None or not raw.strip():
         return None
     text = raw.strip()
     try:
-        return float(text)
+        when = float(text)
     except ValueError:
-        pass
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        when = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+    return when if _EARLIEST <= when <= _LATEST else None  # False for nan
 
 
-def check_timestamp(raw: str | None, now: float, tolerance: float, *, platform: str | None = None) -> float:
-    """The delivery's time; AuthError when it is missing, malformed or more than `tolerance` s from `now`."""
+_EARLIEST = datetime(1, 1, 2, tzinfo=UTC).timestamp()
+_LATEST = datetime(9999, 12, 30, tzinfo=UTC).timestamp()
+
+
+def check_timestamp(
+    raw: str | None,
+    now: float,
+    tolerance: float,
+    *,
+    future: float | None = None,
+    what: str = "webhook delivery",
+    platform: str | None = None,
+) -> float:
+    """The time `raw` names; AuthError when it is missing, malformed, more than `tolerance` s
+    before `now`, or more than `future` s (default: `tolerance`) after it."""
     when = parse_timestamp(raw)
     if when is None:
-        raise AuthError("webhook delivery has no valid timestamp", platform=platform)
+        raise AuthError(f"{what} has no valid timestamp", platform=platform)
     if now - when > tolerance:
-        raise AuthError("webhook delivery is older than allowed: replayed", platform=platform)
-    if when - now > tolerance:
-        raise AuthError("webhook delivery is stamped in the future beyond the allowed skew", platform=platform)
+        raise AuthError(f"{what} is older than allowed: replayed", platform=platform)
+    if when - now > (tolerance if future is None else future):
+        raise AuthError(f"{what} is stamped in the future beyond the allowed skew", platform=platform)
     return when
+
+
+def _body(headers: Mapping[str, str], body: bytes) -> bytes:
+    return body
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A verified delivery: lower-case headers, topic, delivery id, the signature, the JSON body."""
+
+    headers: dict[str, str]
+    topic: str
+    delivery_id: str
+    digest: str  # the verified signature: signed content, what replays are recognised by
+    payload: dict[str, Any]
+    stamp: str | None = None  # the time header, as sent (unsigned on most platforms)
+
+    @property
+    def occurred_at(self) -> datetime | None:
+        """The time header as a datetime when it parses (else None)."""
+        when = parse_timestamp(self.stamp)
+        return datetime.fromtimestamp(when, UTC) if when is not None else None
+
+    @property
+    def replay_key(self) -> str:
+        """What names this signed content whatever its unsigned headers say: topic and signature, hashed.
+
+        The topic is part of it: a platform may send one body, with one signature, for several
+        topics, and each is an event of its own. Fixed length, fit to be stored.
+        """
+        return hashlib.sha256(f"{self.topic}\0{self.digest}".encode()).hexdigest()
+
+    def first_id(self, seen: SeenDeliveries, scope: str) -> str:
+        """The delivery id this signed content was first accepted under in `scope` (a store)."""
+        return seen.first_delivery(f"{scope} {self.replay_key}", self.delivery_id)
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookFormat:
+    """Where a platform's deliveries carry their signature, id, topic and time, and how they are signed."""
+
+    signature: str  # header names, any case
+    delivery_id: str
+    topic: str
+    timestamp: str | None = None
+    scheme: HmacSha256 = HmacSha256()
+    # The exact bytes signed, from the lower-cased headers and the raw body (default: the body).
+    signed: Callable[[Mapping[str, str], bytes], bytes] = _body
+
+    def open(
+        self,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        secret: str | bytes | None,
+        max_age: float | None = None,
+        now: float | None = None,
+        platform: str | None = None,
+    ) -> Delivery:
+        """Verify a delivery once and read it; with `max_age`, its time header must be that recent."""
+        h = {k.lower(): v for k, v in headers.items()}
+        digest = self.scheme.verify(secret, self.signed(h, body), h.get(self.signature.lower()), platform=platform)
+        stamp = h.get(self.timestamp.lower()) if self.timestamp else None
+        if max_age is not None:  # after the signature: an unsigned date on a forged delivery proves nothing
+            check_timestamp(stamp, datetime.now(UTC).timestamp() if now is None else now, max_age, platform=platform)
+        topic, delivery = h.get(self.topic.lower(), ""), h.get(self.delivery_id.lower(), "")
+        if not topic or not delivery:
+            raise ValidationError(
+                errors=[{"loc": "headers", "msg": f"{self.topic} and {self.delivery_id} are required"}],
+                platform=platform,
+            )
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            raise ValidationError(errors=[{"loc": "body", "msg": "not JSON"}], platform=platform) from None
+        if not isinstance(payload, dict):
+            raise ValidationError(errors=[{"loc": "body", "msg": "not a JSON object"}], platform=platform)
+        return Delivery(h, topic, delivery, digest, payload, stamp)
 
 
 class SeenDeliveries:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from fusionhub.plugin import StoreContext, meta
+from fusionhub.plugin import StoreContext, is_mutation, meta
 from fusionhub_shopify.config import ShopConfig
 from fusionhub_shopify.cost import largest_first, requested_cost
 from fusionhub_shopify.documents import document
@@ -42,6 +42,6 @@ async def execute(ctx: StoreContext, name: str, variables: Mapping[str, Any] | N
     body = {"query": doc.text, "variables": dict(variables or {}), "operationName": name}
     cost = requested_cost(doc.text, variables)
     # A query may be resent after a network failure or a 5xx; a mutation never is.
-    extensions = meta(cost=cost, operation=name, idempotent=not doc.text.lstrip().startswith("mutation"))
+    extensions = meta(cost=cost, operation=name, idempotent=not is_mutation(doc.text))
     response = await ctx.http.post(config.graphql_url, json=body, extensions=extensions)
     return graphql_data(response, name, cost)

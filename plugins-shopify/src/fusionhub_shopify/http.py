@@ -1,8 +1,8 @@
 """How a store's client reaches Shopify: the admin base URL, the token header, cost feedback.
 
 A GraphQL response reports the cost bucket in `extensions.cost.throttleStatus` and a refusal
-for cost as a THROTTLED error (at HTTP 200). The body is parsed once per response and kept on
-it, for the rate-limit observer and the client alike.
+for cost as a THROTTLED error (at HTTP 200). The body is parsed once per response (core's
+`json_body`), for the rate-limit observer and the client alike.
 """
 
 from __future__ import annotations
@@ -11,22 +11,11 @@ from typing import Any
 
 import httpx
 
-from fusionhub.plugin import HttpConfig, Limiter, Store, hookimpl
+from fusionhub.plugin import HttpConfig, Limiter, Store, hookimpl, json_body, values_at
 from fusionhub_shopify.auth.token import HEADER, AccessTokenAuth
 from fusionhub_shopify.config import ShopConfig
 
 MARGIN = 1.0  # points kept back: the reported level is rounded, and time passes on its way to us
-PARSED = "fusionhub_shopify.json"  # response.extensions key: the body parsed once
-
-
-def parsed_json(response: httpx.Response) -> Any:
-    """The response body as JSON, parsed once per response (None when it is not JSON)."""
-    if PARSED not in response.extensions:
-        try:
-            response.extensions[PARSED] = response.json()
-        except ValueError:
-            response.extensions[PARSED] = None
-    return response.extensions[PARSED]
 
 
 def throttle_status(body: Any) -> dict[str, float] | None:
@@ -38,10 +27,7 @@ def throttle_status(body: Any) -> dict[str, float] | None:
 
 
 def is_throttled(body: Any) -> bool:
-    errors = body.get("errors") if isinstance(body, dict) else None
-    return isinstance(errors, list) and any(
-        isinstance(e, dict) and (e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors
-    )
+    return "THROTTLED" in values_at(body, "errors.extensions.code")
 
 
 async def observe_cost(response: httpx.Response, limiter: Limiter) -> None:
@@ -52,7 +38,7 @@ async def observe_cost(response: httpx.Response, limiter: Limiter) -> None:
     """
     if not response.request.url.path.endswith("/graphql.json") or response.status_code != 200:
         return
-    body = parsed_json(response)
+    body = json_body(response)
     if is_throttled(body):
         limiter.throttled()
     status = throttle_status(body)

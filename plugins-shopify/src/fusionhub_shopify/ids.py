@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 GID_PREFIX = "gid://shopify/"
 
 
@@ -13,6 +15,7 @@ def gid(kind: str, value: str) -> str:
     return f"{GID_PREFIX}{kind}/{value}"
 
 
-def numeric(value: str) -> str:
-    """The number at the end of a gid (what REST payloads and webhooks carry)."""
-    return value.rsplit("/", 1)[-1].split("?", 1)[0]
+def kind_of(node: dict[str, Any]) -> str:
+    """The kind of a node's gid: gid://shopify/ProductVariant/1 → ProductVariant."""
+    parts = str(node.get("id", "")).split("/")
+    return parts[3] if len(parts) > 4 else "Object"

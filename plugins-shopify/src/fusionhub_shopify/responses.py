@@ -1,13 +1,13 @@
-"""Shopify's answers mapped into fusionhub's error taxonomy.
+"""Shopify's answers mapped into fusionhub's error taxonomy, on core's GraphQL conventions.
 
 HTTP statuses and top-level GraphQL `errors` (which come with HTTP 200) are rows of an error
 table on top of core's; THROTTLED is rate-limit feedback, read before it. A mutation's
-`userErrors` are validation failures with field paths, never success.
+`userErrors` are validation failures with field paths, never success (core's `payload`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -21,12 +21,15 @@ from fusionhub.plugin import (
     PlatformError,
     RateLimited,
     TransientError,
-    ValidationError,
+    data_of,
     field_is,
     has_field,
+    json_body,
+    present,
     values_at,
 )
-from fusionhub_shopify.http import is_throttled, parsed_json, throttle_status
+from fusionhub.plugin import payload as core_payload
+from fusionhub_shopify.http import is_throttled, throttle_status
 
 PLATFORM = "shopify"
 _CODE = "errors.extensions.code"
@@ -61,45 +64,22 @@ ERRORS = DEFAULT_ERRORS.extend(
 
 
 def graphql_data(response: httpx.Response, operation: str, requested: float) -> dict[str, Any]:
-    """The `data` of a GraphQL response, or the mapped error."""
-    body = parsed_json(response)
+    """The `data` of a GraphQL response, or the mapped error; THROTTLED waits what the bucket needs."""
+    body = json_body(response)
     if response.status_code == 200 and is_throttled(body):
         status = throttle_status(body)
         wait = 1.0
         if status and status["restoreRate"] > 0:
             wait = max(0.0, requested - status["currentlyAvailable"]) / status["restoreRate"]
         raise RateLimited(wait, details={"operation": operation, "throttled": True}, platform=PLATFORM)
-    ERRORS.raise_for(response, platform=PLATFORM, operation=operation, parsed=body)
-    if not isinstance(body, dict):
-        raise TransientError(f"Shopify sent a malformed response to {operation}", platform=PLATFORM)
-    data = body.get("data")
-    if not isinstance(data, dict):
-        raise TransientError(f"Shopify sent no data for {operation}", platform=PLATFORM)
-    return data
+    return data_of(response, ERRORS, operation=operation, platform=PLATFORM)
 
 
 def found(data: Mapping[str, Any], key: str, what: str) -> Any:
     """`data[key]`; Shopify answers null for an id it does not know, which is NotFound for `what`."""
-    if data.get(key) is None:
-        raise NotFound(f"no Shopify {what}", platform=PLATFORM)
-    return data[key]
-
-
-def user_errors(errors: Iterable[Mapping[str, Any]] | None, prefix: str = "") -> list[dict[str, str]]:
-    out = []
-    for err in errors or ():
-        path = ".".join(str(p) for p in err.get("field") or ())
-        loc = ".".join(p for p in (prefix, path) if p) or "input"
-        out.append({"loc": loc, "msg": str(err.get("message", "invalid"))})
-    return out
+    return present(data, key, f"Shopify {what}", platform=PLATFORM)
 
 
 def payload(data: Mapping[str, Any], field: str, *, errors_key: str = "userErrors", prefix: str = "") -> dict[str, Any]:
     """A mutation's payload; non-empty userErrors raise ValidationError with their field paths."""
-    result = data.get(field)
-    if not isinstance(result, dict):
-        raise PlatformError(f"Shopify returned no {field} payload", platform=PLATFORM)
-    problems = user_errors(result.get(errors_key), prefix)
-    if problems:
-        raise ValidationError(errors=problems, platform=PLATFORM, details={"mutation": field})
-    return result
+    return core_payload(data, field, errors_key=errors_key, prefix=prefix, platform=PLATFORM)

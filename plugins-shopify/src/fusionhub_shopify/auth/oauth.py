@@ -12,7 +12,16 @@ from collections.abc import Iterable, Mapping
 
 import httpx
 
-from fusionhub.plugin import AuthError, Clock, QueryHmac, TokenSet, check_callback, new_state, start_authorization
+from fusionhub.plugin import (
+    AuthError,
+    Clock,
+    QueryHmac,
+    TokenSet,
+    check_callback,
+    check_timestamp,
+    new_state,
+    start_authorization,
+)
 from fusionhub.plugin import exchange_code as exchange
 from fusionhub_shopify.auth.token import token_url
 from fusionhub_shopify.config import SHOP_DOMAIN
@@ -57,12 +66,8 @@ def verify_callback(
     """Check a redirect's parameters; return the verified shop domain or raise AuthError."""
     CALLBACK_SIGNATURE.verify(client_secret, params, platform="shopify")
     check_callback(params, expected_state, platform="shopify")
-    try:
-        age = clock.now() - float(params.get("timestamp", ""))
-    except ValueError:
-        raise AuthError("the OAuth callback has no valid timestamp", platform="shopify") from None
-    if age > max_age or age < -CLOCK_SKEW:
-        raise AuthError("the OAuth callback is too old (or from the future): replayed", platform="shopify")
+    what = "the OAuth callback"
+    check_timestamp(params.get("timestamp"), clock.now(), max_age, future=CLOCK_SKEW, what=what, platform="shopify")
     return check_shop(params.get("shop", ""))
 
 

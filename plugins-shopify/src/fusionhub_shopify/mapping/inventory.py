@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fusionhub.plugin import InventoryLevel
+from fusionhub.plugin import InventoryLevel, InventoryTarget
 
 AVAILABLE = "available"
 
@@ -45,3 +45,21 @@ def quantity_input(item_id: str, location_id: str, quantity: int, api_version: s
     if api_version >= "2026-04":
         out["changeFromQuantity"] = None  # mandatory from 2026-04; null = no compare-and-swap
     return out
+
+
+def level_set(target: InventoryTarget, item_id: str, location_id: str) -> InventoryLevel:
+    """The level a target becomes once its quantity is set."""
+    return InventoryLevel(
+        product_id=target.product_id,
+        variant_id=target.variant_id,
+        sku=target.sku,
+        inventory_item_id=item_id,
+        location_id=location_id,
+        available=target.quantity,
+        updated_at=None,
+    )
+
+
+def sku_query(skus: list[str]) -> str:
+    """Shopify's variant search for exactly these SKUs, quoted."""
+    return " OR ".join("sku:" + '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"' for s in skus)

@@ -6,7 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from fusionhub.plugin import Address, Order, OrderLine, OrderStatus, Refund, Tracking
-from fusionhub_shopify.mapping.money import shop_money
+from fusionhub.plugin import params as p
+from fusionhub_shopify.ids import gid
+from fusionhub_shopify.mapping.money import amount, shop_money
 
 _FINANCIAL = {
     "REFUNDED": OrderStatus.REFUNDED,
@@ -107,3 +109,88 @@ def refund_from(node: dict[str, Any], order_id: str) -> Refund:
         note=node.get("note"),
         created_at=_date(node.get("createdAt")),
     )
+
+
+def search_query(params: p.ListOrdersParams) -> str | None:
+    """The list filters in Shopify's order search syntax."""
+    terms = []
+    if params.status:
+        terms.append(STATUS_QUERY.get(params.status.lower(), f"status:{params.status.lower()}"))
+    if params.created_since:
+        terms.append(f"created_at:>='{params.created_since.isoformat()}'")
+    if params.updated_since:
+        terms.append(f"updated_at:>='{params.updated_since.isoformat()}'")
+    return " AND ".join(terms) or None
+
+
+def refund_lines(params: p.ProcessRefundParams) -> list[dict[str, Any]]:
+    """RefundLineItemInput for the lines the caller names (none restocked)."""
+    return [
+        {"lineItemId": gid("LineItem", line.line_id), "quantity": line.quantity, "restockType": "NO_RESTOCK"}
+        for line in params.lines
+    ]
+
+
+def refund_input(
+    order_id: str, params: p.ProcessRefundParams, lines: list[dict[str, Any]], suggested: dict[str, Any]
+) -> dict[str, Any]:
+    """RefundInput from Shopify's suggestion: its transactions (the first gateway for a custom amount);
+    nothing named, everything suggested with shipping."""
+    transactions = [_refund_transaction(order_id, tx, None) for tx in suggested.get("suggestedTransactions") or ()]
+    if params.amount is not None:
+        transactions = [_refund_transaction(order_id, suggested["suggestedTransactions"][0], amount(params.amount))]
+    out: dict[str, Any] = {
+        "orderId": order_id,
+        "notify": params.notify_customer,
+        "note": params.reason,
+        "refundLineItems": lines,
+        "transactions": transactions,
+    }
+    if params.amount is None and not lines:
+        out["shipping"] = {"fullRefund": True}
+        out["refundLineItems"] = [
+            {"lineItemId": item["lineItem"]["id"], "quantity": item["quantity"], "restockType": "NO_RESTOCK"}
+            for item in suggested.get("refundLineItems") or ()
+        ]
+    return out
+
+
+def _refund_transaction(order_id: str, suggested: dict[str, Any], value: str | None) -> dict[str, Any]:
+    return {
+        "orderId": order_id,
+        "parentId": (suggested.get("parentTransaction") or {}).get("id"),
+        "gateway": suggested.get("gateway"),
+        "kind": "REFUND",
+        "amount": value if value is not None else suggested["amountSet"]["shopMoney"]["amount"],
+    }
+
+
+CANCEL_REASONS = {"customer", "declined", "fraud", "inventory", "staff", "other"}  # OrderCancelReason, lower-case
+
+
+def cancel_input(order_id: str, params: p.UpdateOrderStatusParams) -> dict[str, Any]:
+    """orderCancel's arguments: a reason Shopify knows, else OTHER with the caller's words as staff note."""
+    reason = (params.reason or "other").lower()
+    return {
+        "orderId": order_id,
+        "reason": reason.upper() if reason in CANCEL_REASONS else "OTHER",
+        "refund": False,  # money goes back through process_refund, explicitly
+        "restock": True,
+        "notifyCustomer": params.notify_customer,
+        "staffNote": None if reason in CANCEL_REASONS else params.reason,
+    }
+
+
+def fulfillment_input(fulfillment_orders: list[str], params: p.UpdateOrderStatusParams) -> dict[str, Any]:
+    """FulfillmentInput: every open fulfillment order at once, with the tracking given."""
+    out: dict[str, Any] = {
+        "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fid} for fid in fulfillment_orders],
+        "notifyCustomer": params.notify_customer,
+    }
+    if params.tracking is not None:
+        out["trackingInfo"] = {
+            "number": params.tracking.number,
+            "company": params.tracking.carrier,
+            "url": params.tracking.url,
+        }
+    return out

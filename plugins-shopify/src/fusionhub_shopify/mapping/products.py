@@ -6,7 +6,17 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from fusionhub.plugin import Product, ProductChanges, ProductInput, ProductOption, ProductStatus, Variant
+from fusionhub.plugin import (
+    Product,
+    ProductChanges,
+    ProductInput,
+    ProductOption,
+    ProductStatus,
+    ValidationError,
+    Variant,
+)
+from fusionhub.plugin import params as p
+from fusionhub_shopify.ids import gid
 from fusionhub_shopify.mapping.money import amount, money
 
 # A product without options has one pseudo-option "Title" whose only value is "Default Title".
@@ -123,3 +133,32 @@ def update_input(product_id: str, changes: ProductChanges) -> dict[str, Any] | N
         out["tags"] = changes.tags or []
     out.update(changes.platform_fields)
     return {"id": product_id, **out} if out else None
+
+
+def search_query(params: p.ListProductsParams) -> str | None:
+    """The list filters in Shopify's product search syntax."""
+    terms = [params.query] if params.query else []
+    if params.status:
+        terms.append(f"status:{params.status.lower()}")
+    if params.updated_since:
+        terms.append(f"updated_at:>='{params.updated_since.isoformat()}'")
+    return " AND ".join(terms) or None
+
+
+def variant_updates(product: Product | None, params: p.UpdateProductParams) -> list[dict[str, Any]]:
+    """ProductVariantsBulkInput for an update: a new price on every variant, then the named variants."""
+    changes = params.changes
+    updates: dict[str, dict[str, Any]] = {}
+    if changes.price is not None and product is not None:
+        for variant in product.variants:
+            updates[str(variant.id)] = {"id": variant.id, "price": amount(changes.price)}
+    errors = []
+    for i, variant in enumerate(changes.variants or ()):
+        if not variant.id:
+            errors.append({"loc": f"changes.variants.{i}.id", "msg": "an update names each variant by id"})
+            continue
+        vid = gid("ProductVariant", variant.id)
+        updates[vid] = {**updates.get(vid, {}), **variant_input(variant.model_copy(update={"id": vid}), with_id=True)}
+    if errors:
+        raise ValidationError(errors=errors, platform="shopify")
+    return list(updates.values())

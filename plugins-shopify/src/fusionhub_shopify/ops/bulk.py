@@ -8,16 +8,17 @@ uploaded up front and started by the poll that sees the first complete.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 from collections.abc import AsyncIterable, AsyncIterator
-from datetime import datetime
 from typing import Any
 
 import httpx
 
 from fusionhub.plugin import (
     BulkResult,
+    IncompleteResult,
     OperationHandle,
     OperationStatus,
     Order,
@@ -27,6 +28,7 @@ from fusionhub.plugin import (
     StoreContext,
     ValidationError,
     download_lines,
+    field_errors,
     hookimpl,
     meta,
     nested,
@@ -34,64 +36,35 @@ from fusionhub.plugin import (
 from fusionhub.plugin import params as p
 from fusionhub_shopify.client import execute
 from fusionhub_shopify.documents import bulk_document
-from fusionhub_shopify.ids import gid
+from fusionhub_shopify.ids import gid, kind_of
 from fusionhub_shopify.mapping import orders as om
 from fusionhub_shopify.mapping import products as pm
+from fusionhub_shopify.mapping.operations import FIRST_POLL, handle_from
 from fusionhub_shopify.ops import products, shop
 from fusionhub_shopify.responses import payload
 
-# Shopify's statuses are ours by name, but for two
-STATUS = {**OperationStatus.__members__, "CANCELING": OperationStatus.RUNNING, "EXPIRED": OperationStatus.FAILED}
 EXPORTS = {p.BulkOperationKind.EXPORT_PRODUCTS: "ExportProducts", p.BulkOperationKind.EXPORT_ORDERS: "ExportOrders"}
-FIRST_POLL, MAX_POLL = 1.0, 15.0
 MAX_ERRORS = 100  # per-item errors kept in a finished handle
-
-
-def _type_of(node: dict[str, Any]) -> str:
-    """gid://shopify/ProductVariant/1 → ProductVariant."""
-    parts = str(node.get("id", "")).split("/")
-    return parts[3] if len(parts) > 4 else "Object"
+# An item whose result line is missing: the mutation may or may not have been applied.
+UNKNOWN = "outcome_unknown"
+UNKNOWN_MESSAGE = "outcome unknown: the bulk result has no line for this item (incomplete when downloaded twice)"
 
 
 def records(objects: AsyncIterable[dict[str, Any]]) -> AsyncIterator[Record]:
     """A bulk result's objects, each nested line after its root (it names it in `__parentId`)."""
-    return nested(objects, parent_key="__parentId", kind=_type_of, platform="shopify")
+    return nested(objects, parent_key="__parentId", kind=kind_of, platform="shopify")
 
 
-def download(client: httpx.AsyncClient, url: str) -> AsyncIterator[Record]:
+def download(client: httpx.AsyncClient, url: str, expected: int | None = None) -> AsyncIterator[Record]:
     """The records at a result's signed storage URL (no shop token goes there), streamed."""
-    return records(download_lines(client, url, operation="bulk_result", platform="shopify"))
-
-
-def _handle(op: dict[str, Any], kind: str, state: dict[str, Any]) -> OperationHandle:
-    status = STATUS.get(str(op.get("status")), OperationStatus.RUNNING)
-    interval = float(state.get("interval", FIRST_POLL))
-    created = op.get("createdAt")
-    error = op.get("errorCode") or ("expired" if op.get("status") == "EXPIRED" else None)
-    count = int(op.get("objectCount") or 0)
-    return OperationHandle(
-        operation_id=op["id"],
-        kind=kind,
-        status=status,
-        poll_after_seconds=interval,
-        done=count,
-        result={
-            "url": op.get("url"),
-            "partial_data_url": op.get("partialDataUrl"),
-            "object_count": count,
-            "root_object_count": int(op.get("rootObjectCount") or 0),
-        },
-        error=str(error).lower() if error and status is OperationStatus.FAILED else None,
-        created_at=datetime.fromisoformat(created.replace("Z", "+00:00")) if created else None,
-        state={**state, "interval": min(MAX_POLL, interval * 2)},
-    )
+    return records(download_lines(client, url, operation="bulk_result", platform="shopify", expected=expected))
 
 
 async def start_query(ctx: StoreContext, kind: p.BulkOperationKind) -> OperationHandle:
     query = bulk_document(EXPORTS[kind]).text
     data = await execute(ctx, "BulkOperationRunQuery", {"query": query})
     op = payload(data, "bulkOperationRunQuery")["bulkOperation"]
-    return _handle(op, "bulk_query", {"export": kind.value})
+    return handle_from(op, "bulk_query", {"export": kind.value})
 
 
 # --- bulk mutations ---------------------------------------------------------------------------
@@ -106,7 +79,7 @@ async def _variables(ctx: StoreContext, items: list[p.UpdateProductParams]) -> d
         if fields is not None:
             stages["UpdateProduct"].append((index, {"product": fields}))
         current = await products.fetch(ctx, product_id) if item.changes.price is not None else None
-        variants = products.variant_updates(current, item)
+        variants = pm.variant_updates(current, item)
         if variants:
             stages["UpdateVariants"].append((index, {"productId": product_id, "variants": variants}))
     return {name: lines for name, lines in stages.items() if lines}
@@ -144,7 +117,7 @@ async def _run_mutation(ctx: StoreContext, stage: dict[str, Any], state: dict[st
         "clientIdentifier": stage["mutation"],
     }
     op = payload(await execute(ctx, "BulkOperationRunMutation", variables), "bulkOperationRunMutation")["bulkOperation"]
-    return _handle(op, "bulk_mutation", {**state, "stage": stage, "interval": FIRST_POLL})
+    return handle_from(op, "bulk_mutation", {**state, "stage": stage, "interval": FIRST_POLL})
 
 
 async def start_update(ctx: StoreContext, items: list[p.UpdateProductParams]) -> OperationHandle:
@@ -153,7 +126,7 @@ async def start_update(ctx: StoreContext, items: list[p.UpdateProductParams]) ->
         stages.append({"mutation": mutation, "path": await _upload(ctx, lines), "items": [i for i, _ in lines]})
     if not stages:
         raise ValidationError(errors=[{"loc": "items", "msg": "nothing to change"}], platform="shopify")
-    state = {"total": len(items), "pending": stages[1:], "failed": {}}
+    state = {"total": len(items), "pending": stages[1:], "failed": {}, "unknown": []}
     return await _run_mutation(ctx, stages[0], state)
 
 
@@ -167,36 +140,43 @@ async def bulk_update(ctx: StoreContext, params: p.BulkUpdateParams) -> BulkResu
 def _failures(data: Any) -> list[str]:
     """A result line's userErrors as messages; none when its mutation succeeded."""
     result = next(iter(data.values()), None) if isinstance(data, dict) else None
-    errors = result.get("userErrors") or [] if isinstance(result, dict) else []
-    if errors or result is None:
-        return [f"{'.'.join(e.get('field') or ())}: {e.get('message')}" for e in errors] or ["no result"]
-    return []
+    if not isinstance(result, dict):
+        return ["no result"]
+    return [f"{e['loc']}: {e['msg']}" for e in field_errors(result.get("userErrors"))]
 
 
 async def _tally(ctx: StoreContext, handle: OperationHandle) -> dict[str, Any]:
-    """Read a finished mutation's JSONL: which items failed, with their userErrors."""
+    """Read a finished mutation's JSONL (one line per item): which items failed, with their userErrors,
+    and which have no line in a result that stayed incomplete when downloaded again (outcome unknown)."""
     failed: dict[str, list[str]] = {k: list(v) for k, v in handle.state["failed"].items()}
-    url = (handle.result or {}).get("url")
-    lines = (
-        {int(r.node.get("__lineNumber", -1)): _failures(r.node.get("data")) async for r in download(ctx.http, url)}
-        if url
-        else {}
-    )
-    for line, index in enumerate(handle.state["stage"]["items"]):
-        messages = lines.get(line, ["no result line"])  # no line: the mutation never ran for this item
-        if messages:
-            failed.setdefault(str(index), []).extend(messages)
-    return {**handle.state, "failed": failed}
+    lines: dict[int, list[str]] = {}
+    url, count = _result(handle)
+    # What was read is known; an item without a line (none without a URL) is unknown, neither ok nor failed.
+    with contextlib.suppress(IncompleteResult):
+        if url:
+            async for obj in download_lines(ctx.http, url, operation="bulk_result", expected=count):
+                lines[int(obj.get("__lineNumber", -1))] = _failures(obj.get("data"))
+    unknown = set(handle.state.get("unknown", ()))
+    for number, index in enumerate(handle.state["stage"]["items"]):
+        if number not in lines:
+            unknown.add(index)
+        elif lines[number]:
+            failed.setdefault(str(index), []).extend(lines[number])
+    return {**handle.state, "failed": failed, "unknown": sorted(unknown)}
 
 
 def _summary(state: dict[str, Any]) -> dict[str, Any]:
     failed: dict[str, list[str]] = state["failed"]
-    errors = [{"index": int(i), "errors": msgs} for i, msgs in sorted(failed.items(), key=lambda kv: int(kv[0]))]
+    unknown = [i for i in state.get("unknown", ()) if str(i) not in failed]
+    errors = [{"index": int(i), "errors": msgs} for i, msgs in failed.items()] + [
+        {"index": i, "category": UNKNOWN, "errors": [UNKNOWN_MESSAGE]} for i in unknown
+    ]
     return {
         "total": state["total"],
-        "succeeded": state["total"] - len(failed),
+        "succeeded": state["total"] - len(failed) - len(unknown),
         "failed": len(failed),
-        "errors": errors[:MAX_ERRORS],
+        "unknown": len(unknown),
+        "errors": sorted(errors, key=lambda e: int(e["index"]))[:MAX_ERRORS],
     }
 
 
@@ -206,7 +186,7 @@ async def poll(ctx: StoreContext, handle: OperationHandle) -> OperationHandle:
     data = await execute(ctx, "BulkOperation", {"id": handle.operation_id})
     if data.get("node") is None:
         raise PlatformError(f"Shopify knows no bulk operation {handle.operation_id}", platform="shopify")
-    updated = _handle(data["node"], handle.kind, dict(handle.state))
+    updated = handle_from(data["node"], handle.kind, dict(handle.state))
     if handle.kind != "bulk_mutation" or updated.status is not OperationStatus.COMPLETED:
         return updated
     state = await _tally(ctx, updated)
@@ -224,22 +204,27 @@ async def bulk_operations(ctx: StoreContext, params: p.BulkOperationsParams) -> 
     return await start_query(ctx, params.kind)
 
 
-def _result_url(handle: OperationHandle) -> str:
-    url = (handle.result or {}).get("url")
-    if handle.status is not OperationStatus.COMPLETED or not url:
-        raise PlatformError("the bulk operation has no result to read yet", platform="shopify")
-    return str(url)
+def _result(handle: OperationHandle) -> tuple[str, int | None]:
+    """A finished operation's result URL ("" when it wrote no line) and the object count Shopify reported."""
+    result = handle.result or {}
+    return result.get("url") or "", result.get("object_count")
 
 
 async def exported_products(ctx: StoreContext, handle: OperationHandle) -> AsyncIterator[Product]:
     """The products of a finished export, streamed from its JSONL (one product in memory at a time)."""
-    url = _result_url(handle)
     currency = await shop.currency(ctx)
-    async for record in download(ctx.http, url):
+    async for record in download(ctx.http, *_finished(handle)):
         yield pm.product_from(record.node, record.of_type("ProductVariant"), currency)
 
 
 async def exported_orders(ctx: StoreContext, handle: OperationHandle) -> AsyncIterator[Order]:
     """The orders of a finished export with their line items, streamed like products."""
-    async for record in download(ctx.http, _result_url(handle)):
+    async for record in download(ctx.http, *_finished(handle)):
         yield om.order_from(record.node, record.of_type("LineItem"))
+
+
+def _finished(handle: OperationHandle) -> tuple[str, int | None]:
+    url, count = _result(handle)
+    if handle.status is not OperationStatus.COMPLETED or not url:
+        raise PlatformError("the bulk operation has no result to read yet", platform="shopify")
+    return url, count

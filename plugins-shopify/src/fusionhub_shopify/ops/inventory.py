@@ -39,17 +39,13 @@ async def _by_product(ctx: StoreContext, product_id: str) -> list[dict[str, Any]
     return [variant async for variant in stream(page)]
 
 
-def _sku_query(skus: list[str]) -> str:
-    return " OR ".join("sku:" + '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"' for s in skus)
-
-
 async def _by_skus(ctx: StoreContext, skus: list[str]) -> list[dict[str, Any]]:
     size = page_size(ctx, "InventoryByVariants", {"levelsFirst": LEVELS}, 250)
     variants: list[dict[str, Any]] = []
     for start in range(0, len(skus), size):
         chunk = skus[start : start + size]
         data = await execute(
-            ctx, "InventoryByVariants", {"first": size, "query": _sku_query(chunk), "levelsFirst": LEVELS}
+            ctx, "InventoryByVariants", {"first": size, "query": m.sku_query(chunk), "levelsFirst": LEVELS}
         )
         wanted = set(chunk)  # the search is fuzzy; keep exact SKU matches only
         variants += [v for v in data["productVariants"]["nodes"] if v.get("sku") in wanted]
@@ -68,25 +64,22 @@ async def get_inventory(ctx: StoreContext, params: p.GetInventoryParams) -> Inve
 
 async def _resolve(ctx: StoreContext, targets: list[InventoryTarget]) -> list[str]:
     """Each target's inventory item id (by item id, variant id, or SKU), in order."""
-    items: list[str | None] = [
-        gid("InventoryItem", t.inventory_item_id) if t.inventory_item_id else None for t in targets
-    ]
-    by_variant = [t.variant_id for t, item in zip(targets, items, strict=True) if item is None and t.variant_id]
-    found: dict[str, str] = {}
-    for variant_id in by_variant:
-        data = await execute(ctx, "VariantInventory", {"id": gid("ProductVariant", variant_id), "levelsFirst": LEVELS})
+    found: dict[str, str] = {}  # by variant gid or "sku:<sku>"
+    wanted = [gid("ProductVariant", t.variant_id) for t in targets if not t.inventory_item_id and t.variant_id]
+    for variant in dict.fromkeys(wanted):  # each once, in order
+        data = await execute(ctx, "VariantInventory", {"id": variant, "levelsFirst": LEVELS})
         if data.get("productVariant"):
-            found[gid("ProductVariant", variant_id)] = data["productVariant"]["inventoryItem"]["id"]
-    skus = [t.sku for t, item in zip(targets, items, strict=True) if item is None and not t.variant_id and t.sku]
-    for v in await _by_skus(ctx, [s for s in skus if s]) if skus else []:
+            found[variant] = data["productVariant"]["inventoryItem"]["id"]
+    skus = [t.sku for t in targets if not t.inventory_item_id and not t.variant_id and t.sku]
+    for v in await _by_skus(ctx, skus) if skus else []:
         found[f"sku:{v['sku']}"] = v["inventoryItem"]["id"]
     out, errors = [], []
-    for i, (target, item) in enumerate(zip(targets, items, strict=True)):
-        key = gid("ProductVariant", target.variant_id) if target.variant_id else f"sku:{target.sku}"
-        resolved = item or found.get(key)
-        if resolved is None:
-            errors.append({"loc": f"levels.{i}", "msg": f"no Shopify variant {target.variant_id or target.sku}"})
-        out.append(resolved or "")
+    for i, t in enumerate(targets):
+        key = gid("ProductVariant", t.variant_id) if t.variant_id else f"sku:{t.sku}"
+        item = gid("InventoryItem", t.inventory_item_id) if t.inventory_item_id else found.get(key)
+        if item is None:
+            errors.append({"loc": f"levels.{i}", "msg": f"no Shopify variant {t.variant_id or t.sku}"})
+        out.append(item or "")
     if errors:
         raise ValidationError(errors=errors, platform="shopify")
     return out
@@ -111,17 +104,7 @@ async def sync_inventory(ctx: StoreContext, params: p.SyncInventoryParams) -> In
     for target, item in zip(params.levels, items, strict=True):
         location = await shop.location(ctx, target.location_id or params.location_id)
         quantities.append(m.quantity_input(item, location, target.quantity, version))
-        updated.append(
-            InventoryLevel(
-                product_id=target.product_id,
-                variant_id=target.variant_id,
-                sku=target.sku,
-                inventory_item_id=item,
-                location_id=location,
-                available=target.quantity,
-                updated_at=None,
-            )
-        )
+        updated.append(m.level_set(target, item, location))
     await _set(ctx, quantities)
     return InventorySyncResult(updated=updated)
 

@@ -10,24 +10,11 @@ from fusionhub.plugin import params as p
 from fusionhub_shopify.client import execute, page_size
 from fusionhub_shopify.ids import gid
 from fusionhub_shopify.mapping import orders as m
-from fusionhub_shopify.mapping.money import amount
 from fusionhub_shopify.responses import found, payload
 
 LIST_LINES = 10  # line items inline per listed order; orders with more are completed one by one
 GET_LINES = 100
 _OPEN_FULFILLMENT = frozenset({"OPEN", "IN_PROGRESS"})
-_CANCEL_REASONS = {"customer", "declined", "fraud", "inventory", "staff", "other"}
-
-
-def search_query(params: p.ListOrdersParams) -> str | None:
-    terms = []
-    if params.status:
-        terms.append(m.STATUS_QUERY.get(params.status.lower(), f"status:{params.status.lower()}"))
-    if params.created_since:
-        terms.append(f"created_at:>='{params.created_since.isoformat()}'")
-    if params.updated_since:
-        terms.append(f"updated_at:>='{params.updated_since.isoformat()}'")
-    return " AND ".join(terms) or None
 
 
 async def _lines(ctx: StoreContext, node: dict[str, Any]) -> list[dict[str, Any]]:
@@ -41,7 +28,7 @@ async def _lines(ctx: StoreContext, node: dict[str, Any]) -> list[dict[str, Any]
 @hookimpl
 async def list_orders(ctx: StoreContext, params: p.ListOrdersParams) -> Page[Order]:
     first = page_size(ctx, "Orders", {"linesFirst": LIST_LINES}, params.limit)
-    variables = {"first": first, "after": params.cursor, "query": search_query(params), "linesFirst": LIST_LINES}
+    variables = {"first": first, "after": params.cursor, "query": m.search_query(params), "linesFirst": LIST_LINES}
     nodes, cursor = relay((await execute(ctx, "Orders", variables))["orders"])
     return Page[Order](items=[m.order_from(node, await _lines(ctx, node)) for node in nodes], next_cursor=cursor)
 
@@ -63,16 +50,7 @@ async def _fulfil(ctx: StoreContext, order_id: str, params: p.UpdateOrderStatusP
     open_orders = [f["id"] for f in fulfillments if f["status"] in _OPEN_FULFILLMENT]
     if not open_orders:
         raise ValidationError(errors=[{"loc": "order_id", "msg": "the order has nothing left to fulfil"}])
-    fulfillment: dict[str, Any] = {
-        "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fid} for fid in open_orders],
-        "notifyCustomer": params.notify_customer,
-    }
-    if params.tracking is not None:
-        fulfillment["trackingInfo"] = {
-            "number": params.tracking.number,
-            "company": params.tracking.carrier,
-            "url": params.tracking.url,
-        }
+    fulfillment = m.fulfillment_input(open_orders, params)
     payload(await execute(ctx, "FulfillmentCreate", {"fulfillment": fulfillment}), "fulfillmentCreate")
 
 
@@ -85,15 +63,7 @@ async def update_order_status(ctx: StoreContext, params: p.UpdateOrderStatusPara
             raise ValidationError(errors=[{"loc": "tracking", "msg": "ship needs tracking"}], platform="shopify")
         await _fulfil(ctx, order_id, params)
     elif action is p.OrderAction.CANCEL:
-        reason = (params.reason or "other").lower()
-        variables = {
-            "orderId": order_id,
-            "reason": reason.upper() if reason in _CANCEL_REASONS else "OTHER",
-            "refund": False,  # money goes back through process_refund, explicitly
-            "restock": True,
-            "notifyCustomer": params.notify_customer,
-            "staffNote": None if reason in _CANCEL_REASONS else params.reason,
-        }
+        variables = m.cancel_input(order_id, params)
         payload(await execute(ctx, "OrderCancel", variables), "orderCancel", errors_key="orderCancelUserErrors")
     elif action is p.OrderAction.CLOSE:
         payload(await execute(ctx, "OrderClose", {"id": order_id}), "orderClose")
@@ -110,47 +80,19 @@ async def process_refund(ctx: StoreContext, params: p.ProcessRefundParams) -> Re
     through the first gateway, never more than is left to refund.
     """
     order_id = gid("Order", params.order_id)
-    lines = [
-        {"lineItemId": gid("LineItem", line.line_id), "quantity": line.quantity, "restockType": "NO_RESTOCK"}
-        for line in params.lines
-    ]
-    custom = params.amount is not None
-    whole = custom or not lines  # the full suggestion names the gateways and the most one can refund
+    lines = m.refund_lines(params)
+    whole = params.amount is not None or not lines  # the full suggestion names the gateways and what is left
     variables = {"id": order_id, "refundLineItems": None if whole else lines, "suggestFullRefund": whole}
     data = await execute(ctx, "SuggestedRefund", variables)
     suggested = found(data, "order", f"order {params.order_id}")["suggestedRefund"] or {}
     left = Decimal(str(suggested.get("amountSet", {}).get("shopMoney", {}).get("amount", "0")))
-    transactions = [_refund_transaction(order_id, tx, None) for tx in suggested.get("suggestedTransactions") or ()]
-    if params.amount is not None:
-        if params.amount.amount > left or not transactions:
-            raise ValidationError(
-                errors=[{"loc": "amount", "msg": f"exceeds what is left to refund ({left})"}], platform="shopify"
-            )
-        transactions = [_refund_transaction(order_id, suggested["suggestedTransactions"][0], amount(params.amount))]
-    elif not transactions:
+    transactions = suggested.get("suggestedTransactions") or []
+    if params.amount is not None and (params.amount.amount > left or not transactions):
+        raise ValidationError(
+            errors=[{"loc": "amount", "msg": f"exceeds what is left to refund ({left})"}], platform="shopify"
+        )
+    if not transactions:
         raise ValidationError(errors=[{"loc": "order_id", "msg": "nothing left to refund"}], platform="shopify")
-    refund_input: dict[str, Any] = {
-        "orderId": order_id,
-        "notify": params.notify_customer,
-        "note": params.reason,
-        "refundLineItems": lines,
-        "transactions": transactions,
-    }
-    if not custom and not lines:
-        refund_input["shipping"] = {"fullRefund": True}
-        refund_input["refundLineItems"] = [
-            {"lineItemId": item["lineItem"]["id"], "quantity": item["quantity"], "restockType": "NO_RESTOCK"}
-            for item in suggested.get("refundLineItems") or ()
-        ]
+    refund_input = m.refund_input(order_id, params, lines, suggested)
     result = payload(await execute(ctx, "RefundCreate", {"input": refund_input}), "refundCreate", prefix="refund")
     return m.refund_from(result["refund"], order_id)
-
-
-def _refund_transaction(order_id: str, suggested: dict[str, Any], value: str | None) -> dict[str, Any]:
-    return {
-        "orderId": order_id,
-        "parentId": (suggested.get("parentTransaction") or {}).get("id"),
-        "gateway": suggested.get("gateway"),
-        "kind": "REFUND",
-        "amount": value if value is not None else suggested["amountSet"]["shopMoney"]["amount"],
-    }

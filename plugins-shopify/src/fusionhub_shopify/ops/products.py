@@ -23,22 +23,12 @@ from fusionhub.plugin import params as p
 from fusionhub_shopify.client import execute, page_size
 from fusionhub_shopify.ids import gid
 from fusionhub_shopify.mapping import products as m
-from fusionhub_shopify.mapping.money import amount
 from fusionhub_shopify.ops import shop
 from fusionhub_shopify.responses import found, payload
 
 LIST_VARIANTS = 10  # variants fetched inline per listed product; more are paged in separately
 GET_VARIANTS = 100  # the specification's max_variants_per_product: one request for a whole product
 MAX_VARIANTS = 100
-
-
-def search_query(params: p.ListProductsParams) -> str | None:
-    terms = [params.query] if params.query else []
-    if params.status:
-        terms.append(f"status:{params.status.lower()}")
-    if params.updated_since:
-        terms.append(f"updated_at:>='{params.updated_since.isoformat()}'")
-    return " AND ".join(terms) or None
 
 
 async def _all_variants(ctx: StoreContext, node: dict[str, Any]) -> list[dict[str, Any]]:
@@ -58,7 +48,12 @@ async def _product(ctx: StoreContext, node: dict[str, Any]) -> Product:
 @hookimpl
 async def list_products(ctx: StoreContext, params: p.ListProductsParams) -> Page[Product]:
     first = page_size(ctx, "Products", {"variantsFirst": LIST_VARIANTS}, params.limit)
-    variables = {"first": first, "after": params.cursor, "query": search_query(params), "variantsFirst": LIST_VARIANTS}
+    variables = {
+        "first": first,
+        "after": params.cursor,
+        "query": m.search_query(params),
+        "variantsFirst": LIST_VARIANTS,
+    }
     nodes, cursor = relay((await execute(ctx, "Products", variables))["products"])
     return Page[Product](items=[await _product(ctx, node) for node in nodes], next_cursor=cursor)
 
@@ -98,15 +93,8 @@ async def create_product(ctx: StoreContext, params: p.CreateProductParams) -> Pr
     """productCreate (options), then the variants; a product whose variants fail is removed again."""
     _check_variants(params)
     spec = params.product
-    created = payload(
-        await execute(
-            ctx,
-            "ProductCreate",
-            {"product": m.create_input(spec), "media": m.media_input(spec), "variantsFirst": 1},
-        ),
-        "productCreate",
-        prefix="product",
-    )["product"]
+    variables = {"product": m.create_input(spec), "media": m.media_input(spec), "variantsFirst": 1}
+    created = payload(await execute(ctx, "ProductCreate", variables), "productCreate", prefix="product")["product"]
     if spec.variants:
         try:
             await _create_variants(ctx, created, spec.variants, bool(spec.options))
@@ -117,52 +105,24 @@ async def create_product(ctx: StoreContext, params: p.CreateProductParams) -> Pr
 
 
 async def _create_variants(ctx: StoreContext, created: dict[str, Any], variants: list[Variant], options: bool) -> None:
-    needs_location = any(v.inventory_quantity is not None for v in variants)
-    location = await shop.location(ctx) if needs_location else None
     if options:  # replace the standalone variant Shopify made from the first option values
+        stocked = any(v.inventory_quantity is not None for v in variants)
+        location = await shop.location(ctx) if stocked else None
         inputs = [m.variant_input(v, location_id=location) for v in variants]
-        data = await execute(
-            ctx,
-            "ProductVariantsBulkCreate",
-            {"productId": created["id"], "variants": inputs, "strategy": "REMOVE_STANDALONE_VARIANT"},
-        )
-        payload(data, "productVariantsBulkCreate", prefix="product.variants")
-        return
-    # No options: the one variant is the default variant Shopify already created.
-    default = created["variants"]["nodes"][0]
-    single = variants[0].model_copy(update={"id": default["id"]})
-    data = await execute(
-        ctx,
-        "ProductVariantsBulkUpdate",
-        {"productId": created["id"], "variants": [m.variant_input(single, with_id=True)]},
-    )
-    payload(data, "productVariantsBulkUpdate", prefix="product.variants")
-
-
-def variant_updates(product: Product | None, params: p.UpdateProductParams) -> list[dict[str, Any]]:
-    """ProductVariantsBulkInput for an update: a new price on every variant, then the named variants."""
-    changes = params.changes
-    updates: dict[str, dict[str, Any]] = {}
-    if changes.price is not None and product is not None:
-        for variant in product.variants:
-            updates[str(variant.id)] = {"id": variant.id, "price": amount(changes.price)}
-    errors = []
-    for i, variant in enumerate(changes.variants or ()):
-        if not variant.id:
-            errors.append({"loc": f"changes.variants.{i}.id", "msg": "an update names each variant by id"})
-            continue
-        vid = gid("ProductVariant", variant.id)
-        updates[vid] = {**updates.get(vid, {}), **m.variant_input(variant.model_copy(update={"id": vid}), with_id=True)}
-    if errors:
-        raise ValidationError(errors=errors, platform="shopify")
-    return list(updates.values())
+        document, strategy = "ProductVariantsBulkCreate", {"strategy": "REMOVE_STANDALONE_VARIANT"}
+    else:  # no options: the one variant is the default variant Shopify already created
+        single = variants[0].model_copy(update={"id": created["variants"]["nodes"][0]["id"]})
+        inputs = [m.variant_input(single, with_id=True)]
+        document, strategy = "ProductVariantsBulkUpdate", {}
+    data = await execute(ctx, document, {"productId": created["id"], "variants": inputs, **strategy})
+    payload(data, document[0].lower() + document[1:], prefix="product.variants")  # the field it is named for
 
 
 @hookimpl
 async def update_product(ctx: StoreContext, params: p.UpdateProductParams) -> Product:
     product_id = gid("Product", params.product_id)
     current = await fetch(ctx, product_id) if params.changes.price is not None else None
-    variants = variant_updates(current, params)
+    variants = m.variant_updates(current, params)
     fields = m.update_input(product_id, params.changes)
     if fields is not None:
         data = await execute(ctx, "ProductUpdate", {"product": fields, "variantsFirst": 1})

@@ -2,48 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from fusionhub.plugin import (
-    Step,
-    StoreContext,
-    ValidationError,
-    WebhookSubscription,
-    WebhookSubscriptions,
-    hookimpl,
-    relay,
-    stream,
-)
+from fusionhub.plugin import Step, StoreContext, ValidationError, WebhookSubscriptions, hookimpl, relay, stream
 from fusionhub.plugin import params as p
 from fusionhub_shopify.client import execute
 from fusionhub_shopify.ids import gid
+from fusionhub_shopify.mapping.webhooks import subscription_from, topic_enum
 from fusionhub_shopify.responses import payload
 
 PAGE = 100
 
 
-def topic_enum(topic: str) -> str:
-    """ "products/create", "PRODUCTS_CREATE" → PRODUCTS_CREATE (the GraphQL enum)."""
-    return topic.strip().replace("/", "_").upper()
-
-
-def _subscription(node: dict[str, Any]) -> WebhookSubscription:
-    created = node.get("createdAt")
-    return WebhookSubscription(
-        id=node["id"],
-        topic=node["topic"],
-        callback_url=(node.get("endpoint") or {}).get("callbackUrl"),
-        created_at=datetime.fromisoformat(created.replace("Z", "+00:00")) if created else None,
-    )
-
-
-async def _list(ctx: StoreContext) -> list[WebhookSubscription]:
+async def _list(ctx: StoreContext) -> WebhookSubscriptions:
     async def page(after: str | None) -> Step[Any, str]:
         data = await execute(ctx, "WebhookSubscriptions", {"first": PAGE, "after": after})
         return relay(data["webhookSubscriptions"])
 
-    return [_subscription(node) async for node in stream(page)]
+    return WebhookSubscriptions(subscriptions=[subscription_from(node) async for node in stream(page)])
 
 
 @hookimpl
@@ -62,4 +38,4 @@ async def webhooks(ctx: StoreContext, params: p.WebhooksParams) -> WebhookSubscr
     elif params.action is p.WebhookAction.UNSUBSCRIBE:
         sub_id = gid("WebhookSubscription", str(params.subscription_id))
         payload(await execute(ctx, "WebhookSubscriptionDelete", {"id": sub_id}), "webhookSubscriptionDelete")
-    return WebhookSubscriptions(subscriptions=await _list(ctx))
+    return await _list(ctx)

@@ -77,7 +77,10 @@ class Server:
         host, path = request.url.host, request.url.path
         if host == RESULTS_HOST:
             body = self.bulk.results.get(path.rsplit("/", 1)[-1])
-            return httpx.Response(200, content=body) if body is not None else httpx.Response(404)
+            if body is None:
+                return httpx.Response(404)
+            faults: Faults = self.sandbox.faults
+            return faults.apply("bulk_result", request, lambda: httpx.Response(200, content=body))
         if host == UPLOADS_HOST:
             return self._upload(request)
         if host != self.sandbox.shop:
