@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from functools import cache
 
 import graphql
@@ -57,14 +58,29 @@ def test_a_broken_document_fails_validation() -> None:
 
 
 def test_2026_04_inventory_document_is_selected_from_that_version_on() -> None:
-    assert document("InventorySetQuantities", "2026-01").since == BASE_API_VERSION
+    assert document("InventorySetQuantities", "2025-10").since == BASE_API_VERSION
+    assert document("InventorySetQuantities", "2026-01").since == "2026-01"
     assert document("InventorySetQuantities", "2026-04").since == "2026-04"
     assert document("InventorySetQuantities", "2026-10").since == "2026-04"
 
 
+IDEMPOTENT = re.compile(r"\s*@idempotent\(key: \$idempotencyKey\)|\s*\$idempotencyKey: String!,?")
+
+
+@pytest.mark.parametrize("name", ["InventorySetQuantities", "RefundCreate"])
+def test_mutations_made_idempotent_carry_the_key_from_2026_01(name: str) -> None:
+    """Shopify accepts @idempotent(key:) on these from 2026-01 and requires it from 2026-04 (API-FACTS §1)."""
+    assert "@idempotent" not in document(name, "2025-10").text
+    for version in ("2026-01", "2026-04", "2026-10"):
+        text = graphql.print_ast(graphql.parse(document(name, version).text))
+        assert "@idempotent(key: $idempotencyKey)" in text and "$idempotencyKey: String!" in text
+        # Everything else validates against the only official schema we have (2025-01 predates the directive).
+        assert _errors(official_schema(), Document(name, IDEMPOTENT.sub("", document(name, version).text))) == []
+
+
 def test_2026_04_inventory_document_drops_compare_quantity() -> None:
     """2026-04 removed ignoreCompareQuantity/compareQuantity; changeFromQuantity travels in the variables."""
-    old, new = document("InventorySetQuantities", "2025-01"), document("InventorySetQuantities", "2026-04")
+    old, new = document("InventorySetQuantities", "2026-01"), document("InventorySetQuantities", "2026-04")
     old_ast, new_ast = graphql.print_ast(graphql.parse(old.text)), graphql.print_ast(graphql.parse(new.text))
     assert "ignoreCompareQuantity: true" in old_ast
     assert "ignoreCompareQuantity" not in new_ast and "compareQuantity" not in new_ast
@@ -72,7 +88,7 @@ def test_2026_04_inventory_document_drops_compare_quantity() -> None:
     variables = [graphql.print_ast(d).split(")")[0] for d in (graphql.parse(new.text), graphql.parse(old.text))]
     assert variables[0] == variables[1]
     # Shapes both versions share still validate against the only official schema we have.
-    assert _errors(official_schema(), new) == []
+    assert _errors(official_schema(), Document(new.name, IDEMPOTENT.sub("", new.text))) == []
 
 
 def test_bulk_documents_use_no_fragments() -> None:

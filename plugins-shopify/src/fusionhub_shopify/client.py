@@ -35,12 +35,21 @@ def page_size(ctx: StoreContext, name: str, sizes: Mapping[str, int], wanted: in
     return largest_first(document(name, shop_config(ctx).api_version).text, sizes, "first", wanted)
 
 
-async def execute(ctx: StoreContext, name: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Run document `name` (in the store's API version); return its `data`."""
+KEY_VARIABLE = "$idempotencyKey"  # a document taking @idempotent(key:) declares it
+
+
+async def execute(
+    ctx: StoreContext, name: str, variables: Mapping[str, Any] | None = None, *, part: int = 0
+) -> dict[str, Any]:
+    """Run document `name` (in the store's API version); return its `data`. A document with an
+    @idempotent key gets the call's key for its `part` (a batch): the same on every run of the call."""
     config = shop_config(ctx)
     doc = document(name, config.api_version)
-    body = {"query": doc.text, "variables": dict(variables or {}), "operationName": name}
-    cost = requested_cost(doc.text, variables)
+    values = dict(variables or {})
+    if KEY_VARIABLE in doc.text:
+        values["idempotencyKey"] = ctx.idempotency_key(name, part)
+    body = {"query": doc.text, "variables": values, "operationName": name}
+    cost = requested_cost(doc.text, values)
     # A query may be resent after a network failure or a 5xx; a mutation never is.
     extensions = meta(cost=cost, operation=name, idempotent=not is_mutation(doc.text))
     response = await ctx.http.post(config.graphql_url, json=body, extensions=extensions)

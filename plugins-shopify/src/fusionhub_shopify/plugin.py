@@ -14,6 +14,7 @@ from fusionhub_shopify.ops.bulk import poll as fusionhub_poll_operation
 from fusionhub_shopify.ops.inventory import get_inventory as fusionhub_get_inventory
 from fusionhub_shopify.ops.inventory import sync_inventory as fusionhub_sync_inventory
 from fusionhub_shopify.ops.inventory import update_variant_inventory as fusionhub_update_variant_inventory
+from fusionhub_shopify.ops.once import reconcile as fusionhub_reconcile
 from fusionhub_shopify.ops.orders import get_order as fusionhub_get_order
 from fusionhub_shopify.ops.orders import list_orders as fusionhub_list_orders
 from fusionhub_shopify.ops.orders import process_refund as fusionhub_process_refund

@@ -88,11 +88,8 @@ async def _resolve(ctx: StoreContext, targets: list[InventoryTarget]) -> list[st
 async def _set(ctx: StoreContext, quantities: list[dict[str, Any]]) -> None:
     for start in range(0, len(quantities), SET_BATCH):
         chunk = quantities[start : start + SET_BATCH]
-        data = await execute(
-            ctx,
-            "InventorySetQuantities",
-            {"name": m.AVAILABLE, "reason": REASON, "referenceDocumentUri": REFERENCE, "quantities": chunk},
-        )
+        variables = {"name": m.AVAILABLE, "reason": REASON, "referenceDocumentUri": REFERENCE, "quantities": chunk}
+        data = await execute(ctx, "InventorySetQuantities", variables, part=start)
         payload(data, "inventorySetQuantities", prefix="levels")
 
 

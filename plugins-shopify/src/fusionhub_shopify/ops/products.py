@@ -97,14 +97,14 @@ async def create_product(ctx: StoreContext, params: p.CreateProductParams) -> Pr
     created = payload(await execute(ctx, "ProductCreate", variables), "productCreate", prefix="product")["product"]
     if spec.variants:
         try:
-            await _create_variants(ctx, created, spec.variants, bool(spec.options))
+            await create_variants(ctx, created, spec.variants, bool(spec.options))
         except ValidationError:
             await execute(ctx, "ProductDelete", {"id": created["id"]})
             raise
     return await fetch(ctx, created["id"])
 
 
-async def _create_variants(ctx: StoreContext, created: dict[str, Any], variants: list[Variant], options: bool) -> None:
+async def create_variants(ctx: StoreContext, created: dict[str, Any], variants: list[Variant], options: bool) -> None:
     if options:  # replace the standalone variant Shopify made from the first option values
         stocked = any(v.inventory_quantity is not None for v in variants)
         location = await shop.location(ctx) if stocked else None
@@ -139,7 +139,8 @@ async def delete_product(ctx: StoreContext, params: p.DeleteProductParams) -> De
     product_id = gid("Product", params.product_id)
     if params.permanent:
         result = payload(await execute(ctx, "ProductDelete", {"id": product_id}), "productDelete")
-        found(result, "deletedProductId", f"product {params.product_id}")
+        if not ctx.rerun:  # else a missing product is an earlier run's delete gone through
+            found(result, "deletedProductId", f"product {params.product_id}")
     else:
         data = await execute(
             ctx, "ProductUpdate", {"product": {"id": product_id, "status": "ARCHIVED"}, "variantsFirst": 1}

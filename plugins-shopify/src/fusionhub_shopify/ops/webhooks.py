@@ -25,7 +25,11 @@ async def _list(ctx: StoreContext) -> WebhookSubscriptions:
 @hookimpl
 async def webhooks(ctx: StoreContext, params: p.WebhooksParams) -> WebhookSubscriptions:
     if params.action is p.WebhookAction.SUBSCRIBE:
+        # A re-run skips what its earlier run subscribed (Shopify refuses a topic's address twice).
+        have = {(topic_enum(s.topic), s.callback_url) for s in (await _list(ctx)).subscriptions} if ctx.rerun else set()
         for i, topic in enumerate(params.topics):
+            if (topic_enum(topic), params.callback_url) in have:
+                continue
             data = await execute(
                 ctx, "WebhookSubscriptionCreate", {"topic": topic_enum(topic), "callbackUrl": params.callback_url}
             )

@@ -44,6 +44,7 @@ FIELDS: dict[str, dict[str, Resolver]] = {
         "totalPriceSet": reads.order_total,
         "lineItems": reads.order_lines,
         "fulfillments": reads.order_fulfillments,
+        "refunds": lambda obj, _info, first=None: list(obj["_refunds"][:first] if first else obj["_refunds"]),
         "fulfillmentOrders": reads.order_fulfillment_orders,
         "suggestedRefund": reads.suggested_refund,
     },

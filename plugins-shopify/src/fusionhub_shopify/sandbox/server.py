@@ -20,6 +20,7 @@ from graphql import GraphQLSchema, graphql_sync, parse, validate
 from fusionhub.plugin import Faults, Reply, RouteTable, SandboxBucket, TokenWindow, form_fields, multipart_fields
 from fusionhub_shopify.cost import MAX_QUERY_COST, actual_cost, requested_cost
 from fusionhub_shopify.sandbox.bulk import RESULTS_HOST, UPLOADS_HOST, BulkRunner
+from fusionhub_shopify.sandbox.idempotency import IdempotencyKeys
 from fusionhub_shopify.sandbox.state import ShopState
 
 VERSION = re.compile(r"\d{4}-\d{2}")
@@ -59,6 +60,7 @@ class Server:
         self.limits: SandboxBucket[TokenWindow] = SandboxBucket(
             shop.clock, lambda now: {"cost": TokenWindow.full(20 * rate, rate, now)}, key=lambda r: r.url.host
         )
+        self.keys = IdempotencyKeys()
         self.points_spent = 0.0  # actual cost of every request served: the work a client cannot avoid
         self.routes: RouteTable[Callable[[httpx.Request, dict[str, str]], httpx.Response]] = RouteTable(
             [
@@ -157,6 +159,13 @@ class Server:
                     "extensions": {"cost": self._cost(requested, None)},
                 },
             )
+        key, refused = self.keys.key_of(doc, variables, version)
+        if refused is not None:
+            return _json(200, refused)
+        fingerprint = self.keys.fingerprint(query, variables, key) if key else ""
+        earlier = self.keys.earlier(key, fingerprint) if key else None
+        if earlier is not None:  # the key's first answer again; nothing is applied twice
+            return _json(200, earlier)
         if self.limits.take(request, requested) > 0:
             return _json(
                 200,
@@ -175,5 +184,7 @@ class Server:
         if result.errors:
             out["errors"] = [{"message": e.message, "path": e.path} for e in result.errors]
         out["extensions"] = {"cost": self._cost(requested, actual)}
+        if key and not result.errors:
+            self.keys.seen[key] = (fingerprint, out)
         self.sandbox.deliver_events()
         return _json(200, out)
