@@ -25,6 +25,7 @@ from fusionhub.jobs.model import Job, NewJob
 from fusionhub.jobs.pg.select import queue_for
 from fusionhub.jobs.queue import JobQueue
 from fusionhub.jobs.runner import queue_fan_out
+from fusionhub.observability.logs import get_logger
 from fusionhub.ratelimit.pg_store import bucket_store_for
 from fusionhub.registry import Registry
 from fusionhub.secrets import Keyring
@@ -36,8 +37,9 @@ from fusionhub.storage.registration import (
     set_automation,
 )
 from fusionhub.stores import Store
-from fusionhub.stores.service import StoreRecord, StoreService
+from fusionhub.stores.service import StoreProblem, StoreRecord, StoreService
 
+log = get_logger("fusionhub.runtime")
 TransportFor = Callable[[Store], httpx.AsyncBaseTransport | None]
 
 
@@ -80,7 +82,15 @@ class Runtime:
         await db.ensure_schema()
         runtime = cls(db, **kwargs)
         await runtime.register_plugins()
+        await runtime.report_store_problems()
         return runtime
+
+    async def report_store_problems(self) -> list[StoreProblem]:
+        """Warn about each saved store its plugin does not accept (with the fix); the others run as usual."""
+        problems = await self.stores.audit()
+        for problem in problems:
+            log.warning("store_refused", message=problem.message, **problem.to_dict())
+        return problems
 
     def keyring(self) -> Keyring:
         if self._keyring is None:
@@ -128,6 +138,7 @@ class Runtime:
         if self._versions.get(record.id) == record.updated_at:
             return self.hub.context(record.id)
         store = await self.stores.load(record.id)
+        await self.stores.check(store)  # a store saved before its plugin tightened runs only once fixed
         transport = self.transport_for(store) if self.transport_for is not None else None
         ctx = self.hub.connect(store, transport=transport)
         ctx.save_credentials = self._saver(store)
