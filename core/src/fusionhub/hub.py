@@ -44,6 +44,7 @@ from fusionhub.ratelimit.limiter import LimiterStats
 from fusionhub.ratelimit.scope import budget_key
 from fusionhub.registry import Registry
 from fusionhub.stores import Store
+from fusionhub.stores.checks import check_config
 
 R = TypeVar("R")
 _ADAPTERS: dict[Capability, pydantic.TypeAdapter[Any]] = {}
@@ -107,6 +108,7 @@ class Hub:
         record = self.registry.platform(store.platform)
         manifest = record.manifest
         assert manifest is not None
+        check_config(manifest, store.config)  # before the plugin reads it: no key may point it elsewhere
         config_hook = record.impls.get("fusionhub_http_config")
         http_config = config_hook(store=store) if config_hook else HttpConfig(base_url="")
         spec = manifest.constraints.rate_limit
