@@ -7,8 +7,9 @@ header or query value holding a known secret, userinfo in the URL — is refused
 sent; one without credentials (a signed upload or download URL) goes out as usual.
 
 httpx drops `Authorization` on a cross-origin redirect but keeps every other header (an API
-key, a platform's token header), so the guard sits below the redirect handling: a redirect to
-a foreign host with a credential on it is refused, the foreign host receives nothing.
+key, a platform's token header). So a credentialed request answered with a redirect to an
+undeclared host (or to plain http) is refused at that answer, before anything follows it:
+the foreign host receives nothing, and the plugin sees why.
 """
 
 from __future__ import annotations
@@ -106,19 +107,26 @@ class CredentialGuard(httpx.AsyncBaseTransport):
         self._secret_headers = tuple(secret_headers)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if not self.hosts.allows(request.url):
-            carried = carried_credentials(request, self._secret_headers)
-            if carried:
-                who = f"the {self._platform} plugin" if self._platform else "the plugin"
-                raise ForeignHostRefused(
-                    f"refused to send the store's credentials ({', '.join(carried)}) to "
-                    f"{request.url.scheme}://{request.url.host}: not a host {who} declares ({self.hosts}). "
-                    "A redirect there is not followed; if the platform really serves from that host, "
-                    "the plugin must declare it in HttpConfig.hosts",
-                    platform=self._platform or None,
-                    details={"host": request.url.host, "carried": carried},
-                )
-        return await self._inner.handle_async_request(request)
+        carried = carried_credentials(request, self._secret_headers)
+        if carried and not self.hosts.allows(request.url):
+            raise self._refusal(request.url, carried, "")
+        response = await self._inner.handle_async_request(request)
+        if carried and response.has_redirect_location:
+            target = request.url.join(response.headers["location"])
+            if not self.hosts.allows(target):
+                await response.aclose()
+                raise self._refusal(target, carried, f"{request.url.host} redirected a request carrying them to ")
+        return response
+
+    def _refusal(self, url: httpx.URL, carried: list[str], how: str) -> ForeignHostRefused:
+        who = f"the {self._platform} plugin" if self._platform else "the plugin"
+        return ForeignHostRefused(
+            f"refused to send the store's credentials ({', '.join(carried)}): {how}"
+            f"{url.scheme}://{url.host} is not a host {who} declares ({self.hosts}); nothing was sent there. "
+            "If the platform really serves from that host, the plugin must declare it in HttpConfig.hosts",
+            platform=self._platform or None,
+            details={"host": url.host, "carried": carried},
+        )
 
     async def aclose(self) -> None:
         await self._inner.aclose()
