@@ -20,7 +20,8 @@ from runtime_fakes import SLUG, FakePlatform, registry
 
 from fusionhub.clock import VirtualClock
 from fusionhub.jobs import Job, JobQueue, JobStatus, Worker
-from fusionhub.jobs.model import Decision
+from fusionhub.errors import CapabilityUnsupported, ValidationError
+from fusionhub.jobs.model import Decision, NewJob
 from fusionhub.runtime import Runtime
 from fusionhub.secrets import Keyring
 from fusionhub.storage import Database
@@ -75,6 +76,11 @@ class Harness:
 
     async def enqueue(self, capability: str, params: dict[str, Any] | None = None, **kwargs: Any) -> Job:
         return await self.runtime.enqueue(self.store_id, capability, params or {}, **kwargs)
+
+    async def enqueue_saved(self, capability: str, params: dict[str, Any]) -> Job:
+        """A job as it sits in the queue, past `Runtime.enqueue`'s checks (saved before its contract changed)."""
+        job = NewJob(store_id=self.store_id, capability=capability, params=params, mode="automated")
+        return await self.queue.enqueue(job, now=self.clock.now())
 
     async def drain(self) -> None:
         await self.worker.run_until_idle()
@@ -178,7 +184,9 @@ async def test_auth_error_fails_at_once_with_a_friendly_message(harness: Harness
 
 async def test_validation_errors_fail_at_once(harness: Harness) -> None:
     rejected = await harness.enqueue("update_product", _update("bad1"))
-    malformed = await harness.enqueue("update_product", {"changes": {"title": "x"}})
+    with pytest.raises(ValidationError, match="params.product_id"):
+        await harness.enqueue("update_product", {"changes": {"title": "x"}})  # refused before it is queued
+    malformed = await harness.enqueue_saved("update_product", {"changes": {"title": "x"}})
     await harness.drain()
     by_platform, by_params = await harness.job(rejected.id), await harness.job(malformed.id)
     assert by_platform.status is JobStatus.FAILED and by_platform.error_category == "validation"
@@ -189,7 +197,9 @@ async def test_validation_errors_fail_at_once(harness: Harness) -> None:
 
 
 async def test_unsupported_fails_at_once_without_io_and_names_the_manual_workaround(harness: Harness) -> None:
-    job = await harness.enqueue("process_refund", {"order_id": "o1"})
+    with pytest.raises(CapabilityUnsupported):
+        await harness.enqueue("process_refund", {"order_id": "o1"})  # refused before it is queued
+    job = await harness.enqueue_saved("process_refund", {"order_id": "o1"})
     await harness.drain()
     done = await harness.job(job.id)
     assert done.status is JobStatus.FAILED and done.error_category == "unsupported"

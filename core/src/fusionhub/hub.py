@@ -38,6 +38,7 @@ from fusionhub.observability import ErrorRateMonitor, Observer, current_capabili
 from fusionhub.observability.records import CapabilityCall
 from fusionhub.observability.redaction import scrub
 from fusionhub.paging import Step, stream
+from fusionhub.params import parse_params
 from fusionhub.parked import Parked
 from fusionhub.ratelimit import BucketStore, Limiter, MemoryBucketStore, admission, simulate_rate_limit
 from fusionhub.ratelimit.limiter import LimiterStats
@@ -339,14 +340,7 @@ class Hub:
 
     @staticmethod
     def _params(model: type[pydantic.BaseModel], params: Any, slug: str) -> Any:
-        if isinstance(params, model):
-            return params
-        if isinstance(params, pydantic.BaseModel):
-            params = params.model_dump()
-        try:
-            return model.model_validate(params or {})
-        except pydantic.ValidationError as exc:
-            raise from_pydantic(exc, prefix="params.", platform=slug) from None
+        return parse_params(model, params, platform=slug)
 
     @staticmethod
     def _result(result_type: Any, raw: Any, slug: str, cap: Capability) -> Any:

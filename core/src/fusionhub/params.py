@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
+import pydantic
 from pydantic import Field, model_validator
 
+from fusionhub.errors import ValidationError, from_pydantic
 from fusionhub.models import InventoryTarget, Money, OperationHandle, ProductChanges, ProductInput, Tracking
 from fusionhub.models.common import Model
 
@@ -16,6 +19,27 @@ ProductId = str
 
 class Params(Model):
     """Base of all params: unknown fields are errors, not silently dropped."""
+
+
+P = TypeVar("P", bound=pydantic.BaseModel)
+
+
+def parse_params(model: type[P], params: Any, *, platform: str | None = None) -> P:
+    """`params` (a mapping, a model or None) as `model`, or a ValidationError naming each field (`params.x`)."""
+    if isinstance(params, model):
+        return params
+    if isinstance(params, pydantic.BaseModel):
+        params = params.model_dump()
+    if params is not None and not isinstance(params, Mapping):
+        raise ValidationError(
+            errors=[{"loc": "params", "msg": f"must be an object, not {type(params).__name__}"}], platform=platform
+        )
+    try:
+        return model.model_validate(params or {})
+    except pydantic.ValidationError as exc:
+        raise from_pydantic(exc, prefix="params.", platform=platform) from None
+    except RecursionError:
+        raise ValidationError(errors=[{"loc": "params", "msg": "nested too deeply"}], platform=platform) from None
 
 
 class ListProductsParams(Params):

@@ -174,6 +174,13 @@ class StoreService:
             return [*errors, {"loc": "credentials", "msg": exc.user_message}]
         return errors + credential_errors(manifest, credentials)
 
+    async def check_config(self, record: StoreRecord) -> None:
+        """Refuse a saved store whose config its plugin no longer accepts (no decryption: cheap enough per job)."""
+        errors = config_errors(self._manifest(record.platform), record.config)
+        if errors:
+            problem = StoreProblem(record.name, record.platform, errors, fix_for(record.name, errors))
+            raise ValidationError(problem.message, errors=errors, platform=record.platform)
+
     async def check(self, store: Store) -> None:
         """Refuse to run a saved store its plugin does not accept, naming the fix."""
         record = await self.get(store.id)
