@@ -42,6 +42,7 @@ from fusionhub.stores import Store
 from fusionhub.stores.service import StoreProblem, StoreRecord, StoreService
 
 log = get_logger("fusionhub.runtime")
+MAX_IDEMPOTENCY_KEY = 255  # the jobs table's column
 TransportFor = Callable[[Store], httpx.AsyncBaseTransport | None]
 
 
@@ -208,7 +209,7 @@ class Runtime:
         except ValueError:
             raise ValidationError(errors=[{"loc": "capability", "msg": f"unknown capability {capability!r}"}]) from None
         record = await self.stores.get(store_ref)
-        await self.stores.check_config(record)
+        await self.stores.check_saved_config(record)
         self.hub.gate(record.platform, cap, mode)
         parse_params(spec_of(cap).params, params, platform=record.platform)
         return cap, record
@@ -223,6 +224,10 @@ class Runtime:
         idempotency_key: str | None = None,
         run_at: float | None = None,
     ) -> Job:
+        if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
+            raise ValidationError(
+                errors=[{"loc": "idempotency_key", "msg": f"1 to {MAX_IDEMPOTENCY_KEY} characters"}]
+            )
         cap, record = await self.admissible(store_ref, capability, params, mode=mode)
         data = params.model_dump(mode="json", exclude_unset=True) if isinstance(params, pydantic.BaseModel) else params
         try:

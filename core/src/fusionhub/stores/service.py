@@ -24,6 +24,9 @@ from fusionhub.stores import Store
 from fusionhub.stores.checks import FieldErrors, check_config, check_credentials, config_errors, credential_errors
 
 
+MAX_NAME = 200  # the stores table's column
+
+
 class StoreConflict(FusionHubError):
     category = ErrorCategory.REFUSED
     default_message = "The store cannot be changed that way."
@@ -174,7 +177,7 @@ class StoreService:
             return [*errors, {"loc": "credentials", "msg": exc.user_message}]
         return errors + credential_errors(manifest, credentials)
 
-    async def check_config(self, record: StoreRecord) -> None:
+    async def check_saved_config(self, record: StoreRecord) -> None:
         """Refuse a saved store whose config its plugin no longer accepts (no decryption: cheap enough per job)."""
         errors = config_errors(self._manifest(record.platform), record.config)
         if errors:
@@ -213,10 +216,11 @@ class StoreService:
         store_id: str | None = None,
     ) -> StoreRecord:
         manifest = self._manifest(platform)
-        check_credentials(manifest, credentials)
-        check_config(manifest, config or {})
-        if not name.strip() or _is_uuid(name):
-            raise ValidationError(errors=[{"loc": "name", "msg": "give the store a name (not a UUID)"}])
+        errors = credential_errors(manifest, credentials) + config_errors(manifest, config or {})
+        if not name.strip() or _is_uuid(name) or len(name) > MAX_NAME:
+            errors.insert(0, {"loc": "name", "msg": f"give the store a name (not a UUID), at most {MAX_NAME} characters"})
+        if errors:  # every mistake at once, before anything is saved
+            raise ValidationError(errors=errors, platform=manifest.slug)
         token = self.keyring.encrypt(Credentials(credentials))
         now = self.clock.now()
         store_id = store_id or str(uuid.uuid4())
