@@ -59,7 +59,7 @@ def test_etsy_credentials_do_not_follow_a_redirect_to_another_host(respx_mock: r
         finally:
             await h.aclose()
 
-    with pytest.raises(ForeignHostRefused, match="evil.example"):
+    with pytest.raises(ForeignHostRefused, match=r"evil\.example"):
         h.clock.run(main())  # type: ignore[attr-defined]
     assert not evil.called
 

@@ -19,8 +19,8 @@ from cryptography.fernet import Fernet
 from runtime_fakes import SLUG, FakePlatform, registry
 
 from fusionhub.clock import VirtualClock
-from fusionhub.jobs import Job, JobQueue, JobStatus, Worker
 from fusionhub.errors import CapabilityUnsupported, ValidationError
+from fusionhub.jobs import Job, JobQueue, JobStatus, Worker
 from fusionhub.jobs.model import Decision, NewJob
 from fusionhub.runtime import Runtime
 from fusionhub.secrets import Keyring
@@ -184,7 +184,7 @@ async def test_auth_error_fails_at_once_with_a_friendly_message(harness: Harness
 
 async def test_validation_errors_fail_at_once(harness: Harness) -> None:
     rejected = await harness.enqueue("update_product", _update("bad1"))
-    with pytest.raises(ValidationError, match="params.product_id"):
+    with pytest.raises(ValidationError, match=r"params\.product_id"):
         await harness.enqueue("update_product", {"changes": {"title": "x"}})  # refused before it is queued
     malformed = await harness.enqueue_saved("update_product", {"changes": {"title": "x"}})
     await harness.drain()

@@ -272,7 +272,8 @@ class PluginManifest(BaseModel):
             raise ValueError("a store's config is an object: type must be 'object'")
         if value.get("additionalProperties", False) is not False:
             raise ValueError(
-                "additionalProperties must be false (or unset): an undeclared config key could point the plugin elsewhere"
+                "additionalProperties must be false (or unset): "
+                "an undeclared config key could point the plugin elsewhere"
             )
         return value
 

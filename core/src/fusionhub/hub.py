@@ -28,7 +28,6 @@ from fusionhub.errors import (
     PlatformError,
     TransientError,
     ValidationError,
-    from_pydantic,
 )
 from fusionhub.http import CallLabels, HttpConfig, RefreshingAuth, build_client
 from fusionhub.http.auth import store_token_saver

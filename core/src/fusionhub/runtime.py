@@ -225,9 +225,7 @@ class Runtime:
         run_at: float | None = None,
     ) -> Job:
         if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
-            raise ValidationError(
-                errors=[{"loc": "idempotency_key", "msg": f"1 to {MAX_IDEMPOTENCY_KEY} characters"}]
-            )
+            raise ValidationError(errors=[{"loc": "idempotency_key", "msg": f"1 to {MAX_IDEMPOTENCY_KEY} characters"}])
         cap, record = await self.admissible(store_ref, capability, params, mode=mode)
         data = params.model_dump(mode="json", exclude_unset=True) if isinstance(params, pydantic.BaseModel) else params
         try:

@@ -54,7 +54,9 @@ def run_async(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
 
             if os.environ.get(DEBUG_ENV):
                 raise
-            click.echo(f"error: unexpected {type(exc).__name__}: {scrub(str(exc))} (set {DEBUG_ENV}=1 for details)", err=True)
+            click.echo(
+                f"error: unexpected {type(exc).__name__}: {scrub(str(exc))} (set {DEBUG_ENV}=1 for details)", err=True
+            )
             sys.exit(1)
 
     return wrapper

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import jsonschema
 
@@ -26,7 +26,7 @@ _SHOWN = 60
 def _validator(schema_json: str) -> jsonschema.protocols.Validator:
     schema = json.loads(schema_json)
     cls = jsonschema.validators.validator_for(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)  # type: ignore[no-any-return]
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
 def _shown(value: Any) -> str:
@@ -43,7 +43,7 @@ def _field_errors(error: jsonschema.ValidationError) -> FieldErrors:
     path = list(error.absolute_path)
     schema = error.schema if isinstance(error.schema, dict) else {}
     hint = f" — {schema['description']}" if schema.get("description") else ""
-    kind, expected, value = error.validator, error.validator_value, error.instance
+    kind, expected, value = error.validator, cast(Any, error.validator_value), error.instance
     if kind == "required":
         missing = [name for name in expected if isinstance(value, dict) and name not in value]
         return [{"loc": _loc(*path, name), "msg": "required"} for name in missing]
@@ -102,8 +102,7 @@ def credential_errors(manifest: PluginManifest, credentials: Mapping[str, Any]) 
     for choice in manifest.credentials_one_of:
         if not any(present(name) for name in choice.one_of):
             names = " or ".join(choice.one_of)
-            loc = f"credentials.{choice.one_of[0]}" if len(choice.one_of) == 1 else f"credentials.{'|'.join(choice.one_of)}"
-            errors.append({"loc": loc, "msg": f"set {names}: {choice.why}"})
+            errors.append({"loc": "credentials." + "|".join(choice.one_of), "msg": f"set {names}: {choice.why}"})
     if not manifest.credential_fields and manifest.auth is not AuthKind.NONE and not credentials:
         errors.append({"loc": "credentials", "msg": f"{manifest.name} uses {manifest.auth.value} auth: give its keys"})
     return errors

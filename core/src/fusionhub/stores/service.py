@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -22,7 +23,6 @@ from fusionhub.storage.schema import plugins as pl
 from fusionhub.storage.schema import stores as st
 from fusionhub.stores import Store
 from fusionhub.stores.checks import FieldErrors, check_config, check_credentials, config_errors, credential_errors
-
 
 MAX_NAME = 200  # the stores table's column
 
@@ -155,7 +155,7 @@ class StoreService:
 
     # --- writing ----------------------------------------------------------------------
 
-    async def audit(self) -> list[StoreProblem]:
+    async def audit(self) -> builtins.list[StoreProblem]:
         """Every saved store its plugin does not accept as it is now; one bad store never hides the others."""
         problems = []
         for record in await self.list():
@@ -218,7 +218,9 @@ class StoreService:
         manifest = self._manifest(platform)
         errors = credential_errors(manifest, credentials) + config_errors(manifest, config or {})
         if not name.strip() or _is_uuid(name) or len(name) > MAX_NAME:
-            errors.insert(0, {"loc": "name", "msg": f"give the store a name (not a UUID), at most {MAX_NAME} characters"})
+            errors.insert(
+                0, {"loc": "name", "msg": f"give the store a name (not a UUID), at most {MAX_NAME} characters"}
+            )
         if errors:  # every mistake at once, before anything is saved
             raise ValidationError(errors=errors, platform=manifest.slug)
         token = self.keyring.encrypt(Credentials(credentials))
