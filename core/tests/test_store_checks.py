@@ -3,7 +3,10 @@ reported with the fix (and refused to run) when a saved store no longer fits, th
 
 from __future__ import annotations
 
+import re
+import tomllib
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pydantic
@@ -157,3 +160,12 @@ async def test_a_saved_store_that_no_longer_fits_is_reported_and_refused_the_oth
     async with runtime.db.read() as conn:
         count = (await conn.execute(sa.select(sa.func.count()).select_from(plugin_instances))).scalar_one()
     assert count == 2
+
+
+def test_the_authoring_guides_config_and_credentials_snippet_is_a_valid_manifest_part() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "plugin-authoring.md").read_text()
+    [snippet] = [s for s in re.findall(r"```toml\n(.*?)```", doc, re.DOTALL) if "credentials_one_of" in s]
+    m = PluginManifest.model_validate({**manifest(), **tomllib.loads(snippet)})
+    assert config_errors(m, {"shop": "example.acme.test"}) == []
+    assert config_errors(m, {"shop": "evil.example"})[0]["loc"] == "config.shop"
+    assert credential_errors(m, {"access_token": "t"})[0]["loc"] == "credentials.webhook_secret|client_secret"
