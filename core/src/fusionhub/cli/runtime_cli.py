@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -95,16 +96,23 @@ async def open_runtime(database: str | None, **kwargs: Any) -> Any:
     """The runtime; with FUSIONHUB_SANDBOX=1 every platform is its plugin's sandbox, never the network."""
     import os
 
-    import sqlalchemy.exc
-
     from fusionhub.registry import Registry
     from fusionhub.runtime import Runtime
 
     if os.environ.get(SANDBOX_ENV, "").lower() in {"1", "true", "yes", "on"}:
         registry = kwargs.setdefault("registry", Registry.discover())
         kwargs.setdefault("transport_for", sandbox_transports(registry))
-    try:
+    with opening_database(database):
         return await Runtime.open(database, **kwargs)
+
+
+@contextlib.contextmanager
+def opening_database(database: str | None) -> Iterator[None]:
+    """A database that cannot be opened (bad URL, no driver, unreachable) is a one-line error, its password hidden."""
+    import sqlalchemy.exc
+
+    try:
+        yield
     except FusionHubError:
         raise
     except (ValueError, OSError, ImportError, sqlalchemy.exc.SQLAlchemyError) as exc:
