@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AnyHttpUrl, Field
+from pydantic import AfterValidator, AnyHttpUrl, Field
 
 from fusionhub.models.common import MAX_QUANTITY, MAX_TEXT, Model, Money
 
@@ -68,14 +68,26 @@ class Product(Model):
     raw: dict[str, Any] | None = Field(default=None, repr=False, description="the platform's payload")
 
 
-class VariantInput(Variant):
-    """A variant as a caller sends it: stock cannot be negative (Etsy, Amazon: quantity minimum 0)."""
+def _sendable(variant: Variant) -> Variant:
+    """A variant as a caller sends it: stock never negative (Etsy, Amazon: quantity minimum 0), short fields short."""
+    problems = [
+        f"{name} is longer than {MAX_SHORT} characters"
+        for name in ("sku", "title", "barcode")
+        if len(getattr(variant, name) or "") > MAX_SHORT
+    ]
+    problems += [
+        f"options.{k} is longer than {MAX_SHORT} characters" for k, v in variant.options.items() if len(v) > MAX_SHORT
+    ]
+    quantity = variant.inventory_quantity
+    if quantity is not None and not 0 <= quantity <= MAX_QUANTITY:
+        problems.append(f"inventory_quantity must be between 0 and {MAX_QUANTITY}, not {quantity}")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return variant
 
-    sku: str | None = Field(default=None, max_length=MAX_SHORT)
-    title: str | None = Field(default=None, max_length=MAX_SHORT)
-    barcode: str | None = Field(default=None, max_length=MAX_SHORT)
-    options: dict[str, ShortText] = Field(default_factory=dict, description="option name → value")
-    inventory_quantity: int | None = Field(default=None, ge=0, le=MAX_QUANTITY)
+
+# The Variant shape (plugins read it as one), with the limits of what may be sent.
+VariantInput = Annotated[Variant, AfterValidator(_sendable)]
 
 
 class ProductInput(Model):
