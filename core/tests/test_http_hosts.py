@@ -6,13 +6,18 @@ import asyncio
 from typing import Any
 
 import httpx
+import pydantic
 import pytest
 import respx
+from runtime_fakes import SLUG, manifest, registry
 
 from fusionhub.clock import VirtualClock
+from fusionhub.contracts import PluginManifest
 from fusionhub.http import ApiKeyAuth, BearerAuth, HttpConfig, OAuth2RefreshAuth, TokenSet, build_client
-from fusionhub.http.hosts import ForeignHostRefused, HostSet, carried_credentials, declared_hosts
+from fusionhub.http.hosts import ForeignHostRefused, HostSet, carried_credentials, declared_hosts, undeclared_hosts
+from fusionhub.hub import Hub
 from fusionhub.ratelimit import Limiter, MemoryBucketStore
+from fusionhub.stores import Store
 
 API = "https://api.shop.test"
 TOKEN = "tok-host-guard-7731"
@@ -144,3 +149,32 @@ def test_declared_hosts_come_from_the_base_url_extra_hosts_and_the_token_endpoin
     assert declared_hosts("http://127.0.0.1:8000", (), None).allows(httpx.URL("http://127.0.0.1:8000/x"))
     with pytest.raises(ValueError, match="leading"):
         HostSet.of(["api.*.test"])
+
+
+def test_a_manifest_declaring_hosts_bounds_every_client_host() -> None:
+    client_hosts = HostSet.of(["api.shop.test", "auth.shop.test", "*.cdn.shop.test"])
+    assert undeclared_hosts(["*.shop.test"], client_hosts) == []
+    assert undeclared_hosts(["api.shop.test", "auth.shop.test"], client_hosts) == ["*.cdn.shop.test"]
+    assert undeclared_hosts(["api.shop.test"], HostSet.of(["api.shop.test", "evil.example"])) == ["evil.example"]
+
+
+@pytest.mark.parametrize(
+    ("hosts", "refused"), [(["queuetest.invalid"], False), (["*.invalid"], False), (["api.x"], True)]
+)
+def test_hub_connect_refuses_a_client_outside_the_manifests_hosts(hosts: list[str], refused: bool) -> None:
+    reg = registry()
+    record = reg.platform(SLUG)
+    object.__setattr__(record, "manifest", PluginManifest.model_validate({**manifest(), "hosts": hosts}))
+    hub = Hub(reg)
+    store = Store(SLUG, credentials={"api_key": "key-hosts-1234"})
+    if not refused:
+        assert hub.connect(store).store is store
+        return
+    with pytest.raises(ForeignHostRefused, match=r"queuetest\.invalid, outside the hosts its manifest declares"):
+        hub.connect(store)
+
+
+def test_manifest_hosts_are_host_names_or_subdomain_patterns() -> None:
+    for bad in (["https://api.x"], ["api.*.x"], ["API.X"], ["*"]):
+        with pytest.raises(pydantic.ValidationError):
+            PluginManifest.model_validate({**manifest(), "hosts": bad})

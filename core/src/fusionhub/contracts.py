@@ -41,6 +41,8 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# A host name in lower case, or "*." and a domain (its subdomains).
+HOST_PATTERN = r"^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$"
 STORE_SCOPE = "store"
 CREDENTIAL_SCOPE = "credential:"
 
@@ -257,6 +259,13 @@ class PluginManifest(BaseModel):
         ),
     )
     credential_fields: list[str] = Field(default_factory=list, description="credential keys a store must have")
+    hosts: list[Annotated[str, Field(pattern=HOST_PATTERN)]] = Field(
+        default_factory=list,
+        description=(
+            "the hosts a store's credentials may go to: exact names or '*.example.com' for subdomains. When set, "
+            "core refuses a store client whose base URL, extra hosts or token endpoint fall outside them"
+        ),
+    )
     credentials_one_of: list[CredentialChoice] = Field(
         default_factory=list, description="groups of credential keys of which a store must have at least one each"
     )

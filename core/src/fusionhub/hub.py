@@ -31,6 +31,7 @@ from fusionhub.errors import (
 )
 from fusionhub.http import CallLabels, HttpConfig, RefreshingAuth, build_client
 from fusionhub.http.auth import store_token_saver
+from fusionhub.http.hosts import ForeignHostRefused, declared_hosts, undeclared_hosts
 from fusionhub.models import BulkResult, ItemOutcome, Page
 from fusionhub.models.common import item_key
 from fusionhub.observability import ErrorRateMonitor, Observer, current_capability
@@ -111,6 +112,15 @@ class Hub:
         check_config(manifest, store.config)  # before the plugin reads it: no key may point it elsewhere
         config_hook = record.impls.get("fusionhub_http_config")
         http_config = config_hook(store=store) if config_hook else HttpConfig(base_url="")
+        if manifest.hosts:  # the client may send credentials only where the manifest says, whatever the config
+            client_hosts = declared_hosts(http_config.base_url, http_config.hosts, http_config.auth)
+            outside = undeclared_hosts(manifest.hosts, client_hosts)
+            if outside:
+                raise ForeignHostRefused(
+                    f"the {store.platform} plugin's client for this store would send credentials to "
+                    f"{', '.join(outside)}, outside the hosts its manifest declares ({', '.join(manifest.hosts)})",
+                    platform=store.platform,
+                )
         spec = manifest.constraints.rate_limit
         limiter = Limiter(
             store_key=budget_key(store.platform, store.id, store.credentials, spec),

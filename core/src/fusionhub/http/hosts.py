@@ -81,6 +81,14 @@ def declared_hosts(base_url: str, hosts: Iterable[str], auth: httpx.Auth | None)
     return HostSet.of(names, https_only=base.scheme != "http")
 
 
+def undeclared_hosts(allowed: Iterable[str], client: HostSet) -> list[str]:
+    """The hosts (and patterns) a client would send credentials to that `allowed` does not cover."""
+    declared = HostSet.of(allowed, https_only=False)
+    outside = [h for h in sorted(client.exact) if not declared.allows(httpx.URL(f"https://{h}/"))]
+    outside += [f"*{s}" for s in client.suffixes if not any(s.endswith(d) for d in declared.suffixes)]
+    return outside
+
+
 def carried_credentials(request: httpx.Request, secret_headers: Iterable[str] = ()) -> list[str]:
     """Where `request` carries a credential (header and parameter names, never values)."""
     named = AUTH_HEADERS | {h.lower() for h in secret_headers}
