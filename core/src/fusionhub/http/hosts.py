@@ -115,15 +115,19 @@ class CredentialGuard(httpx.AsyncBaseTransport):
         self._secret_headers = tuple(secret_headers)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        carried = carried_credentials(request, self._secret_headers)
-        if carried and not self.hosts.allows(request.url):
-            raise self._refusal(request.url, carried, "")
+        # Only a request or redirect leaving the declared hosts is inspected: the usual path costs a set lookup.
+        if not self.hosts.allows(request.url):
+            carried = carried_credentials(request, self._secret_headers)
+            if carried:
+                raise self._refusal(request.url, carried, "")
         response = await self._inner.handle_async_request(request)
-        if carried and response.has_redirect_location:
+        if response.has_redirect_location:
             target = request.url.join(response.headers["location"])
             if not self.hosts.allows(target):
-                await response.aclose()
-                raise self._refusal(target, carried, f"{request.url.host} redirected a request carrying them to ")
+                carried = carried_credentials(request, self._secret_headers)
+                if carried:
+                    await response.aclose()
+                    raise self._refusal(target, carried, f"{request.url.host} redirected a request carrying them to ")
         return response
 
     def _refusal(self, url: httpx.URL, carried: list[str], how: str) -> ForeignHostRefused:
