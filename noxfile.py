@@ -26,7 +26,7 @@ TEST_DEPS = [
     "openapi-schema-validator>=0.6",
     "import-linter>=2.1",  # the authoring guide's import contract is run by a test
 ]
-TYPE_DEPS = ["mypy>=1.10", *TEST_DEPS]
+TYPE_DEPS = ["mypy>=1.10", "types-jsonschema", *TEST_DEPS]
 PYTHON = "3.11"
 # `fusionhub plugins list --json` in an environment holding core and one plugin: exactly that
 # plugin, loaded, every capability with a level.

@@ -20,8 +20,9 @@ from runtime_fakes import SLUG, FakePlatform, registry
 
 from fusionhub.clock import VirtualClock
 from fusionhub.context import RunMode
+from fusionhub.errors import CapabilityUnsupported, ValidationError
 from fusionhub.jobs import Job, JobQueue, JobStatus, Worker
-from fusionhub.jobs.model import Decision
+from fusionhub.jobs.model import Decision, NewJob
 from fusionhub.runtime import Runtime
 from fusionhub.secrets import Keyring
 from fusionhub.storage import Database
@@ -80,6 +81,11 @@ class Harness:
 
     async def enqueue(self, capability: str, params: dict[str, Any] | None = None, **kwargs: Any) -> Job:
         return await self.runtime.enqueue(self.store_id, capability, params or {}, **kwargs)
+
+    async def enqueue_saved(self, capability: str, params: dict[str, Any]) -> Job:
+        """A job as it sits in the queue, past `Runtime.enqueue`'s checks (saved before its contract changed)."""
+        job = NewJob(store_id=self.store_id, capability=capability, params=params, mode="automated")
+        return await self.queue.enqueue(job, now=self.clock.now())
 
     async def drain(self) -> None:
         await self.worker.run_until_idle()
@@ -183,7 +189,9 @@ async def test_auth_error_fails_at_once_with_a_friendly_message(harness: Harness
 
 async def test_validation_errors_fail_at_once(harness: Harness) -> None:
     rejected = await harness.enqueue("update_product", _update("bad1"))
-    malformed = await harness.enqueue("update_product", {"changes": {"title": "x"}})
+    with pytest.raises(ValidationError, match=r"params\.product_id"):
+        await harness.enqueue("update_product", {"changes": {"title": "x"}})  # refused before it is queued
+    malformed = await harness.enqueue_saved("update_product", {"changes": {"title": "x"}})
     await harness.drain()
     by_platform, by_params = await harness.job(rejected.id), await harness.job(malformed.id)
     assert by_platform.status is JobStatus.FAILED and by_platform.error_category == "validation"
@@ -194,7 +202,9 @@ async def test_validation_errors_fail_at_once(harness: Harness) -> None:
 
 
 async def test_unsupported_fails_at_once_without_io_and_names_the_manual_workaround(harness: Harness) -> None:
-    job = await harness.enqueue("update_order_status", {"order_id": "o1", "action": "ship"})
+    with pytest.raises(CapabilityUnsupported):
+        await harness.enqueue("update_order_status", {"order_id": "o1", "action": "ship"})  # refused before it is queued
+    job = await harness.enqueue_saved("update_order_status", {"order_id": "o1", "action": "ship"})
     await harness.drain()
     done = await harness.job(job.id)
     assert done.status is JobStatus.FAILED and done.error_category == "unsupported"

@@ -69,6 +69,7 @@ def manifest(rate: float = 2, max_retries: int = 2, slug: str = SLUG) -> dict[st
         "api": "fake REST",
         "auth": "api_key",
         "credential_fields": ["api_key"],
+        "config_schema": {"properties": {"region": {"type": "string", "enum": ["eu", "us"]}}},
         "constraints": {
             "rate_limit": {"type": "requests_per_second", "requests": rate},
             "max_retries": max_retries,

@@ -18,6 +18,7 @@ from cryptography.fernet import Fernet
 from runtime_db import PG_URL, _drop, _pg_schema
 
 from fusionhub.jobs import JobStatus
+from fusionhub.jobs.model import NewJob
 from fusionhub.jobs.pg import ProcrastinateJobQueue
 from fusionhub.runtime import Runtime
 from fusionhub.secrets import Keyring
@@ -84,7 +85,10 @@ async def test_fusionhub_worker_runs_postgresql_jobs_and_stops_on_sigterm(
     )
     manifest = runtime.hub.manifest("example")
     unsupported = next(c for c in manifest.capabilities if manifest.contract(c).level.value == "unsupported")
-    job = await runtime.enqueue(store.id, unsupported, {})
+    # Saved as it is (Runtime.enqueue refuses an unsupported capability): it fails at once when run.
+    job = await runtime.queue.enqueue(
+        NewJob(store_id=store.id, capability=unsupported.value, params={}, mode="automated"), now=runtime.clock.now()
+    )
     await runtime.aclose()
 
     env = {**os.environ, "FUSIONHUB_SECRET_KEYS": key, "FUSIONHUB_DATABASE_URL": url}

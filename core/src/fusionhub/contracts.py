@@ -12,6 +12,7 @@ from enum import StrEnum
 from importlib import resources
 from typing import Annotated, Any, Literal
 
+import jsonschema
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -48,6 +49,8 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# A host name in lower case, or "*." and a domain (its subdomains).
+HOST_PATTERN = r"^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$"
 STORE_SCOPE = "store"
 CREDENTIAL_SCOPE = "credential:"
 
@@ -236,6 +239,13 @@ class CapabilityContract(BaseModel):
         return self
 
 
+class CredentialChoice(_Spec):
+    """At least one of `one_of` must be set: e.g. the secret that verifies webhook signatures."""
+
+    one_of: list[str] = Field(min_length=1)
+    why: str = Field(min_length=1, description="what the credential is for, shown when it is missing")
+
+
 UNDECLARED = CapabilityContract(
     level=Level.UNSUPPORTED,
     explanation="The plugin does not declare this capability.",
@@ -255,8 +265,45 @@ class PluginManifest(BaseModel):
     docs_url: str | None = None
     constraints: Constraints = Field(default_factory=Constraints)
     capabilities: dict[Capability, CapabilityContract]
-    config_schema: dict[str, Any] = Field(default_factory=dict, description="JSON schema of per-store config")
+    config_schema: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "JSON Schema of per-store config, closed: a key it does not name is refused "
+            "(additionalProperties may not be true); empty: a store takes no config"
+        ),
+    )
     credential_fields: list[str] = Field(default_factory=list, description="credential keys a store must have")
+    hosts: list[Annotated[str, Field(pattern=HOST_PATTERN)]] = Field(
+        default_factory=list,
+        description=(
+            "the hosts a store's credentials may go to: exact names or '*.example.com' for subdomains. When set, "
+            "core refuses a store client whose base URL, extra hosts or token endpoint fall outside them"
+        ),
+    )
+    credentials_one_of: list[CredentialChoice] = Field(
+        default_factory=list, description="groups of credential keys of which a store must have at least one each"
+    )
+
+    @field_validator("config_schema")
+    @classmethod
+    def _closed_json_schema(cls, value: dict[str, Any]) -> dict[str, Any]:
+        try:
+            jsonschema.validators.validator_for(value).check_schema(value)
+        except jsonschema.SchemaError as exc:
+            raise ValueError(f"not a valid JSON Schema: {exc.message}") from None
+        if value.get("type", "object") != "object":
+            raise ValueError("a store's config is an object: type must be 'object'")
+        if value.get("additionalProperties", False) is not False:
+            raise ValueError(
+                "additionalProperties must be false (or unset): "
+                "an undeclared config key could point the plugin elsewhere"
+            )
+        return value
+
+    @property
+    def store_config_schema(self) -> dict[str, Any]:
+        """The schema a store's config is checked against: the declared one, closed to unknown keys."""
+        return {"type": "object", **self.config_schema, "additionalProperties": False}
 
     @field_validator("version")
     @classmethod

@@ -30,22 +30,24 @@ from fusionhub.errors import (
     PlatformError,
     TransientError,
     ValidationError,
-    from_pydantic,
 )
 from fusionhub.http import CallLabels, HttpConfig, RefreshingAuth, build_client
 from fusionhub.http.auth import store_token_saver
+from fusionhub.http.hosts import ForeignHostRefused, declared_hosts, undeclared_hosts
 from fusionhub.models import BulkResult, ItemOutcome, Page
 from fusionhub.models.common import item_key
 from fusionhub.observability import ErrorRateMonitor, Observer, current_capability
 from fusionhub.observability.records import CapabilityCall
 from fusionhub.observability.redaction import scrub
 from fusionhub.paging import Step, stream
+from fusionhub.params import parse_params
 from fusionhub.parked import Parked
 from fusionhub.ratelimit import BucketStore, Limiter, MemoryBucketStore, admission, simulate_rate_limit
 from fusionhub.ratelimit.limiter import LimiterStats
 from fusionhub.ratelimit.scope import budget_key
 from fusionhub.registry import Registry
 from fusionhub.stores import Store
+from fusionhub.stores.checks import check_config
 
 R = TypeVar("R")
 _ADAPTERS: dict[Capability, pydantic.TypeAdapter[Any]] = {}
@@ -109,8 +111,18 @@ class Hub:
         record = self.registry.platform(store.platform)
         manifest = record.manifest
         assert manifest is not None
+        check_config(manifest, store.config)  # before the plugin reads it: no key may point it elsewhere
         config_hook = record.impls.get("fusionhub_http_config")
         http_config = config_hook(store=store) if config_hook else HttpConfig(base_url="")
+        if manifest.hosts:  # the client may send credentials only where the manifest says, whatever the config
+            client_hosts = declared_hosts(http_config.base_url, http_config.hosts, http_config.auth)
+            outside = undeclared_hosts(manifest.hosts, client_hosts)
+            if outside:
+                raise ForeignHostRefused(
+                    f"the {store.platform} plugin's client for this store would send credentials to "
+                    f"{', '.join(outside)}, outside the hosts its manifest declares ({', '.join(manifest.hosts)})",
+                    platform=store.platform,
+                )
         spec = manifest.constraints.rate_limit
         limiter = Limiter(
             store_key=budget_key(store.platform, store.id, store.credentials, spec),
@@ -369,14 +381,7 @@ class Hub:
 
     @staticmethod
     def _params(model: type[pydantic.BaseModel], params: Any, slug: str) -> Any:
-        if isinstance(params, model):
-            return params
-        if isinstance(params, pydantic.BaseModel):
-            params = params.model_dump()
-        try:
-            return model.model_validate(params or {})
-        except pydantic.ValidationError as exc:
-            raise from_pydantic(exc, prefix="params.", platform=slug) from None
+        return parse_params(model, params, platform=slug)
 
     @staticmethod
     def _result(result_type: Any, raw: Any, slug: str, cap: Capability) -> Any:

@@ -2,20 +2,76 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
+import pydantic
 from pydantic import Field, model_validator
 
+from fusionhub.errors import ValidationError, from_pydantic
 from fusionhub.models import InventoryTarget, Money, OperationHandle, ProductChanges, ProductInput, Tracking
-from fusionhub.models.common import Model
+from fusionhub.models.common import MAX_QUANTITY, MAX_TEXT, Model
 
-ProductId = str
+# A platform's id of an object (a GID, a listing id, an ASIN): 255 characters is more than any uses.
+ProductId = Annotated[str, Field(min_length=1, max_length=255)]
+ObjectId = ProductId
+HttpUrl = Annotated[str, Field(pattern=r"^https?://[^\s/]+\S*$", max_length=2048)]
 
 
 class Params(Model):
     """Base of all params: unknown fields are errors, not silently dropped."""
+
+
+P = TypeVar("P", bound=pydantic.BaseModel)
+
+
+def parse_params(model: type[P], params: Any, *, platform: str | None = None) -> P:
+    """`params` (a mapping, a model or None) as `model`, or a ValidationError naming each field (`params.x`)."""
+    if isinstance(params, model):
+        return params
+    if isinstance(params, pydantic.BaseModel):
+        params = params.model_dump()
+    if params is not None and not isinstance(params, Mapping):
+        raise ValidationError(
+            errors=[{"loc": "params", "msg": f"must be an object, not {type(params).__name__}"}], platform=platform
+        )
+    oversized = _oversized(params, "params", 0)
+    if oversized:
+        raise ValidationError(errors=[oversized], platform=platform)
+    try:
+        return model.model_validate(params or {})
+    except pydantic.ValidationError as exc:
+        raise from_pydantic(exc, prefix="params.", platform=platform) from None
+    except RecursionError:
+        raise ValidationError(errors=[{"loc": "params", "msg": "nested too deeply"}], platform=platform) from None
+
+
+MAX_DEPTH = 32  # nesting of params' JSON: deeper is no platform's data
+
+
+def _oversized(value: Any, loc: str, depth: int) -> dict[str, str] | None:
+    """The first text beyond MAX_TEXT or nesting beyond MAX_DEPTH in raw params (field limits come after)."""
+    if isinstance(value, str):
+        return (
+            {"loc": loc, "msg": f"{len(value):,} characters: at most {MAX_TEXT:,}"} if len(value) > MAX_TEXT else None
+        )
+    if depth > MAX_DEPTH:
+        return {"loc": loc, "msg": f"nested more than {MAX_DEPTH} levels deep"}
+    if isinstance(value, Mapping):
+        children: Iterable[tuple[Any, Any]] = value.items()
+    elif isinstance(value, list | tuple):
+        children = enumerate(value)
+    else:
+        return None
+    for key, child in children:
+        if isinstance(key, str) and len(key) > MAX_TEXT:
+            return {"loc": loc, "msg": f"a key of {len(key):,} characters"}
+        found = _oversized(child, f"{loc}.{key}", depth + 1)
+        if found:
+            return found
+    return None
 
 
 class ListProductsParams(Params):
@@ -27,7 +83,7 @@ class ListProductsParams(Params):
 
 
 class GetProductParams(Params):
-    product_id: ProductId = Field(min_length=1)
+    product_id: ProductId
 
 
 class CreateProductParams(Params):
@@ -36,7 +92,7 @@ class CreateProductParams(Params):
 
 
 class UpdateProductParams(Params):
-    product_id: ProductId = Field(min_length=1)
+    product_id: ProductId
     changes: ProductChanges
 
     @model_validator(mode="after")
@@ -47,7 +103,7 @@ class UpdateProductParams(Params):
 
 
 class DeleteProductParams(Params):
-    product_id: ProductId = Field(min_length=1)
+    product_id: ProductId
     permanent: bool = Field(default=False, description="False archives/deactivates; True deletes for good")
 
 
@@ -62,7 +118,7 @@ class SyncInventoryParams(Params):
 
 class GetInventoryParams(Params):
     product_id: ProductId | None = None
-    skus: list[str] | None = Field(default=None, max_length=250)
+    skus: list[Annotated[str, Field(min_length=1, max_length=255)]] | None = Field(default=None, max_length=250)
     location_id: str | None = None
 
     @model_validator(mode="after")
@@ -85,7 +141,7 @@ class ListOrdersParams(Params):
 
 
 class GetOrderParams(Params):
-    order_id: str = Field(min_length=1)
+    order_id: ObjectId
 
 
 class OrderAction(StrEnum):
@@ -97,7 +153,7 @@ class OrderAction(StrEnum):
 
 
 class UpdateOrderStatusParams(Params):
-    order_id: str = Field(min_length=1)
+    order_id: ObjectId
     action: OrderAction
     tracking: Tracking | None = None
     notify_customer: bool = False
@@ -105,12 +161,12 @@ class UpdateOrderStatusParams(Params):
 
 
 class RefundLine(Params):
-    line_id: str = Field(min_length=1)
-    quantity: int = Field(ge=1)
+    line_id: ObjectId
+    quantity: int = Field(ge=1, le=MAX_QUANTITY)
 
 
 class ProcessRefundParams(Params):
-    order_id: str = Field(min_length=1)
+    order_id: ObjectId
     amount: Money | None = Field(default=None, description="None with no lines = full refund")
     lines: list[RefundLine] = Field(default_factory=list)
     reason: str | None = None
@@ -127,8 +183,8 @@ class WebhookAction(StrEnum):
 class WebhooksParams(Params):
     action: WebhookAction = WebhookAction.LIST
     topics: list[str] = Field(default_factory=list)
-    callback_url: str | None = None
-    subscription_id: str | None = None
+    callback_url: HttpUrl | None = None
+    subscription_id: ObjectId | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> WebhooksParams:

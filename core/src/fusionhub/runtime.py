@@ -8,13 +8,14 @@ await Worker(runtime).run()                      # or `fusionhub worker`
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
 import pydantic
 
-from fusionhub.capabilities import Capability
+from fusionhub.capabilities import Capability, spec_of
 from fusionhub.clock import SYSTEM_CLOCK, Clock, SystemClock
 from fusionhub.context import RunMode, StoreContext
 from fusionhub.credentials import Credentials
@@ -25,6 +26,8 @@ from fusionhub.jobs.model import Job, NewJob
 from fusionhub.jobs.pg.select import queue_for
 from fusionhub.jobs.queue import JobQueue
 from fusionhub.jobs.runner import queue_fan_out
+from fusionhub.observability.logs import get_logger
+from fusionhub.params import parse_params
 from fusionhub.ratelimit.pg_store import bucket_store_for
 from fusionhub.registry import Registry
 from fusionhub.secrets import Keyring
@@ -36,8 +39,10 @@ from fusionhub.storage.registration import (
     set_automation,
 )
 from fusionhub.stores import Store
-from fusionhub.stores.service import StoreRecord, StoreService
+from fusionhub.stores.service import StoreProblem, StoreRecord, StoreService
 
+log = get_logger("fusionhub.runtime")
+MAX_IDEMPOTENCY_KEY = 255  # the jobs table's column
 TransportFor = Callable[[Store], httpx.AsyncBaseTransport | None]
 
 
@@ -80,7 +85,15 @@ class Runtime:
         await db.ensure_schema()
         runtime = cls(db, **kwargs)
         await runtime.register_plugins()
+        await runtime.report_store_problems()
         return runtime
+
+    async def report_store_problems(self) -> list[StoreProblem]:
+        """Warn about each saved store its plugin does not accept (with the fix); the others run as usual."""
+        problems = await self.stores.audit()
+        for problem in problems:
+            log.warning("store_refused", message=problem.message, **problem.to_dict())
+        return problems
 
     def keyring(self) -> Keyring:
         if self._keyring is None:
@@ -128,6 +141,7 @@ class Runtime:
         if self._versions.get(record.id) == record.updated_at:
             return self.hub.context(record.id)
         store = await self.stores.load(record.id)
+        await self.stores.check(store)  # a store saved before its plugin tightened runs only once fixed
         transport = self.transport_for(store) if self.transport_for is not None else None
         ctx = self.hub.connect(store, transport=transport)
         ctx.save_credentials = self._saver(store)
@@ -176,6 +190,30 @@ class Runtime:
         ctx = await self.context(store_ref)
         return await self.hub.execute(ctx.store, capability, params, mode=mode)
 
+    async def admissible(
+        self,
+        store_ref: str,
+        capability: Capability | str,
+        params: Mapping[str, Any] | pydantic.BaseModel | None = None,
+        *,
+        mode: RunMode = RunMode.AUTOMATED,
+    ) -> tuple[Capability, StoreRecord]:
+        """Refuse, before anything is queued, what the job would be refused for when it runs.
+
+        The store (it exists, its config is what its plugin accepts), the capability (known, not
+        unsupported, automation allowed in `mode`: the contract gate) and the params (the
+        capability's model, with its limits) are checked exactly as `Hub.execute` checks them.
+        """
+        try:
+            cap = Capability(capability)
+        except ValueError:
+            raise ValidationError(errors=[{"loc": "capability", "msg": f"unknown capability {capability!r}"}]) from None
+        record = await self.stores.get(store_ref)
+        await self.stores.check_saved_config(record)
+        self.hub.gate(record.platform, cap, mode)
+        parse_params(spec_of(cap).params, params, platform=record.platform)
+        return cap, record
+
     async def enqueue(
         self,
         store_ref: str,
@@ -186,12 +224,14 @@ class Runtime:
         idempotency_key: str | None = None,
         run_at: float | None = None,
     ) -> Job:
-        try:
-            cap = Capability(capability)
-        except ValueError:
-            raise ValidationError(errors=[{"loc": "capability", "msg": f"unknown capability {capability!r}"}]) from None
-        record = await self.stores.get(store_ref)
+        if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
+            raise ValidationError(errors=[{"loc": "idempotency_key", "msg": f"1 to {MAX_IDEMPOTENCY_KEY} characters"}])
+        cap, record = await self.admissible(store_ref, capability, params, mode=mode)
         data = params.model_dump(mode="json", exclude_unset=True) if isinstance(params, pydantic.BaseModel) else params
+        try:
+            json.dumps(data, allow_nan=False)
+        except (TypeError, ValueError) as exc:  # kept as JSON in the queue: refuse what JSON cannot hold
+            raise ValidationError(errors=[{"loc": "params", "msg": f"not JSON data: {exc}"}]) from None
         job = NewJob(
             store_id=record.id,
             capability=cap.value,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from fusionhub.cli.runtime_cli import database_option, echo_json, json_option, run_async
+from fusionhub.cli.runtime_cli import database_option, echo_json, json_option, opening_database, run_async
 
 
 @click.group()
@@ -22,13 +22,14 @@ async def upgrade(database: str | None, as_json: bool) -> None:
     from fusionhub.storage.migrate import current, head
     from fusionhub.storage.migrate import upgrade as migrate
 
-    target = Database(database)
-    try:
-        before = await current(target) if await _exists(target) else None
-        await migrate(target)
-        after = await current(target)
-    finally:
-        await target.aclose()
+    with opening_database(database):
+        target = Database(database)
+        try:
+            before = await current(target) if await _exists(target) else None
+            await migrate(target)
+            after = await current(target)
+        finally:
+            await target.aclose()
     if as_json:
         echo_json({"database": repr(target), "from": before, "to": after, "head": head()})
     else:

@@ -30,7 +30,7 @@ def jobs() -> None:
 @jobs.command("list")
 @click.option("--status", type=click.Choice([s.value for s in JobStatus]), default=None)
 @click.option("--store", default=None, help="Store name or id.")
-@click.option("--limit", default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 @click.option("--all", "with_children", is_flag=True, help="Include the per-item jobs of fanned-out bulks.")
 @database_option
 @json_option

@@ -82,12 +82,14 @@ async def run(
     as_json: bool,
 ) -> None:
     """Queue CAPABILITY for STORE; a worker (`fusionhub worker`) runs it, or this command with --wait."""
+    params = read_json(raw_params, "--params", obj=True)
     runtime = await open_runtime(database)
     try:
+        # Refused here, before anything is queued, exactly as the job would be when it runs.
         job = await runtime.enqueue(
             store,
             capability,
-            read_json(raw_params, "--params"),
+            params,
             mode=RunMode.INTERACTIVE,
             idempotency_key=idempotency_key,
         )

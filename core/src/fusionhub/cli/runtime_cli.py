@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -27,8 +28,15 @@ database_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 
 
+DEBUG_ENV = "FUSIONHUB_DEBUG"
+
+
 def run_async(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
-    """A click callback from a coroutine; taxonomy errors become a one-line message and exit 1."""
+    """A click callback from a coroutine; taxonomy errors become a one-line message and exit 1.
+
+    Any other exception is a bug, not the user's mistake: still one line (scrubbed of secrets)
+    and exit 1, with the traceback only when FUSIONHUB_DEBUG is set.
+    """
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
@@ -37,6 +45,19 @@ def run_async(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
             return asyncio.run(fn(*args, **kwargs))
         except FusionHubError as exc:
             click.echo(f"error: {exc.user_message}", err=True)
+            sys.exit(1)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            import os
+
+            from fusionhub.observability.redaction import scrub
+
+            if os.environ.get(DEBUG_ENV):
+                raise
+            click.echo(
+                f"error: unexpected {type(exc).__name__}: {scrub(str(exc))} (set {DEBUG_ENV}=1 for details)", err=True
+            )
             sys.exit(1)
 
     return wrapper
@@ -89,18 +110,76 @@ async def open_runtime(database: str | None, **kwargs: Any) -> Any:
     if chosen.lower() in {"1", "true", "yes", "on"} or chosen.startswith(("http://127.0.0.1:", "http://localhost:")):
         registry = kwargs.setdefault("registry", Registry.discover())
         kwargs.setdefault("transport_for", sandbox_transports(registry, chosen if chosen.startswith("http") else None))
-    return await Runtime.open(database, **kwargs)
+    with opening_database(database):
+        return await Runtime.open(database, **kwargs)
 
 
-def read_json(value: str | None, what: str) -> Any:
-    """JSON given inline or as @file."""
+@contextlib.contextmanager
+def opening_database(database: str | None) -> Iterator[None]:
+    """A database that cannot be opened (bad URL, no driver, unreachable) is a one-line error, its password hidden."""
+    import sqlalchemy.exc
+
+    try:
+        yield
+    except FusionHubError:
+        raise
+    except (ValueError, OSError, ImportError, sqlalchemy.exc.SQLAlchemyError) as exc:
+        raise click.ClickException(f"cannot open the database {_shown_url(database)}: {_reason(exc)}") from None
+
+
+def _shown_url(database: str | None) -> str:
+    """The database URL without its password (or where the default database lives)."""
+    import os
+
+    import sqlalchemy
+
+    url = database or os.environ.get("FUSIONHUB_DATABASE_URL")
+    if not url:
+        return "(the default SQLite file)"
+    try:
+        return repr(sqlalchemy.engine.make_url(url).render_as_string(hide_password=True))
+    except (ValueError, sqlalchemy.exc.ArgumentError):
+        return repr(url.split("@")[-1]) if "@" in url else repr(url)
+
+
+def _reason(exc: BaseException) -> str:
+    from fusionhub.observability.redaction import scrub
+
+    original = getattr(exc, "orig", None) or exc  # a DBAPI error's own message, without SQLAlchemy's boilerplate
+    text = str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+    return scrub(text)[:300]
+
+
+def read_json(value: str | None, what: str, *, obj: bool = False) -> Any:
+    """JSON given inline or as @file; `obj`: it must be a JSON object. Every mistake is a BadParameter."""
     if value is None:
         return None
-    text = Path(value[1:]).read_text(encoding="utf-8") if value.startswith("@") else value
+    text = _read_file(value[1:], what) if value.startswith("@") else value
     try:
-        return json.loads(text)
+        data = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise click.BadParameter(f"{what} is not valid JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # NaN/Infinity, an integer too long, nesting too deep
+        raise click.BadParameter(f"{what} is not usable JSON: {str(exc) or 'nested too deeply'}") from None
+    if obj and not isinstance(data, dict):
+        raise click.BadParameter(f"{what} must be a JSON object ({{...}}), not {type(data).__name__}")
+    return data
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _read_file(name: str, what: str) -> str:
+    path = Path(name)
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise click.BadParameter(f"{what}: no file {str(path)!r}") from None
+    except UnicodeDecodeError:
+        raise click.BadParameter(f"{what}: {str(path)!r} is not UTF-8 text") from None
+    except OSError as exc:
+        raise click.BadParameter(f"{what}: cannot read {str(path)!r}: {exc.strerror or exc}") from None
 
 
 def echo_json(data: Any) -> None:

@@ -15,12 +15,12 @@ def stores() -> None:
 
 
 def _credentials(pairs: tuple[str, ...], raw: str | None) -> dict[str, Any]:
-    values: dict[str, Any] = dict(read_json(raw, "--credentials") or {})
+    values: dict[str, Any] = dict(read_json(raw, "--credentials", obj=True) or {})
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{pair!r}: write KEY=VALUE", param_hint="--credential")
-        values[key] = value
+        if not sep or not key.strip():
+            raise click.BadParameter("write KEY=VALUE", param_hint="--credential")  # the pair may hold a secret
+        values[key.strip()] = value
     return values
 
 
@@ -51,11 +51,44 @@ async def add(
     runtime = await open_runtime(database)
     try:
         record = await runtime.stores.add(
-            name, platform, _credentials(pairs, raw_credentials), read_json(raw_config, "--config")
+            name, platform, _credentials(pairs, raw_credentials), read_json(raw_config, "--config", obj=True)
         )
     finally:
         await runtime.aclose()
     echo_json(record.to_dict()) if as_json else click.echo(f"connected {record.name} ({record.platform}) {record.id}")
+
+
+@stores.command("update")
+@click.argument("store")
+@click.option("--credential", "pairs", multiple=True, help="KEY=VALUE to set, repeatable; the other keys are kept.")
+@click.option("--credentials", "raw_credentials", help="Credential keys to set, as JSON or @file.json.")
+@click.option("--config", "raw_config", help="The store's whole config, as JSON or @file.json (replaces it).")
+@database_option
+@json_option
+@run_async
+async def update(
+    store: str,
+    pairs: tuple[str, ...],
+    raw_credentials: str | None,
+    raw_config: str | None,
+    database: str | None,
+    as_json: bool,
+) -> None:
+    """Change STORE's config and/or credentials; both are checked against its plugin before anything is saved."""
+    credentials = _credentials(pairs, raw_credentials)
+    config = read_json(raw_config, "--config", obj=True)
+    if not credentials and config is None:
+        raise click.UsageError("nothing to update: give --config, --credential or --credentials")
+    runtime = await open_runtime(database)
+    try:
+        record = await runtime.stores.get(store)
+        if config is not None:
+            record = await runtime.stores.update_config(record.id, config)
+        if credentials:
+            record = await runtime.stores.update_credentials(record.id, credentials, merge=True)
+    finally:
+        await runtime.aclose()
+    echo_json(record.to_dict()) if as_json else click.echo(f"updated {record.name}")
 
 
 @stores.command("list")
@@ -63,19 +96,27 @@ async def add(
 @json_option
 @run_async
 async def list_stores(database: str | None, as_json: bool) -> None:
-    """Every store and its platform."""
+    """Every store and its platform; a store its plugin refuses as saved is flagged with the fix."""
     runtime = await open_runtime(database)
     try:
         records = await runtime.stores.list()
+        problems = {p.store: p for p in await runtime.stores.audit()}
     finally:
         await runtime.aclose()
     if as_json:
-        echo_json([r.to_dict() for r in records])
+        echo_json([{**r.to_dict(), "problem": _problem(problems.get(r.name))} for r in records])
         return
     if not records:
         click.echo("no stores yet: fusionhub stores add NAME PLATFORM --credentials @creds.json")
     for record in records:
         click.echo(_row(record))
+        problem = problems.get(record.name)
+        if problem is not None:
+            click.echo(f"  ! {problem.message}")
+
+
+def _problem(problem: Any) -> dict[str, Any] | None:
+    return None if problem is None else problem.to_dict()
 
 
 @stores.command("show")

@@ -11,6 +11,8 @@ from fusionhub.registry import PluginRecord, PluginStatus
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from fusionhub.contracts import PluginManifest
+
 STATUS_STYLE = {
     PluginStatus.LOADED: "green",
     PluginStatus.FAILED: "red",
@@ -51,6 +53,12 @@ def render_list(records: list[PluginRecord]) -> None:
         out.print(f"{broken} plugin(s) not loaded: run [bold]fusionhub plugins doctor[/] for fixes.")
 
 
+def _credentials(m: PluginManifest) -> str:
+    """`access_token, one of (webhook_secret | client_secret)`: what a store of the platform must hold."""
+    parts = list(m.credential_fields) + [f"one of ({' | '.join(c.one_of)})" for c in m.credentials_one_of]
+    return ", ".join(parts)
+
+
 def render_show(record: PluginRecord) -> None:
     from rich.table import Table
 
@@ -65,6 +73,8 @@ def render_show(record: PluginRecord) -> None:
         "platform API": m.api if m else None,
         "auth": m.auth.value if m else None,
         "core API range": m.core_api if m else None,
+        "credentials": _credentials(m) if m else None,
+        "hosts": ", ".join(m.hosts) if m else None,
         "rate limit": describe_rate_limit(m.constraints.rate_limit) if m else None,
         "constraints": _constraints(m.constraints) if m else None,
         "error": record.error,

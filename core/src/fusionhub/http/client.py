@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from fusionhub.http.config import HttpConfig
+from fusionhub.http.hosts import CredentialGuard, declared_hosts
 from fusionhub.http.transport import ApiCallSink, CallLabels, LimitedTransport
 from fusionhub.ratelimit import Limiter
 
@@ -17,7 +18,10 @@ def build_client(
     sink: ApiCallSink | None = None,
     labels: CallLabels | None = None,
 ) -> httpx.AsyncClient:
-    """`transport` routes the client (a sandbox, a MockTransport); `sink` receives one ApiCall per request."""
+    """`transport` routes the client (a sandbox, a MockTransport); `sink` receives one ApiCall per request.
+
+    Credentials go only to the hosts the plugin declares (`fusionhub.http.hosts`), redirects included.
+    """
     inner = transport or httpx.AsyncHTTPTransport(
         http2=config.http2, limits=httpx.Limits(max_connections=20, max_keepalive_connections=10)
     )
@@ -26,5 +30,10 @@ def build_client(
         auth=config.auth,
         headers=config.headers,
         timeout=httpx.Timeout(config.timeout),
-        transport=LimitedTransport(inner, limiter, config, sink=sink, labels=labels),
+        transport=CredentialGuard(
+            LimitedTransport(inner, limiter, config, sink=sink, labels=labels),
+            declared_hosts(config.base_url, config.hosts, config.auth),
+            platform=labels.plugin if labels is not None else "",
+            secret_headers=config.secret_names,
+        ),
     )

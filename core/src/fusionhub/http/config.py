@@ -42,6 +42,9 @@ class HttpConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     # The platform's own header/parameter names that carry credentials (redacted like core's defaults).
     secret_names: tuple[str, ...] = ()
+    # Hosts besides the base URL's (and the OAuth token endpoint's) that may receive the store's
+    # credentials: exact names or "*.example.com". A request carrying credentials anywhere else is refused.
+    hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         register_secret_keys(*self.secret_names)
@@ -51,7 +54,7 @@ class HttpConfig:
         return (
             f"HttpConfig(base_url={scrub(self.base_url)!r}, auth={self.auth!r}, headers={redact(self.headers)!r}, "
             f"timeout={self.timeout!r}, http2={self.http2!r}, gzip_min_bytes={self.gzip_min_bytes!r}, "
-            f"retry={self.retry!r})"
+            f"retry={self.retry!r}, hosts={self.hosts!r})"
         )
 
 

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AnyHttpUrl, Field
+from pydantic import AfterValidator, AnyHttpUrl, Field
 
-from fusionhub.models.common import Model, Money
+from fusionhub.models.common import MAX_QUANTITY, MAX_TEXT, Model, Money
+
+# Platform limits on what a caller sends (results are taken as the platform gives them).
+# Shopify (admin schema 2025-01): "The title cannot be longer than 255 characters", "Each tag
+# can have up to 255 characters"; the same 255 bounds the other short fields and a SKU.
+MAX_SHORT = 255
+ShortText = Annotated[str, Field(max_length=MAX_SHORT)]
 
 
 class ProductStatus(StrEnum):
@@ -62,17 +68,39 @@ class Product(Model):
     raw: dict[str, Any] | None = Field(default=None, repr=False, description="the platform's payload")
 
 
+def _sendable(variant: Variant) -> Variant:
+    """A variant as a caller sends it: stock never negative (Etsy, Amazon: quantity minimum 0), short fields short."""
+    problems = [
+        f"{name} is longer than {MAX_SHORT} characters"
+        for name in ("sku", "title", "barcode")
+        if len(getattr(variant, name) or "") > MAX_SHORT
+    ]
+    problems += [
+        f"options.{k} is longer than {MAX_SHORT} characters" for k, v in variant.options.items() if len(v) > MAX_SHORT
+    ]
+    quantity = variant.inventory_quantity
+    if quantity is not None and not 0 <= quantity <= MAX_QUANTITY:
+        problems.append(f"inventory_quantity must be between 0 and {MAX_QUANTITY}, not {quantity}")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return variant
+
+
+# The Variant shape (plugins read it as one), with the limits of what may be sent.
+VariantInput = Annotated[Variant, AfterValidator(_sendable)]
+
+
 class ProductInput(Model):
     """What a caller sends to create a product."""
 
-    title: str = Field(min_length=1, max_length=255)
-    description: str | None = None
+    title: str = Field(min_length=1, max_length=MAX_SHORT)
+    description: str | None = Field(default=None, max_length=MAX_TEXT)
     status: ProductStatus = ProductStatus.DRAFT
-    vendor: str | None = None
-    product_type: str | None = None
-    tags: list[str] = Field(default_factory=list)
+    vendor: str | None = Field(default=None, max_length=MAX_SHORT)
+    product_type: str | None = Field(default=None, max_length=MAX_SHORT)
+    tags: list[ShortText] = Field(default_factory=list)
     options: list[ProductOption] = Field(default_factory=list)
-    variants: list[Variant] = Field(default_factory=list)
+    variants: list[VariantInput] = Field(default_factory=list)
     images: list[ProductImage] = Field(default_factory=list)
     platform_fields: dict[str, Any] = Field(
         default_factory=dict, description="platform-specific fields, passed through (e.g. a category or taxonomy id)"
@@ -82,14 +110,14 @@ class ProductInput(Model):
 class ProductChanges(Model):
     """A partial update: only the fields that are set are sent."""
 
-    title: str | None = Field(default=None, min_length=1, max_length=255)
-    description: str | None = None
+    title: str | None = Field(default=None, min_length=1, max_length=MAX_SHORT)
+    description: str | None = Field(default=None, max_length=MAX_TEXT)
     status: ProductStatus | None = None
-    vendor: str | None = None
-    product_type: str | None = None
-    tags: list[str] | None = None
+    vendor: str | None = Field(default=None, max_length=MAX_SHORT)
+    product_type: str | None = Field(default=None, max_length=MAX_SHORT)
+    tags: list[ShortText] | None = None
     price: Money | None = Field(default=None, description="new price of every variant")
-    variants: list[Variant] | None = None
+    variants: list[VariantInput] | None = None
     platform_fields: dict[str, Any] = Field(default_factory=dict)
 
     def changed(self) -> dict[str, Any]:

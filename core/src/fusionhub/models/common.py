@@ -11,6 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 T = TypeVar("T")
 
+# Caps on what a caller may send, whatever the platform: no text longer than this reaches one
+# (a listing's description included), and no stock count beyond a platform's 32-bit integers.
+MAX_TEXT = 65_535
+MAX_QUANTITY = 2_147_483_647
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. USD")]
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import Field, model_validator
 
-from fusionhub.models.common import Model
+from fusionhub.models.common import MAX_QUANTITY, Model
 
 
 class InventoryLevel(Model):
@@ -27,7 +27,7 @@ class InventoryTarget(Model):
     product_id: str | None = None
     inventory_item_id: str | None = None
     location_id: str | None = None
-    quantity: int = Field(ge=0)
+    quantity: int = Field(ge=0, le=MAX_QUANTITY, description="available units: never negative (Etsy, Amazon minimum 0)")
 
     @model_validator(mode="after")
     def _named(self) -> InventoryTarget:

@@ -53,9 +53,9 @@ class Address(Model):
 
 
 class Tracking(Model):
-    number: str = Field(min_length=1)
-    carrier: str | None = None
-    url: str | None = None
+    number: str = Field(min_length=1, max_length=255)
+    carrier: str | None = Field(default=None, max_length=255)
+    url: str | None = Field(default=None, max_length=2048)
 
 
 class Order(Model):

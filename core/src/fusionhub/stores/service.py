@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fusionhub.clock import Clock
-from fusionhub.contracts import AuthKind, PluginManifest
+from fusionhub.contracts import PluginManifest
 from fusionhub.credentials import Credentials
 from fusionhub.errors import ErrorCategory, FusionHubError, NotFound, ValidationError
 from fusionhub.registry import Registry
@@ -21,6 +22,9 @@ from fusionhub.storage.schema import plugin_instances as pi
 from fusionhub.storage.schema import plugins as pl
 from fusionhub.storage.schema import stores as st
 from fusionhub.stores import Store
+from fusionhub.stores.checks import FieldErrors, check_config, check_credentials, config_errors, credential_errors
+
+MAX_NAME = 200  # the stores table's column
 
 
 class StoreConflict(FusionHubError):
@@ -50,30 +54,39 @@ class StoreRecord:
         }
 
 
-def check_credentials(manifest: PluginManifest, credentials: Mapping[str, Any]) -> None:
-    """The fields the plugin's auth kind needs must all be there, non-empty, before anything is saved."""
-    errors = [
-        {"loc": f"credentials.{name}", "msg": f"required by {manifest.name}'s {manifest.auth.value} auth"}
-        for name in manifest.credential_fields
-        if not str(credentials.get(name) or "").strip()
-    ]
-    if not manifest.credential_fields and manifest.auth is not AuthKind.NONE and not credentials:
-        errors.append({"loc": "credentials", "msg": f"{manifest.name} uses {manifest.auth.value} auth: give its keys"})
-    if errors:
-        raise ValidationError(errors=errors, platform=manifest.slug)
-
-
-def check_config(manifest: PluginManifest, config: Mapping[str, Any]) -> None:
-    """The keys the plugin's config schema marks required."""
-    required = manifest.config_schema.get("required", [])
-    errors = [{"loc": f"config.{name}", "msg": "required"} for name in required if config.get(name) in (None, "")]
-    if errors:
-        raise ValidationError(errors=errors, platform=manifest.slug)
-
-
 _SELECT = sa.select(
     st.c.id, st.c.name, pl.c.slug, pi.c.config, pi.c.is_enabled, st.c.created_at, st.c.updated_at
 ).select_from(st.join(pi, pi.c.store_id == st.c.id).join(pl, pl.c.id == pi.c.plugin_id))
+
+
+@dataclass(frozen=True, slots=True)
+class StoreProblem:
+    """A saved store its plugin no longer accepts (config or credentials), with the command that fixes it."""
+
+    store: str
+    platform: str
+    errors: FieldErrors
+    fix: str
+
+    @property
+    def message(self) -> str:
+        what = "; ".join(f"{e['loc']}: {e['msg']}" for e in self.errors)
+        return f"store {self.store!r} ({self.platform}) cannot run: {what}. Fix: {self.fix}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"store": self.store, "platform": self.platform, "errors": self.errors, "fix": self.fix}
+
+
+def fix_for(name: str, errors: FieldErrors) -> str:
+    """The command that repairs these errors."""
+    steps = []
+    if any(e["loc"].startswith("config") for e in errors):
+        steps.append(f"fusionhub stores update {name} --config @config.json (a config the plugin accepts)")
+    if any(e["loc"].startswith("credentials") for e in errors):
+        steps.append(f"fusionhub stores update {name} --credential KEY=VALUE (for each missing key)")
+    if any(e["loc"] == "platform" for e in errors):
+        steps.append(f"install the store's plugin, or `fusionhub stores remove {name}`")
+    return "; ".join(steps) or f"fusionhub stores show {name}"
 
 
 def _record(row: sa.Row[Any]) -> StoreRecord:
@@ -142,6 +155,43 @@ class StoreService:
 
     # --- writing ----------------------------------------------------------------------
 
+    async def audit(self) -> builtins.list[StoreProblem]:
+        """Every saved store its plugin does not accept as it is now; one bad store never hides the others."""
+        problems = []
+        for record in await self.list():
+            errors = await self.problems_of(record)
+            if errors:
+                problems.append(StoreProblem(record.name, record.platform, errors, fix_for(record.name, errors)))
+        return problems
+
+    async def problems_of(self, record: StoreRecord, store: Store | None = None) -> FieldErrors:
+        """What the store's plugin refuses in its saved config and credentials (empty: it may run)."""
+        try:
+            manifest = self._manifest(record.platform)
+        except ValidationError as exc:
+            return exc.errors
+        errors = config_errors(manifest, record.config)
+        try:
+            credentials = store.credentials if store is not None else (await self.load(record.id)).credentials
+        except FusionHubError as exc:
+            return [*errors, {"loc": "credentials", "msg": exc.user_message}]
+        return errors + credential_errors(manifest, credentials)
+
+    async def check_saved_config(self, record: StoreRecord) -> None:
+        """Refuse a saved store whose config its plugin no longer accepts (no decryption: cheap enough per job)."""
+        errors = config_errors(self._manifest(record.platform), record.config)
+        if errors:
+            problem = StoreProblem(record.name, record.platform, errors, fix_for(record.name, errors))
+            raise ValidationError(problem.message, errors=errors, platform=record.platform)
+
+    async def check(self, store: Store) -> None:
+        """Refuse to run a saved store its plugin does not accept, naming the fix."""
+        record = await self.get(store.id)
+        errors = await self.problems_of(record, store)
+        if errors:
+            problem = StoreProblem(record.name, record.platform, errors, fix_for(record.name, errors))
+            raise ValidationError(problem.message, errors=errors, platform=record.platform)
+
     def _manifest(self, platform: str) -> PluginManifest:
         try:
             manifest = self.registry.platform(platform).manifest
@@ -166,10 +216,13 @@ class StoreService:
         store_id: str | None = None,
     ) -> StoreRecord:
         manifest = self._manifest(platform)
-        check_credentials(manifest, credentials)
-        check_config(manifest, config or {})
-        if not name.strip() or _is_uuid(name):
-            raise ValidationError(errors=[{"loc": "name", "msg": "give the store a name (not a UUID)"}])
+        errors = credential_errors(manifest, credentials) + config_errors(manifest, config or {})
+        if not name.strip() or _is_uuid(name) or len(name) > MAX_NAME:
+            errors.insert(
+                0, {"loc": "name", "msg": f"give the store a name (not a UUID), at most {MAX_NAME} characters"}
+            )
+        if errors:  # every mistake at once, before anything is saved
+            raise ValidationError(errors=errors, platform=manifest.slug)
         token = self.keyring.encrypt(Credentials(credentials))
         now = self.clock.now()
         store_id = store_id or str(uuid.uuid4())
@@ -216,8 +269,11 @@ class StoreService:
             await self._touch(conn, record.id)
         return await self.get(record.id)
 
-    async def update_credentials(self, ref: str, credentials: Mapping[str, Any]) -> StoreRecord:
+    async def update_credentials(self, ref: str, credentials: Mapping[str, Any], *, merge: bool = False) -> StoreRecord:
+        """Replace the store's credentials (or, with `merge`, set the given keys and keep the others)."""
         record = await self.get(ref)
+        if merge:
+            credentials = {**(await self.load(record.id)).credentials.reveal(), **credentials}
         check_credentials(self._manifest(record.platform), credentials)
         await self.save_credentials(record.id, Credentials(credentials))
         return await self.get(record.id)
