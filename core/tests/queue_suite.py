@@ -202,9 +202,10 @@ async def test_validation_errors_fail_at_once(harness: Harness) -> None:
 
 
 async def test_unsupported_fails_at_once_without_io_and_names_the_manual_workaround(harness: Harness) -> None:
+    ship = {"order_id": "o1", "action": "ship"}
     with pytest.raises(CapabilityUnsupported):
-        await harness.enqueue("update_order_status", {"order_id": "o1", "action": "ship"})  # refused before it is queued
-    job = await harness.enqueue_saved("update_order_status", {"order_id": "o1", "action": "ship"})
+        await harness.enqueue("update_order_status", ship)  # refused before it is queued
+    job = await harness.enqueue_saved("update_order_status", ship)
     await harness.drain()
     done = await harness.job(job.id)
     assert done.status is JobStatus.FAILED and done.error_category == "unsupported"
