@@ -19,9 +19,9 @@ def _snippets() -> list[str]:
 
 
 def test_the_section_has_its_snippets() -> None:
-    assert len(_snippets()) == 4
+    assert len(_snippets()) == 5
 
 
-@pytest.mark.parametrize("number", range(4))
+@pytest.mark.parametrize("number", range(5))
 def test_snippet_runs(number: int) -> None:
     exec(compile(_snippets()[number], f"{DOC.name}#section7-{number}", "exec"), {})  # noqa: S102
