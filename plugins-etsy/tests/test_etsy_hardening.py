@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator
 from fusionhub.errors import ErrorCategory, TransientError, ValidationError
 from fusionhub.stores import Store
 from fusionhub_etsy.listing_forms import WHEN_MADE, WHO_MADE
+from fusionhub_etsy.plugin import fusionhub_http_config as http_config
 from fusionhub_etsy.plugin import fusionhub_manifest as manifest
 from fusionhub_etsy.products import LISTING_STATES
 
@@ -26,9 +27,11 @@ def test_a_base_url_in_the_store_config_does_not_move_the_requests(etsy_run) -> 
     run = etsy_run()
     config = {**run.sandbox.store_config(), "base_url": "https://evil.example/v3/application/"}
     store = Store("etsy", credentials=run.store.credentials, config=config, name="tampered")
-    run.hub.connect(store, transport=run.wire)
-    run.clock.run(run.hub.execute(store, "get_product", _listing(run)))
-    assert {r.url.host for r in run.wire.requests} == {"openapi.etsy.com"}
+    with pytest.raises(ValidationError, match=r"config\.base_url"):  # refused before a client exists
+        run.hub.connect(store, transport=run.wire)
+    assert run.wire.requests == []
+    # And with the check bypassed, the plugin still sends nothing anywhere but Etsy.
+    assert http_config(store).base_url.startswith("https://openapi.etsy.com/")
 
 
 @pytest.mark.parametrize(
