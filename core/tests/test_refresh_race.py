@@ -18,9 +18,11 @@ from cryptography.fernet import Fernet
 from oauth_fakes import SLUG, TokenServer, registry
 from runtime_db import PG_URL, _drop, _pg_schema
 
+from fusionhub.errors import TransientError
 from fusionhub.runtime import Runtime
 from fusionhub.secrets import Keyring
 from fusionhub.storage import sqlite_url
+from fusionhub.storage.refresh_locks import RefreshLocks
 
 RACER = Path(__file__).parent / "refresh_race_main.py"
 TRIALS = 20
@@ -112,3 +114,27 @@ def test_two_processes_refreshing_one_expired_token_never_fail(url: str, tmp_pat
     assert [o for o in outcomes if o != "ok"] == []
     # One refresh per trial: the process that lost the race used the token the winner saved.
     assert server.current_refresh() == f"refresh-{TRIALS}"
+
+
+async def test_a_held_refresh_lock_is_waited_for_then_refused_and_a_dead_holders_lapses(url: str, keys: str) -> None:
+    await _expire(url, "refresh-0", add=True)
+    runtime = await Runtime.open(url, registry=registry(), keyring=Keyring.load())
+    store_id = (await runtime.stores.get("shop")).id
+    locks = RefreshLocks(runtime.db, ttl=0.5, patience=0.2, poll=0.01)
+    other = RefreshLocks(runtime.db, ttl=0.5, patience=0.2, poll=0.01)
+    try:
+        async with locks.held(store_id):
+            with pytest.raises(TransientError, match="another process has been refreshing"):
+                async with other.held(store_id):
+                    pass
+        async with other.held(store_id):  # released: taken at once
+            pass
+        if not runtime.db.sqlite:
+            return  # PostgreSQL: a dead holder's connection closes, and its advisory lock with it
+        holder = locks.held(store_id)
+        await holder.__aenter__()  # taken, never released: its process died
+        await asyncio.sleep(0.6)
+        async with other.held(store_id):  # the row lapsed after its ttl
+            pass
+    finally:
+        await runtime.aclose()
