@@ -73,10 +73,12 @@ SELECT procrastinate_defer_jobs_v1(ARRAY(
 """)
 _FETCH = sa.text("SELECT id, args FROM procrastinate_fetch_job_v2(ARRAY[:queue]::varchar[], NULL)")
 # procrastinate's fetch (the same rules: due, the lock idle, the first of its lock), limited to the
-# runs of one job tree and of the jobs ahead of them in their store's line (`run --wait`).
+# runs of one job tree and of the jobs ahead of them in their store's line (`run --wait`): a line
+# none of the tree's jobs waits in any more is not served.
 _FETCH_TREE = sa.text("""
 WITH tree AS (
-    SELECT id::text AS id, store_id FROM jobs WHERE id = CAST(:tree AS uuid) OR parent_id = CAST(:tree AS uuid)
+    SELECT id::text AS id, store_id FROM jobs
+    WHERE (id = CAST(:tree AS uuid) OR parent_id = CAST(:tree AS uuid)) AND status = 'queued'
 ), candidate AS (
     SELECT r.id FROM procrastinate_jobs AS r
     WHERE r.queue_name = :queue AND r.status = 'todo'
