@@ -172,3 +172,28 @@ def test_a_calls_retries_are_bounded_across_its_requests() -> None:
     assert clock.run(call()) == [503, 503, 503]
     # The first page spends 3 retries, the second the 2 left, the third none: 3 + 5 requests.
     assert sent == ["/page0"] * 4 + ["/page1"] * 3 + ["/page2"]
+
+
+def test_a_follow_up_429_without_retry_after_backs_off_exponentially_with_jitter() -> None:
+    clock = VirtualClock(start=0.0)
+    answers = [200, 429, 429, 429, 200]
+    times: list[float] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        times.append(clock.now())
+        return httpx.Response(answers.pop(0))
+
+    policy = RetryPolicy(attempts=4, wait_initial=1.0, wait_max=30.0, wait_jitter=0.5)
+    config = HttpConfig(base_url="https://api.test/", retry=policy)
+    limiter = Limiter("store:x", None, MemoryBucketStore(), clock)
+
+    async def call() -> int:
+        async with build_client(config, limiter, httpx.MockTransport(handle)) as client:
+            with admission.refusing(), admission.call_scope():
+                await client.get("first")  # admitted: the call's follow-ups wait out a 429
+                return (await client.post("write", json={})).status_code
+
+    assert clock.run(call()) == 200
+    waits = [b - a for a, b in itertools.pairwise(times[1:])]
+    for n, wait in enumerate(waits):
+        assert 2.0**n <= wait <= 2.0**n + 0.5, waits

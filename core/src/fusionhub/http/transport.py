@@ -235,8 +235,10 @@ class LimitedTransport(httpx.AsyncBaseTransport):
         tries = 1
         while response.status_code == 429 and tries < policy.attempts:
             wait = retry_after(response, clock.now())
-            if wait is None:  # no word from the platform: the back-off schedule (the bucket may add more)
-                wait = min(policy.wait_max, policy.wait_initial * 2 ** (tries - 1))
+            if wait is None:  # no word from the platform: the back-off schedule, jittered (the bucket may add more)
+                scheduled = policy.wait_initial * 2 ** (tries - 1)
+                jitter = random.uniform(0.0, policy.wait_jitter) if policy.wait_jitter else 0.0
+                wait = min(policy.wait_max, scheduled + jitter)
             if wait > policy.max_retry_after or not admission.spend_retry(policy.call_retries):
                 break
             await response.aclose()
