@@ -4,7 +4,8 @@
 `bulk_update` is a workaround fanned out to `update_product`, as an outside plugin would
 write it. The server counts its own limit (at most `rate` requests per second, spaced evenly:
 a bucket of one request) and answers 429 with Retry-After to a client that goes over it; it
-can also refuse the next requests of a method with 429 (`throttle`).
+can also refuse the next requests of a method with 429 (`throttle`), fail them with a status
+(`fail`), or answer them with a body cut short (`garble`).
 """
 
 from __future__ import annotations
@@ -62,9 +63,12 @@ class Server:
         self.interval = 1.0 / rate
         self.products = {f"p{i}": {"id": f"p{i}", "title": f"Product {i}"} for i in range(3)}
         self.requests: list[httpx.Request] = []
+        self.sent_at: list[float] = []  # when each request arrived, refused ones included
         self.accepted: list[tuple[float, str]] = []  # (time, "METHOD path")
         self.throttled = 0
         self._throttle: dict[str, int] = {}
+        self._fail: dict[str, tuple[int, int]] = {}  # method -> (status, times)
+        self._garble: dict[str, int] = {}
         self._last: float | None = None
 
     # --- the Sandbox protocol (for `fusionhub demo`) -------------------------------------------
@@ -89,9 +93,28 @@ class Server:
         """Answer the next `times` requests of `method` with 429 (Retry-After: one interval)."""
         self._throttle[method] = times
 
+    def fail(self, method: str, status: int, times: int = 1) -> None:
+        """Answer the next `times` requests of `method` (within the limit) with `status`."""
+        self._fail[method] = (status, times)
+
+    def garble(self, method: str, times: int = 1) -> None:
+        """Answer the next `times` requests of `method` (within the limit) 200 with a body cut short."""
+        self._garble[method] = times
+
+    def _fault(self, method: str) -> httpx.Response | None:
+        status, left = self._fail.get(method, (0, 0))
+        if left > 0:
+            self._fail[method] = (status, left - 1)
+            return httpx.Response(status, json={"error": "unavailable"})
+        if self._garble.get(method, 0) > 0:
+            self._garble[method] -= 1
+            return httpx.Response(200, headers={"content-type": "application/json"}, content=b'{"items": [{"id"')
+        return None
+
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         now = self.clock.now()
+        self.sent_at.append(now)
         refused = self._throttle.get(request.method, 0) > 0
         if refused:
             self._throttle[request.method] -= 1
@@ -102,6 +125,9 @@ class Server:
             return httpx.Response(429, json={"error": "slow down"}, headers={"retry-after": str(self.interval)})
         self._last = now
         self.accepted.append((now, f"{request.method} {request.url.path}"))
+        fault = self._fault(request.method)
+        if fault is not None:
+            return fault
         if request.url.path == "/products":
             return httpx.Response(200, json={"items": list(self.products.values())})
         pid = request.url.path.rsplit("/", 1)[1]

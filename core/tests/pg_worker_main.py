@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from runtime_worker_main import main
 
+from fusionhub.jobs.worker import DEFAULT_LEASE_SECONDS
 from fusionhub.observability import configure_logging
 
 if __name__ == "__main__":
@@ -25,7 +26,7 @@ if __name__ == "__main__":
     parser.add_argument("log")
     parser.add_argument("--rate", type=float, default=20)
     parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--lease", type=float, default=30)
+    parser.add_argument("--lease", type=float, default=DEFAULT_LEASE_SECONDS)
     parser.add_argument("--slow", type=float, default=0.0)
     configure_logging("json", level="WARNING", stream=sys.stderr)
     asyncio.run(main(parser.parse_args()))

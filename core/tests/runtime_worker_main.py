@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from runtime_fakes import FakePlatform, registry
 
 from fusionhub.jobs import Worker
+from fusionhub.jobs.worker import DEFAULT_LEASE_SECONDS
 from fusionhub.observability.logs import configure_logging
 from fusionhub.runtime import Runtime
 
@@ -52,6 +53,6 @@ if __name__ == "__main__":
     parser.add_argument("log")
     parser.add_argument("--rate", type=float, default=20)
     parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--lease", type=float, default=30)
+    parser.add_argument("--lease", type=float, default=DEFAULT_LEASE_SECONDS)
     parser.add_argument("--slow", type=float, default=0.0)
     asyncio.run(main(parser.parse_args()))

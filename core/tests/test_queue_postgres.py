@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
+from queue_failures_suite import *  # noqa: F403 - and these
 from queue_suite import *  # noqa: F403 - the suite's tests run here against this backend
 from queue_suite import Backend, Harness
 from runtime_db import _drop, _pg_schema

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from queue_failures_suite import *  # noqa: F403 - and these
 from queue_suite import *  # noqa: F403 - the suite's tests run here against this backend
 from queue_suite import Backend
 

@@ -8,6 +8,7 @@ observe. Unsupported capabilities fail before any I/O. A call ends ok, failed, o
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -264,6 +265,9 @@ class Hub:
             raise
         except httpx.TransportError as exc:
             error = TransientError(f"network error talking to {slug}: {type(exc).__name__}", platform=slug)
+            raise error from None
+        except json.JSONDecodeError:  # a body garbled or cut short on its way: worth a bounded number of retries
+            error = TransientError(f"{slug} sent a malformed response to {cap}", platform=slug)
             raise error from None
         except Exception as exc:  # a plugin's (or a wrapper's) bug must not take the host down, nor leak secrets
             error = PlatformError(

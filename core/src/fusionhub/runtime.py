@@ -21,6 +21,7 @@ from fusionhub.context import RunMode, StoreContext
 from fusionhub.credentials import Credentials
 from fusionhub.errors import AutomationDisabled, ValidationError
 from fusionhub.events import EventService
+from fusionhub.http.auth import RefreshingAuth
 from fusionhub.hub import Hub, Outcome
 from fusionhub.jobs.model import Job, NewJob
 from fusionhub.jobs.pg.select import queue_for
@@ -32,6 +33,7 @@ from fusionhub.ratelimit.pg_store import bucket_store_for
 from fusionhub.registry import Registry
 from fusionhub.secrets import Keyring
 from fusionhub.storage.database import Database
+from fusionhub.storage.refresh_locks import RefreshLocks, SavedTokens
 from fusionhub.storage.registration import (
     RegistrationReport,
     automation_overrides,
@@ -70,6 +72,7 @@ class Runtime:
         self.stores = StoreService(db, self.hub.registry, self.keyring, clock)
         self.queue: JobQueue = queue if queue is not None else queue_for(db)
         self.events = EventService(self)
+        self.refresh_locks = RefreshLocks(db)
         self.transport_for = transport_for
         self._versions: dict[str, float] = {}  # store id -> updated_at its context was built from
         self._platforms: dict[str, str] = {}
@@ -145,6 +148,8 @@ class Runtime:
         transport = self.transport_for(store) if self.transport_for is not None else None
         ctx = self.hub.connect(store, transport=transport)
         ctx.save_credentials = self._saver(store)
+        if isinstance(ctx.http.auth, RefreshingAuth):  # one refresh at a time, across processes
+            ctx.http.auth.shared = SavedTokens(self.refresh_locks, store, self.stores.load)
         ctx.fan_out = queue_fan_out(self.queue, ctx.fan_out)
         self._versions[record.id] = record.updated_at
         self._platforms[record.id] = record.platform

@@ -23,8 +23,8 @@ from fusionhub.jobs import Job, Worker
 
 
 async def wait_for(runtime: Any, job: Job, *, show_progress: bool, concurrency: int = 4) -> Job:
-    """Run a worker in this process until `job` is finished, with a progress bar for bulks."""
-    worker = Worker(runtime, concurrency=concurrency, idle_nap=0.1)
+    """Run `job` and its per-item jobs (no other) in this process until it is finished; a bar for bulks."""
+    worker = Worker(runtime, concurrency=concurrency, idle_nap=0.1, tree=job.id)
     serving = asyncio.create_task(worker.run())
     try:
         if show_progress:

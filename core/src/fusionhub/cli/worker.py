@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import signal
 
 import click
 
 from fusionhub.cli.runtime_cli import database_option, open_runtime, run_async
 from fusionhub.jobs import Worker
+from fusionhub.jobs.worker import DEFAULT_LEASE_SECONDS
+
+# A lease shorter than this leaves a heartbeat no room for a slow database write: another worker
+# would take a live job and run it twice. Longer than an hour, a dead worker's jobs wait too long.
+MIN_LEASE, MAX_LEASE = 2.0, 3600.0
+MAX_CONCURRENCY = 256
+
+
+def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    if not math.isfinite(value):  # FloatRange lets NaN through: no comparison refuses it
+        raise click.BadParameter(f"{value} is not a number of seconds")
+    return value
 
 
 async def poll_events(runtime: object, stop: asyncio.Event, every: float) -> None:
@@ -21,8 +34,21 @@ async def poll_events(runtime: object, stop: asyncio.Event, every: float) -> Non
 
 
 @click.command()
-@click.option("--concurrency", default=4, show_default=True, help="Jobs run at once by this process.")
-@click.option("--lease", default=60.0, show_default=True, help="Seconds a job stays leased between heartbeats.")
+@click.option(
+    "--concurrency",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, MAX_CONCURRENCY),
+    help="Jobs run at once by this process.",
+)
+@click.option(
+    "--lease",
+    default=DEFAULT_LEASE_SECONDS,
+    show_default=True,
+    type=click.FloatRange(MIN_LEASE, MAX_LEASE),
+    callback=_finite,
+    help="Seconds a dead worker's jobs wait for another worker (a live one renews it 4 times as often).",
+)
 @click.option("--events/--no-events", default=True, help="Poll events of platforms without webhooks.")
 @database_option
 @run_async

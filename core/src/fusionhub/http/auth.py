@@ -3,6 +3,10 @@
 A refreshing flow refreshes before expiry (on the fusionhub clock) and once after a 401;
 refreshes are serialized by a lock so concurrent requests trigger one refresh, and every
 new token set (a rotated refresh token included) is handed to `on_refresh` to be persisted.
+With `shared` set (the runtime sets it: `fusionhub.storage.refresh_locks`), the refresh is also
+one at a time across processes: under the store's refresh lock the saved tokens are read first,
+and a token another process has just refreshed is used instead of refreshing again; a refresh
+refused because another process spent the refresh token reads the saved tokens and goes on.
 The refresh request goes through the store's own client, so it is timed, logged (redacted)
 and never charged to the platform's buckets.
 
@@ -16,9 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 from collections.abc import AsyncGenerator, Awaitable, Callable, Collection, Generator, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
@@ -107,6 +113,18 @@ class TokenSet:
 
 
 TokenSaver = Callable[[TokenSet], Awaitable[None]]
+
+
+class SharedTokens(Protocol):
+    """A store's tokens as every process sees them: the refresh lock, and what is saved now."""
+
+    def held(self) -> AbstractAsyncContextManager[None]:
+        """Hold the store's refresh lock (across processes) while inside."""
+        ...
+
+    async def load(self) -> TokenSet:
+        """The store's tokens as saved now (another process may have rotated them)."""
+        ...
 
 
 class _AsyncOnly(httpx.Auth):
@@ -201,6 +219,7 @@ class RefreshingAuth(_AsyncOnly):
         register_secret(*self._headers.values())
         self.refreshes = 0
         self._lock = asyncio.Lock()
+        self.shared: SharedTokens | None = None  # set by the host: refreshes serialized across processes
 
     # --- what a subclass provides ---------------------------------------------------------
 
@@ -233,8 +252,26 @@ class RefreshingAuth(_AsyncOnly):
         expires_at = self.tokens.expires_at
         return not self.tokens.access_token or (expires_at is not None and self.clock.now() >= expires_at)
 
+    def _held(self) -> AbstractAsyncContextManager[None]:
+        return self.shared.held() if self.shared is not None else contextlib.nullcontext()
+
+    async def _adopt_saved(self) -> bool:
+        """Take the saved tokens when another process has replaced ours; whether it had."""
+        if self.shared is None:
+            return False
+        saved = await self.shared.load()
+        if not saved.access_token or (saved.access_token, saved.refresh_token) == (
+            self.tokens.access_token,
+            self.tokens.refresh_token,
+        ):
+            return False
+        self.tokens = saved
+        return True
+
     async def _accept(self, response: httpx.Response) -> None:
         await response.aread()
+        if response.status_code != 200 and await self._adopt_saved():
+            return  # another process refreshed first and spent the refresh token we sent: theirs it is
         if response.status_code != 200:
             raise AuthError(
                 f"refreshing the access token failed with HTTP {response.status_code}; reconnect the store",
@@ -263,14 +300,20 @@ class RefreshingAuth(_AsyncOnly):
             else:
                 async with self._lock:
                     if self._due():  # another request may have refreshed while this one waited
-                        await self._accept((yield self.refresh_request()))
+                        async with self._held():
+                            await self._adopt_saved()  # or another process, while we waited for its lock
+                            if self._due():
+                                await self._accept((yield self.refresh_request()))
         used = self._sign(request)
         response = yield request
         if response.status_code != 401 or not self.can_refresh():
             return  # without a way to refresh, the 401 is the caller's to map
         async with self._lock:
             if self.tokens.access_token == used:  # nobody has replaced the rejected token yet
-                await self._accept((yield self.refresh_request()))
+                async with self._held():
+                    await self._adopt_saved()
+                    if self.tokens.access_token == used:
+                        await self._accept((yield self.refresh_request()))
         self._sign(request)
         yield request
 

@@ -22,6 +22,8 @@ class RetryPolicy:
     # A Retry-After longer than this is not waited for in the client: the 429 reaches the plugin,
     # which raises RateLimited(retry_after) so a worker re-schedules the job instead of sleeping.
     max_retry_after: float = 60.0
+    # Retries one capability call may send in all, across its requests (a paged read included).
+    call_retries: int = 10
 
 
 NO_RETRY = RetryPolicy(attempts=1)

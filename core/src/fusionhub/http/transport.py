@@ -12,9 +12,15 @@ ones included. `stamina.set_testing` still works (its schedule is 0 then, attemp
 
 Admission (`fusionhub.ratelimit.admission`): only a worker's first request of a capability call
 may be refused by a full bucket, and a 429 on it is handed back (the job is re-scheduled, nothing
-was done). Every later request of the call — retries included — waits for its tokens, and a 429
-on it is waited out and the request sent again whatever its method: a 429 means the platform did
-not act on the request, and giving up would leave the call half done.
+was done). Every later request of the call waits for its tokens, and a 429 on it is waited out and
+the request sent again whatever its method: a 429 means the platform did not act on the request,
+and giving up would leave the call half done.
+
+What a call's retries may cost is bounded (`RetryPolicy.call_retries` in all, across its requests),
+and a worker never waits on its bucket to retry the call's first request: with the bucket empty,
+the failure it would have retried is the answer (the call has done nothing yet), and the job's own
+back-off and attempt count take over. So a platform that keeps failing costs a job a known number
+of requests, and ends it `failed` after the contract's `max_retries`.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from dataclasses import dataclass
 import httpx
 import stamina
 
+from fusionhub.errors import RateLimited
 from fusionhub.http.config import HttpConfig, RequestMeta, RetryPolicy
 from fusionhub.http.errors import retry_after, retryable_status
 from fusionhub.http.retry import RETRYABLE_EXCEPTIONS, may_retry
@@ -52,6 +59,14 @@ class _RetryStatus(Exception):
     def __init__(self, status: int, wait: float | None) -> None:
         super().__init__(f"HTTP {status}")
         self.wait = wait
+
+
+class _GiveUp(Exception):
+    """Leave stamina's loop with the failure a retry would have answered (not retried by stamina)."""
+
+    def __init__(self, failure: httpx.Response | Exception) -> None:
+        super().__init__("retry not sent")
+        self.failure = failure
 
 
 def _retry_on(exc: Exception) -> bool | float:
@@ -113,9 +128,14 @@ class LimitedTransport(httpx.AsyncBaseTransport):
     async def _send(
         self, request: httpx.Request, meta: RequestMeta, sent: list[int], refusable: bool = False
     ) -> httpx.Response:
-        # Only the very first try may be refused: once a request went out, its retries wait.
-        wait = not refusable or sent[0] > 0
-        await self._limiter.acquire(meta.cost, operation=meta.operation, endpoint_class=meta.endpoint_class, wait=wait)
+        """Acquire (a worker's first request: refused by a full bucket, `RateLimited`), then send."""
+        await self._limiter.acquire(
+            meta.cost, operation=meta.operation, endpoint_class=meta.endpoint_class, wait=not refusable
+        )
+        return await self._transmit(request, meta, sent)
+
+    async def _transmit(self, request: httpx.Request, meta: RequestMeta, sent: list[int]) -> httpx.Response:
+        """Send a request whose tokens are acquired; let the plugin read the answer's rate report."""
         sent[0] += 1
         with inflight.flying(self._limiter.store_key, meta.cost):  # answered: on_response sees the rest
             response = await self._inner.handle_async_request(request)
@@ -134,6 +154,7 @@ class LimitedTransport(httpx.AsyncBaseTransport):
         # The first attempt runs outside stamina: most requests succeed, and entering its retry
         # machinery costs more than the rest of the transport. A failure is replayed as attempt 1.
         first: Exception
+        signal: _RetryStatus | None = None
         try:
             response = await self._send(request, meta, sent, refusable)
         except RETRYABLE_EXCEPTIONS as exc:
@@ -142,35 +163,54 @@ class LimitedTransport(httpx.AsyncBaseTransport):
             signal = self._retry_signal(response, policy, refusable)
             if signal is None:
                 return response
-            await response.aclose()
             first = signal
+        # The failure the next try would replace: answered instead when that try is not sent.
+        failure: httpx.Response | Exception = first if signal is None else response
         clock = self._limiter.clock
         pause = 0.0
-        async for attempt in stamina.retry_context(
-            on=_retry_on,
-            attempts=policy.attempts,
-            timeout=None,  # tenacity would measure wall time; attempts bound the retries instead
-            wait_initial=policy.wait_initial,
-            wait_max=policy.wait_max,
-            wait_jitter=0.0,  # added in _pause: next_wait is the jitter-free schedule
-        ):
-            with attempt:
-                if attempt.num == 1:
-                    pause = _pause(first, attempt, policy)
-                    raise first
-                await clock.sleep(pause)
-                try:
-                    response = await self._send(request, meta, sent)
-                except RETRYABLE_EXCEPTIONS as exc:
-                    pause = _pause(exc, attempt, policy)
-                    raise
-                if attempt.num < policy.attempts:
-                    signal = self._retry_signal(response, policy, refusable)
-                    if signal is not None:
-                        await response.aclose()
-                        pause = _pause(signal, attempt, policy)
-                        raise signal
-                return response
+        try:
+            async for attempt in stamina.retry_context(
+                on=_retry_on,
+                attempts=policy.attempts,
+                timeout=None,  # tenacity would measure wall time; attempts bound the retries instead
+                wait_initial=policy.wait_initial,
+                wait_max=policy.wait_max,
+                wait_jitter=0.0,  # added in _pause: next_wait is the jitter-free schedule
+            ):
+                with attempt:
+                    if attempt.num == 1:
+                        pause = _pause(first, attempt, policy)
+                        raise first
+                    if not admission.spend_retry(policy.call_retries):
+                        raise _GiveUp(failure)
+                    await clock.sleep(pause)
+                    try:
+                        # A worker retrying its call's first request does not wait for tokens.
+                        await self._limiter.acquire(
+                            meta.cost, operation=meta.operation, endpoint_class=meta.endpoint_class, wait=not refusable
+                        )
+                    except RateLimited:
+                        raise _GiveUp(failure) from None
+                    if isinstance(failure, httpx.Response):
+                        await failure.aclose()
+                    try:
+                        response = await self._transmit(request, meta, sent)
+                    except RETRYABLE_EXCEPTIONS as exc:
+                        failure, pause = exc, _pause(exc, attempt, policy)
+                        raise
+                    if attempt.num < policy.attempts:
+                        signal = self._retry_signal(response, policy, refusable)
+                        if signal is not None:
+                            failure, pause = response, _pause(signal, attempt, policy)
+                            raise signal
+                    return response
+        except _GiveUp as given_up:
+            if isinstance(given_up.failure, httpx.Response):
+                return given_up.failure
+            raise given_up.failure from None
+        except _RetryStatus:  # the last try's answer asked for another: it is the answer
+            assert isinstance(failure, httpx.Response)
+            return failure
         raise AssertionError("unreachable: stamina re-raises the last failure")  # pragma: no cover
 
     def _retry_signal(self, response: httpx.Response, policy: RetryPolicy, refusable: bool) -> _RetryStatus | None:
@@ -195,9 +235,11 @@ class LimitedTransport(httpx.AsyncBaseTransport):
         tries = 1
         while response.status_code == 429 and tries < policy.attempts:
             wait = retry_after(response, clock.now())
-            if wait is None:  # no word from the platform: the back-off schedule (the bucket may add more)
-                wait = min(policy.wait_max, policy.wait_initial * 2 ** (tries - 1))
-            if wait > policy.max_retry_after:
+            if wait is None:  # no word from the platform: the back-off schedule, jittered (the bucket may add more)
+                scheduled = policy.wait_initial * 2 ** (tries - 1)
+                jitter = random.uniform(0.0, policy.wait_jitter) if policy.wait_jitter else 0.0
+                wait = min(policy.wait_max, scheduled + jitter)
+            if wait > policy.max_retry_after or not admission.spend_retry(policy.call_retries):
                 break
             await response.aclose()
             await clock.sleep(wait)

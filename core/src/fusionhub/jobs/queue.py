@@ -35,8 +35,12 @@ class JobQueue(Protocol):
         """Queued/waiting: cancelled now (children too). Running: asked to stop; its worker ends it."""
         ...
 
-    async def claim(self, worker_id: str, *, now: float, lease_seconds: float) -> Job | None:
-        """The next due job, leased to `worker_id`; None when nothing is due."""
+    async def claim(self, worker_id: str, *, now: float, lease_seconds: float, tree: str | None = None) -> Job | None:
+        """The next due job, leased to `worker_id`; None when nothing is due.
+
+        `tree`: only that job or its per-item jobs (`fusionhub run --wait` runs its own job, no
+        other). A backend whose store lines run in order also runs the jobs ahead of them in line.
+        """
         ...
 
     async def extend(self, job_id: str, worker_id: str, *, lease_until: float) -> bool:

@@ -20,17 +20,29 @@ import pydantic
 from fusionhub.capabilities import Capability, spec_of
 from fusionhub.context import RunMode, StoreContext
 from fusionhub.errors import ErrorCategory, FusionHubError, PlatformError, RateLimited
-from fusionhub.jobs.errors import ACTIONS, DEFAULT_MAX_RETRIES, Action, backoff
+from fusionhub.jobs.errors import (
+    ACTIONS,
+    DEFAULT_MAX_RETRIES,
+    MAX_PLATFORM_THROTTLES,
+    MAX_THROTTLES,
+    Action,
+    backoff,
+    throttle_backoff,
+)
 from fusionhub.jobs.model import Decision, Job, JobStatus, NewJob
 from fusionhub.models import BulkResult, ItemOutcome, OperationHandle
 from fusionhub.models.common import OperationStatus, item_key
 from fusionhub.observability.redaction import scrub
 from fusionhub.parked import Parked
 from fusionhub.ratelimit import admission
+from fusionhub.ratelimit.limiter import BucketRefused
 
 if TYPE_CHECKING:
     from fusionhub.host import Host
     from fusionhub.jobs.queue import JobQueue
+
+# job.state key: how many times the platform itself refused the job for its rate limit.
+PLATFORM_THROTTLES = "platform_throttles"
 
 CURRENT_JOB: contextvars.ContextVar[Job | None] = contextvars.ContextVar("fusionhub_current_job", default=None)
 
@@ -215,7 +227,7 @@ class JobRunner:
         now = self.runtime.clock.now()
         action = ACTIONS.get(exc.category, Action.FAIL)
         if action is Action.RESCHEDULE and isinstance(exc, RateLimited):
-            return Decision(JobStatus.QUEUED, run_at=now + exc.retry_after, throttled=True)
+            return self._rate_limited(job, exc, now)
         if action is Action.RETRY:
             attempts = job.attempts + 1
             limit = self._max_retries(job)
@@ -226,6 +238,30 @@ class JobRunner:
                 JobStatus.FAILED, attempts=attempts, error_category=exc.category.value, error_message=message
             )
         return Decision(JobStatus.FAILED, error_category=exc.category.value, error_message=exc.user_message)
+
+    @staticmethod
+    def _rate_limited(job: Job, exc: RateLimited, now: float) -> Decision:
+        """Re-scheduled: at the store's bucket's exact wait, or backing off from a platform that refused.
+
+        Bounded: a job refused too often fails with the rate-limit category instead of waiting forever.
+        """
+        waits = job.throttled + 1
+        platform = not isinstance(exc, BucketRefused)
+        refusals = int(job.state.get(PLATFORM_THROTTLES, 0)) + int(platform)
+        if waits > MAX_THROTTLES or refusals > MAX_PLATFORM_THROTTLES:
+            who = "the platform" if platform else "the store's rate limit"
+            return Decision(
+                JobStatus.FAILED,
+                throttled=True,
+                error_category=exc.category.value,
+                error_message=f"{exc.user_message} (gave up: refused by {who} {refusals if platform else waits} times)",
+            )
+        if not platform:  # nothing was sent, and the bucket said exactly when there is room
+            return Decision(JobStatus.QUEUED, run_at=now + exc.retry_after, throttled=True)
+        state = {**job.state, PLATFORM_THROTTLES: refusals}
+        return Decision(
+            JobStatus.QUEUED, run_at=now + throttle_backoff(refusals, exc.retry_after), throttled=True, state=state
+        )
 
     def _max_retries(self, job: Job) -> int:
         try:

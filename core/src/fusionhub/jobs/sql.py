@@ -239,8 +239,11 @@ class SqlJobQueue:
 
     # --- workers ----------------------------------------------------------------------
 
-    def _candidates(self, now: float) -> tuple[sa.Select[tuple[str]], sa.Select[tuple[str]]]:
-        """Where to look, in order: due jobs of stores with room to run one more, then jobs whose worker died."""
+    def _candidates(self, now: float, tree: str | None = None) -> tuple[sa.Select[tuple[str]], sa.Select[tuple[str]]]:
+        """Where to look, in order: due jobs of stores with room to run one more, then jobs whose worker died.
+
+        `tree`: only that job and its per-item jobs.
+        """
         busy = (
             sa.select(t.c.store_id)
             .where(t.c.status == JobStatus.RUNNING.value, t.c.lease_until > now)
@@ -259,9 +262,12 @@ class SqlJobQueue:
             .order_by(t.c.lease_until)
             .limit(1)
         )
+        if tree is not None:
+            mine = sa.or_(t.c.id == tree, t.c.parent_id == tree)
+            due, orphaned = due.where(mine), orphaned.where(mine)
         return due, orphaned
 
-    async def claim(self, worker_id: str, *, now: float, lease_seconds: float) -> Job | None:
+    async def claim(self, worker_id: str, *, now: float, lease_seconds: float, tree: str | None = None) -> Job | None:
         take = t.update().values(
             status=JobStatus.RUNNING.value,
             worker_id=worker_id,
@@ -269,7 +275,7 @@ class SqlJobQueue:
             updated_at=now,
             claims=t.c.claims + 1,
         )
-        candidates = self._candidates(now)
+        candidates = self._candidates(now, tree)
         if self.db.sqlite and not await self._any_due(candidates):
             return None  # an idle worker looks without taking the write lock
         async with self.db.write() as conn:

@@ -1,5 +1,9 @@
 """The worker loop, the same for every backend: claim, run (leased, heartbeat), settle.
 
+A claimed job is leased for `lease_seconds` and its worker renews the lease every quarter of
+that while the job runs, however long it runs: a live worker keeps its jobs, and a dead one's
+(SIGKILL, a lost machine) are claimed by another worker once the lease lapses, within seconds.
+
 Nothing here sleeps for a rate limit or a long-running operation: those come back as jobs
 re-scheduled in the queue. An idle worker naps until the next job is due (capped, so jobs
 enqueued by other processes are seen quickly).
@@ -15,6 +19,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import structlog
+
 from fusionhub.clock import Clock
 from fusionhub.errors import ErrorCategory
 from fusionhub.jobs.model import Decision, Job, JobStatus
@@ -23,6 +29,9 @@ from fusionhub.jobs.runner import JobRunner
 if TYPE_CHECKING:
     from fusionhub.host import Host
     from fusionhub.jobs.queue import JobQueue
+
+
+log = structlog.get_logger("fusionhub.worker")
 
 
 def new_worker_id() -> str:
@@ -42,6 +51,11 @@ class WorkerStats:
     by_status: dict[str, int] = field(default_factory=dict)
 
 
+# A dead worker's jobs wait this long for another worker; a live one renews every quarter of it.
+DEFAULT_LEASE_SECONDS = 10.0
+HEARTBEATS_PER_LEASE = 4
+
+
 class Worker:
     def __init__(
         self,
@@ -49,16 +63,22 @@ class Worker:
         *,
         queue: JobQueue | None = None,
         concurrency: int = 4,
-        lease_seconds: float = 60.0,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
         heartbeat: bool = True,
         idle_nap: float = 0.5,
         worker_id: str | None = None,
+        tree: str | None = None,
     ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+        if not lease_seconds > 0:
+            raise ValueError(f"lease_seconds must be more than 0, not {lease_seconds}")
         self.runtime = runtime
         self.queue = queue or runtime.queue
         self.runner = JobRunner(runtime)
-        self.concurrency = max(1, concurrency)
+        self.concurrency = concurrency
         self.lease_seconds = lease_seconds
+        self.tree = tree  # run only this job and its per-item jobs (`fusionhub run --wait`)
         self.heartbeat = heartbeat
         self.idle_nap = idle_nap
         self.id = worker_id or new_worker_id()
@@ -75,12 +95,17 @@ class Worker:
 
     # --- loops ------------------------------------------------------------------------
 
+    async def _claim(self) -> Job | None:
+        if self.tree is None:  # the queue's own signature: a backend without `tree` still plugs in
+            return await self.queue.claim(self.id, now=self.clock.now(), lease_seconds=self.lease_seconds)
+        return await self.queue.claim(self.id, now=self.clock.now(), lease_seconds=self.lease_seconds, tree=self.tree)
+
     async def run_until_idle(self) -> WorkerStats:
         """Run every job, waiting on the clock for re-scheduled ones, until none is left to run."""
         while not self._stop.is_set():
             batch: list[Job] = []
             for _ in range(self.concurrency):
-                job = await self.queue.claim(self.id, now=self.clock.now(), lease_seconds=self.lease_seconds)
+                job = await self._claim()
                 if job is None:
                     break
                 batch.append(job)
@@ -90,7 +115,13 @@ class Worker:
             due = await self.queue.next_run_at()
             if due is None:
                 break
-            await self.clock.sleep(max(0.0, due - self.clock.now()))
+            wait = max(0.0, due - self.clock.now())
+            if self.tree is not None:  # what is due may be others' jobs: stop when ours is done
+                root = await self.queue.get(self.tree)
+                if root is None or root.finished:
+                    break
+                wait = wait or self.idle_nap
+            await self.clock.sleep(wait)
         return self.stats
 
     async def run(self) -> WorkerStats:
@@ -105,7 +136,7 @@ class Worker:
 
     async def _slot(self) -> None:
         while not self._stop.is_set():
-            job = await self.queue.claim(self.id, now=self.clock.now(), lease_seconds=self.lease_seconds)
+            job = await self._claim()
             if job is not None:
                 await self.process(job)
                 continue
@@ -146,10 +177,14 @@ class Worker:
         return current is not None and current.cancelling() > 0
 
     async def _heartbeat(self, job: Job, task: asyncio.Task[Decision]) -> None:
-        interval = self.lease_seconds / 3
+        interval = self.lease_seconds / HEARTBEATS_PER_LEASE
         while not task.done():
             await asyncio.sleep(interval)
-            held = await self.queue.extend(job.id, self.id, lease_until=self.clock.now() + self.lease_seconds)
+            try:
+                held = await self.queue.extend(job.id, self.id, lease_until=self.clock.now() + self.lease_seconds)
+            except Exception as exc:  # a database hiccup: the lease still has beats to spare, try again
+                log.warning("heartbeat_failed", job_id=job.id, error=type(exc).__name__)
+                continue
             if not held:  # cancel requested, or the lease went to another worker
                 task.cancel()
                 return

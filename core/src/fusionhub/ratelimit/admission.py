@@ -27,6 +27,7 @@ from dataclasses import dataclass
 @dataclass(slots=True)
 class _Call:
     started: bool = False  # a request of this call has acquired (or tried to): it is admitted
+    retries: int = 0  # requests the transport sent again for this call, across all its requests
 
 
 # Whether a full bucket refuses (RateLimited) a call that has not started instead of waiting.
@@ -85,3 +86,18 @@ def is_refusing() -> bool:
 def refusable() -> bool:
     """Whether a full bucket may refuse the next acquire (`Limiter.acquire`); claims it in a worker."""
     return _REFUSING.get() and claim()
+
+
+def spend_retry(budget: int) -> bool:
+    """Whether the current call may send one more retry (counted); outside a call scope, always.
+
+    A call's retries are bounded across its requests, not per request: a platform that keeps
+    failing costs a capability call (and so a job run) at most `budget` extra requests.
+    """
+    call = _CALL.get()
+    if call is None:
+        return True
+    if call.retries >= budget:
+        return False
+    call.retries += 1
+    return True

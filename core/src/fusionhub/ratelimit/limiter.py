@@ -20,6 +20,10 @@ from fusionhub.ratelimit.store import BucketShape, BucketStore, Charge
 WAIT_GUARD = 1e-6
 
 
+class BucketRefused(RateLimited):
+    """The store's own bucket refused a worker's call before anything was sent: `retry_after` is exact."""
+
+
 @dataclass(slots=True)
 class LimiterStats:
     acquired: int = 0
@@ -107,7 +111,7 @@ class Limiter:
             if line is None:
                 self.stats.refused += 1
                 # The guard here too: a job re-scheduled at the exact instant can land a hair early.
-                raise RateLimited(delay + WAIT_GUARD, details={"store": self.store_key, "operation": operation})
+                raise BucketRefused(delay + WAIT_GUARD, details={"store": self.store_key, "operation": operation})
         waited = 0.0
         async with line:
             while True:

@@ -121,6 +121,15 @@ rate_buckets = sa.Table(
     sa.Column("last_refill", sa.Float, nullable=False),
 )
 
+# Who is refreshing a store's OAuth token (SQLite; PostgreSQL uses an advisory lock): one at a time.
+refresh_locks = sa.Table(
+    "refresh_locks",
+    metadata,
+    sa.Column("store_id", Id, sa.ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("holder", sa.String(64), nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),  # wall-clock seconds: the lock is between processes
+)
+
 events = sa.Table(
     "events",
     metadata,

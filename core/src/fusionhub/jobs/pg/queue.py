@@ -116,12 +116,12 @@ class ProcrastinateJobQueue(SqlJobQueue):
 
     # --- workers ------------------------------------------------------------------------
 
-    async def claim(self, worker_id: str, *, now: float, lease_seconds: float) -> Job | None:
+    async def claim(self, worker_id: str, *, now: float, lease_seconds: float, tree: str | None = None) -> Job | None:
         try:
             async with self.db.write() as conn:
                 now += await self._begin(conn, now)
                 await self._recover(conn, now)
-                while (fetched := await runs.fetch(conn)) is not None:
+                while (fetched := await runs.fetch(conn, tree)) is not None:
                     run_id, job_id = fetched
                     status = (
                         await conn.execute(

@@ -72,6 +72,32 @@ SELECT procrastinate_defer_jobs_v1(ARRAY(
 ))
 """)
 _FETCH = sa.text("SELECT id, args FROM procrastinate_fetch_job_v2(ARRAY[:queue]::varchar[], NULL)")
+# procrastinate's fetch (the same rules: due, the lock idle, the first of its lock), limited to the
+# runs of one job tree and of the jobs ahead of them in their store's line (`run --wait`): a line
+# none of the tree's jobs waits in any more is not served.
+_FETCH_TREE = sa.text("""
+WITH tree AS (
+    SELECT id::text AS id, store_id FROM jobs
+    WHERE (id = CAST(:tree AS uuid) OR parent_id = CAST(:tree AS uuid)) AND status = 'queued'
+), candidate AS (
+    SELECT r.id FROM procrastinate_jobs AS r
+    WHERE r.queue_name = :queue AND r.status = 'todo'
+      AND (r.scheduled_at IS NULL OR r.scheduled_at <= now())
+      AND (r.queueing_lock IN (SELECT id FROM tree) OR r.lock IN (SELECT DISTINCT 'store:' || store_id::text FROM tree))
+      AND NOT EXISTS (
+          SELECT 1 FROM procrastinate_jobs AS other
+          WHERE r.lock IS NOT NULL AND other.lock = r.lock
+            AND (other.status = 'doing' OR (other.status = 'todo'
+                 AND (other.priority > r.priority OR (other.priority = r.priority AND other.id < r.id))))
+      )
+    ORDER BY r.priority DESC, r.id
+    LIMIT 1
+    FOR UPDATE OF r SKIP LOCKED
+)
+UPDATE procrastinate_jobs AS r SET status = 'doing', worker_id = NULL FROM candidate
+WHERE r.id = candidate.id
+RETURNING r.id, r.args
+""")
 _LOCK_OF = sa.text("SELECT lock FROM procrastinate_jobs WHERE id = :run_id")
 # new_lock NULL keeps the run's lock (its place in the line).
 _RETRY = sa.text("SELECT procrastinate_retry_job_v2(:run_id, to_timestamp(:at), NULL, NULL, :lock)")
@@ -141,9 +167,13 @@ async def promote(conn: AsyncConnection, store_id: str) -> None:
     await conn.execute(_PROMOTE, params)
 
 
-async def fetch(conn: AsyncConnection) -> tuple[int, str] | None:
-    """procrastinate's fetch: the next due run of our queue, now `doing`; (run id, job id)."""
-    row = (await conn.execute(_FETCH, {"queue": QUEUE})).first()
+async def fetch(conn: AsyncConnection, tree: str | None = None) -> tuple[int, str] | None:
+    """procrastinate's fetch: the next due run of our queue (of `tree`: see `_FETCH_TREE`), now `doing`;
+    (run id, job id)."""
+    if tree is None:
+        row = (await conn.execute(_FETCH, {"queue": QUEUE})).first()
+    else:
+        row = (await conn.execute(_FETCH_TREE, {"queue": QUEUE, "tree": tree})).first()
     if row is None or row[0] is None:
         return None
     args: dict[str, Any] = row[1]
