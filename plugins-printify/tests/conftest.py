@@ -13,7 +13,9 @@ from fusionhub.testing.harness import SandboxRun, sandbox_run
 
 @pytest.fixture
 def printify_run() -> Callable[..., SandboxRun]:
-    def make(clock: VirtualClock | None = None, credentials: dict[str, str] | None = None, **options: Any) -> SandboxRun:
+    def make(
+        clock: VirtualClock | None = None, credentials: dict[str, str] | None = None, **options: Any
+    ) -> SandboxRun:
         return sandbox_run("printify", clock=clock or VirtualClock(), options=options, credentials=credentials)
 
     return make

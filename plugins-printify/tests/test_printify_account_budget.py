@@ -80,6 +80,7 @@ def test_the_sandbox_refuses_an_account_past_600_a_minute(printify_run: Make) ->
     ]
     assert statuses.count(200) == 600 and statuses[-1] == 429 and sandbox.throttled == 1
     run.clock.advance(60.0)
-    assert sandbox.handle(
-        httpx.Request("GET", "https://api.printify.com/v1/shops.json", headers=headers)
-    ).status_code == 200
+    assert (
+        sandbox.handle(httpx.Request("GET", "https://api.printify.com/v1/shops.json", headers=headers)).status_code
+        == 200
+    )

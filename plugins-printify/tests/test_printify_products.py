@@ -147,7 +147,10 @@ def test_variant_prices_and_availability_change_by_id_or_sku(printify_run: Make)
     ("product", "loc"),
     [
         ({"platform_fields": {"print_provider_id": 29}}, "params.product.platform_fields.blueprint_id"),
-        ({"platform_fields": {"blueprint_id": "tee", "print_provider_id": 29}}, "params.product.platform_fields.blueprint_id"),
+        (
+            {"platform_fields": {"blueprint_id": "tee", "print_provider_id": 29}},
+            "params.product.platform_fields.blueprint_id",
+        ),
         ({"variants": []}, "params.product.variants"),
         ({"variants": [{"id": "18100"}]}, "params.product.variants.0.price"),
         ({"variants": [{"price": {"amount": "5", **USD}}]}, "params.product.variants.0"),
@@ -173,7 +176,9 @@ def test_a_bad_creation_is_refused_before_any_request(printify_run: Make, produc
         ({**TEE, "position": "sleeve"}, None, "params.product.platform_fields.position", 2),
     ],
 )
-def test_the_catalog_says_what_does_not_exist(printify_run: Make, fields: Any, variant: Any, loc: str, sent: int) -> None:
+def test_the_catalog_says_what_does_not_exist(
+    printify_run: Make, fields: Any, variant: Any, loc: str, sent: int
+) -> None:
     run = printify_run()
     product = _tee(platform_fields=fields)
     if variant is not None:
@@ -213,7 +218,9 @@ def test_catalog_look_ups_keep_to_100_a_minute(printify_run: Make) -> None:
             await run.execute("create_product", {"product": _tee()})
 
     run.clock.run(main())
-    catalog = [t for r, t in zip(run.sandbox.requests, run.sandbox.received_at, strict=True) if "/catalog/" in r.url.path]
+    catalog = [
+        t for r, t in zip(run.sandbox.requests, run.sandbox.received_at, strict=True) if "/catalog/" in r.url.path
+    ]
     assert len(catalog) == 120 and run.sandbox.throttled == 0
     assert max(sum(1 for t in catalog if s <= t < s + 60) for s in catalog) <= 100
 
@@ -230,6 +237,10 @@ def test_publishing_keeps_to_200_per_30_minutes(printify_run: Make) -> None:
                 await run.execute("update_product", {"product_id": pid, "changes": ack})
 
     run.clock.run(main())
-    published = [t for r, t in zip(run.sandbox.requests, run.sandbox.received_at, strict=True) if r.url.path.endswith("/publish.json")]
+    published = [
+        t
+        for r, t in zip(run.sandbox.requests, run.sandbox.received_at, strict=True)
+        if r.url.path.endswith("/publish.json")
+    ]
     assert len(published) == 240 and run.sandbox.throttled == 0
     assert max(sum(1 for t in published if s <= t < s + 1800) for s in published) <= 200

@@ -30,7 +30,9 @@ def product(**extra: Any) -> dict[str, Any]:
         "description": "",
         "tags": [],
         "options": [{"name": "Sizes", "type": "size", "values": [{"id": 14, "title": "S"}]}],
-        "variants": [{"id": 18100, "sku": "T-S", "price": 2400, "is_enabled": True, "is_available": True, "options": [14]}],
+        "variants": [
+            {"id": 18100, "sku": "T-S", "price": 2400, "is_enabled": True, "is_available": True, "options": [14]}
+        ],
         "images": [],
         "created_at": "2026-12-01 10:00:00+00:00",
         "updated_at": "2026-12-01 10:00:00+00:00",
@@ -105,7 +107,9 @@ def test_create_product_requests(respx_mock: respx.MockRouter) -> None:
         "print_areas": [
             {
                 "variant_ids": [18100],
-                "placeholders": [{"position": "front", "images": [{"id": "u1", "x": 0.5, "y": 0.5, "scale": 1, "angle": 0}]}],
+                "placeholders": [
+                    {"position": "front", "images": [{"id": "u1", "x": 0.5, "y": 0.5, "scale": 1, "angle": 0}]}
+                ],
             }
         ],
     }
@@ -168,7 +172,9 @@ def test_delete_send_to_production_and_webhook_requests(respx_mock: respx.MockRo
 def test_a_429_is_waited_out_and_a_401_is_an_auth_error(respx_mock: respx.MockRouter) -> None:
     route = respx_mock.get(f"{API}/shops/{SHOP}/products/{PID}.json").mock(
         side_effect=[
-            httpx.Response(429, json={"status": "error", "message": "Too Many Attempts."}, headers={"Retry-After": "2"}),
+            httpx.Response(
+                429, json={"status": "error", "message": "Too Many Attempts."}, headers={"Retry-After": "2"}
+            ),
             httpx.Response(200, json=product()),
         ]
     )

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from fusionhub.errors import AuthError, ValidationError
-from fusionhub.sandbox import SANDBOX_ACCESS_TOKEN
 from fusionhub.models import EventType
+from fusionhub.sandbox import SANDBOX_ACCESS_TOKEN
 from fusionhub.stores import Store
 from fusionhub.testing.harness import SandboxRun
 from fusionhub_printify.sandbox import SHOP_ID, WEBHOOK_SECRET, PrintifySandbox
@@ -126,10 +126,14 @@ def test_orders_move_through_production_and_each_step_is_delivered(printify_run:
 def test_subscribe_needs_the_stores_secret_and_known_topics(printify_run: Make) -> None:
     run = printify_run(credentials={"access_token": SANDBOX_ACCESS_TOKEN})  # no webhook_secret
     with pytest.raises(ValidationError) as refused:
-        run.clock.run(run.execute("webhooks", {"action": "subscribe", "topics": ["order:created"], "callback_url": CALLBACK}))
+        run.clock.run(
+            run.execute("webhooks", {"action": "subscribe", "topics": ["order:created"], "callback_url": CALLBACK})
+        )
     assert refused.value.errors[0]["loc"] == "credentials.webhook_secret"
     with pytest.raises(ValidationError) as unknown:
-        run.clock.run(run.execute("webhooks", {"action": "subscribe", "topics": ["orders/create"], "callback_url": CALLBACK}))
+        run.clock.run(
+            run.execute("webhooks", {"action": "subscribe", "topics": ["orders/create"], "callback_url": CALLBACK})
+        )
     assert unknown.value.errors[0]["loc"] == "params.topics.0"
     assert run.request_count == 0
 

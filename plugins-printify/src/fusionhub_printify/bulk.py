@@ -8,6 +8,7 @@ every product or order page by page (`each_item`), one page in memory.
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from functools import partial
 from typing import Any
 
@@ -25,15 +26,17 @@ from fusionhub.plugin import params as p
 from fusionhub_printify import orders, products, unverified
 
 
+async def _collect(key: str, items: AsyncIterator[Any]) -> dict[str, Any]:
+    records = [item.model_dump(mode="json", exclude={"raw"}) async for item in items]
+    return {key: records, "count": len(records)}
+
+
 async def _export(ctx: StoreContext, kind: p.BulkOperationKind) -> dict[str, Any]:
     if kind is p.BulkOperationKind.EXPORT_PRODUCTS:
         first = p.ListProductsParams(limit=unverified.PRODUCTS_MAX_LIMIT)
-        items, key = each_item(partial(products.list_products, ctx), first), "products"
-    else:
-        items = each_item(partial(orders.list_orders, ctx), p.ListOrdersParams(limit=unverified.ORDERS_MAX_LIMIT))
-        key = "orders"
-    records = [item.model_dump(mode="json", exclude={"raw"}) async for item in items]
-    return {key: records, "count": len(records)}
+        return await _collect("products", each_item(partial(products.list_products, ctx), first))
+    first_orders = p.ListOrdersParams(limit=unverified.ORDERS_MAX_LIMIT)
+    return await _collect("orders", each_item(partial(orders.list_orders, ctx), first_orders))
 
 
 @hookimpl

@@ -8,8 +8,8 @@ from typing import Any
 
 from fusionhub.plugin import (
     DeleteResult,
-    PageNumberCursor,
     Page,
+    PageNumberCursor,
     Product,
     ProductStatus,
     StoreContext,

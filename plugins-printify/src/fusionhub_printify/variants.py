@@ -41,7 +41,11 @@ def put_variants(product: Json, edits: Iterable[VariantEdit]) -> tuple[list[Json
             raise refuse(edit.loc, f"product {product.get('id')} has no variant {edit.variant_id or edit.sku!r}")
     out, changed = [], []
     for i, variant in enumerate(current):
-        entry = {"id": variant["id"], "price": variant.get("price"), "is_enabled": bool(variant.get("is_enabled", True))}
+        entry = {
+            "id": variant["id"],
+            "price": variant.get("price"),
+            "is_enabled": bool(variant.get("is_enabled", True)),
+        }
         before = dict(entry)
         for edit in wanted:
             if edit.matches(variant):

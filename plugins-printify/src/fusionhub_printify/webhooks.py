@@ -35,7 +35,7 @@ from fusionhub_printify.client import call, refuse
 from fusionhub_printify.config import SLUG, ShopConfig
 from fusionhub_printify.mapping import Json, timestamp
 
-SECRET_FIELD = "webhook_secret"  # the store credential Printify signs this store's deliveries with
+SECRET_FIELD = "webhook_secret"  # noqa: S105 (a field name) the store credential Printify signs this store's deliveries with
 SIGNATURE = HmacSha256(encoding="hex", prefix=unverified.SIGNATURE_PREFIX)
 TOPICS: dict[str, EventType] = {
     "order:created": EventType.ORDER_CREATED,
@@ -117,8 +117,8 @@ def parse(
         raise ValidationError(errors=[{"loc": "body", "msg": "a Printify event has an id and a type"}], platform=SLUG)
     if max_age is not None:  # created_at is inside the signed body
         check_timestamp(str(data.get("created_at") or ""), clock.now(), max_age, platform=SLUG)
-    resource = data.get("resource") if isinstance(data.get("resource"), dict) else {}
-    payload = resource.get("data") if isinstance(resource.get("data"), dict) else {}
+    resource: Json = data["resource"] if isinstance(data.get("resource"), dict) else {}
+    payload: Json = resource["data"] if isinstance(resource.get("data"), dict) else {}
     sender = payload.get("shop_id", data.get("shop_id"))
     if sender is not None and str(sender) != str(shop_id):
         raise AuthError("webhook delivery names another shop", platform=SLUG)

@@ -18,7 +18,7 @@ import httpx
 from fusionhub.plugin import SANDBOX_ACCESS_TOKEN, Capability, Clock, Faults, RouteTable, SandboxBase
 from fusionhub_printify.endpoints import API_HOST, BASE_URL, OPERATIONS, Operation
 from fusionhub_printify.sandbox import catalog, limits
-from fusionhub_printify.sandbox.replies import Json, error, missing, not_found, reply
+from fusionhub_printify.sandbox.replies import Json, error, missing, not_found
 from fusionhub_printify.sandbox.routes import HANDLERS
 from fusionhub_printify.sandbox.world import Account, Delivery, World, stamp
 
@@ -47,7 +47,11 @@ class PrintifySandbox(SandboxBase):
         ship_after: float = 86_400.0,
     ) -> None:
         account, classes = limits.account_buckets(
-            clock, self._account_key, per_minute=per_minute, catalog=catalog_per_minute, publishing=publishing_per_30_min
+            clock,
+            self._account_key,
+            per_minute=per_minute,
+            catalog=catalog_per_minute,
+            publishing=publishing_per_30_min,
         )
         super().__init__(clock, faults=Faults(error=error), bucket=account)
         self.classes = classes
@@ -99,7 +103,9 @@ class PrintifySandbox(SandboxBase):
             Capability.UPDATE_PRODUCT: {"product_id": pid, "changes": {"title": "Renamed tee"}} if pid else None,
             Capability.DELETE_PRODUCT: {"product_id": pid, "permanent": True} if pid else None,
             Capability.BULK_UPDATE: {
-                "items": [{"product_id": p["id"], "changes": {"title": f"Bulk {i}"}} for i, p in enumerate(products[:3])]
+                "items": [
+                    {"product_id": p["id"], "changes": {"title": f"Bulk {i}"}} for i, p in enumerate(products[:3])
+                ]
             }
             if products
             else None,
@@ -227,7 +233,10 @@ class PrintifySandbox(SandboxBase):
                     {
                         "variant_ids": [v["id"] for v in variants],
                         "placeholders": [
-                            {"position": "front", "images": [{"id": upload, "x": 0.5, "y": 0.5, "scale": 1, "angle": 0}]}
+                            {
+                                "position": "front",
+                                "images": [{"id": upload, "x": 0.5, "y": 0.5, "scale": 1, "angle": 0}],
+                            }
                         ],
                     }
                 ],
@@ -251,7 +260,9 @@ class PrintifySandbox(SandboxBase):
             return refused
         route, ids = ROUTES.find(request.method, path[len(API_PREFIX) :])
         operation: Operation = route.handler
-        if "shop_id" in ids and (not ids["shop_id"].isdigit() or int(ids["shop_id"]) not in self.account_of(request).shops):
+        if "shop_id" in ids and (
+            not ids["shop_id"].isdigit() or int(ids["shop_id"]) not in self.account_of(request).shops
+        ):
             return error(403, "This shop does not belong to the account.")
         if operation.endpoint_class is not None:
             refused = self.classes[operation.endpoint_class].admit(request)

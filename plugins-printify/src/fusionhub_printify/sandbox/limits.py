@@ -23,10 +23,10 @@ def refusal(wait: float) -> httpx.Response:
     return response
 
 
-def window(clock: Clock, key: Callable[[httpx.Request], str], limit: int, seconds: float) -> SandboxBucket[SlidingWindow]:
-    return SandboxBucket(
-        clock, lambda now: {"window": SlidingWindow(float(limit), seconds)}, key=key, refusal=refusal
-    )
+def window(
+    clock: Clock, key: Callable[[httpx.Request], str], limit: int, seconds: float
+) -> SandboxBucket[SlidingWindow]:
+    return SandboxBucket(clock, lambda now: {"window": SlidingWindow(float(limit), seconds)}, key=key, refusal=refusal)
 
 
 def account_buckets(

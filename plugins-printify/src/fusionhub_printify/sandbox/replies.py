@@ -19,7 +19,8 @@ def reply(status: int, body: Any) -> httpx.Response:
 def error(status: int, message: str, code: int | None = None, reason: Any = None) -> httpx.Response:
     code = code if code is not None else status
     return reply(
-        status, {"status": "error", "code": code, "message": message, "errors": {"reason": reason or message, "code": code}}
+        status,
+        {"status": "error", "code": code, "message": message, "errors": {"reason": reason or message, "code": code}},
     )
 
 

@@ -104,10 +104,11 @@ def _check_creation(body: Json, uploads: dict[str, Json]) -> tuple[int, int]:
     problems: dict[str, list[str]] = {}
     if not str(body.get("title") or "").strip():
         problems["title"] = ["The title field is required."]
-    blueprint, provider = body.get("blueprint_id"), body.get("print_provider_id")
-    if (blueprint, provider) not in {(b, p) for b, p in catalog.VARIANTS}:
+    key = (body.get("blueprint_id"), body.get("print_provider_id"))
+    if key not in catalog.VARIANTS:
         problems["print_provider_id"] = ["This print provider does not print this blueprint."]
         raise invalid(problems)
+    blueprint, provider = int(str(key[0])), int(str(key[1]))
     known = {v["id"] for v in catalog.VARIANTS[(blueprint, provider)]}
     variants = body.get("variants") or []
     if not variants or any(v.get("id") not in known or not isinstance(v.get("price"), int) for v in variants):
@@ -118,7 +119,7 @@ def _check_creation(body: Json, uploads: dict[str, Json]) -> tuple[int, int]:
         problems["print_areas"] = ["Each print area needs placeholders with uploaded images."]
     if problems:
         raise invalid(problems)
-    return int(blueprint), int(provider)  # type: ignore[arg-type]
+    return blueprint, provider
 
 
 def create_product(sb: PrintifySandbox, request: httpx.Request, ids: dict[str, str]) -> httpx.Response:
@@ -156,7 +157,9 @@ def update_product(sb: PrintifySandbox, request: httpx.Request, ids: dict[str, s
 def delete_product(sb: PrintifySandbox, request: httpx.Request, ids: dict[str, str]) -> httpx.Response:
     product = sb.product(ids)
     del sb.shop_products(ids)[product["id"]]
-    sb.world.emit(product["shop_id"], "product:deleted", product["id"], "product", {"shop_id": product["shop_id"]}, sb.clock.now())
+    sb.world.emit(
+        product["shop_id"], "product:deleted", product["id"], "product", {"shop_id": product["shop_id"]}, sb.clock.now()
+    )
     return reply(200, {})
 
 
@@ -211,7 +214,9 @@ def send_to_production(sb: PrintifySandbox, request: httpx.Request, ids: dict[st
     if order["status"] not in SENDABLE:
         raise invalid(f"An order that is {order['status']} cannot be sent to production.")
     order["sent_to_production_at"] = sb.stamp()
-    sb.world.set_order_status(sb.shop_id(ids), order, "sending-to-production", sb.clock.now(), "order:sent-to-production")
+    sb.world.set_order_status(
+        sb.shop_id(ids), order, "sending-to-production", sb.clock.now(), "order:sent-to-production"
+    )
     sb.in_production[order["id"]] = sb.clock.now()
     return reply(200, {"id": order["id"]})
 

@@ -168,7 +168,9 @@ class World:
         self.emit(shop_id, "order:created", oid, "order", {"shop_id": shop_id, "status": status}, now)
         return order
 
-    def set_order_status(self, shop_id: int, order: Json, status: str, now: float, topic: str = "order:updated") -> None:
+    def set_order_status(
+        self, shop_id: int, order: Json, status: str, now: float, topic: str = "order:updated"
+    ) -> None:
         order["status"] = status
         for line in order["line_items"]:
             line["status"] = status
