@@ -36,16 +36,16 @@ def _product_of(target: InventoryTarget, loc: str) -> str:
     return product_id(target.product_id, f"{loc}.product_id")
 
 
-async def _apply(ctx: StoreContext, pid: str, edits: list[VariantEdit]) -> tuple[list[InventoryLevel], int]:
-    """The changed variants' levels and how many targets were already as asked."""
+async def _apply(ctx: StoreContext, pid: str, edits: list[VariantEdit]) -> tuple[list[InventoryLevel], int, Json]:
+    """The changed variants' levels, how many targets were already as asked, and the product as it stands."""
     current = await fetch(ctx, pid)
     variants, changed = put_variants(current, edits)
     if not changed:
-        return [], len(edits)
+        return [], len(edits), current
     updated: Json = await call(ctx, "updateProduct", json={"variants": variants}, product_id=pid)
-    after = updated.get("variants") or []
     ids = {str(current["variants"][i]["id"]) for i in changed}
-    return [level(pid, v) for v in after if str(v["id"]) in ids], max(0, len(edits) - len(changed))
+    levels = [level(pid, v) for v in updated.get("variants") or [] if str(v["id"]) in ids]
+    return levels, max(0, len(edits) - len(changed)), updated
 
 
 @hookimpl
@@ -66,11 +66,8 @@ async def get_inventory(ctx: StoreContext, params: p.GetInventoryParams) -> Inve
 async def update_variant_inventory(ctx: StoreContext, params: p.UpdateVariantInventoryParams) -> InventoryLevel:
     target, loc = params.target, "params.target"
     pid, edit = _product_of(target, loc), _edit(target, loc)
-    changed, _ = await _apply(ctx, pid, [edit])
-    if changed:
-        return changed[0]
-    variant = next(v for v in (await fetch(ctx, pid)).get("variants") or [] if edit.matches(v))
-    return level(pid, variant)
+    _, _, product = await _apply(ctx, pid, [edit])
+    return level(pid, next(v for v in product.get("variants") or [] if edit.matches(v)))
 
 
 @hookimpl
@@ -82,7 +79,7 @@ async def sync_inventory(ctx: StoreContext, params: p.SyncInventoryParams) -> In
     updated: list[InventoryLevel] = []
     unchanged = 0
     for pid, edits in by_product.items():
-        levels, same = await _apply(ctx, pid, edits)
+        levels, same, _ = await _apply(ctx, pid, edits)
         updated.extend(levels)
         unchanged += same
     return InventorySyncResult(updated=updated, unchanged=unchanged)
