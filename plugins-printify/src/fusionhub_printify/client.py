@@ -66,11 +66,13 @@ async def call(
     json: Any = None,
     **ids: int | str,
 ) -> Any:
-    """The operation's JSON answer (None for an empty one); `ids` fill its path, the shop's id included."""
+    """The operation's JSON answer (None for an empty one); `ids` fill its path, the store's shop id included."""
     op = OPERATIONS[operation]
+    if "{shop_id}" in op.path:
+        ids = {"shop_id": shop_id(ctx), **ids}
     response = await ctx.http.request(
         op.method,
-        op.url(shop_id=shop_id(ctx), **ids),
+        op.url(**ids),
         params=params,
         json=json,
         extensions=meta(operation=operation, endpoint_class=op.endpoint_class),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import httpx
 
 from fusionhub.plugin import AuthError, BearerAuth, HttpConfig, Limiter, Store, hookimpl, lower_to
-from fusionhub_printify.config import SLUG, ShopConfig
+from fusionhub_printify.config import SLUG
 from fusionhub_printify.endpoints import BASE_URL, USER_AGENT
 
 
@@ -20,7 +20,6 @@ async def observe(response: httpx.Response, limiter: Limiter) -> None:
 
 @hookimpl
 def http_config(store: Store) -> HttpConfig:
-    ShopConfig.of(store.config)  # a store without a valid shop id fails here, before any request
     token = store.credentials.get("access_token")
     if not token:
         raise AuthError("the store's credentials lack access_token (a Printify personal access token)", platform=SLUG)
