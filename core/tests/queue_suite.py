@@ -19,6 +19,7 @@ from cryptography.fernet import Fernet
 from runtime_fakes import SLUG, FakePlatform, registry
 
 from fusionhub.clock import VirtualClock
+from fusionhub.context import RunMode
 from fusionhub.jobs import Job, JobQueue, JobStatus, Worker
 from fusionhub.jobs.model import Decision
 from fusionhub.runtime import Runtime
@@ -30,6 +31,10 @@ __all__ = [
     "Harness",
     "SteppingClock",
     "harness",
+    "test_a_keyed_write_re_run_after_a_lost_response_sends_the_same_key",
+    "test_a_possibly_sent_write_without_once_is_not_resent",
+    "test_a_throttled_first_run_is_not_a_rerun",
+    "test_a_write_killed_after_it_reached_the_platform_is_found_not_repeated",
     "test_auth_error_fails_at_once_with_a_friendly_message",
     "test_cancel_a_fanned_out_parent_cancels_its_children",
     "test_cancel_a_queued_job_it_never_runs",
@@ -189,11 +194,11 @@ async def test_validation_errors_fail_at_once(harness: Harness) -> None:
 
 
 async def test_unsupported_fails_at_once_without_io_and_names_the_manual_workaround(harness: Harness) -> None:
-    job = await harness.enqueue("process_refund", {"order_id": "o1"})
+    job = await harness.enqueue("update_order_status", {"order_id": "o1", "action": "ship"})
     await harness.drain()
     done = await harness.job(job.id)
     assert done.status is JobStatus.FAILED and done.error_category == "unsupported"
-    assert "refund in the fake's admin" in (done.error_message or "")
+    assert "change the order in the fake's admin" in (done.error_message or "")
     assert harness.fake.log == []
 
 
@@ -310,3 +315,58 @@ async def test_settle_by_a_worker_that_lost_its_lease_changes_nothing(harness: H
     late = Decision(JobStatus.FAILED, error_category="platform", error_message="too late")
     assert not await harness.queue.settle(job.id, "slow", late, now=harness.clock.now())
     assert (await harness.job(job.id)).status is JobStatus.SUCCEEDED
+
+
+async def _died_after_sending(harness: Harness, capability: str, params: dict[str, Any]) -> Job:
+    """A worker takes the job, its call reaches the platform, and the worker dies before settling."""
+    job = await harness.enqueue(capability, params)
+    dead = await harness.queue.claim("dead-worker", now=harness.clock.now(), lease_seconds=30)
+    assert dead is not None and dead.id == job.id
+    ctx = await harness.runtime.context(harness.store_id)
+    await harness.runtime.hub.execute(ctx.store, capability, params, mode=RunMode.AUTOMATED, call_key=dead.id)
+    return job
+
+
+async def test_a_write_killed_after_it_reached_the_platform_is_found_not_repeated(harness: Harness) -> None:
+    job = await _died_after_sending(harness, "create_product", {"product": {"title": "Vase"}})
+    await harness.drain()  # after the lease: the re-run asks the plugin's reconcile hook first
+    done = await harness.job(job.id)
+    assert done.status is JobStatus.SUCCEEDED and done.claims == 2
+    assert [p["title"] for p in harness.fake.products.values()].count("Vase") == 1
+    assert harness.fake.writes.count("POST /products") == 1
+    assert done.result["title"] == "Vase"
+
+
+async def test_a_keyed_write_re_run_after_a_lost_response_sends_the_same_key(harness: Harness) -> None:
+    job = await _died_after_sending(harness, "process_refund", {"order_id": "o1"})
+    (first_key,) = harness.fake.refunds
+    harness.fake.flaky_keys.add(first_key)  # the re-run's answer is lost too: a third run
+    await harness.drain()
+    done = await harness.job(job.id)
+    assert done.status is JobStatus.SUCCEEDED and done.attempts == 1 and done.claims == 3
+    assert list(harness.fake.refunds) == [first_key] and harness.fake.writes == ["POST /refunds/o1"]
+    assert first_key != job.id  # derived from the job (and store), not the job id itself
+    other = await harness.enqueue("process_refund", {"order_id": "o1"})
+    await harness.drain()
+    assert (await harness.job(other.id)).status is JobStatus.SUCCEEDED
+    assert len(harness.fake.refunds) == 2  # another job is another refund
+
+
+async def test_a_possibly_sent_write_without_once_is_not_resent(harness: Harness) -> None:
+    params = {"target": {"sku": "MUG-1", "quantity": 4}}
+    job = await _died_after_sending(harness, "update_variant_inventory", params)
+    await harness.drain()
+    done = await harness.job(job.id)
+    assert done.status is JobStatus.FAILED and done.error_category == "refused"
+    assert "not sent again" in (done.error_message or "")
+    assert harness.fake.writes == ["PUT /stock/MUG-1"]
+
+
+async def test_a_throttled_first_run_is_not_a_rerun(harness: Harness) -> None:
+    params = {"target": {"sku": "MUG-2", "quantity": 1}}
+    jobs = [await harness.enqueue("update_variant_inventory", params) for _ in range(6)]
+    await harness.drain()  # the bucket refuses some at their first request: re-scheduled, sent later
+    done = [await harness.job(j.id) for j in jobs]
+    assert all(d.status is JobStatus.SUCCEEDED for d in done), [d.error_message for d in done]
+    assert sum(d.throttled for d in done) > 0
+    assert harness.fake.writes.count("PUT /stock/MUG-2") == 6

@@ -20,7 +20,7 @@ from fusionhub import Capability, hookimpl
 from fusionhub.clock import Clock
 from fusionhub.context import StoreContext
 from fusionhub.http import NO_RETRY, HttpConfig, raise_for_status
-from fusionhub.models import BulkResult, Event, EventBatch, OperationHandle, Page, Product
+from fusionhub.models import BulkResult, Event, EventBatch, InventoryLevel, OperationHandle, Page, Product, Refund
 from fusionhub.models.common import OperationStatus
 from fusionhub.params import (
     BulkOperationsParams,
@@ -28,7 +28,9 @@ from fusionhub.params import (
     CreateProductParams,
     GetProductParams,
     ListProductsParams,
+    ProcessRefundParams,
     UpdateProductParams,
+    UpdateVariantInventoryParams,
 )
 from fusionhub.registry import Registry
 from fusionhub.stores import Store
@@ -40,13 +42,25 @@ UNSUPPORTED = "the fake platform has no such API"
 
 def manifest(rate: float = 2, max_retries: int = 2, slug: str = SLUG) -> dict[str, Any]:
     caps: dict[str, Any] = {c.value: {"level": "unsupported", "explanation": UNSUPPORTED} for c in Capability}
-    for native in ("list_products", "get_product", "create_product", "update_product", "bulk_operations"):
+    for native in (
+        "list_products",
+        "get_product",
+        "create_product",
+        "update_product",
+        "bulk_operations",
+        "process_refund",
+        "update_variant_inventory",
+    ):
         caps[native] = {"level": "native"}
+    caps["create_product"]["once"] = "reconcile"  # an earlier run's product is found by its title
+    caps["update_product"]["once"] = "natural"
+    caps["process_refund"]["once"] = "key"  # the fake de-duplicates refunds by their idempotency-key header
+    caps["update_order_status"]["manual_workaround"] = "change the order in the fake's admin"
+    # update_variant_inventory declares no `once`: a run that may have reached the fake is not resent
     caps["bulk_update"] = {
         "level": "workaround",
         "workaround": {"description": "one update_product call per item, within the rate limit"},
     }
-    caps["process_refund"]["manual_workaround"] = "refund in the fake's admin"
     caps["webhooks"]["explanation"] = "the fake has no webhook subscriptions; events are polled"
     return {
         "slug": slug,
@@ -74,6 +88,9 @@ class FakePlatform:
         self.operations: dict[str, int] = {}
         self.events: list[dict[str, Any]] = []
         self.flaky_keys: set[str] = set()  # the first create with such a key "loses" its response
+        self.refunds: dict[str, dict[str, Any]] = {}  # idempotency key -> refund
+        self.stock: dict[str, int] = {}
+        self.writes: list[str] = []  # "METHOD path" of every applied write
         self.fail_left: dict[str, int] = {}  # product id -> 503s still to answer
         self.log: list[tuple[float, str, str, str]] = []
         self.log_path = log_path
@@ -94,6 +111,25 @@ class FakePlatform:
         if request.headers.get("x-api-key") == "revoked":
             return httpx.Response(401, json={"error": "invalid key"})
         path = request.url.path
+        if path == "/products" and request.method == "GET" and "title" in request.url.params:
+            title = request.url.params["title"]
+            return httpx.Response(200, json={"items": [p for p in self.products.values() if p["title"] == title]})
+        if path.startswith("/refunds/") and request.method == "POST":
+            key = request.headers.get("idempotency-key", "")
+            if not key:
+                return httpx.Response(400, json={"error": "idempotency-key is required"})
+            if key not in self.refunds:
+                self.refunds[key] = {"id": f"r{len(self.refunds)}", "order_id": path.rsplit("/", 1)[1]}
+                self.writes.append(f"POST {path}")
+            if key in self.flaky_keys:
+                self.flaky_keys.discard(key)
+                return httpx.Response(503, json={"error": "refunded, but the response was lost"})
+            return httpx.Response(201, json=self.refunds[key])
+        if path.startswith("/stock/") and request.method == "PUT":
+            sku = path.rsplit("/", 1)[1]
+            self.stock[sku] = json.loads(request.content)["available"]
+            self.writes.append(f"PUT {path}")
+            return httpx.Response(200, json={"sku": sku, "available": self.stock[sku]})
         if path == "/products" and request.method == "GET":
             ids = sorted(self.products)
             start = int(request.url.params.get("cursor") or 0)
@@ -108,6 +144,7 @@ class FakePlatform:
             body = json.loads(request.content)
             pid = f"p{len(self.products)}"
             self.products[pid] = {"id": pid, "title": body["title"]}
+            self.writes.append(f"POST {path}")
             if key:
                 self.by_key[key] = pid
             if key in self.flaky_keys:
@@ -179,6 +216,27 @@ class QueueTestPlugin:
         headers = {"idempotency-key": params.idempotency_key or ""}
         response = await ctx.http.post("/products", json={"title": params.product.title}, headers=headers)
         return _product(raise_for_status(response).json())
+
+    @hookimpl
+    async def fusionhub_reconcile(self, ctx: StoreContext, capability: str, params: Any) -> Product | None:
+        assert capability == "create_product"
+        found = raise_for_status(await ctx.http.get("/products", params={"title": params.product.title})).json()
+        return _product(found["items"][0]) if found["items"] else None
+
+    @hookimpl
+    async def fusionhub_process_refund(self, ctx: StoreContext, params: ProcessRefundParams) -> Refund:
+        headers = {"idempotency-key": ctx.idempotency_key()}
+        response = await ctx.http.post(f"/refunds/{params.order_id}", json={}, headers=headers)
+        body = raise_for_status(response).json()
+        return Refund(id=body["id"], order_id=body["order_id"])
+
+    @hookimpl
+    async def fusionhub_update_variant_inventory(
+        self, ctx: StoreContext, params: UpdateVariantInventoryParams
+    ) -> InventoryLevel:
+        sku = params.target.sku or ""
+        response = await ctx.http.put(f"/stock/{sku}", json={"available": params.target.quantity})
+        return InventoryLevel(sku=sku, available=raise_for_status(response).json()["available"])
 
     @hookimpl
     async def fusionhub_update_product(self, ctx: StoreContext, params: UpdateProductParams) -> Product:

@@ -1,4 +1,4 @@
-"""The snippets of docs/plugin-authoring.md section 7 (errors, webhooks, secret names) run as written."""
+"""The snippets of docs/plugin-authoring.md section 7 (errors, webhooks, secret names, rate headers) run as written."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ def _snippets() -> list[str]:
 
 
 def test_the_section_has_its_snippets() -> None:
-    assert len(_snippets()) == 3
+    assert len(_snippets()) == 4
 
 
-@pytest.mark.parametrize("number", range(3))
+@pytest.mark.parametrize("number", range(4))
 def test_snippet_runs(number: int) -> None:
     exec(compile(_snippets()[number], f"{DOC.name}#section7-{number}", "exec"), {})  # noqa: S102

@@ -1,13 +1,23 @@
-"""Server corrections of a store's buckets, and simulate_rate_limit."""
+"""Server corrections of a store's buckets (helpers and declared rate headers), and simulate_rate_limit."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from fusionhub.clock import VirtualClock
 from fusionhub.contracts import CostBased, Dynamic, OperationRate, RequestsPerMinute, RequestsPerSecond, WindowLimit
-from fusionhub.ratelimit import Limiter, MemoryBucketStore, scaled, simulate_rate_limit
-from fusionhub.ratelimit.feedback import lower_to, reported_number
+from fusionhub.ratelimit import Limiter, MemoryBucketStore, inflight, scaled, simulate_rate_limit
+from fusionhub.ratelimit.feedback import HeaderLimit, RateHeaders, lower_to, reported_number
+
+# A platform reporting a paced per-minute window and an hourly quota (header names are the test's own).
+HEADERS = RateHeaders(
+    (
+        HeaderLimit("window", per=60.0, limit="x-rate-limit", remaining="x-rate-remaining"),
+        HeaderLimit("day", per=3600.0, limit="x-quota-limit", remaining="x-quota-remaining", quota=True),
+    ),
+    throttled="window",
+)
 
 
 def _limiter(clock: VirtualClock, spec: object) -> Limiter:
@@ -33,6 +43,93 @@ def test_lower_to_takes_a_lower_report_and_never_raises_ours(virtual_clock: Virt
 @pytest.mark.parametrize(("raw", "number"), [("5", 5.0), ("0.5", 0.5), ("-1", None), ("many", None), (None, None)])
 def test_reported_number_reads_what_a_platform_sends(raw: object, number: float | None) -> None:
     assert reported_number(raw) == number
+
+
+async def _buckets(limiter: Limiter) -> dict[str, dict[str, float]]:
+    return (await limiter.report())["buckets"]  # type: ignore[no-any-return]
+
+
+def test_declared_headers_set_rates_capacities_and_lower_levels(virtual_clock: VirtualClock) -> None:
+    limiter = _limiter(virtual_clock, RequestsPerMinute(requests=60, per_day=1000))
+    elsewhere = RateHeaders((HeaderLimit("hour", per=3600.0, limit="x-quota-limit", remaining="x-quota-remaining"),))
+    report = {"x-rate-limit": "120", "x-rate-remaining": "0", "x-quota-limit": "500", "x-quota-remaining": "42"}
+
+    async def main() -> list[dict[str, dict[str, float]]]:
+        seen = [await _buckets(limiter)]
+        await HEADERS.apply(limiter, report)
+        seen.append(await _buckets(limiter))
+        # What is left is only ever lowered; a limit of 0, a malformed or a negative one is no rate.
+        await HEADERS.apply(limiter, {"x-quota-remaining": "400", "x-rate-limit": "0", "x-quota-limit": "-5"})
+        await HEADERS.apply(limiter, {"x-rate-remaining": "many"})
+        await elsewhere.apply(limiter, report)  # a bucket the store's spec has not: nothing to correct
+        seen.append(await _buckets(limiter))
+        return seen
+
+    before, after, again = virtual_clock.run(main())
+    # A paced window keeps its burst and takes the rate; a quota takes the limit as its capacity too.
+    assert after["window"] == {"tokens": 0.0, "capacity": before["window"]["capacity"], "refill_rate": 2.0}
+    assert after["day"] == {"tokens": 42.0, "capacity": 500.0, "refill_rate": pytest.approx(500 / 3600)}
+    assert again == after
+
+
+def test_requests_still_in_flight_are_taken_from_a_reported_level(virtual_clock: VirtualClock) -> None:
+    limiter = _limiter(virtual_clock, RequestsPerSecond(requests=10, per_day=100))
+
+    async def main() -> float:
+        with inflight.flying(limiter.store_key, 3.0):  # sent, not yet counted by the platform
+            await HEADERS.apply(limiter, {"x-quota-remaining": "50"})
+        state = await limiter.correct(bucket="day")
+        assert state is not None
+        return state.tokens
+
+    assert virtual_clock.run(main()) == 47.0
+
+
+def test_a_429_empties_the_throttled_bucket(virtual_clock: VirtualClock) -> None:
+    limiter = _limiter(virtual_clock, RequestsPerSecond(requests=10))
+    request = httpx.Request("GET", "https://api.test/items")
+
+    async def main() -> tuple[float, float]:
+        await HEADERS.observe(httpx.Response(200, request=request), limiter)
+        first = await limiter.acquire()
+        await virtual_clock.sleep(1)
+        await HEADERS.observe(httpx.Response(429, request=request), limiter)
+        return first, await limiter.acquire()
+
+    assert virtual_clock.run(main()) == (0.0, pytest.approx(0.1, abs=1e-5))
+
+
+@pytest.mark.parametrize(
+    ("headers", "throttled", "wait"),
+    [
+        ({"retry-after": "3", "x-quota-remaining": "0", "x-quota-limit": "10"}, "window", 3.0),
+        ({"x-rate-limit": "120", "x-rate-remaining": "0"}, "window", 0.5),
+        # both empty: the slower refill
+        (
+            {"x-rate-limit": "120", "x-rate-remaining": "0", "x-quota-limit": "10", "x-quota-remaining": "0"},
+            None,
+            360.0,
+        ),
+        ({"x-quota-limit": "10", "x-quota-remaining": "0"}, "window", 360.0),
+        ({"x-quota-remaining": "0"}, "window", 60.0),  # an empty quota of unknown size: the window's
+        ({"x-rate-limit": "30"}, "window", 2.0),  # nothing empty: one refill of the throttled bucket
+        ({}, "window", 60.0),  # its limit unknown: a whole period
+        ({}, None, 1.0),
+        ({"retry-after": "soon"}, None, 1.0),
+    ],
+)
+def test_a_429s_wait_comes_from_the_headers(headers: dict[str, str], throttled: str | None, wait: float) -> None:
+    table = RateHeaders(HEADERS.limits, throttled=throttled)
+    assert table.wait(httpx.Response(429, headers=headers)) == pytest.approx(wait)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "says"),
+    [({"per": 0.0, "limit": "x-limit"}, "per must be a positive"), ({"per": 1.0}, "name the limit header")],
+)
+def test_a_header_limit_refuses_what_cannot_work(kwargs: dict[str, object], says: str) -> None:
+    with pytest.raises(ValueError, match=says):
+        HeaderLimit("window", **kwargs)  # type: ignore[arg-type]
 
 
 def test_an_endpoint_class_is_an_extra_bucket(virtual_clock: VirtualClock) -> None:

@@ -10,7 +10,7 @@ from fusionhub.contracts import RequestsPerSecond
 from fusionhub.http import HttpConfig, RetryPolicy, build_client
 from fusionhub.ratelimit import Limiter, MemoryBucketStore
 from fusionhub_etsy.endpoints import BASE_URL
-from fusionhub_etsy.ratelimit import apply_headers, observe_limits
+from fusionhub_etsy.ratelimit import RATE_HEADERS
 
 
 def _limiter(clock: VirtualClock, spec: RequestsPerSecond) -> Limiter:
@@ -27,7 +27,7 @@ def test_headers_set_rates_and_drain(virtual_clock: VirtualClock) -> None:
     }
 
     async def main() -> dict[str, dict[str, float]]:
-        await apply_headers(limiter, headers)
+        await RATE_HEADERS.apply(limiter, headers)
         return (await limiter.report())["buckets"]
 
     buckets = virtual_clock.run(main())
@@ -42,7 +42,7 @@ def test_a_429_drains_the_window(virtual_clock: VirtualClock) -> None:
     response = httpx.Response(429, request=httpx.Request("GET", "https://x.test/listings/1"))
 
     async def main() -> float:
-        await observe_limits(response, limiter)
+        await RATE_HEADERS.observe(response, limiter)
         return await limiter.acquire()
 
     assert virtual_clock.run(main()) == pytest.approx(0.1, abs=1e-5)
@@ -53,7 +53,7 @@ def test_a_429_through_the_transport_counts_once_with_the_observer(virtual_clock
     config = HttpConfig(
         base_url=BASE_URL,
         headers={"x-api-key": "keystring:shared-secret"},
-        on_response=observe_limits,
+        on_response=RATE_HEADERS.observe,
         retry=RetryPolicy(attempts=1),
     )
     transport = httpx.MockTransport(lambda r: httpx.Response(429, headers={"retry-after": "1"}))

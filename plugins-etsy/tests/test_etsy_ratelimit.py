@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from fusionhub.errors import RateLimited
-from fusionhub_etsy.ratelimit import wait_after_429
+from fusionhub_etsy.ratelimit import RATE_HEADERS
 
 
 def test_concurrent_reads_are_paced_at_10_per_second_without_a_429(etsy_run) -> None:  # type: ignore[no-untyped-def]
@@ -94,7 +94,7 @@ def test_a_write_refused_with_429_is_not_resent(etsy_run) -> None:  # type: igno
     ],
 )
 def test_wait_after_429_reads_etsys_headers(headers: dict[str, str], wait: float) -> None:
-    assert wait_after_429(httpx.Response(429, headers=headers)) == pytest.approx(wait)
+    assert RATE_HEADERS.wait(httpx.Response(429, headers=headers)) == pytest.approx(wait)
 
 
 def test_server_errors_on_reads_are_retried_by_core(etsy_run) -> None:  # type: ignore[no-untyped-def]

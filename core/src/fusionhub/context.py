@@ -12,6 +12,8 @@ Two typed places for what is not the store's record:
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -53,14 +55,30 @@ class StoreContext:
     outbound_transport: httpx.AsyncBaseTransport | None = None
     # Per-store plugin state by class; read it through `state(Kind)`. Shared by a call's context.
     states: dict[type, Any] = field(default_factory=dict)
+    # The call's identity across runs: a job's key (the same when the job is run again), else the
+    # caller's idempotency_key, else new per call. `rerun`: an earlier run of this very call may
+    # have reached the platform (a worker died, a response was lost).
+    call_key: str = ""
+    rerun: bool = False
 
-    def for_call(self, mode: RunMode, capability: Capability) -> StoreContext:
+    def for_call(
+        self, mode: RunMode, capability: Capability, *, call_key: str = "", rerun: bool = False
+    ) -> StoreContext:
         """This store's context for one capability call (a shallow copy: it shares the client,
         limiter and state). Copied field by field without `dataclasses.replace`: it runs per call."""
         call = object.__new__(StoreContext)
         call.__dict__.update(self.__dict__)
-        call.mode, call.capability = mode, capability
+        call.mode, call.capability, call.call_key, call.rerun = mode, capability, call_key, rerun
         return call
+
+    def idempotency_key(self, *parts: str | int) -> str:
+        """The key a platform de-duplicates this call's write by: the same on every run of the call,
+        another for any other call or store. `parts` tell a call's several writes apart (a batch, an
+        item). UUID-shaped, as platforms recommend."""
+        if not self.call_key:
+            raise RuntimeError("idempotency_key() is for a capability call's context (Hub.execute makes one)")
+        text = "\x1f".join((self.store.id, self.call_key, *map(str, parts)))
+        return str(uuid.UUID(hex=hashlib.sha256(text.encode()).hexdigest()[:32], version=4))
 
     def state(self, kind: type[S]) -> S:
         """The store's `kind` instance (made with `kind()` on first use)."""

@@ -36,6 +36,14 @@ class AuthKind(StrEnum):
     NONE = "none"
 
 
+class Once(StrEnum):
+    """How a write takes effect once when it is run again (a job re-run after a crash or a lost response)."""
+
+    NATURAL = "natural"  # repeating it with the same params leaves the same state (set a value, delete)
+    KEY = "key"  # the platform de-duplicates by the key the plugin sends (`ctx.idempotency_key`)
+    RECONCILE = "reconcile"  # the plugin's `fusionhub_reconcile` finds the earlier run's effect before a resend
+
+
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -229,6 +237,10 @@ class CapabilityContract(BaseModel):
     fan_out: Capability | None = Field(
         default=None, description="core runs it as one call of this capability per item; the plugin has no hookimpl"
     )
+    once: Once | None = Field(
+        default=None,
+        description="for a write: how a re-run takes effect once; undeclared, a possibly-sent write is not resent",
+    )
 
     @model_validator(mode="after")
     def _explained(self) -> CapabilityContract:
@@ -238,6 +250,8 @@ class CapabilityContract(BaseModel):
             raise ValueError("an unsupported capability must carry an explanation for users")
         if self.fan_out is not None and self.level is not Level.WORKAROUND:
             raise ValueError(f"fan_out = {self.fan_out.value!r} is a workaround: declare level = 'workaround'")
+        if self.once is not None and self.fan_out is not None:
+            raise ValueError("a fanned-out capability takes effect once through its per-item calls: drop `once`")
         return self
 
 
@@ -286,6 +300,13 @@ class PluginManifest(BaseModel):
         for spec in specs:
             if spec is not None and spec.shared_by is not None and spec.shared_by not in self.credential_fields:
                 raise ValueError(f"rate_limit scope {spec.scope!r} names no field of credential_fields")
+        return self
+
+    @model_validator(mode="after")
+    def _once_only_on_writes(self) -> PluginManifest:
+        reads = [c.value for c, contract in self.capabilities.items() if contract.once and not spec_of(c).writes]
+        if reads:
+            raise ValueError(f"`once` is for write capabilities; {', '.join(reads)} only read")
         return self
 
     @model_validator(mode="after")

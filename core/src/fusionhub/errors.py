@@ -190,6 +190,14 @@ class AutomationDisabled(FusionHubError):
     default_message = "Automation is disabled for this capability."
 
 
+class OutcomeUnknown(FusionHubError):
+    """A write an earlier run may already have applied, which its plugin cannot take effect once:
+    not sent again (a person checks the platform and runs it again if it is missing)."""
+
+    category = ErrorCategory.REFUSED
+    default_message = "An earlier run of this write may have reached the platform; it was not sent again."
+
+
 class PluginLoadError(FusionHubError):
     category = ErrorCategory.PLUGIN_LOAD
     default_message = "A plugin could not be loaded."

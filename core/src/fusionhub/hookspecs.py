@@ -69,6 +69,15 @@ async def fusionhub_poll_operation(ctx: StoreContext, handle: OperationHandle) -
 
 
 @hookspec(firstresult=True)
+async def fusionhub_reconcile(ctx: StoreContext, capability: str, params: Any) -> Any | None:
+    """The effect an earlier run of this write left on the platform, found there (by SKU, by a
+    marker the plugin wrote), returned as the capability's result; None when there is none and
+    the write must be sent. Core calls it only for a capability declaring `once = "reconcile"`,
+    and only when an earlier run of the same call may have reached the platform (`ctx.rerun`).
+    """
+
+
+@hookspec(firstresult=True)
 async def fusionhub_parse_webhook(store: Store, headers: Mapping[str, str], body: bytes) -> list[Event]:
     """Verify a webhook delivery's signature over the raw body and return its normalized events.
 
@@ -176,6 +185,7 @@ PLATFORM_HOOKS = frozenset(
         "fusionhub_http_config",
         "fusionhub_sandbox",
         "fusionhub_poll_operation",
+        "fusionhub_reconcile",
         "fusionhub_parse_webhook",
         "fusionhub_poll_events",
     }

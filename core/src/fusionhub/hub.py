@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Generic, TypeVar
@@ -20,11 +21,12 @@ from fusionhub.cache import ReadCache
 from fusionhub.capabilities import Capability, spec_of
 from fusionhub.clock import SYSTEM_CLOCK, Clock
 from fusionhub.context import CredentialSaver, RunMode, StoreContext
-from fusionhub.contracts import CapabilityContract, Level, PluginManifest, Workaround
+from fusionhub.contracts import CapabilityContract, Level, Once, PluginManifest, Workaround
 from fusionhub.errors import (
     AutomationDisabled,
     CapabilityUnsupported,
     FusionHubError,
+    OutcomeUnknown,
     PlatformError,
     TransientError,
     ValidationError,
@@ -203,7 +205,15 @@ class Hub:
         params: Mapping[str, Any] | pydantic.BaseModel | None = None,
         *,
         mode: RunMode = RunMode.INTERACTIVE,
+        call_key: str | None = None,
+        rerun: bool = False,
     ) -> Outcome[Any]:
+        """Run one capability call.
+
+        `call_key` names the call across runs, so a re-run sends the same idempotency keys: a params
+        `idempotency_key` first, then this (a job's key or id), else a new one per call. `rerun`: an
+        earlier run of it may have reached the platform, so a write takes effect once as its
+        contract's `once` says (`ctx.idempotency_key`, `fusionhub_reconcile`)."""
         ctx = self.context(store)
         slug = ctx.store.platform
         try:
@@ -214,7 +224,11 @@ class Hub:
         spec = spec_of(cap)
         parsed = self._params(spec.params, params, slug)
         hook = self.registry.caller(slug, cap.hook_name)  # the registry refused levels its hookimpls contradict
-        call_ctx = ctx.for_call(mode, cap)
+        if spec.writes:  # the call's name across runs; a read needs none
+            key = getattr(parsed, "idempotency_key", None) or call_key or uuid.uuid4().hex
+            call_ctx = ctx.for_call(mode, cap, call_key=key, rerun=rerun)
+        else:
+            call_ctx = ctx.for_call(mode, cap)
         started = time.perf_counter()
         ttl = None if spec.writes else self.cache_ttl(slug, cap)
         if ttl:
@@ -226,7 +240,9 @@ class Hub:
         scope = current_capability.set(cap.value)
         try:
             with admission.call_scope():  # admitted or refused as a whole, at its first request
-                raw = await hook(ctx=call_ctx, params=parsed)
+                raw = await self._earlier_effect(call_ctx, contract, parsed) if rerun and spec.writes else None
+                if raw is None:
+                    raw = await hook(ctx=call_ctx, params=parsed)
             value = self._result(spec.result, raw, slug, cap)
         except Parked:  # handed to child jobs, resumed later: neither ok nor an error
             parked = True
@@ -251,6 +267,22 @@ class Hub:
         if ttl:
             self.cache.put(ctx.store.id, cap, parsed, value, ttl)
         return Outcome(value, cap, slug, contract.level, contract.workaround, outcome.duration_ms)
+
+    async def _earlier_effect(self, ctx: StoreContext, contract: CapabilityContract, params: Any) -> Any:
+        """A re-run write: what its earlier run already did (None: send it), as its contract's `once` says."""
+        if contract.fan_out is not None or contract.once in (Once.NATURAL, Once.KEY):
+            return None  # per-item calls take care of themselves; the same write or the same key again
+        cap = ctx.capability
+        if contract.once is Once.RECONCILE:
+            reconcile = self.registry.impl(ctx.store.platform, "fusionhub_reconcile")
+            assert reconcile is not None  # the registry refuses a `reconcile` contract without it
+            return await reconcile(ctx=ctx, capability=str(cap), params=params)
+        raise OutcomeUnknown(
+            f"{cap} may already have reached {ctx.store.platform} in an earlier run (a worker stopped, or the"
+            " response was lost), and the plugin declares no way for it to take effect once (`once` in its"
+            " manifest): not sent again. Check the platform, and run it again if it is missing.",
+            platform=ctx.store.platform,
+        )
 
     def _observed(
         self,

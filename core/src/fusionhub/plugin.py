@@ -30,6 +30,7 @@ from fusionhub.contracts import (
     CostBased,
     Dynamic,
     Level,
+    Once,
     OperationRate,
     PluginManifest,
     RateLimitSpec,
@@ -46,6 +47,7 @@ from fusionhub.errors import (
     ErrorCategory,
     FusionHubError,
     NotFound,
+    OutcomeUnknown,
     PlatformError,
     RateLimited,
     TransientError,
@@ -123,7 +125,7 @@ from fusionhub.paging import (
 )
 from fusionhub.parked import Parked
 from fusionhub.ratelimit import Limiter
-from fusionhub.ratelimit.feedback import lower_to, reported_number
+from fusionhub.ratelimit.feedback import HeaderLimit, RateHeaders, lower_to, reported_number
 from fusionhub.sandbox import (
     SANDBOX_ACCESS_TOKEN,
     SANDBOX_CLIENT_ID,
@@ -192,6 +194,7 @@ __all__ = [
     "EventType",
     "Faults",
     "FusionHubError",
+    "HeaderLimit",
     "HmacSha256",
     "HttpConfig",
     "InventoryLevel",
@@ -207,12 +210,14 @@ __all__ = [
     "NotFound",
     "OAuth2RefreshAuth",
     "OffsetCursor",
+    "Once",
     "OperationHandle",
     "OperationRate",
     "OperationStatus",
     "Order",
     "OrderLine",
     "OrderStatus",
+    "OutcomeUnknown",
     "Page",
     "PageNumberCursor",
     "Parked",
@@ -225,6 +230,7 @@ __all__ = [
     "ProductOption",
     "ProductStatus",
     "QueryHmac",
+    "RateHeaders",
     "RateLimitSpec",
     "RateLimited",
     "Record",

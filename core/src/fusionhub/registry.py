@@ -26,7 +26,7 @@ from packaging.version import Version
 
 from fusionhub import hookspecs
 from fusionhub.capabilities import Capability
-from fusionhub.contracts import Level, PluginManifest
+from fusionhub.contracts import Level, Once, PluginManifest
 from fusionhub.errors import PluginLoadError
 from fusionhub.fanout import declared_fan_out
 from fusionhub.version import CORE_API_VERSION, __version__
@@ -361,6 +361,8 @@ class Registry:
                 problems.append(f"{capability} is declared unsupported but has a hookimpl")
             elif contract.level is not Level.UNSUPPORTED and not has_impl:
                 problems.append(f"{capability} is declared {contract.level} but has no hookimpl")
+            if contract.once is Once.RECONCILE and "fusionhub_reconcile" not in impls:
+                problems.append(f"{capability} declares once = 'reconcile' but fusionhub_reconcile has no hookimpl")
         if problems:
             raise _Rejected(
                 PluginStatus.FAILED,

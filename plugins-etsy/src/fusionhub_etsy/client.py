@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fusionhub.plugin import DEFAULT_ERRORS, ErrorBody, StoreContext, ValidationError, meta
+from fusionhub.plugin import DEFAULT_ERRORS, ErrorBody, StoreContext, TransientError, ValidationError, meta
 from fusionhub_etsy.endpoints import OPERATIONS
 from fusionhub_etsy.mapping import SLUG
-from fusionhub_etsy.ratelimit import wait_after_429
+from fusionhub_etsy.ratelimit import RATE_HEADERS
 
 
 def _error_text(body: ErrorBody) -> str | None:
@@ -24,13 +24,25 @@ def _error_text(body: ErrorBody) -> str | None:
 
 
 # Core's rows; Etsy's explanation read from the body; a 429 waits as Etsy's headers say.
-ERRORS = DEFAULT_ERRORS.extend(describe=_error_text, rate_limit_wait=wait_after_429)
+ERRORS = DEFAULT_ERRORS.extend(describe=_error_text, rate_limit_wait=RATE_HEADERS.wait)
+
+
+def _refused(loc: str, what: str) -> ValidationError:
+    msg = f"set the numeric Etsy {what} id (a positive integer)"
+    return ValidationError(errors=[{"loc": loc, "msg": msg}], platform=SLUG)
+
+
+def etsy_id(value: str | None, loc: str, what: str = "listing") -> str:
+    """An id from params, checked before it goes into a URL: Etsy's ids are positive int64 numbers."""
+    if not (value and value.isascii() and value.isdigit() and len(value) < 20 and 0 < int(value) < 2**63):
+        raise _refused(loc, what)
+    return value
 
 
 def shop_id(ctx: StoreContext) -> int:
     value = ctx.config.get("shop_id")
-    if not isinstance(value, int) or value < 1:
-        raise ValidationError(errors=[{"loc": "store.config.shop_id", "msg": "set the numeric Etsy shop id"}])
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+        raise _refused("store.config.shop_id", "shop")
     return value
 
 
@@ -44,7 +56,8 @@ async def call(
     json: Any = None,
     **ids: int | str,
 ) -> Any:
-    """The operation's JSON answer (None for an empty one); `ids` fill its path, None form fields are left out."""
+    """The operation's JSON object (None for an empty answer; a malformed one is a TransientError, so
+    the job is retried); `ids` fill its path, None form fields are left out."""
     op = OPERATIONS[operation]
     response = await ctx.http.request(
         op.method,
@@ -56,4 +69,12 @@ async def call(
         extensions=meta(operation=operation),
     )
     ERRORS.raise_for(response, platform=SLUG, operation=operation, now=ctx.clock.now())
-    return response.json() if response.content else None
+    if not response.content:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):  # every operation answers an object: this one was cut short or garbled
+        raise TransientError(f"{operation}: Etsy's answer is not a JSON object", platform=SLUG)
+    return body

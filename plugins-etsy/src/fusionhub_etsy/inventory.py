@@ -7,7 +7,8 @@ offerings, and PUT the whole list back, the untouched variants included. The GET
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import copy
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from fusionhub.plugin import InventoryLevel, StoreContext, ValidationError
@@ -36,6 +37,13 @@ class VariantChange:
             return str(product.get("product_id")) == self.variant_id
         return self.sku is not None and product.get("sku") == self.sku
 
+    def apply(self, put_product: Json) -> None:
+        if self.new_sku is not None:
+            put_product["sku"] = self.new_sku
+        for offering in put_product["offerings"]:
+            offering["quantity"] = offering["quantity"] if self.quantity is None else self.quantity
+            offering["price"] = offering["price"] if self.price is None else self.price
+
 
 def _offering_for_put(offering: Json) -> Json:
     price = money(offering.get("price"))
@@ -53,31 +61,24 @@ def _property_for_put(value: Json) -> Json:
         "value_ids": list(value.get("value_ids") or []),
         "values": list(value.get("values") or []),
     }
-    for key in ("scale_id", "property_name"):
-        if value.get(key) is not None:
-            out[key] = value[key]
+    out.update({key: value[key] for key in ("scale_id", "property_name") if value.get(key) is not None})
     return out
 
 
-def put_body(inventory: Json, edit: Callable[[Json, Json], None] | None = None) -> Json:
-    """The PUT body that keeps `inventory` as it is, with `edit(get_product, put_product)` applied."""
-    products = []
-    for item in inventory.get("products", []):
-        if item.get("is_deleted"):
-            continue
-        put_product: Json = {
+def put_body(live: list[Json], inventory: Json) -> Json:
+    """The PUT body that keeps the `live` (not deleted) products of `inventory` as they are."""
+    products = [
+        {
             "sku": item.get("sku") or "",
             "property_values": [_property_for_put(v) for v in item.get("property_values", [])],
             "offerings": [_offering_for_put(o) for o in item.get("offerings", []) if not o.get("is_deleted")],
         }
-        if edit is not None:
-            edit(item, put_product)
-        products.append(put_product)
-    body: Json = {"products": products}
-    for key in ON_PROPERTY:
-        if inventory.get(key) is not None:
-            body[key] = list(inventory[key])
-    return body
+        for item in live
+    ]
+    return {
+        "products": products,
+        **{key: list(inventory[key]) for key in ON_PROPERTY if inventory.get(key) is not None},
+    }
 
 
 async def apply_changes(
@@ -99,22 +100,14 @@ async def apply_changes(
             ],
             platform="etsy",
         )
-    changed = {i for i, item in enumerate(live) if any(c.matches(item) for c in wanted)}
-
-    def edit(item: Json, put_product: Json) -> None:
-        for change in wanted:
-            if not change.matches(item):
-                continue
-            if change.new_sku is not None:
-                put_product["sku"] = change.new_sku
-            for offering in put_product["offerings"]:
-                if change.quantity is not None:
-                    offering["quantity"] = change.quantity
-                if change.price is not None:
-                    offering["price"] = change.price
-
-    body = put_body(current, edit)
-    if body == put_body(current):
+    unchanged = put_body(live, current)
+    body = copy.deepcopy(unchanged)
+    changed = set()
+    for i, (item, put_product) in enumerate(zip(live, body["products"], strict=True)):
+        for change in (c for c in wanted if c.matches(item)):
+            change.apply(put_product)
+            changed.add(i)
+    if body == unchanged:
         return current, []  # nothing to change: no write
     result: Json = await call(ctx, "updateListingInventory", json=body, listing_id=listing_id)
     return result, [level for i, level in enumerate(levels_of(listing_id, result)) if i in changed]

@@ -6,7 +6,7 @@ from typing import Any
 
 from fusionhub.plugin import OffsetCursor, Order, Page, StoreContext, ValidationError, hookimpl
 from fusionhub.plugin import params as p
-from fusionhub_etsy.client import call
+from fusionhub_etsy.client import call, etsy_id
 from fusionhub_etsy.mapping import order
 
 MAX_PAGE = 100  # getShopReceipts' limit maximum
@@ -46,20 +46,14 @@ async def list_orders(ctx: StoreContext, params: p.ListOrdersParams) -> Page[Ord
     return Page[Order](items=[order(r) for r in results], next_cursor=at.next(len(results), total=count), total=count)
 
 
-def _receipt_id(value: str) -> str:
-    if not value.isdigit() or int(value) < 1:
-        raise ValidationError(errors=[{"loc": "params.order_id", "msg": "an Etsy receipt id is a positive integer"}])
-    return value
-
-
 @hookimpl
 async def get_order(ctx: StoreContext, params: p.GetOrderParams) -> Order:
-    return order(await call(ctx, "getShopReceipt", receipt_id=_receipt_id(params.order_id)))
+    return order(await call(ctx, "getShopReceipt", receipt_id=etsy_id(params.order_id, "params.order_id", "receipt")))
 
 
 @hookimpl
 async def update_order_status(ctx: StoreContext, params: p.UpdateOrderStatusParams) -> Order:
-    receipt_id = _receipt_id(params.order_id)
+    receipt_id = etsy_id(params.order_id, "params.order_id", "receipt")
     action = params.action
     if action in (p.OrderAction.SHIP, p.OrderAction.FULFILL):
         if params.tracking is not None:

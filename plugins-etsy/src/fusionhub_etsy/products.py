@@ -18,7 +18,7 @@ from fusionhub.plugin import (
 )
 from fusionhub.plugin import params as p
 from fusionhub_etsy import images, inventory
-from fusionhub_etsy.client import call
+from fusionhub_etsy.client import call, etsy_id
 from fusionhub_etsy.listing_forms import create_fields, update_fields
 from fusionhub_etsy.mapping import Json, product
 from fusionhub_etsy.scopes import PERMANENT_DELETE_FLAG
@@ -49,15 +49,9 @@ async def list_products(ctx: StoreContext, params: p.ListProductsParams) -> Page
 
 @hookimpl
 async def get_product(ctx: StoreContext, params: p.GetProductParams) -> Product:
-    return product(await call(ctx, "getListing", params=INCLUDES, listing_id=_listing_id(params.product_id)))
-
-
-def _listing_id(value: str) -> str:
-    if not value.isdigit() or int(value) < 1:
-        raise ValidationError(
-            errors=[{"loc": "params.product_id", "msg": "an Etsy listing id is a positive integer"}], platform="etsy"
-        )
-    return value
+    return product(
+        await call(ctx, "getListing", params=INCLUDES, listing_id=etsy_id(params.product_id, "params.product_id"))
+    )
 
 
 def _variant_inventory(item: ProductInput, price: Any) -> Json | None:
@@ -110,16 +104,15 @@ async def create_product(ctx: StoreContext, params: p.CreateProductParams) -> Pr
     listing: Json = await call(ctx, "createDraftListing", data=fields)
     listing_id = str(listing["listing_id"])
     if body is not None:
+        ready = fields.get("readiness_state_id") or listing.get("readiness_state_id")
         for entry in body["products"]:
-            entry["offerings"][0]["readiness_state_id"] = fields.get("readiness_state_id") or listing.get(
-                "readiness_state_id"
-            )
+            entry["offerings"][0]["readiness_state_id"] = ready
         listing["inventory"] = await call(ctx, "updateListingInventory", json=body, listing_id=listing_id)
     if item.images:
         listing["images"] = await images.upload_all(ctx, listing_id, item.images)
     if item.status is ProductStatus.ACTIVE:
         extra: Json = {k: listing[k] for k in ("inventory", "images") if k in listing}
-        listing = {**await _update(ctx, listing_id, {"state": "active"}), **extra}
+        listing = {**await call(ctx, "updateListing", data={"state": "active"}, listing_id=listing_id), **extra}
     return product(listing)
 
 
@@ -149,10 +142,10 @@ def _variant_changes(changes: Any) -> list[inventory.VariantChange]:
 
 @hookimpl
 async def update_product(ctx: StoreContext, params: p.UpdateProductParams) -> Product:
-    listing_id = _listing_id(params.product_id)
+    listing_id = etsy_id(params.product_id, "params.product_id")
     fields = update_fields(params.changes)
     wanted = _variant_changes(params.changes)
-    listing: Json | None = await _update(ctx, listing_id, fields) if fields else None
+    listing: Json | None = await call(ctx, "updateListing", data=fields, listing_id=listing_id) if fields else None
     if wanted:
         new_inventory, _ = await inventory.apply_changes(ctx, listing_id, wanted)
         listing = listing or await call(ctx, "getListing", params={"includes": ["Images"]}, listing_id=listing_id)
@@ -161,15 +154,10 @@ async def update_product(ctx: StoreContext, params: p.UpdateProductParams) -> Pr
     return product(listing)
 
 
-async def _update(ctx: StoreContext, listing_id: str, fields: Json) -> Json:
-    result: Json = await call(ctx, "updateListing", data=fields, listing_id=listing_id)
-    return result
-
-
 @hookimpl
 async def delete_product(ctx: StoreContext, params: p.DeleteProductParams) -> DeleteResult:
     """The specification's "Deactivate listing" by default; deleteListing only when asked and allowed."""
-    listing_id = _listing_id(params.product_id)
+    listing_id = etsy_id(params.product_id, "params.product_id")
     if params.permanent:
         if not ctx.config.get(PERMANENT_DELETE_FLAG):
             raise AuthError(
@@ -179,5 +167,5 @@ async def delete_product(ctx: StoreContext, params: p.DeleteProductParams) -> De
             )
         await call(ctx, "deleteListing", listing_id=listing_id)
     else:
-        await _update(ctx, listing_id, {"state": "inactive"})
+        await call(ctx, "updateListing", data={"state": "inactive"}, listing_id=listing_id)
     return DeleteResult(product_id=listing_id, permanent=params.permanent)

@@ -10,12 +10,11 @@ from fusionhub.plugin import (
     InventorySyncResult,
     InventoryTarget,
     StoreContext,
-    ValidationError,
     hookimpl,
 )
 from fusionhub.plugin import params as p
 from fusionhub_etsy import inventory
-from fusionhub_etsy.client import call
+from fusionhub_etsy.client import call, etsy_id
 from fusionhub_etsy.mapping import levels_of
 
 
@@ -24,18 +23,13 @@ def _change(target: InventoryTarget, loc: str) -> inventory.VariantChange:
 
 
 def _need_listing(target: InventoryTarget, loc: str) -> str:
-    if not target.product_id:
-        msg = "Etsy inventory belongs to a listing: set product_id (the listing id)"
-        raise ValidationError(errors=[{"loc": f"{loc}.product_id", "msg": msg}], platform="etsy")
-    return target.product_id
+    return etsy_id(target.product_id, f"{loc}.product_id")  # Etsy's inventory belongs to a listing
 
 
 @hookimpl
 async def get_inventory(ctx: StoreContext, params: p.GetInventoryParams) -> InventoryLevels:
-    if params.product_id is None:
-        msg = "Etsy has no inventory lookup by SKU alone: set product_id (the listing id)"
-        raise ValidationError(errors=[{"loc": "params.product_id", "msg": msg}], platform="etsy")
-    found = levels_of(params.product_id, await call(ctx, "getListingInventory", listing_id=params.product_id))
+    listing_id = etsy_id(params.product_id, "params.product_id")  # Etsy has no lookup by SKU alone
+    found = levels_of(listing_id, await call(ctx, "getListingInventory", listing_id=listing_id))
     if params.skus:
         found = [level for level in found if level.sku in set(params.skus)]
     return InventoryLevels(levels=found)

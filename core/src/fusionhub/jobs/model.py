@@ -48,6 +48,7 @@ class Job:
     updated_at: float
     attempts: int = 0
     throttled: int = 0  # times it was re-scheduled for a rate limit
+    claims: int = 0  # times a worker took it (a run that may have reached the platform, unless throttled)
     lease_until: float | None = None
     worker_id: str | None = None
     cancel_requested: bool = False

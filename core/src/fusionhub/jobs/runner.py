@@ -127,7 +127,9 @@ class JobRunner:
                 return await self._run(job)
         except AwaitChildren as waiting:
             total = len(waiting.children) or job.progress_total
-            return Decision(JobStatus.WAITING, children=waiting.children, progress=(job.progress_done, total))
+            state = {**job.state, "parked": True}  # its next run resumes (reads its children), it re-sends nothing
+            progress = (job.progress_done, total)
+            return Decision(JobStatus.WAITING, children=waiting.children, progress=progress, state=state)
         except FusionHubError as exc:
             return self._on_error(job, exc)
         except Exception as exc:  # a bug in the runtime must fail the job, not kill the worker
@@ -143,7 +145,14 @@ class JobRunner:
         ctx = await self.runtime.context(job.store_id)
         if "handle" in job.state:
             return await self._poll(job, ctx, OperationHandle.model_validate(job.state["handle"]))
-        outcome = await self.runtime.hub.execute(ctx.store, job.capability, self._params(job), mode=RunMode(job.mode))
+        outcome = await self.runtime.hub.execute(
+            ctx.store,
+            job.capability,
+            self._params(job),
+            mode=RunMode(job.mode),
+            call_key=job.idempotency_key or job.id,
+            rerun=self._may_have_sent(job),
+        )
         value = outcome.value
         if isinstance(value, OperationHandle):
             return self._handle_decision(job, value, outcome.level.value)
@@ -157,6 +166,13 @@ class JobRunner:
     @staticmethod
     def _done(job: Job) -> tuple[int, int | None] | None:
         return (job.progress_total, job.progress_total) if job.progress_total else None
+
+    @staticmethod
+    def _may_have_sent(job: Job) -> bool:
+        """An earlier run of this job may have reached the platform: it was claimed before, and not
+        every earlier claim ended refused at its first request (a throttle sends nothing) or parked
+        waiting for its per-item jobs (its next run collects them)."""
+        return job.claims - job.throttled > 1 and not job.state.get("parked")
 
     @staticmethod
     def _params(job: Job) -> dict[str, Any]:

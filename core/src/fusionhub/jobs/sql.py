@@ -39,6 +39,7 @@ def _row_to_job(row: sa.Row[Any]) -> Job:
         updated_at=m["updated_at"],
         attempts=m["attempts"],
         throttled=m["throttled"],
+        claims=m["claims"],
         lease_until=m["lease_until"],
         worker_id=m["worker_id"],
         cancel_requested=m["cancel_requested"],
@@ -262,7 +263,11 @@ class SqlJobQueue:
 
     async def claim(self, worker_id: str, *, now: float, lease_seconds: float) -> Job | None:
         take = t.update().values(
-            status=JobStatus.RUNNING.value, worker_id=worker_id, lease_until=now + lease_seconds, updated_at=now
+            status=JobStatus.RUNNING.value,
+            worker_id=worker_id,
+            lease_until=now + lease_seconds,
+            updated_at=now,
+            claims=t.c.claims + 1,
         )
         candidates = self._candidates(now)
         if self.db.sqlite and not await self._any_due(candidates):

@@ -86,6 +86,7 @@ jobs = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("throttled", sa.Integer, nullable=False, default=0),
+    sa.Column("claims", sa.Integer, nullable=False, server_default="0"),
     sa.Column("run_at", sa.Float, nullable=False),
     sa.Column("lease_until", sa.Float),
     sa.Column("worker_id", sa.String(100)),

@@ -3,7 +3,8 @@
 Real response shapes, real status codes, the x-api-key + bearer checks with per-operation
 OAuth scopes, QPS/QPD limits per app with Etsy's headers and 429s, full-replace inventory (new
 product ids on every PUT), receipts that appear and ship as time passes, the PKCE token
-endpoint with refresh-token rotation, and faults (`sandbox.faults.fail(503, on="getListing")`).
+endpoint with refresh-token rotation, and faults (`sandbox.faults.fail(503, on="getListing")`;
+`sandbox.faults.inject("malformed")`: a 200 whose JSON body is cut short).
 Its first app is core's fixed sandbox credentials; `add_app()` connects the shop to another.
 """
 
@@ -62,6 +63,10 @@ def _error(status: int, message: str) -> httpx.Response:
     return reply(status, {"error": message})
 
 
+def _malformed(request: httpx.Request, handler: object) -> httpx.Response:
+    return httpx.Response(200, headers={"content-type": "application/json"}, content=b'{"listing_id": 1, "tit')
+
+
 ROUTES = RouteTable([(op.method, op.path, op) for op in OPERATIONS.values()], missing=_missing)
 
 
@@ -82,7 +87,8 @@ class EtsySandbox(SandboxBase):
         token_ttl: float = 3600.0,
         scopes: Iterable[str] = ALL_SCOPES,
     ) -> None:
-        super().__init__(clock, faults=Faults(error=_error), bucket=limits.per_app(clock, qps, qpd))
+        faults = Faults(error=_error, kinds={"malformed": _malformed})
+        super().__init__(clock, faults=faults, bucket=limits.per_app(clock, qps, qpd))
         self.image_requests: list[httpx.Request] = []
         self.world = World(shop_id)
         self.order_every, self.ship_after, self.token_ttl = order_every, ship_after, token_ttl

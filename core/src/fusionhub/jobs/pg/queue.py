@@ -143,6 +143,7 @@ class ProcrastinateJobQueue(SqlJobQueue):
                                 lease_until=now + lease_seconds,
                                 updated_at=now,
                                 run_id=run_id,
+                                claims=t.c.claims + 1,
                             )
                             .returning(t)
                         )
