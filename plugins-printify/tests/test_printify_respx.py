@@ -158,9 +158,10 @@ def test_delete_send_to_production_and_webhook_requests(respx_mock: respx.MockRo
     assert execute("update_order_status", {"order_id": OID, "action": "fulfill"}).status.value == "paid"
     hook = {"id": "w1", "topic": "order:created", "url": "https://hub.example.com/h", "shop_id": SHOP}
     create = respx_mock.post(f"{API}/shops/{SHOP}/webhooks.json").mock(return_value=httpx.Response(200, json=hook))
-    respx_mock.get(f"{API}/shops/{SHOP}/webhooks.json").mock(return_value=httpx.Response(200, json=[hook]))
+    other = {"id": "w0", "topic": "order:created", "url": "https://elsewhere.example.com/h", "shop_id": SHOP}
+    respx_mock.get(f"{API}/shops/{SHOP}/webhooks.json").mock(return_value=httpx.Response(200, json=[other]))
     params = {"action": "subscribe", "topics": ["order:created"], "callback_url": "https://hub.example.com/h"}
-    assert execute("webhooks", params).subscriptions[0].id == "w1"
+    assert [sub.id for sub in execute("webhooks", params).subscriptions] == ["w0", "w1"]
     assert json.loads(create.calls.last.request.content) == {
         "topic": "order:created",
         "url": "https://hub.example.com/h",

@@ -2,7 +2,8 @@
 
 The capability handlers are hookimpls where they are written; this module names them by hook.
 process_refund is declared unsupported and so has no hookimpl. bulk_update has none either: the
-manifest declares it a fan-out of update_product, which core runs.
+manifest declares it a fan-out of update_product, which core runs. fusionhub_reconcile finds what
+an earlier run of a re-run write left on Printify (the manifest's `once` says which writes use it).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from fusionhub_printify.products import delete_product as fusionhub_delete_produ
 from fusionhub_printify.products import get_product as fusionhub_get_product
 from fusionhub_printify.products import list_products as fusionhub_list_products
 from fusionhub_printify.products import update_product as fusionhub_update_product
+from fusionhub_printify.reconcile import reconcile as fusionhub_reconcile
 from fusionhub_printify.stock import get_inventory as fusionhub_get_inventory
 from fusionhub_printify.stock import sync_inventory as fusionhub_sync_inventory
 from fusionhub_printify.stock import update_variant_inventory as fusionhub_update_variant_inventory

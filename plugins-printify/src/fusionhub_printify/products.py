@@ -8,6 +8,7 @@ from typing import Any
 
 from fusionhub.plugin import (
     DeleteResult,
+    NotFound,
     Page,
     PageNumberCursor,
     Product,
@@ -162,5 +163,10 @@ async def delete_product(ctx: StoreContext, params: p.DeleteProductParams) -> De
     if not params.permanent:
         msg = "Printify has no archive: its delete is permanent. Set permanent=true to delete the product"
         raise refuse("params.permanent", msg)
-    await call(ctx, "deleteProduct", product_id=pid)
+    try:
+        await call(ctx, "deleteProduct", product_id=pid)
+    except NotFound:
+        if not ctx.rerun:
+            raise
+        # once = "natural": an earlier run of this very call may have deleted it already
     return DeleteResult(product_id=pid, permanent=True)

@@ -68,28 +68,38 @@ async def _list(ctx: StoreContext) -> list[Json]:
     return list(found.get("data", []) if isinstance(found, dict) else found or [])
 
 
+def _subscribing(params: p.WebhooksParams, credentials: Credentials) -> str:
+    """The secret to subscribe with, once the topics are known to be Printify's; refusals before any request."""
+    unknown = [(i, t) for i, t in enumerate(params.topics) if t not in TOPICS]
+    if unknown:
+        raise refuse(f"params.topics.{unknown[0][0]}", f"one of Printify's topics: {', '.join(TOPICS)}")
+    secret = _secret(credentials)
+    if secret is None:
+        msg = f"set the store's {SECRET_FIELD}: Printify signs deliveries with it, and unsigned ones are refused"
+        raise refuse(f"credentials.{SECRET_FIELD}", msg)
+    return secret
+
+
 @hookimpl
 async def webhooks(ctx: StoreContext, params: p.WebhooksParams) -> WebhookSubscriptions:
-    if params.action is p.WebhookAction.SUBSCRIBE:
-        unknown = [(i, t) for i, t in enumerate(params.topics) if t not in TOPICS]
-        if unknown:
-            raise refuse(f"params.topics.{unknown[0][0]}", f"one of Printify's topics: {', '.join(TOPICS)}")
-        secret = _secret(ctx.credentials)
-        if secret is None:
-            msg = f"set the store's {SECRET_FIELD}: Printify signs deliveries with it, and unsigned ones are refused"
-            raise refuse(f"credentials.{SECRET_FIELD}", msg)
-        for topic in params.topics:
-            body = {"topic": topic, "url": params.callback_url, "secret": secret}
-            await call(ctx, "createWebhook", json=body)
-        return WebhookSubscriptions(subscriptions=[_subscription(s) for s in await _list(ctx)])
+    secret = _subscribing(params, ctx.credentials) if params.action is p.WebhookAction.SUBSCRIBE else None
     current = await _list(ctx)
-    if params.action is p.WebhookAction.UNSUBSCRIBE:
+    if secret is not None:
+        # A topic already delivered to this URL is not subscribed twice: subscribing again (a re-run)
+        # leaves the same subscriptions (once = "natural").
+        have = {(s.get("topic"), s.get("url")) for s in current}
+        for topic in dict.fromkeys(params.topics):
+            if (topic, params.callback_url) not in have:
+                body = {"topic": topic, "url": params.callback_url, "secret": secret}
+                current.append(await call(ctx, "createWebhook", json=body))
+    elif params.action is p.WebhookAction.UNSUBSCRIBE:
         gone = next((s for s in current if str(s["id"]) == params.subscription_id), None)
-        if gone is None:
+        if gone is None and not ctx.rerun:  # on a re-run, an earlier run of this call deleted it
             raise refuse("params.subscription_id", f"the shop has no webhook {params.subscription_id}")
-        host = urlsplit(str(gone.get("url") or "")).hostname
-        await call(ctx, "deleteWebhook", params={"host": host} if host else None, webhook_id=str(gone["id"]))
-        current = [s for s in current if s is not gone]
+        if gone is not None:
+            host = urlsplit(str(gone.get("url") or "")).hostname
+            await call(ctx, "deleteWebhook", params={"host": host} if host else None, webhook_id=str(gone["id"]))
+            current = [s for s in current if s is not gone]
     return WebhookSubscriptions(subscriptions=[_subscription(s) for s in current])
 
 
