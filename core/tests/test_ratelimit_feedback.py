@@ -150,6 +150,25 @@ def test_an_endpoint_class_is_an_extra_bucket(virtual_clock: VirtualClock) -> No
     assert others == pytest.approx(10.0, abs=0.2)
 
 
+def test_an_endpoint_class_with_burst_1_is_spent_evenly(virtual_clock: VirtualClock) -> None:
+    """A class the platform counts in windows: no window of its length ever sees more than `requests`."""
+    spec = RequestsPerMinute(requests=600, endpoint_classes={"catalog": WindowLimit(requests=100, window=60, burst=1)})
+    limiter = _limiter(virtual_clock, spec)
+
+    async def main() -> list[float]:
+        times = []
+        for _ in range(250):
+            await limiter.acquire(endpoint_class="catalog")
+            times.append(virtual_clock.now())
+        return times
+
+    times = virtual_clock.run(main())
+    assert max(sum(1 for t in times if start <= t < start + 60) for start in times) <= 100
+    assert times[-1] - times[0] == pytest.approx(249 * 0.6, abs=0.01)
+    with pytest.raises(ValueError, match="burst 101 exceeds the 100 requests"):
+        WindowLimit(requests=100, window=60, burst=101)
+
+
 def test_simulate_rate_limit_lowers_then_restores(virtual_clock: VirtualClock) -> None:
     limiter = _limiter(virtual_clock, RequestsPerSecond(requests=10))
 

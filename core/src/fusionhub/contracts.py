@@ -82,6 +82,25 @@ class WindowLimit(_Spec):
 
     requests: int = Field(gt=0)
     window: float = Field(gt=0)
+    burst: int | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "the class bucket's capacity (unset: `requests`, all of them back to back). Set 1 for a platform "
+            "that counts the class in fixed or sliding windows: the class is then spent evenly and no window "
+            "of that length ever sees more than `requests`."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _burst_fits(self) -> WindowLimit:
+        if self.burst is not None and self.burst > self.requests:
+            raise ValueError(f"burst {self.burst} exceeds the {self.requests} requests allowed per window")
+        return self
+
+    @property
+    def capacity(self) -> int:
+        return self.burst or self.requests
 
     @property
     def rate(self) -> float:

@@ -34,5 +34,5 @@ def shapes_for(
         shapes.append(BucketShape(f"{store_key}:day", float(spec.per_day), spec.per_day / DAY))
     if endpoint_class is not None and endpoint_class in spec.endpoint_classes:
         extra = spec.endpoint_classes[endpoint_class]
-        shapes.append(BucketShape(f"{store_key}:class:{endpoint_class}", float(extra.requests), extra.rate))
+        shapes.append(BucketShape(f"{store_key}:class:{endpoint_class}", float(extra.capacity), extra.rate))
     return shapes
