@@ -186,13 +186,13 @@ async def poll_operation(ctx: StoreContext, handle: OperationHandle) -> Operatio
         status = str(feed["processingStatus"])
         if status in FINISHED:
             result_id = feed.get("resultFeedDocumentId")
-            if result_id:
-                state["errors"].extend(outcomes(await _report(ctx, str(result_id)), chunk["offset"]))
-            elif status != "DONE":
-                message = f"feed {chunk['feed_id']} ended {status}"
-                state["errors"].extend(
-                    {"index": chunk["offset"] + i, "errors": [message]} for i in range(chunk["size"])
-                )
+            report = await _report(ctx, str(result_id)) if result_id else {}
+            found = outcomes(report, chunk["offset"])
+            if status != "DONE" and not found:  # the whole feed was refused: every item, with the reason
+                said = "; ".join(f"{i.get('code')}: {i.get('message')}" for i in report.get("issues") or [])
+                message = f"feed {chunk['feed_id']} ended {status}" + (f": {said}" if said else "")
+                found = [{"index": chunk["offset"] + i, "errors": [message]} for i in range(chunk["size"])]
+            state["errors"].extend(found)
         chunk["status"] = status
     await _submit_due(ctx, state)
     return _handle(state, int(handle.total or 0))
