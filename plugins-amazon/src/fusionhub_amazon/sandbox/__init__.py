@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -34,15 +35,17 @@ from fusionhub.plugin import (
 )
 from fusionhub_amazon.endpoints import API_HOSTS, MARKETPLACES, OPERATIONS, SANDBOX_HOSTS, TOKEN_HOST, Operation
 from fusionhub_amazon.ratelimit import RATES
+from fusionhub_amazon.sandbox import deliveries
 from fusionhub_amazon.sandbox.edits import process_feed
 from fusionhub_amazon.sandbox.limits import OperationBuckets
 from fusionhub_amazon.sandbox.routes import HANDLERS, error, reply
-from fusionhub_amazon.sandbox.world import Document, Feed, World
+from fusionhub_amazon.sandbox.world import Document, Feed, World, parse_iso
 
 TOKEN_PATH = "/auth/o2/token"  # noqa: S105 (a path)
 S3_HOST = "tortuga-prod-na.s3-external-1.amazonaws.com"
 URL_LIFETIME = 300.0  # a feed document's signed URL is valid 5 minutes
 GRANTLESS_SCOPES = {"sellingpartnerapi::notifications", "sellingpartnerapi::client_credential:rotation"}
+APPLICATION_ID = "amzn1.sp.solution.fhsbx-0c4e1f7a"
 PENDING_SECONDS = 1800.0  # an order waits this long for payment before it is UNSHIPPED
 
 
@@ -119,7 +122,11 @@ class AmazonSandbox(SandboxBase):
         }
 
     def store_config(self) -> dict[str, Any]:
-        return {"seller_id": self.world.seller_id, "marketplace_ids": [self.world.marketplace]}
+        return {
+            "seller_id": self.world.seller_id,
+            "marketplace_ids": [self.world.marketplace],
+            "application_id": APPLICATION_ID,
+        }
 
     def sample_params(self, capability: Capability) -> dict[str, Any] | None:
         skus = sorted(self.world.listings)
@@ -197,6 +204,12 @@ class AmazonSandbox(SandboxBase):
             "selling_partner_id": selling_partner_id or self.world.seller_id,
         }
 
+    def notification(self, kind: str, resource: str, *, application_id: str = APPLICATION_ID, **extra: Any) -> bytes:
+        """An SQS message body of notification `kind` about `resource` (an order id, SKU or feed id)."""
+        world = self.world
+        body = deliveries.payload(kind, world.seller_id, world.marketplace, resource, **extra)
+        return json.dumps(deliveries.envelope(kind, body, self.clock.now(), application_id)).encode()
+
     def new_document(self, content_type: str) -> Document:
         document = Document(f"amzn1.tortuga.4.na.{secrets.token_hex(12)}", content_type)
         self.world.documents[document.document_id] = document
@@ -256,8 +269,6 @@ class AmazonSandbox(SandboxBase):
 
     @staticmethod
     def _created(order: dict[str, Any]) -> float:
-        from fusionhub_amazon.sandbox.world import parse_iso
-
         return parse_iso(order["createdTime"])
 
     # --- the wire --------------------------------------------------------------------------------
@@ -359,7 +370,7 @@ class AmazonSandbox(SandboxBase):
             scope = None
         elif grant_type == "authorization_code":
             issued = self.codes.pop(fields.get("code", ""), None)
-            if issued is None:
+            if issued is None or (issued[1] and fields.get("redirect_uri") != issued[1]):
                 return reply(
                     400, {"error": "invalid_grant", "error_description": "The authorization code is invalid or expired"}
                 )
