@@ -51,7 +51,7 @@ def test_a_feed_is_uploaded_submitted_polled_and_reported_per_item(amazon_run: M
     amazon = amazon_run()
     sandbox: AmazonSandbox = amazon.sandbox  # type: ignore[assignment]
     handle = start(amazon)
-    assert handle.status == "running" and handle.kind == "feed" and handle.poll_after_seconds == 30
+    assert handle.status == "running" and handle.kind == "feed" and handle.poll_after_seconds == 5
     steps = [(r.method, r.url.host, r.url.path.split("/")[-1]) for r in sandbox.requests]
     assert [s[0] for s in steps] == ["POST", "PUT", "POST"]  # createFeedDocument, upload, createFeed
     assert steps[1][1].endswith("amazonaws.com")
@@ -209,6 +209,7 @@ async def test_the_job_runner_polls_the_feed_on_the_handles_schedule(
     assert done is not None and done.status is JobStatus.SUCCEEDED
     assert (done.result["total"], done.result["succeeded"], done.result["failed"]) == (4, 2, 2)
     polls = [r for r in sandbox.requests if r.method == "GET" and "/feeds/2021-06-30/feeds/" in r.url.path]
-    assert PROCESSING <= clock.now() - started <= PROCESSING + 2 * feeds.POLL_SECONDS
-    assert len(polls) == pytest.approx(PROCESSING / feeds.POLL_SECONDS, abs=2)  # one getFeed per scheduled poll
+    assert PROCESSING <= clock.now() - started <= PROCESSING + feeds.POLL_SECONDS
+    # one getFeed per scheduled poll: after 5, 10, 20 s, then every 30 s
+    assert len(polls) == pytest.approx(3 + (PROCESSING - 35) / feeds.POLL_SECONDS, abs=1.5)
     assert sandbox.throttled == 0

@@ -34,7 +34,9 @@ FEED_TYPE = "JSON_LISTINGS_FEED"
 CONTENT_TYPE = "application/json; charset=UTF-8"
 MAX_MESSAGES = 25_000  # per feed document (raised from 10,000 in 2025)
 SUBMISSIONS, SUBMISSION_WINDOW = 5, 300.0  # per region
-POLL_SECONDS = 30.0  # processing takes minutes (5-30); getFeed allows 2/s, so this costs little
+# Polls back off from FIRST_POLL to POLL_SECONDS: Amazon takes minutes (5-30) and getFeed allows
+# 2/s, so a poll costs little; a small feed is seen done soon after it is.
+FIRST_POLL, POLL_SECONDS = 5.0, 30.0
 FINISHED = {"DONE", "FATAL", "CANCELLED"}
 KIND = "feed"
 
@@ -120,7 +122,13 @@ async def start(ctx: StoreContext, items: list[p.UpdateProductParams]) -> Operat
                 "status": "WAITING",
             }
         )
-    state: dict[str, Any] = {"chunks": chunks, "submitted_at": [], "marketplace": marketplace_id(ctx), "errors": []}
+    state: dict[str, Any] = {
+        "chunks": chunks,
+        "submitted_at": [],
+        "marketplace": marketplace_id(ctx),
+        "errors": [],
+        "interval": FIRST_POLL,
+    }
     await _submit_due(ctx, state)
     return _handle(state, len(items))
 
@@ -144,7 +152,7 @@ def _handle(state: dict[str, Any], total: int) -> OperationHandle:
         operation_id=",".join(str(c["feed_id"] or c["document_id"]) for c in chunks),
         kind=KIND,
         status=status,
-        poll_after_seconds=POLL_SECONDS,
+        poll_after_seconds=float(state.get("interval", POLL_SECONDS)),
         done=done,
         total=total,
         result=result,
@@ -179,6 +187,7 @@ async def poll_operation(ctx: StoreContext, handle: OperationHandle) -> Operatio
     if handle.kind != KIND or handle.finished:
         return handle
     state = dict(handle.state)
+    state["interval"] = min(POLL_SECONDS, 2 * float(state.get("interval", FIRST_POLL)))
     for chunk in state["chunks"]:
         if chunk["feed_id"] is None or chunk["status"] in FINISHED:
             continue

@@ -31,6 +31,7 @@ from fusionhub.plugin import (
     Faults,
     RouteTable,
     SandboxBase,
+    VirtualClock,
     form_fields,
 )
 from fusionhub_amazon.endpoints import API_HOSTS, MARKETPLACES, OPERATIONS, SANDBOX_HOSTS, TOKEN_HOST, Operation
@@ -80,8 +81,8 @@ class AmazonSandbox(SandboxBase):
         fba: int = 2,
         seller_id: str = "A2SANDBOXSELLER1",
         marketplace: str = "ATVPDKIKX0DER",
-        queue_seconds: float = 60.0,
-        processing_seconds: float = 840.0,
+        queue_seconds: float | None = None,
+        processing_seconds: float | None = None,
         order_every: float | None = None,
         token_ttl: float = 3600.0,
         gzip_reports: bool = True,
@@ -91,7 +92,12 @@ class AmazonSandbox(SandboxBase):
         region, _, currency, _ = MARKETPLACES[marketplace]
         self.region = region
         self.world = World(seller_id, marketplace, currency)
-        self.queue_seconds, self.processing_seconds, self.gzip_reports = queue_seconds, processing_seconds, gzip_reports
+        # Feeds take minutes on Amazon (5-30): so they do on a virtual clock; on a wall clock
+        # (`fusionhub demo`) a few seconds, so a demo does not wait a quarter of an hour.
+        virtual = isinstance(clock, VirtualClock)
+        self.queue_seconds = queue_seconds if queue_seconds is not None else (60.0 if virtual else 1.0)
+        self.processing_seconds = processing_seconds if processing_seconds is not None else (840.0 if virtual else 2.0)
+        self.gzip_reports = gzip_reports
         self.order_every, self.token_ttl = order_every, token_ttl
         self._next_order = clock.now() + order_every if order_every else None
         self.apps: dict[str, str] = {SANDBOX_CLIENT_ID: SANDBOX_CLIENT_SECRET}
