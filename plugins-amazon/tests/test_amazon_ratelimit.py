@@ -77,3 +77,35 @@ def test_the_rate_table_is_the_models_usage_plans() -> None:
 @pytest.mark.parametrize("operation", sorted(OPERATIONS))
 def test_every_operation_called_is_in_the_models(operation: str) -> None:
     assert operation in usage_plans()
+
+
+def test_each_app_of_a_seller_has_its_own_buckets(amazon_run: Make) -> None:
+    from fusionhub.hub import Hub
+    from fusionhub.registry import Registry
+    from fusionhub.stores import Store
+
+    amazon = amazon_run()
+    sandbox = amazon.sandbox
+    other = Store("amazon-sc", credentials=sandbox.add_app(), config=sandbox.store_config())  # type: ignore[attr-defined]
+    hub = Hub(Registry.discover(allow={"amazon-sc"}), clock=amazon.clock)
+    hub.connect(other, transport=sandbox.transport())
+
+    async def main() -> None:
+        calls = [amazon.execute("get_product", {"product_id": "SKU-001"}) for _ in range(10)]
+        calls += [hub.execute(other, "get_product", {"product_id": "SKU-001"}) for _ in range(10)]
+        await asyncio.gather(*calls)
+        await hub.aclose()
+
+    start = amazon.clock.now()
+    amazon.clock.run(main())
+    assert amazon.clock.now() - start < 1.0  # 2 x burst 10: neither app waited for the other
+    assert sandbox.throttled == 0
+
+
+def test_a_token_amazon_no_longer_accepts_is_a_403_auth_error(amazon_run: Make) -> None:
+    from fusionhub.errors import AuthError
+
+    amazon = amazon_run()
+    amazon.sandbox.expire_tokens()  # type: ignore[attr-defined]  # revoked early: the hub still thinks it is valid
+    with pytest.raises(AuthError, match="expired"):
+        amazon.clock.run(amazon.execute("get_product", {"product_id": "SKU-001"}))

@@ -31,7 +31,6 @@ from fusionhub_amazon.endpoints import ALL_API_HOSTS, OPERATIONS, TOKEN_URL
 
 TOKEN_HEADER = "x-amz-access-token"  # noqa: S105 (a header name)
 NOTIFICATIONS_SCOPE = "sellingpartnerapi::notifications"
-IGNORED_IAM_FIELDS = ("aws_access_key_id", "aws_secret_access_key", "role_arn")  # SigV4 retired 2023-10-02
 GRANTLESS = frozenset(op.id for op in OPERATIONS.values() if op.grantless)
 
 

@@ -81,11 +81,6 @@ def base_url(config: Mapping[str, Any]) -> str:
     return f"https://{hosts[region_of(config)]}"
 
 
-def currency(ctx: StoreContext) -> str:
-    known = MARKETPLACES.get(marketplace_id(ctx))
-    return known[2] if known else "USD"
-
-
 def query(params: Query) -> dict[str, str]:
     """SP-API's query: arrays comma-separated, booleans as true/false, None left out."""
     out: dict[str, str] = {}
