@@ -213,3 +213,18 @@ async def test_the_job_runner_polls_the_feed_on_the_handles_schedule(
     # one getFeed per scheduled poll: after 5, 10, 20 s, then every 30 s
     assert len(polls) == pytest.approx(3 + (PROCESSING - 35) / feeds.POLL_SECONDS, abs=1.5)
     assert sandbox.throttled == 0
+
+
+def test_a_refused_submission_waits_in_the_handle(amazon_run: Make) -> None:
+    amazon = amazon_run()
+    # Other feeds of the region used the 5 submissions: every createFeed of this call is refused
+    # (core resends it after the bucket's refill, up to its attempts), then the next poll submits it.
+    amazon.sandbox.faults.fail(429, on="createFeed", times=4)  # type: ignore[attr-defined]
+    handle = start(amazon)
+    assert handle.status == "running" and handle.state["chunks"][0]["feed_id"] is None
+    assert handle.state["chunks"][0]["status"] == "WAITING"
+    amazon.clock.advance(300)
+    handle = poll(amazon, handle)
+    assert handle.state["chunks"][0]["feed_id"] is not None
+    amazon.clock.advance(PROCESSING)
+    assert bulk_from_handle(poll(amazon, handle)).failed == 2

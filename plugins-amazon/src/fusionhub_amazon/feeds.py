@@ -12,6 +12,7 @@ that wait in the handle for a later poll.
 
 from __future__ import annotations
 
+import copy
 import gzip
 import json
 from typing import Any
@@ -20,6 +21,7 @@ from fusionhub.plugin import (
     BulkResult,
     OperationHandle,
     OperationStatus,
+    RateLimited,
     StoreContext,
     hookimpl,
     meta,
@@ -88,21 +90,25 @@ async def upload(ctx: StoreContext, document: dict[str, Any]) -> str:
 
 
 async def _submit_due(ctx: StoreContext, state: dict[str, Any]) -> None:
-    """createFeed for waiting documents, within 5 submissions per 5 minutes."""
+    """createFeed for waiting documents, within 5 submissions per 5 minutes.
+
+    Amazon counts the 5 per region, over every feed of the seller: when it refuses one all the
+    same (429), the document waits in the handle for a later poll instead of failing the run.
+    """
     now = ctx.clock.now()
     recent = [t for t in state["submitted_at"] if t > now - SUBMISSION_WINDOW]
     for chunk in state["chunks"]:
         if chunk["feed_id"] is not None or len(recent) >= SUBMISSIONS:
             continue
-        created = await call(
-            ctx,
-            "createFeed",
-            json={
-                "feedType": FEED_TYPE,
-                "marketplaceIds": [state["marketplace"]],
-                "inputFeedDocumentId": chunk["document_id"],
-            },
-        )
+        spec = {
+            "feedType": FEED_TYPE,
+            "marketplaceIds": [state["marketplace"]],
+            "inputFeedDocumentId": chunk["document_id"],
+        }
+        try:
+            created = await call(ctx, "createFeed", json=spec)
+        except RateLimited:
+            break
         chunk["feed_id"], chunk["status"] = str(created["feedId"]), "IN_QUEUE"
         recent.append(now)
     state["submitted_at"] = recent
@@ -186,7 +192,7 @@ def outcomes(report: dict[str, Any], offset: int) -> list[dict[str, Any]]:
 async def poll_operation(ctx: StoreContext, handle: OperationHandle) -> OperationHandle:
     if handle.kind != KIND or handle.finished:
         return handle
-    state = dict(handle.state)
+    state = copy.deepcopy(handle.state)  # the caller's handle stays as it was if this poll fails
     state["interval"] = min(POLL_SECONDS, 2 * float(state.get("interval", FIRST_POLL)))
     for chunk in state["chunks"]:
         if chunk["feed_id"] is None or chunk["status"] in FINISHED:

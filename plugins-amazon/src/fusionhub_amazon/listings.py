@@ -36,9 +36,10 @@ PREVIEW = "VALIDATION_PREVIEW"
 
 def _page_position(cursor: str | None, limit: int) -> dict[str, Any]:
     at = decode_cursor(cursor, platform=SLUG)
-    if at and not isinstance(at.get("token"), str):
+    size = at.get("size", min(limit, PAGE_SIZE))
+    if (at and not isinstance(at.get("token"), str)) or not isinstance(size, int) or not 1 <= size <= PAGE_SIZE:
         raise invalid("params.cursor", "not a cursor returned by this plugin")
-    return {"token": at.get("token"), "size": int(at.get("size", min(limit, PAGE_SIZE)))}
+    return {"token": at.get("token"), "size": size}
 
 
 async def search_page(
