@@ -228,3 +228,14 @@ def test_a_refused_submission_waits_in_the_handle(amazon_run: Make) -> None:
     assert handle.state["chunks"][0]["feed_id"] is not None
     amazon.clock.advance(PROCESSING)
     assert bulk_from_handle(poll(amazon, handle)).failed == 2
+
+
+def test_a_refused_document_upload_is_a_platform_error_not_an_auth_error(amazon_run: Make) -> None:
+    from fusionhub.errors import PlatformError
+
+    amazon = amazon_run()
+    sandbox: AmazonSandbox = amazon.sandbox  # type: ignore[assignment]
+    real = sandbox.document_url
+    sandbox.document_url = lambda document_id: real(document_id).replace("X-Amz-Date=", "X-Amz-Date=1")  # type: ignore[method-assign]
+    with pytest.raises(PlatformError, match="upload was refused with HTTP 403"):
+        start(amazon)

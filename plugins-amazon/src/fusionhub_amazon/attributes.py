@@ -69,6 +69,12 @@ def stock_patch(quantity: int) -> dict[str, Any]:
     return {"op": "merge", "path": "/attributes/fulfillment_availability", "value": stock(quantity)}
 
 
+def offer_only(patches: list[dict[str, Any]]) -> bool:
+    """Whether every patch touches only offer attributes (price, stock): the generic type PRODUCT takes them."""
+    offer = ("/attributes/purchasable_offer", "/attributes/fulfillment_availability")
+    return all(patch.get("path") in offer for patch in patches)
+
+
 def product_type(fields: dict[str, Any], given: str | None, where: str) -> str:
     value = fields.get("productType") or given
     if not isinstance(value, str) or not value:

@@ -17,12 +17,16 @@ import gzip
 import json
 from typing import Any
 
+import httpx
+
 from fusionhub.plugin import (
     BulkResult,
     OperationHandle,
     OperationStatus,
+    PlatformError,
     RateLimited,
     StoreContext,
+    TransientError,
     hookimpl,
     meta,
 )
@@ -30,7 +34,7 @@ from fusionhub.plugin import (
     params as p,
 )
 from fusionhub_amazon import attributes
-from fusionhub_amazon.client import call, invalid, marketplace_id, seller_id
+from fusionhub_amazon.client import SLUG, call, invalid, marketplace_id, seller_id
 
 FEED_TYPE = "JSON_LISTINGS_FEED"
 CONTENT_TYPE = "application/json; charset=UTF-8"
@@ -47,11 +51,8 @@ def message(index: int, item: p.UpdateProductParams, marketplace: str) -> dict[s
     """One PATCH message; offer-only patches (price, stock) go under the generic product type."""
     changes = item.changes
     patches = attributes.patches(changes, marketplace)
-    offer_only = all(
-        x["path"] in ("/attributes/purchasable_offer", "/attributes/fulfillment_availability") for x in patches
-    )
     given = changes.platform_fields.get("productType") or changes.product_type
-    if not given and not offer_only:
+    if not given and not attributes.offer_only(patches):
         raise invalid(f"items.{index}.changes.product_type", "a feed message needs the listing's product type")
     kind = str(given or attributes.OFFER_PRODUCT_TYPE)
     return {
@@ -84,9 +85,19 @@ async def upload(ctx: StoreContext, document: dict[str, Any]) -> str:
         headers={"content-type": CONTENT_TYPE},
         extensions=meta(cost=0.0, operation="uploadFeedDocument"),
     )
-    if response.status_code >= 300:
-        raise invalid("items", f"the feed document upload failed ({response.status_code})")
+    _transferred(response, "upload")
     return str(created["feedDocumentId"])
+
+
+def _transferred(response: httpx.Response, what: str) -> None:
+    """A signed-URL transfer's answer: S3's refusals are not SP-API errors (and never about our token)."""
+    if response.status_code >= 500:
+        raise TransientError(f"the feed document {what} failed with HTTP {response.status_code}", platform=SLUG)
+    if response.status_code >= 300:
+        raise PlatformError(
+            f"the feed document {what} was refused with HTTP {response.status_code} (an expired signed URL?)",
+            platform=SLUG,
+        )
 
 
 async def _submit_due(ctx: StoreContext, state: dict[str, Any]) -> None:
@@ -171,6 +182,7 @@ async def _report(ctx: StoreContext, document_id: str) -> dict[str, Any]:
     """The processing report of a finished feed (getFeedDocument, then the signed URL, gunzipped if flagged)."""
     document = await call(ctx, "getFeedDocument", feedDocumentId=document_id)
     response = await ctx.http.get(document["url"], extensions=meta(cost=0.0, operation="downloadFeedDocument"))
+    _transferred(response, "download")
     data = response.content
     if document.get("compressionAlgorithm") == "GZIP":
         data = gzip.decompress(data)

@@ -170,10 +170,6 @@ async def patch(
     )
 
 
-def _offer_only(patches: list[dict[str, Any]]) -> bool:
-    return all(x["path"] in ("/attributes/purchasable_offer", "/attributes/fulfillment_availability") for x in patches)
-
-
 @hookimpl
 async def update_product(ctx: StoreContext, params: p.UpdateProductParams) -> Product:
     changes = params.changes
@@ -182,7 +178,7 @@ async def update_product(ctx: StoreContext, params: p.UpdateProductParams) -> Pr
     kind = fields.get("productType") or changes.product_type
     if not kind:
         # Offer-only changes go under the generic type; others need the listing's own type.
-        if _offer_only(patches):
+        if attributes.offer_only(patches):
             kind = attributes.OFFER_PRODUCT_TYPE
         else:
             summary = (await get_item(ctx, params.product_id, ["summaries"])).get("summaries") or [{}]
