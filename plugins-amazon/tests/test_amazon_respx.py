@@ -183,3 +183,12 @@ def test_quota_exceeded_empties_the_bucket_and_says_how_long(respx_mock: respx.M
     assert limited.retry_after == pytest.approx(2.0)  # one token at the reported 0.5/s
     assert "QuotaExceeded" in limited.message
     assert bucket["tokens"] < 1.0
+
+
+def test_the_wait_after_a_429_without_a_rate_is_the_seeded_plan() -> None:
+    from fusionhub.plugin import meta
+    from fusionhub_amazon.ratelimit import UNKNOWN_WAIT, wait_after_429
+
+    request = httpx.Request("GET", f"{NA}/orders/2026-01-01/orders", extensions=meta(operation="searchOrders"))
+    assert wait_after_429(httpx.Response(429, request=request)) == pytest.approx(1 / 0.0056)
+    assert wait_after_429(httpx.Response(429)) == UNKNOWN_WAIT

@@ -13,6 +13,7 @@ import httpx
 from fusionhub.plugin import Dynamic, Limiter, OperationRate, RequestMeta, load_manifest, lower_to, reported_number
 
 RATE_HEADER = "x-amzn-RateLimit-Limit"
+UNKNOWN_WAIT = 60.0  # a 429 of an operation whose rate we know nothing of
 
 
 def _seeded() -> dict[str, OperationRate]:
@@ -44,6 +45,10 @@ def wait_after_429(response: httpx.Response) -> float:
     """One token's refill at the reported rate, else at the seeded one (Amazon sends no Retry-After)."""
     rate = reported_number(response.headers.get(RATE_HEADER))
     if not rate:
-        seeded = RATES.get(RequestMeta.of(response.request).operation or "")
+        try:
+            operation = RequestMeta.of(response.request).operation
+        except RuntimeError:  # a response built without its request
+            operation = None
+        seeded = RATES.get(operation or "")
         rate = seeded.rate if seeded else None
-    return 1.0 / rate if rate else 60.0
+    return 1.0 / rate if rate else UNKNOWN_WAIT
