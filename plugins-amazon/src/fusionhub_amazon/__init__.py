@@ -1,0 +1,1 @@
+"""Fusion Stage Hub plugin for Amazon Seller Central (Selling Partner API), slug `amazon-sc`."""

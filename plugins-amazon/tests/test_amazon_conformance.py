@@ -1,0 +1,3 @@
+from fusionhub.testing.conformance import conformance_suite
+
+TestConformance = conformance_suite("amazon-sc")
