@@ -30,10 +30,18 @@ Make = Callable[..., SandboxRun]
 PROCESSING = 900.0  # the sandbox's queue (60 s) + processing (840 s)
 
 
+# Core refuses a negative quantity in its own fields; a raw patch reaches Amazon, which refuses it.
+NEGATIVE_STOCK = {
+    "op": "merge",
+    "path": "/attributes/fulfillment_availability",
+    "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": -4}],
+}
+
+
 def items() -> list[dict[str, Any]]:
     return [
         {"product_id": "SKU-001", "changes": {"price": {"amount": "9.99", "currency": "USD"}}},
-        {"product_id": "SKU-002", "changes": {"variants": [{"inventory_quantity": -4}]}},  # refused by Amazon
+        {"product_id": "SKU-002", "changes": {"platform_fields": {"patches": [NEGATIVE_STOCK]}}},  # refused by Amazon
         {"product_id": "GONE-1", "changes": {"variants": [{"inventory_quantity": 1}]}},  # no such SKU
         {"product_id": "SKU-003", "changes": {"variants": [{"inventory_quantity": 0}]}},
     ]

@@ -90,7 +90,9 @@ def test_validation_preview_writes_nothing(amazon_run: Make) -> None:
 
 
 def test_an_invalid_submission_names_the_attribute(amazon_run: Make) -> None:
-    bad = {**NEW, "variants": [{"sku": "APRON/2", "inventory_quantity": -3}]}
+    stock = [{"fulfillment_channel_code": "DEFAULT", "quantity": -3}]  # core refuses it in its own fields
+    attributes = {"fulfillment_availability": stock}
+    bad = {**NEW, "variants": [{"sku": "APRON/2"}], "platform_fields": {"attributes": attributes}}
     with pytest.raises(ValidationError) as refused:
         run(amazon_run(), "create_product", {"product": bad})
     assert refused.value.errors[0]["loc"] == "product.fulfillment_availability"

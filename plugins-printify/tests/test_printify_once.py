@@ -1,6 +1,6 @@
 """Writes take effect once: a re-run of a call that may have reached Printify does not repeat it.
 
-`rerun=True` is what a worker passes when an earlier run of the same job may have reached the
+`rerun_since` is what a worker passes when an earlier run of the same job may have reached the
 platform (it stopped, or the answer was lost); the manifest's `once` says how each write copes.
 """
 
@@ -9,11 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from fusionhub.capabilities import Capability
 from fusionhub.contracts import Once
-from fusionhub.errors import OutcomeUnknown
 from fusionhub.testing.harness import SandboxRun
 from fusionhub_printify.plugin import fusionhub_manifest as manifest
 from fusionhub_printify.sandbox import DESIGN_URL, SHOP_ID, PrintifySandbox
@@ -28,7 +25,9 @@ TEE = {
 
 
 def _run(run: SandboxRun, capability: str, params: dict[str, Any], *, rerun: bool = False) -> Any:
-    return run.clock.run(run.hub.execute(run.store, capability, params, call_key="job-1", rerun=rerun)).value
+    return run.clock.run(
+        run.hub.execute(run.store, capability, params, call_key="job-1", rerun_since=0.0 if rerun else None)
+    ).value
 
 
 def _sandbox(run: SandboxRun) -> PrintifySandbox:
@@ -51,6 +50,7 @@ def test_every_write_declares_how_it_takes_effect_once() -> None:
         "update_variant_inventory": Once.NATURAL,
         "update_order_status": Once.RECONCILE,
         "webhooks": Once.NATURAL,
+        "bulk_operations": Once.NATURAL,
     }
     assert contracts[Capability.BULK_UPDATE].fan_out is Capability.UPDATE_PRODUCT  # once per item
 
@@ -112,9 +112,8 @@ def test_subscribing_again_leaves_the_same_subscriptions(printify_run: Make) -> 
     assert _run(run, "webhooks", gone, rerun=True).subscriptions == []
 
 
-def test_a_rerun_bulk_operation_is_not_resent_blindly(printify_run: Make) -> None:
-    """bulk_operations declares no `once`: core refuses to resend a possibly-sent run."""
+def test_a_rerun_bulk_operation_runs_again(printify_run: Make) -> None:
+    """bulk_operations is natural: an export only reads, an update fans out one job per item."""
     run = printify_run()
-    with pytest.raises(OutcomeUnknown):
-        _run(run, "bulk_operations", {"kind": "export_products"}, rerun=True)
-    assert run.request_count == 0
+    handle = _run(run, "bulk_operations", {"kind": "export_products"}, rerun=True)
+    assert handle.finished and run.request_count > 0

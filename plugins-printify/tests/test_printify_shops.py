@@ -20,10 +20,10 @@ def _connect(sandbox: PrintifySandbox, clock: VirtualClock, config: dict[str, ob
     return hub, hub.connect(store, transport=sandbox.transport())
 
 
-def test_a_token_lists_its_accounts_shops_before_a_shop_is_chosen() -> None:
+def test_a_token_lists_all_its_accounts_shops_whichever_shop_the_store_names() -> None:
     clock = VirtualClock()
     sandbox = PrintifySandbox(clock)
-    hub, ctx = _connect(sandbox, clock, {})
+    hub, ctx = _connect(sandbox, clock, {"shop_id": SECOND_SHOP_ID})  # a store always names one (config_schema)
     shops = clock.run(account_shops(ctx))
     assert [s["id"] for s in shops] == [SHOP_ID, SECOND_SHOP_ID]
     clock.run(hub.aclose())

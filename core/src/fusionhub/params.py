@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
@@ -17,7 +18,24 @@ from fusionhub.models.common import MAX_QUANTITY, MAX_TEXT, Model
 # A platform's id of an object (a GID, a listing id, an ASIN): 255 characters is more than any uses.
 ProductId = Annotated[str, Field(min_length=1, max_length=255)]
 ObjectId = ProductId
-HttpUrl = Annotated[str, Field(pattern=r"^https?://[^\s/]+\S*$", max_length=2048)]
+_HTTP = re.compile(r"^https?://[^\s/]+\S*$")
+_DESTINATION = re.compile(r"^[a-z][a-z0-9+.-]*:\S+$")
+_NEVER = frozenset({"javascript", "data", "file", "vbscript"})  # schemes that run or read, never deliver
+
+
+def _callback(value: str) -> str:
+    """Where deliveries go: an http(s) URL, or a destination the platform names (a queue's ARN); the
+    plugin checks the form its platform takes."""
+    scheme = value.split(":", 1)[0].lower()
+    if scheme in ("http", "https"):
+        if not _HTTP.match(value):
+            raise ValueError("not a valid http(s) URL")
+    elif scheme in _NEVER or not _DESTINATION.match(value):
+        raise ValueError("an http(s) URL or a platform destination (scheme:name)")
+    return value
+
+
+CallbackTarget = Annotated[str, Field(max_length=2048), pydantic.AfterValidator(_callback)]
 
 
 class Params(Model):
@@ -183,7 +201,7 @@ class WebhookAction(StrEnum):
 class WebhooksParams(Params):
     action: WebhookAction = WebhookAction.LIST
     topics: list[str] = Field(default_factory=list)
-    callback_url: HttpUrl | None = None
+    callback_url: CallbackTarget | None = None
     subscription_id: ObjectId | None = None
 
     @model_validator(mode="after")

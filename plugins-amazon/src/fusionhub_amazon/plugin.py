@@ -22,6 +22,7 @@ from fusionhub_amazon.listings import list_products as fusionhub_list_products
 from fusionhub_amazon.listings import update_product as fusionhub_update_product
 from fusionhub_amazon.notifications import parse_webhook as fusionhub_parse_webhook
 from fusionhub_amazon.notifications import webhooks as fusionhub_webhooks
+from fusionhub_amazon.once import reconcile as fusionhub_reconcile
 from fusionhub_amazon.orders import get_order as fusionhub_get_order
 from fusionhub_amazon.orders import list_orders as fusionhub_list_orders
 from fusionhub_amazon.orders import update_order_status as fusionhub_update_order_status
