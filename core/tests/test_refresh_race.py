@@ -51,7 +51,11 @@ async def url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[s
 
 
 def _expired(refresh_token: str) -> dict[str, str]:
-    return {"access_token": "expired", "refresh_token": refresh_token, "expires_at": repr(time.time() - 100)}
+    return {
+        "access_token": "at-refresh-race-stale-0001",
+        "refresh_token": refresh_token,
+        "expires_at": repr(time.time() - 100),
+    }
 
 
 def _wait_for(path: Path, timeout: float = 60) -> None:
