@@ -55,6 +55,7 @@ from fusionhub.errors import (
 )
 from fusionhub.fanout import fan_out_items
 from fusionhub.graphql import data_of, field_errors, is_mutation, json_body, payload, present
+from fusionhub.graphql_cost import GraphQLCost
 from fusionhub.hookspecs import hookimpl
 from fusionhub.http import (
     DEFAULT_ERRORS,
@@ -196,6 +197,7 @@ __all__ = [
     "EventType",
     "Faults",
     "FusionHubError",
+    "GraphQLCost",
     "HeaderLimit",
     "HmacSha256",
     "HttpConfig",
