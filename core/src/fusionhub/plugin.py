@@ -20,6 +20,7 @@ from fusionhub.authorize import (
     sorted_query,
     start_authorization,
 )
+from fusionhub.bulk_outcomes import OUTCOME_UNKNOWN, bulk_summary, tally_lines
 from fusionhub.capabilities import CAPABILITY_SPECS, Capability, DeleteResult, InventoryLevels, spec_of
 from fusionhub.clock import SYSTEM_CLOCK, Clock, VirtualClock, utcnow
 from fusionhub.context import RunMode, StoreContext
@@ -160,6 +161,7 @@ __all__ = [
     "CORE_API_VERSION",
     "DEFAULT_ERRORS",
     "NO_RETRY",
+    "OUTCOME_UNKNOWN",
     "SANDBOX_ACCESS_TOKEN",
     "SANDBOX_CLIENT_ID",
     "SANDBOX_CLIENT_SECRET",
@@ -271,6 +273,7 @@ __all__ = [
     "Window",
     "WindowLimit",
     "Workaround",
+    "bulk_summary",
     "check_callback",
     "check_timestamp",
     "code_challenge",
@@ -314,6 +317,7 @@ __all__ = [
     "spec_of",
     "start_authorization",
     "stream",
+    "tally_lines",
     "text_matches",
     "too_many_requests",
     "utcnow",
