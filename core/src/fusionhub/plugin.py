@@ -152,6 +152,7 @@ from fusionhub.sandbox import (
     too_many_requests,
 )
 from fusionhub.stores import Store
+from fusionhub.uploads import upload_lines
 from fusionhub.version import CORE_API_VERSION
 from fusionhub.watermark import Changes, Watermark
 from fusionhub.webhooks import Delivery, HmacSha256, SeenDeliveries, WebhookFormat, check_timestamp, parse_timestamp
@@ -320,6 +321,7 @@ __all__ = [
     "tally_lines",
     "text_matches",
     "too_many_requests",
+    "upload_lines",
     "utcnow",
     "values_at",
 ]

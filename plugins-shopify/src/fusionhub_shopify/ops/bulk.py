@@ -9,8 +9,6 @@ uploaded up front and started by the poll that sees the first complete.
 from __future__ import annotations
 
 import contextlib
-import io
-import json
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
@@ -32,9 +30,9 @@ from fusionhub.plugin import (
     download_lines,
     field_errors,
     hookimpl,
-    meta,
     nested,
     tally_lines,
+    upload_lines,
 )
 from fusionhub.plugin import params as p
 from fusionhub_shopify.client import execute
@@ -46,6 +44,7 @@ from fusionhub_shopify.mapping.operations import FIRST_POLL, handle_from
 from fusionhub_shopify.ops import products, shop
 from fusionhub_shopify.responses import payload
 
+FILE = "bulk_op_vars.jsonl"
 EXPORTS = {p.BulkOperationKind.EXPORT_PRODUCTS: "ExportProducts", p.BulkOperationKind.EXPORT_ORDERS: "ExportOrders"}
 UNKNOWN = OUTCOME_UNKNOWN  # an item whose result line is missing: the mutation may or may not have been applied
 
@@ -86,27 +85,17 @@ async def _variables(ctx: StoreContext, items: list[p.UpdateProductParams]) -> d
 
 
 async def _upload(ctx: StoreContext, lines: list[tuple[int, Any]]) -> str:
-    """stagedUploadsCreate, then the multipart POST of the JSONL; returns the stagedUploadPath."""
-    body = "".join(json.dumps(v, separators=(",", ":")) + "\n" for _, v in lines).encode()
-    staged = {
-        "resource": "BULK_MUTATION_VARIABLES",
-        "filename": "bulk_op_vars.jsonl",
-        "mimeType": "text/jsonl",
-        "httpMethod": "POST",
-    }
+    """stagedUploadsCreate, then the JSONL of variables to the target it names; returns the stagedUploadPath."""
+    staged = {"resource": "BULK_MUTATION_VARIABLES", "filename": FILE, "mimeType": "text/jsonl", "httpMethod": "POST"}
     target = payload(await execute(ctx, "StagedUploadsCreate", {"input": [staged]}), "stagedUploadsCreate")
     spot = target["stagedTargets"][0]
     form = {param["name"]: param["value"] for param in spot["parameters"]}
-    response = await ctx.http.post(
-        spot["url"],
-        data=form,
-        files={"file": ("bulk_op_vars.jsonl", io.BytesIO(body), "text/jsonl")},
-        extensions=meta(cost=0, operation="staged_upload", retry=False),
-    )
-    if response.status_code not in (200, 201, 204):
-        raise PlatformError(f"the staged upload answered {response.status_code}", platform="shopify")
     if "key" not in form:
         raise PlatformError("the staged upload target named no key", platform="shopify")
+    variables = [v for _, v in lines]
+    await upload_lines(
+        ctx.http, spot["url"], variables, fields=form, filename=FILE, operation="staged_upload", platform="shopify"
+    )
     return str(form["key"])
 
 
