@@ -20,6 +20,7 @@ from fusionhub.authorize import (
     sorted_query,
     start_authorization,
 )
+from fusionhub.bulk_outcomes import OUTCOME_UNKNOWN, bulk_summary, tally_lines
 from fusionhub.capabilities import CAPABILITY_SPECS, Capability, DeleteResult, InventoryLevels, spec_of
 from fusionhub.clock import SYSTEM_CLOCK, Clock, VirtualClock, utcnow
 from fusionhub.context import RunMode, StoreContext
@@ -55,6 +56,7 @@ from fusionhub.errors import (
 )
 from fusionhub.fanout import fan_out_items
 from fusionhub.graphql import data_of, field_errors, is_mutation, json_body, payload, present
+from fusionhub.graphql_cost import GraphQLCost
 from fusionhub.hookspecs import hookimpl
 from fusionhub.http import (
     DEFAULT_ERRORS,
@@ -150,6 +152,7 @@ from fusionhub.sandbox import (
     too_many_requests,
 )
 from fusionhub.stores import Store
+from fusionhub.uploads import upload_lines
 from fusionhub.version import CORE_API_VERSION
 from fusionhub.watermark import Changes, Watermark
 from fusionhub.webhooks import Delivery, HmacSha256, SeenDeliveries, WebhookFormat, check_timestamp, parse_timestamp
@@ -159,6 +162,7 @@ __all__ = [
     "CORE_API_VERSION",
     "DEFAULT_ERRORS",
     "NO_RETRY",
+    "OUTCOME_UNKNOWN",
     "SANDBOX_ACCESS_TOKEN",
     "SANDBOX_CLIENT_ID",
     "SANDBOX_CLIENT_SECRET",
@@ -196,6 +200,7 @@ __all__ = [
     "EventType",
     "Faults",
     "FusionHubError",
+    "GraphQLCost",
     "HeaderLimit",
     "HmacSha256",
     "HttpConfig",
@@ -269,6 +274,7 @@ __all__ = [
     "Window",
     "WindowLimit",
     "Workaround",
+    "bulk_summary",
     "check_callback",
     "check_timestamp",
     "code_challenge",
@@ -312,8 +318,10 @@ __all__ = [
     "spec_of",
     "start_authorization",
     "stream",
+    "tally_lines",
     "text_matches",
     "too_many_requests",
+    "upload_lines",
     "utcnow",
     "values_at",
 ]

@@ -9,14 +9,13 @@ uploaded up front and started by the poll that sees the first complete.
 from __future__ import annotations
 
 import contextlib
-import io
-import json
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
 import httpx
 
 from fusionhub.plugin import (
+    OUTCOME_UNKNOWN,
     BulkResult,
     IncompleteResult,
     OperationHandle,
@@ -27,11 +26,13 @@ from fusionhub.plugin import (
     Record,
     StoreContext,
     ValidationError,
+    bulk_summary,
     download_lines,
     field_errors,
     hookimpl,
-    meta,
     nested,
+    tally_lines,
+    upload_lines,
 )
 from fusionhub.plugin import params as p
 from fusionhub_shopify.client import execute
@@ -43,11 +44,9 @@ from fusionhub_shopify.mapping.operations import FIRST_POLL, handle_from
 from fusionhub_shopify.ops import products, shop
 from fusionhub_shopify.responses import payload
 
+FILE = "bulk_op_vars.jsonl"
 EXPORTS = {p.BulkOperationKind.EXPORT_PRODUCTS: "ExportProducts", p.BulkOperationKind.EXPORT_ORDERS: "ExportOrders"}
-MAX_ERRORS = 100  # per-item errors kept in a finished handle
-# An item whose result line is missing: the mutation may or may not have been applied.
-UNKNOWN = "outcome_unknown"
-UNKNOWN_MESSAGE = "outcome unknown: the bulk result has no line for this item (incomplete when downloaded twice)"
+UNKNOWN = OUTCOME_UNKNOWN  # an item whose result line is missing: the mutation may or may not have been applied
 
 
 def records(objects: AsyncIterable[dict[str, Any]]) -> AsyncIterator[Record]:
@@ -86,27 +85,17 @@ async def _variables(ctx: StoreContext, items: list[p.UpdateProductParams]) -> d
 
 
 async def _upload(ctx: StoreContext, lines: list[tuple[int, Any]]) -> str:
-    """stagedUploadsCreate, then the multipart POST of the JSONL; returns the stagedUploadPath."""
-    body = "".join(json.dumps(v, separators=(",", ":")) + "\n" for _, v in lines).encode()
-    staged = {
-        "resource": "BULK_MUTATION_VARIABLES",
-        "filename": "bulk_op_vars.jsonl",
-        "mimeType": "text/jsonl",
-        "httpMethod": "POST",
-    }
+    """stagedUploadsCreate, then the JSONL of variables to the target it names; returns the stagedUploadPath."""
+    staged = {"resource": "BULK_MUTATION_VARIABLES", "filename": FILE, "mimeType": "text/jsonl", "httpMethod": "POST"}
     target = payload(await execute(ctx, "StagedUploadsCreate", {"input": [staged]}), "stagedUploadsCreate")
     spot = target["stagedTargets"][0]
     form = {param["name"]: param["value"] for param in spot["parameters"]}
-    response = await ctx.http.post(
-        spot["url"],
-        data=form,
-        files={"file": ("bulk_op_vars.jsonl", io.BytesIO(body), "text/jsonl")},
-        extensions=meta(cost=0, operation="staged_upload", retry=False),
-    )
-    if response.status_code not in (200, 201, 204):
-        raise PlatformError(f"the staged upload answered {response.status_code}", platform="shopify")
     if "key" not in form:
         raise PlatformError("the staged upload target named no key", platform="shopify")
+    variables = [v for _, v in lines]
+    await upload_lines(
+        ctx.http, spot["url"], variables, fields=form, filename=FILE, operation="staged_upload", platform="shopify"
+    )
     return str(form["key"])
 
 
@@ -146,38 +135,15 @@ def _failures(data: Any) -> list[str]:
 
 
 async def _tally(ctx: StoreContext, handle: OperationHandle) -> dict[str, Any]:
-    """Read a finished mutation's JSONL (one line per item): which items failed, with their userErrors,
-    and which have no line in a result that stayed incomplete when downloaded again (outcome unknown)."""
-    failed: dict[str, list[str]] = {k: list(v) for k, v in handle.state["failed"].items()}
+    """Read a finished mutation's JSONL (line n is for the stage's item n) into the outcomes so far;
+    a line missing from a result that stayed incomplete when downloaded again is an unknown outcome."""
     lines: dict[int, list[str]] = {}
     url, count = _result(handle)
-    # What was read is known; an item without a line (none without a URL) is unknown, neither ok nor failed.
-    with contextlib.suppress(IncompleteResult):
+    with contextlib.suppress(IncompleteResult):  # what was read is known
         if url:
             async for obj in download_lines(ctx.http, url, operation="bulk_result", expected=count):
                 lines[int(obj.get("__lineNumber", -1))] = _failures(obj.get("data"))
-    unknown = set(handle.state.get("unknown", ()))
-    for number, index in enumerate(handle.state["stage"]["items"]):
-        if number not in lines:
-            unknown.add(index)
-        elif lines[number]:
-            failed.setdefault(str(index), []).extend(lines[number])
-    return {**handle.state, "failed": failed, "unknown": sorted(unknown)}
-
-
-def _summary(state: dict[str, Any]) -> dict[str, Any]:
-    failed: dict[str, list[str]] = state["failed"]
-    unknown = [i for i in state.get("unknown", ()) if str(i) not in failed]
-    errors = [{"index": int(i), "errors": msgs} for i, msgs in failed.items()] + [
-        {"index": i, "category": UNKNOWN, "errors": [UNKNOWN_MESSAGE]} for i in unknown
-    ]
-    return {
-        "total": state["total"],
-        "succeeded": state["total"] - len(failed) - len(unknown),
-        "failed": len(failed),
-        "unknown": len(unknown),
-        "errors": sorted(errors, key=lambda e: int(e["index"]))[:MAX_ERRORS],
-    }
+    return tally_lines(handle.state, handle.state["stage"]["items"], lines)
 
 
 @hookimpl
@@ -192,7 +158,8 @@ async def poll(ctx: StoreContext, handle: OperationHandle) -> OperationHandle:
     state = await _tally(ctx, updated)
     if state["pending"]:
         return await _run_mutation(ctx, state["pending"][0], {**state, "pending": state["pending"][1:]})
-    return updated.model_copy(update={"result": {**(updated.result or {}), **_summary(state)}, "state": state})
+    result = {**(updated.result or {}), **bulk_summary(state, state["total"])}
+    return updated.model_copy(update={"result": result, "state": state})
 
 
 @hookimpl
