@@ -26,3 +26,17 @@ def test_the_summary_counts_every_item_once() -> None:
 def test_the_summary_keeps_at_most_max_errors_entries() -> None:
     summary = bulk_summary({"failed": {str(i): ["no"] for i in range(5)}}, total=5, max_errors=2)
     assert summary["failed"] == 5 and [e["index"] for e in summary["errors"]] == [0, 1]
+
+
+def test_a_job_reports_unknown_items_as_neither_ok_nor_failed() -> None:
+    from fusionhub.jobs.runner import bulk_from_handle
+    from fusionhub.models import OperationHandle, OperationStatus
+
+    summary = bulk_summary({"failed": {"1": ["b"]}, "unknown": [4]}, total=6)
+    handle = OperationHandle(operation_id="op", kind="bulk_mutation", status=OperationStatus.COMPLETED, result=summary)
+    result = bulk_from_handle(handle)
+    assert (result.total, result.succeeded, result.failed, result.unknown) == (6, 4, 1, 1)
+    by_index = {i.index: i for i in result.items}
+    assert len(by_index) == 6 and not by_index[1].ok and by_index[1].error == "b"
+    assert not by_index[4].ok and by_index[4].error_category == OUTCOME_UNKNOWN
+    assert all(by_index[i].ok for i in (0, 2, 3, 5))

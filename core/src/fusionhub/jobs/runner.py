@@ -80,17 +80,22 @@ def aggregate(children: list[Job]) -> BulkResult:
 
 
 def bulk_from_handle(handle: OperationHandle) -> BulkResult:
-    """A finished platform bulk's summary (total, succeeded, failed, errors by index) as a BulkResult."""
+    """A finished platform bulk's summary (total, succeeded, failed, unknown, errors by index) as a
+    BulkResult. An item whose outcome is unknown (its result line is missing) is neither ok nor failed."""
     summary = handle.result or {}
     total = int(summary.get("total", handle.total or 0))
-    errors = {int(e["index"]): e.get("errors") or [] for e in summary.get("errors", []) if "index" in e}
-    failed = int(summary.get("failed", len(errors)))
-    complete = len(errors) == failed  # every failure is itemized: list every item
-    items = [
-        ItemOutcome(index=i, ok=i not in errors, error="; ".join(map(str, errors[i])) if i in errors else None)
-        for i in (range(total) if complete else sorted(errors))
-    ]
-    return BulkResult(total=total, succeeded=total - failed, failed=failed, items=items, operation=handle)
+    entries = {int(e["index"]): e for e in summary.get("errors", []) if "index" in e}
+    failed = int(summary.get("failed", sum(1 for e in entries.values() if "category" not in e)))
+    unknown = int(summary.get("unknown", 0))
+    complete = len(entries) == failed + unknown  # every item not ok is itemized: list every item
+    items = []
+    for i in range(total) if complete else sorted(entries):
+        entry = entries.get(i)
+        error = "; ".join(map(str, entry.get("errors") or [])) if entry else None
+        items.append(ItemOutcome(index=i, ok=entry is None, error=error, error_category=(entry or {}).get("category")))
+    return BulkResult(
+        total=total, succeeded=total - failed - unknown, failed=failed, unknown=unknown, items=items, operation=handle
+    )
 
 
 def queue_fan_out(

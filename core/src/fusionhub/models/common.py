@@ -110,5 +110,6 @@ class BulkResult(Model):
     total: int = Field(ge=0)
     succeeded: int = Field(ge=0)
     failed: int = Field(ge=0)
+    unknown: int = Field(default=0, ge=0, description="items whose outcome is not known (may or may not be applied)")
     items: list[ItemOutcome]
     operation: OperationHandle | None = None
