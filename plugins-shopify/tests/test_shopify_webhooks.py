@@ -114,6 +114,22 @@ def test_replayed_delivery_keeps_its_delivery_id_so_the_host_drops_it(sandbox: S
     assert first[0].delivery_id == again[0].delivery_id == headers["X-Shopify-Webhook-Id"]
 
 
+def test_a_replay_in_another_process_carries_the_same_replay_key(
+    sandbox: ShopifySandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process that saw the first delivery is gone (nothing in memory): the key from the signature
+    still names it, and the hub's events table keeps one event per key."""
+    from fusionhub.plugin import SYSTEM_CLOCK, SeenDeliveries
+    from fusionhub_shopify.webhooks import events
+
+    headers, body = sandbox.signed("orders/paid", {"id": 7})
+    first = parse(_store(sandbox), headers, body)[0]
+    monkeypatch.setattr(events, "SEEN", SeenDeliveries(SYSTEM_CLOCK, ttl=events.REPLAY_WINDOW))  # a new process
+    rewritten = {**headers, "X-Shopify-Webhook-Id": "d-rewritten"}
+    again = parse(_store(sandbox), rewritten, body)[0]
+    assert again.delivery_id == "d-rewritten" and again.replay_key == first.replay_key is not None
+
+
 def test_stale_delivery_is_refused_when_a_max_age_is_set(sandbox: ShopifySandbox) -> None:
     store = _store(sandbox, webhook_max_age_seconds=3600)
     body = json.dumps({"id": 1}).encode()

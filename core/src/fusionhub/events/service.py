@@ -89,6 +89,7 @@ class EventService:
                     "platform": event.platform,
                     "type": event.type.value,
                     "delivery_id": event.delivery_id,
+                    "replay_key": event.replay_key,
                     "resource_id": event.resource_id,
                     "topic": event.topic,
                     "source": event.source.value,
@@ -99,7 +100,7 @@ class EventService:
                 done = await conn.execute(
                     insert(ev)
                     .values(row)
-                    .on_conflict_do_nothing(index_elements=["store_id", "delivery_id"])
+                    .on_conflict_do_nothing()  # the same delivery id, or a replay of signed data already stored
                     .returning(ev.c.id)
                 )
                 if done.first() is not None:

@@ -41,6 +41,12 @@ class Event(Model):
     source: EventSource = EventSource.WEBHOOK
     occurred_at: datetime | None = None
     payload: dict[str, Any] = Field(default_factory=dict, repr=False)
+    replay_key: str | None = Field(
+        default=None,
+        max_length=128,
+        description="what the delivery is, from signed data only (a hash of its signature): a replay under "
+        "rewritten unsigned headers has the same key and is dropped, in every process and after restarts",
+    )
 
 
 class WebhookSubscription(Model):

@@ -138,6 +138,7 @@ events = sa.Table(
     sa.Column("platform", sa.String(64), nullable=False),
     sa.Column("type", sa.String(64), nullable=False),
     sa.Column("delivery_id", sa.String(300), nullable=False),
+    sa.Column("replay_key", sa.String(128)),  # signed data's key: a replay under rewritten headers is this one
     sa.Column("resource_id", sa.Text),
     sa.Column("topic", sa.Text),
     sa.Column("source", sa.String(16), nullable=False),
@@ -145,4 +146,5 @@ events = sa.Table(
     sa.Column("received_at", sa.Float, nullable=False),
     sa.Column("payload", Json, nullable=False),
     sa.UniqueConstraint("store_id", "delivery_id"),
+    sa.UniqueConstraint("store_id", "replay_key"),  # NULLs are distinct: events without a key never clash
 )

@@ -1,8 +1,9 @@
 """A delivery → verified once (core's `WebhookFormat`) → one normalized event.
 
 A replay of a captured delivery under rewritten (unsigned) id, event-id or time headers carries
-the same signature: within `REPLAY_WINDOW` it gets the delivery id it was first accepted under,
-so the hub drops it as a duplicate instead of storing it as new.
+the same signature, so the same `replay_key`: the hub stores one event per key and drops the
+replay, in any process and after restarts. Within `REPLAY_WINDOW` it also gets back the delivery
+id it was first accepted under.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ async def parse_webhook(store: Store, headers: Mapping[str, str], body: bytes) -
             platform="shopify",
             type=m.event_type(delivery.topic),
             delivery_id=delivery.first_id(SEEN, store.id),
+            replay_key=delivery.replay_key,  # the hub drops a replay by it in every process, after restarts too
             resource_id=m.resource_id(delivery.topic, delivery.payload),
             topic=delivery.topic,
             occurred_at=delivery.occurred_at,
