@@ -18,6 +18,7 @@ MODULES = [
     "bench.queue_line",
     "bench.shopify_listing",
     "bench.etsy_bulk",
+    "bench.amazon_feed",
 ]
 
 

@@ -10,7 +10,7 @@ Each run against a fresh sandbox:
 Each reports the virtual completion time (first request to last) against its floor and the
 sandbox's 429s. The issue's check: each within 5 % of its floor, no 429.
 
-    python plugins-amazon/bench/amazon_feed.py [--items 10000] [--quick]
+    python -m bench.amazon_feed [--items 10000] [--quick]     (or: python -m bench amazon_feed)
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from typing import Any
 import structlog
 from cryptography.fernet import Fernet
 
+from bench import Row
 from fusionhub.clock import VirtualClock
 from fusionhub.jobs import JobStatus, Worker
 from fusionhub.registry import Registry
@@ -148,6 +149,25 @@ def check(rows: list[dict[str, Any]]) -> list[str]:
         if row["http_429"]:
             problems.append(f"{row['path']}: {row['http_429']} responses were 429")
     return problems
+
+
+def rows(quick: bool) -> list[Row]:
+    """`python -m bench`'s rows: each path's virtual completion time against its floor."""
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
+    count = 1_000 if quick else 10_000
+    out = []
+    for run in (asyncio.run(through_feed(count)), through_patches(count)):
+        note = f"{run['http_429']} × 429, {run['requests']:,} requests, wall {run['wall_seconds']} s"
+        out.append(
+            Row(
+                f"Amazon {count:,} SKUs via {run['path']} (virtual s)",
+                run["floor_seconds"],
+                run["virtual_seconds"],
+                "s",
+                note,
+            )
+        )
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
