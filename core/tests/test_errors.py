@@ -143,3 +143,19 @@ def test_safe_details_keeps_every_key_and_redacts_secret_looking_ones(details: d
             assert cleaned[key] == {k: REDACTED if _is_secret_key(k) else v for k, v in value.items()}
         else:
             assert cleaned[key] == value
+
+
+def test_a_made_up_field_name_is_quoted_in_the_path_and_the_message_stays_one_line() -> None:
+    import pydantic
+
+    from fusionhub.errors import from_pydantic
+
+    class Strict(pydantic.BaseModel):
+        model_config = pydantic.ConfigDict(extra="forbid")
+        limit: int = 1
+
+    with pytest.raises(pydantic.ValidationError) as caught:
+        Strict.model_validate({"limit": 2, "\n": None, "a.b": 1, "": 0})
+    error = from_pydantic(caught.value, prefix="params.")
+    assert {e["loc"] for e in error.errors} == {"params.'\\n'", "params.'a.b'", "params.''"}
+    assert "\n" not in error.user_message

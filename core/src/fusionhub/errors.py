@@ -203,10 +203,17 @@ class PluginLoadError(FusionHubError):
     default_message = "A plugin could not be loaded."
 
 
+def loc_part(part: Any) -> str:
+    """A field path's part as text; a key the caller made up (a newline, a control character, a dot,
+    nothing) is quoted, so the message stays one line and the path stays readable."""
+    text = str(part)
+    return text if text and text.isprintable() and "." not in text else repr(text)
+
+
 def from_pydantic(exc: Any, *, prefix: str = "", platform: str | None = None) -> ValidationError:
     """Turn a pydantic ValidationError into ours, keeping every field path."""
     errors = []
     for err in exc.errors(include_url=False, include_input=False):
-        loc = ".".join(str(part) for part in err["loc"])
+        loc = ".".join(loc_part(part) for part in err["loc"])
         errors.append({"loc": f"{prefix}{loc}" if prefix else loc, "msg": err["msg"]})
     return ValidationError(errors=errors, platform=platform)

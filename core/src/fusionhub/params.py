@@ -11,7 +11,7 @@ from typing import Annotated, Any, TypeVar
 import pydantic
 from pydantic import Field, model_validator
 
-from fusionhub.errors import ValidationError, from_pydantic
+from fusionhub.errors import ValidationError, from_pydantic, loc_part
 from fusionhub.models import InventoryTarget, Money, OperationHandle, ProductChanges, ProductInput, Tracking
 from fusionhub.models.common import MAX_QUANTITY, MAX_TEXT, Model
 
@@ -86,7 +86,7 @@ def _oversized(value: Any, loc: str, depth: int) -> dict[str, str] | None:
     for key, child in children:
         if isinstance(key, str) and len(key) > MAX_TEXT:
             return {"loc": loc, "msg": f"a key of {len(key):,} characters"}
-        found = _oversized(child, f"{loc}.{key}", depth + 1)
+        found = _oversized(child, f"{loc}.{loc_part(key)}", depth + 1)
         if found:
             return found
     return None

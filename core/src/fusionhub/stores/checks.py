@@ -15,7 +15,7 @@ from typing import Any, cast
 import jsonschema
 
 from fusionhub.contracts import AuthKind, PluginManifest
-from fusionhub.errors import ValidationError
+from fusionhub.errors import ValidationError, loc_part
 
 FieldErrors = list[dict[str, str]]
 # Long values are cut in messages: a config value is not a secret, but a 10 MB one is no message.
@@ -35,7 +35,7 @@ def _shown(value: Any) -> str:
 
 
 def _loc(*parts: Any) -> str:
-    return ".".join(["config", *(str(p) for p in parts)])
+    return ".".join(["config", *(loc_part(p) for p in parts)])
 
 
 def _field_errors(error: jsonschema.ValidationError) -> FieldErrors:
