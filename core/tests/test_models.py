@@ -210,3 +210,11 @@ def test_an_address_is_read_through_a_platforms_field_map() -> None:
     assert address == Address(name="Ada", line1="1 Loop", city="Bath", country_code="GB")
     with pytest.raises(ValueError, match="needs 7 keys"):
         Address.read(record, ("who", "street"))
+
+
+def test_platform_data_keeps_its_keys_as_received() -> None:
+    """A signed payload or raw record is what the platform sent: no key is stripped (only our own fields are)."""
+    from fusionhub.models import Event
+
+    event = Event(platform="x", type="order.created", delivery_id=" d ", payload={" k ": " v ", "\r": 1})
+    assert event.payload == {" k ": " v ", "\r": 1} and event.delivery_id == "d"

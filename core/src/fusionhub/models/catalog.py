@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AnyHttpUrl, Field
 
-from fusionhub.models.common import MAX_QUANTITY, MAX_TEXT, Model, Money
+from fusionhub.models.common import MAX_QUANTITY, MAX_TEXT, Model, Money, RawJson
 
 # Platform limits on what a caller sends (results are taken as the platform gives them).
 # Shopify (admin schema 2025-01): "The title cannot be longer than 255 characters", "Each tag
@@ -65,7 +65,7 @@ class Product(Model):
     platform_ids: dict[str, str] = Field(default_factory=dict, description="other ids the platform uses")
     created_at: datetime | None = None
     updated_at: datetime | None = None
-    raw: dict[str, Any] | None = Field(default=None, repr=False, description="the platform's payload")
+    raw: RawJson | None = Field(default=None, repr=False, description="the platform's payload")
 
 
 def _sendable(variant: Variant) -> Variant:

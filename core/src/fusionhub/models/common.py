@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 T = TypeVar("T")
 
@@ -16,6 +16,10 @@ T = TypeVar("T")
 MAX_TEXT = 65_535
 MAX_QUANTITY = 2_147_483_647
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. USD")]
+
+
+# A platform's data kept exactly as it came (a signed payload, a raw record): keys are not stripped.
+RawJson = dict[Annotated[str, StringConstraints(strip_whitespace=False)], Any]
 
 
 class Model(BaseModel):
@@ -68,10 +72,10 @@ class OperationHandle(Model):
     poll_after_seconds: float = Field(default=5.0, ge=0)
     done: int | None = Field(default=None, ge=0)
     total: int | None = Field(default=None, ge=0)
-    result: dict[str, Any] | None = None
+    result: RawJson | None = None
     error: str | None = None
     created_at: datetime | None = None
-    state: dict[str, Any] = Field(default_factory=dict, description="plugin-private data needed to poll")
+    state: RawJson = Field(default_factory=dict, description="plugin-private data needed to poll")
 
     @property
     def finished(self) -> bool:
@@ -84,7 +88,7 @@ class ItemOutcome(Model):
     index: int = Field(ge=0)
     key: str | None = None
     ok: bool
-    result: dict[str, Any] | None = None
+    result: RawJson | None = None
     error_category: str | None = None
     error: str | None = None
 

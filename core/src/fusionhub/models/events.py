@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from pydantic import Field
 
-from fusionhub.models.common import Model
+from fusionhub.models.common import Model, RawJson
 
 
 class EventType(StrEnum):
@@ -40,7 +39,7 @@ class Event(Model):
     topic: str | None = Field(default=None, description="the platform's own name of the event")
     source: EventSource = EventSource.WEBHOOK
     occurred_at: datetime | None = None
-    payload: dict[str, Any] = Field(default_factory=dict, repr=False)
+    payload: RawJson = Field(default_factory=dict, repr=False)
     replay_key: str | None = Field(
         default=None,
         max_length=128,

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field
 
-from fusionhub.models.common import Model, Money
+from fusionhub.models.common import Model, Money, RawJson
 
 
 class OrderStatus(StrEnum):
@@ -70,7 +70,7 @@ class Order(Model):
     tracking: list[Tracking] = Field(default_factory=list)
     created_at: datetime | None = None
     updated_at: datetime | None = None
-    raw: dict[str, Any] | None = Field(default=None, repr=False)
+    raw: RawJson | None = Field(default=None, repr=False)
 
 
 class Refund(Model):
@@ -80,4 +80,4 @@ class Refund(Model):
     lines: list[OrderLine] = Field(default_factory=list)
     note: str | None = None
     created_at: datetime | None = None
-    raw: dict[str, Any] | None = Field(default=None, repr=False)
+    raw: RawJson | None = Field(default=None, repr=False)
