@@ -114,6 +114,7 @@ from fusionhub.models import (
 )
 from fusionhub.observability.records import Alert, ApiCall, CapabilityCall
 from fusionhub.observability.redaction import is_secret_key, register_secret, register_secret_keys
+from fusionhub.paged_bulk import paged_bulk_operations
 from fusionhub.paging import (
     LinkCursor,
     OffsetCursor,
@@ -302,6 +303,7 @@ __all__ = [
     "new_state",
     "new_verifier",
     "next_link",
+    "paged_bulk_operations",
     "params",
     "parse_timestamp",
     "payload",
