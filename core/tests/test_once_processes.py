@@ -61,7 +61,19 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 
 def _worker(db_url: str, sandbox_url: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "FUSIONHUB_SANDBOX": sandbox_url}
-    command = ["fusionhub", "worker", "--database", db_url, "--lease", "2", "--concurrency", "1", "--no-events"]
+    command = [
+        sys.executable,
+        "-m",
+        "fusionhub.cli",
+        "worker",
+        "--database",
+        db_url,
+        "--lease",
+        "2",
+        "--concurrency",
+        "1",
+        "--no-events",
+    ]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
 
 
