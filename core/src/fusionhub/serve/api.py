@@ -1,4 +1,5 @@
-"""The JSON API (read-only in this first cut): what `fusionhub stores|plugins|jobs … --json` print."""
+"""The JSON API (read-only in this first cut): what `fusionhub stores|plugins|jobs … --json` print,
+described by /api/openapi.json."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fusionhub.cli.jobs import job_data
 from fusionhub.cli.report import capability_entry, platforms, plugin_entry
 from fusionhub.jobs import JobStatus
 from fusionhub.serve.auth import admin_api
+from fusionhub.serve.openapi import DOCUMENT
 
 MAX_LIMIT = 500
 
@@ -54,7 +56,13 @@ async def jobs(request: Request) -> Response:
     return JSONResponse([job_data(j) for j in top])
 
 
+async def openapi(request: Request) -> Response:
+    """The API's description: public, like any OpenAPI document (it holds no data)."""
+    return JSONResponse(DOCUMENT)
+
+
 routes = [
+    Route("/api/openapi.json", openapi),
     Route("/api/stores", stores),
     Route("/api/plugins", plugins),
     Route("/api/capabilities", capabilities),
