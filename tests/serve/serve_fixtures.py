@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,20 @@ from fusionhub_shopify.sandbox import ShopifySandbox
 
 TOKEN = "admin-token-for-tests-0123456789"
 BASE = "http://127.0.0.1:8000"
+
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def csrf_of(page: httpx.Response) -> str:
+    found = CSRF.search(page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+async def sign_in(client: httpx.AsyncClient, token: str = TOKEN, next_path: str = "/matrix") -> httpx.Response:
+    form = await client.get("/login", params={"next": next_path})
+    return await client.post("/login", data={"csrf": csrf_of(form), "token": token, "next": next_path})
 
 
 @dataclass

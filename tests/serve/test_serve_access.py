@@ -4,29 +4,14 @@ receivers are public; serving beyond loopback needs a configured token."""
 from __future__ import annotations
 
 import os
-import re
 import stat
 from pathlib import Path
 
-import httpx
 import pytest
-from serve_fixtures import TOKEN, Served
+from serve_fixtures import TOKEN, Served, csrf_of, sign_in
 
 from fusionhub.serve import BindRefused, admin_token
 from fusionhub.serve.auth import TOKEN_ENV, is_loopback
-
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-
-
-def csrf_of(page: httpx.Response) -> str:
-    found = CSRF.search(page.text)
-    assert found, page.text
-    return found.group(1)
-
-
-async def sign_in(client: httpx.AsyncClient, token: str = TOKEN, next_path: str = "/matrix") -> httpx.Response:
-    form = await client.get("/login", params={"next": next_path})
-    return await client.post("/login", data={"csrf": csrf_of(form), "token": token, "next": next_path})
 
 
 async def test_the_api_and_pages_refuse_anyone_without_the_token(served: Served) -> None:

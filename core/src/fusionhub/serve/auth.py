@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from fusionhub.errors import ErrorCategory, FusionHubError
 
@@ -27,6 +28,7 @@ TOKEN_FILE = "admin.token"  # noqa: S105 - the file's name in the data directory
 MIN_TOKEN = 16
 CSRF_FIELD = "csrf"
 Handler = Callable[[Request], Awaitable[Response]]
+FormHandler = Callable[[Request, FormData], Awaitable[Response]]
 
 
 class BindRefused(FusionHubError):
@@ -139,5 +141,20 @@ def admin_api(handler: Handler) -> Handler:
                 headers={"WWW-Authenticate": "Bearer"},
             )
         return await handler(request)
+
+    return guarded
+
+
+def admin_form(handler: FormHandler) -> Handler:
+    """A form's POST: signed in, and the session's CSRF token posted back (a bearer request carries no
+    ambient credentials, so it needs none). 403 otherwise, before anything changes."""
+
+    async def guarded(request: Request) -> Response:
+        if not authenticated(request):
+            return PlainTextResponse("sign in first", status_code=401)
+        form = await request.form()
+        if bearer(request) is None and not csrf_ok(request, form):
+            return PlainTextResponse("the form's CSRF token is missing or wrong: reload the page", status_code=403)
+        return await handler(request, form)
 
     return guarded

@@ -4,6 +4,7 @@ workaround works and how long it takes)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from fusionhub.capabilities import CAPABILITY_SPECS, Capability
@@ -50,10 +51,14 @@ def duration(ms: int | None) -> str | None:
     return f"about {seconds / 3600:.1f} h"
 
 
-def cell(record: PluginRecord, capability: Capability) -> Cell:
+# The hub's automation_enabled: the plugin's default, or the host's choice over it.
+Automation = Callable[[str, Capability], bool]
+
+
+def cell(record: PluginRecord, capability: Capability, automation: Automation) -> Cell:
     assert record.manifest is not None
     contract = record.manifest.contract(capability)
-    found = Cell(record.slug, capability.value, contract.level.value, contract.automation_enabled)
+    found = Cell(record.slug, capability.value, contract.level.value, automation(record.slug, capability))
     if contract.level is Level.UNSUPPORTED:
         return replace(found, explanation=contract.explanation, manual_workaround=contract.manual_workaround)
     if contract.level is Level.WORKAROUND and contract.workaround is not None:
@@ -62,11 +67,14 @@ def cell(record: PluginRecord, capability: Capability) -> Cell:
     return found
 
 
-def matrix(records: list[PluginRecord]) -> tuple[list[str], list[Row]]:
+def matrix(records: list[PluginRecord], automation: Automation) -> tuple[list[str], list[Row]]:
     """The loaded platforms' slugs, and one row per capability in the specification's order."""
     loaded = platforms(records)
-    rows = [
-        Row(c.value, CAPABILITY_SPECS[c].group, CAPABILITY_SPECS[c].summary, [cell(r, c) for r in loaded])
+    return [r.slug for r in loaded], rows(loaded, automation)
+
+
+def rows(loaded: list[PluginRecord], automation: Automation) -> list[Row]:
+    return [
+        Row(c.value, CAPABILITY_SPECS[c].group, CAPABILITY_SPECS[c].summary, [cell(r, c, automation) for r in loaded])
         for c in Capability
     ]
-    return [r.slug for r in loaded], rows
