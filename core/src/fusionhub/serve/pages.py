@@ -27,19 +27,19 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
-def _next(request: Request, value: object) -> str:
+def _next(value: object) -> str:
     """Where to go after signing in: a path on this site only (never another host)."""
     text = value if isinstance(value, str) else ""
     return text if text.startswith("/") and not text.startswith("//") and "\\" not in text else "/"
 
 
 async def login_form(request: Request) -> Response:
-    return render(request, "login.html", next=_next(request, request.query_params.get("next")))
+    return render(request, "login.html", next=_next(request.query_params.get("next")))
 
 
 async def login(request: Request) -> Response:
     form = await request.form()
-    target = _next(request, form.get("next"))
+    target = _next(form.get("next"))
     if not csrf_ok(request, form):
         return render(request, "login.html", 403, next=target, error="The form expired: sign in again.")
     token = form.get("token")
