@@ -25,6 +25,7 @@ TEST_DEPS = [
     "respx>=0.21",
     "openapi-schema-validator>=0.6",
     "import-linter>=2.1",  # the authoring guide's import contract is run by a test
+    "playwright>=1.45",  # fusionhub serve's pages in Debian's chromium (tests/serve)
 ]
 # Extras whose tests need a real local server: Amazon's SQS reader against moto's server mode.
 EXTRA_TEST_DEPS = ["./plugins-amazon[sqs]", "moto[server]>=5"]
@@ -46,7 +47,7 @@ print(plugin["slug"], "loaded alone:", json.dumps(levels))
 
 
 def _install_all(session: nox.Session) -> None:
-    session.install("./core[postgres]", *[f"./{p}" for p in PLUGINS])
+    session.install("./core[postgres,serve]", *[f"./{p}" for p in PLUGINS])
 
 
 # Plugins whose imports lint-imports checks beside the repository's own (see pyproject.toml).

@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "worker": "fusionhub.cli.worker:worker",
     "keys": "fusionhub.cli.keys:keys",
     "db": "fusionhub.cli.db:db",
+    "serve": "fusionhub.cli.serve:serve",
 }
 
 cli = LazyGroup(

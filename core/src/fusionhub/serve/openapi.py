@@ -1,0 +1,170 @@
+"""The OpenAPI 3.1 document of the JSON API and the receiver, as data (served at /api/openapi.json;
+the tests validate every answer against it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fusionhub.capabilities import Capability
+from fusionhub.jobs import JobStatus
+from fusionhub.version import __version__
+
+NULLABLE_NUMBER = {"type": ["number", "null"]}
+NULLABLE_STRING = {"type": ["string", "null"]}
+NULLABLE_INTEGER = {"type": ["integer", "null"]}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {"type": "string"},
+            "message": {"type": "string"},
+            "errors": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["loc", "msg"],
+                    "properties": {"loc": {"type": "string"}, "msg": {"type": "string"}},
+                },
+            },
+        },
+    },
+    "Store": {
+        "type": "object",
+        "required": ["id", "name", "platform", "config", "enabled", "created_at", "updated_at"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "name": {"type": "string"},
+            "platform": {"type": "string"},
+            "config": {"type": "object"},
+            "enabled": {"type": "boolean"},
+            "created_at": {"type": "number"},
+            "updated_at": {"type": "number"},
+        },
+    },
+    "Contract": {
+        "type": "object",
+        "required": ["level", "automation_enabled", "explanation", "manual_workaround", "workaround"],
+        "properties": {
+            "level": {"enum": ["native", "workaround", "unsupported", None]},
+            "automation_enabled": {"type": "boolean"},
+            "explanation": NULLABLE_STRING,
+            "manual_workaround": NULLABLE_STRING,
+            "workaround": {"type": ["object", "null"]},
+            "constraints": {"type": ["object", "null"]},
+            "scopes": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "Plugin": {
+        "type": "object",
+        "required": ["slug", "status", "distribution", "capabilities"],
+        "properties": {
+            "slug": {"type": "string"},
+            "status": {"enum": ["loaded", "failed", "blocked", "incompatible"]},
+            "distribution": NULLABLE_STRING,
+            "error": NULLABLE_STRING,
+            "hint": NULLABLE_STRING,
+            "capabilities": {
+                "type": "object",
+                "required": [c.value for c in Capability],
+                "additionalProperties": _ref("Contract"),
+            },
+        },
+    },
+    "Job": {
+        "type": "object",
+        "required": ["id", "store_id", "capability", "status", "created_at", "progress_done", "progress_total"],
+        "properties": {
+            "id": {"type": "string"},
+            "store_id": {"type": "string"},
+            "capability": {"type": "string"},
+            "status": {"enum": [s.value for s in JobStatus]},
+            "params": {"type": "object"},
+            "created_at": {"type": "number"},
+            "finished_at": NULLABLE_NUMBER,
+            "progress_done": {"type": "integer"},
+            "progress_total": NULLABLE_INTEGER,
+            "error_category": NULLABLE_STRING,
+            "error_message": NULLABLE_STRING,
+        },
+    },
+    "Ingested": {
+        "type": "object",
+        "required": ["new", "duplicates"],
+        "additionalProperties": False,
+        "properties": {"new": {"type": "integer", "minimum": 0}, "duplicates": {"type": "integer", "minimum": 0}},
+    },
+}
+
+UNAUTHORIZED = _json(_ref("Error"), "no valid bearer token or session")
+BAD = _json(_ref("Error"), "a parameter is wrong (which, and why)")
+NOT_FOUND = _json(_ref("Error"), "no such store")
+
+
+def _get(summary: str, schema: dict[str, Any], **more: Any) -> dict[str, Any]:
+    responses = {"200": _json(schema, summary), "401": UNAUTHORIZED, **more.pop("responses", {})}
+    return {"get": {"summary": summary, "security": [{"bearer": []}], "responses": responses, **more}}
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "Fusion Stage Hub", "version": __version__},
+    "components": {
+        "schemas": SCHEMAS,
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "the admin token"}},
+    },
+    "paths": {
+        "/api/stores": _get("The stores (never their credentials)", {"type": "array", "items": _ref("Store")}),
+        "/api/plugins": _get("Every plugin found, loaded or not", {"type": "array", "items": _ref("Plugin")}),
+        "/api/capabilities": _get(
+            "{capability: {platform: contract}} for the loaded platforms",
+            {
+                "type": "object",
+                "required": [c.value for c in Capability],
+                "additionalProperties": False,
+                "properties": {
+                    c.value: {"type": "object", "additionalProperties": _ref("Contract")} for c in Capability
+                },
+            },
+        ),
+        "/api/jobs": _get(
+            "Newest top-level jobs first",
+            {"type": "array", "items": _ref("Job")},
+            parameters=[
+                _query("status", {"enum": [s.value for s in JobStatus]}, "only jobs in this status"),
+                _query("store", {"type": "string"}, "only this store's jobs (name or id)"),
+                _query("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}, "at most this many"),
+            ],
+            responses={"400": BAD, "404": NOT_FOUND},
+        ),
+        "/webhooks/{store}": {
+            "post": {
+                "summary": "A platform's webhook delivery, verified by the store's plugin",
+                "parameters": [{"name": "store", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "requestBody": {"required": True, "content": {"*/*": {"schema": {}}}},
+                "responses": {
+                    "200": _json(_ref("Ingested"), "verified; new events stored, repeats counted"),
+                    "400": _json(_ref("Error"), "verified but malformed"),
+                    "401": _json(_ref("Error"), "signature missing, wrong or replayed; nothing stored"),
+                    "404": _json(_ref("Error"), "no such store, or its platform takes no webhooks"),
+                    "413": _json(_ref("Error"), "body over 5 MiB"),
+                },
+            }
+        },
+    },
+}

@@ -1,0 +1,3 @@
+from serve_fixtures import served
+
+__all__ = ["served"]
