@@ -5,12 +5,13 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["lint", "typecheck", "tests", "plugin_alone"]
+nox.options.sessions = ["lint", "typecheck", "tests", "plugin_alone", "dist"]
 nox.options.error_on_missing_interpreters = True
 
 ROOT = Path(__file__).parent
@@ -99,3 +100,36 @@ def bench(session: nox.Session) -> None:
     _install_all(session)
     session.install(*TEST_DEPS)
     session.run("python", "-m", "bench", *session.posargs)
+
+
+# --- dist (issue 19): build, check and install every distribution --------------------------
+DIST_DIR = ROOT / "dist"
+
+
+@nox.session(python=PYTHON)
+def dist(session: nox.Session) -> None:
+    """Build every sdist and wheel into dist/, check them, install fusionhub[all] from them afresh.
+
+    The fresh environment holds only what the wheels pull (no editable checkout, no fixtures):
+    there `fusionhub plugins list --json` must show every plugin loaded and `fusionhub demo` run.
+    """
+    session.install("build>=1.2", "twine>=5", "uv")
+    shutil.rmtree(DIST_DIR, ignore_errors=True)
+    for directory in ["core", *PLUGINS]:
+        # The wheel is built from the sdist, so what the sdist leaves out fails here.
+        session.run("python", "-m", "build", "--installer", "uv", "--quiet", "--outdir", str(DIST_DIR), directory)
+    built = sorted(str(p) for p in DIST_DIR.iterdir())
+    session.run("twine", "check", "--strict", *built)
+    session.run("python", "tools/check_dists.py", "contents", str(DIST_DIR))
+    fresh = Path(session.create_tmp()) / "fresh"
+    shutil.rmtree(fresh, ignore_errors=True)
+    session.run("uv", "venv", "--quiet", "--python", PYTHON, str(fresh))
+    python = str(fresh / "bin" / "python")
+    (core_wheel,) = DIST_DIR.glob("fusionhub-*.whl")  # by path: never a same-named project from the index
+    session.run("uv", "pip", "install", "--python", python, "--find-links", str(DIST_DIR), f"{core_wheel}[all]")
+    env = {"PATH": f"{fresh / 'bin'}:{session.env.get('PATH', '')}", "VIRTUAL_ENV": str(fresh)}
+    env.update({"HOME": str(fresh / "home"), "XDG_DATA_HOME": str(fresh / "data")})
+    session.run(python, "tools/check_dists.py", "installed", env=env, external=True)
+
+
+# --- end dist
