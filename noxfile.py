@@ -32,7 +32,8 @@ EXTRA_TEST_DEPS = ["./plugins-amazon[sqs]", "moto[server]>=5"]
 TYPE_DEPS = ["mypy>=1.10", "types-jsonschema", *TEST_DEPS]
 PYTHON = "3.11"
 # `fusionhub plugins list --json` in an environment holding core and one plugin: exactly that
-# plugin, loaded, every capability with a level.
+# plugin, loaded; a platform (it has a manifest) gives every capability a level, an observer
+# (metrics, tracing: no manifest) gives none.
 ALONE_CHECK = """
 import json, subprocess, sys
 listing = json.loads(subprocess.run(["fusionhub", "plugins", "list", "--json"], check=True,
@@ -40,9 +41,14 @@ listing = json.loads(subprocess.run(["fusionhub", "plugins", "list", "--json"], 
 assert [p["distribution"] for p in listing] == [sys.argv[1]], listing
 (plugin,) = listing
 assert plugin["status"] == "loaded", plugin["error"]
-assert len(plugin["capabilities"]) == 15, plugin["capabilities"]
 levels = {c: v["level"] for c, v in plugin["capabilities"].items()}
-print(plugin["slug"], "loaded alone:", json.dumps(levels))
+if plugin["kind"] == "observer":
+    assert plugin["core_api"] is None and set(levels.values()) == {None}, plugin
+    print(plugin["slug"], "loaded alone: observer, no capabilities")
+else:
+    assert plugin["kind"] == "platform", plugin["kind"]
+    assert len(levels) == 15 and None not in levels.values(), levels
+    print(plugin["slug"], "loaded alone:", json.dumps(levels))
 """
 
 

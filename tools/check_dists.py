@@ -114,8 +114,10 @@ def check_installed() -> list[str]:
             problems.append(f"{name}: not listed by `fusionhub plugins list` (installed: {sorted(by_dist)})")
         elif plugin["status"] != "loaded":
             problems.append(f"{name}: {plugin['status']}: {plugin['error']}")
-        elif name in platforms and len(plugin["capabilities"]) != CAPABILITY_COUNT:
-            problems.append(f"{name}: {len(plugin['capabilities'])} capabilities, not {CAPABILITY_COUNT}")
+        elif plugin["kind"] != ("platform" if name in platforms else "observer"):
+            problems.append(f"{name}: loaded as {plugin['kind']}")
+        elif name in platforms and sum(1 for c in plugin["capabilities"].values() if c["level"]) != CAPABILITY_COUNT:
+            problems.append(f"{name}: not every one of the {CAPABILITY_COUNT} capabilities has a level")
         else:
             print(f"{name}: loaded ({plugin['kind']})", file=sys.stderr)
     demo = _run("fusionhub", "demo", "--json")
