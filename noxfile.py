@@ -114,7 +114,7 @@ DIST_DIR = ROOT / "dist"
 
 @nox.session(python=PYTHON)
 def dist(session: nox.Session) -> None:
-    """Build every sdist and wheel into dist/, check them, install fusionhub[all] from them afresh.
+    """Build every sdist and wheel into dist/, check them, install fusionhub[all,prometheus] from them afresh.
 
     The fresh environment holds only what the wheels pull (no editable checkout, no fixtures):
     there `fusionhub plugins list --json` must show every plugin loaded and `fusionhub demo` run.
@@ -132,7 +132,8 @@ def dist(session: nox.Session) -> None:
     session.run("uv", "venv", "--quiet", "--python", PYTHON, str(fresh))
     python = str(fresh / "bin" / "python")
     (core_wheel,) = DIST_DIR.glob("fusionhub-*.whl")  # by path: never a same-named project from the index
-    session.run("uv", "pip", "install", "--python", python, "--find-links", str(DIST_DIR), f"{core_wheel}[all]")
+    wanted = f"{core_wheel}[all,prometheus]"  # every platform and the observer
+    session.run("uv", "pip", "install", "--python", python, "--find-links", str(DIST_DIR), wanted)
     env = {"PATH": f"{fresh / 'bin'}:{session.env.get('PATH', '')}", "VIRTUAL_ENV": str(fresh)}
     env.update({"HOME": str(fresh / "home"), "XDG_DATA_HOME": str(fresh / "data")})
     session.run(python, "tools/check_dists.py", "installed", env=env, external=True)
