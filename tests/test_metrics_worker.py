@@ -122,9 +122,10 @@ def test_a_running_worker_exposes_the_capability_calls_it_just_made(
         except httpx.TransportError:
             return False  # not listening yet
         calls = "fusionhub_capability_calls_total"
-        return _total(found, calls, **where, capability="list_products") == 2 and _total(
-            found, calls, **where, capability="get_product"
-        ) >= 1
+        return (
+            _total(found, calls, **where, capability="list_products") == 2
+            and _total(found, calls, **where, capability="get_product") >= 1
+        )
 
     _until(served, "the worker's metrics to show its three jobs")
     found = _scrape(port)
