@@ -1,4 +1,4 @@
-"""Sessions: tests (everything), each plugin alone, lint, typecheck, bench.
+"""Sessions: tests (everything), each plugin alone, lint, typecheck, dist (built wheels), docs (the site), bench.
 
 `nox` runs the default sessions; `nox -s bench` runs the benchmarks (not part of CI).
 """
@@ -11,7 +11,7 @@ from pathlib import Path
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["lint", "typecheck", "tests", "plugin_alone", "dist"]
+nox.options.sessions = ["lint", "typecheck", "tests", "plugin_alone", "dist", "docs"]
 nox.options.error_on_missing_interpreters = True
 
 ROOT = Path(__file__).parent
@@ -140,3 +140,17 @@ def dist(session: nox.Session) -> None:
 
 
 # --- end dist
+
+
+# --- docs (issue 19): the documentation site, warnings as errors -------------------------------
+DOCS_DEPS = ["mkdocs>=1.6,<2", "mkdocs-material>=9.5,<10", "mkdocstrings[python]>=0.26"]
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """mkdocs build --strict into site/: the guides, every README, the capability and API reference."""
+    session.install("./core", *DOCS_DEPS)  # the capability reference reads core's capability table
+    session.run("mkdocs", "build", "--strict", env={"NO_MKDOCS_2_WARNING": "1"})
+
+
+# --- end docs
