@@ -26,6 +26,7 @@ TEST_DEPS = [
     "respx>=0.21",
     "openapi-schema-validator>=0.6",
     "import-linter>=2.1",  # the authoring guide's import contract is run by a test
+    "pyyaml>=6",  # tests/test_compose.py reads compose.yaml
 ]
 # Extras whose tests need a real local server: Amazon's SQS reader against moto's server mode.
 EXTRA_TEST_DEPS = ["./plugins-amazon[sqs]", "moto[server]>=5"]
