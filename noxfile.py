@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -120,7 +121,7 @@ def dist(session: nox.Session) -> None:
     The fresh environment holds only what the wheels pull (no editable checkout, no fixtures):
     there `fusionhub plugins list --json` must show every plugin loaded and `fusionhub demo` run.
     """
-    session.install("build>=1.2", "twine>=5", "uv")
+    session.install("build>=1.2", "twine>=6.2", "uv")  # twine 6.2+ reads Metadata-Version 2.5
     shutil.rmtree(DIST_DIR, ignore_errors=True)
     for directory in ["core", *PLUGINS]:
         # The wheel is built from the sdist, so what the sdist leaves out fails here.
@@ -135,7 +136,8 @@ def dist(session: nox.Session) -> None:
     (core_wheel,) = DIST_DIR.glob("fusionhub-*.whl")  # by path: never a same-named project from the index
     wanted = f"{core_wheel}[all,prometheus]"  # every platform and the observer
     session.run("uv", "pip", "install", "--python", python, "--find-links", str(DIST_DIR), wanted)
-    env = {"PATH": f"{fresh / 'bin'}:{session.env.get('PATH', '')}", "VIRTUAL_ENV": str(fresh)}
+    outer_path = session.env.get("PATH") or os.environ.get("PATH", "")
+    env = {"PATH": f"{fresh / 'bin'}:{outer_path}", "VIRTUAL_ENV": str(fresh)}
     env.update({"HOME": str(fresh / "home"), "XDG_DATA_HOME": str(fresh / "data")})
     session.run(python, "tools/check_dists.py", "installed", env=env, external=True)
 
