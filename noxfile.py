@@ -121,7 +121,7 @@ def dist(session: nox.Session) -> None:
     The fresh environment holds only what the wheels pull (no editable checkout, no fixtures):
     there `fusionhub plugins list --json` must show every plugin loaded and `fusionhub demo` run.
     """
-    session.install("build>=1.2", "twine>=6.2", "uv")  # twine 6.2+ reads Metadata-Version 2.5
+    session.install("build>=1.2", "twine>=7", "uv")  # checked with twine 7 (reads Metadata-Version 2.5)
     shutil.rmtree(DIST_DIR, ignore_errors=True)
     for directory in ["core", *PLUGINS]:
         # The wheel is built from the sdist, so what the sdist leaves out fails here.
