@@ -10,7 +10,7 @@ alerting) may implement the observer hooks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -182,6 +182,16 @@ def fusionhub_on_event(store: Store, event: Event) -> None:
 @hookspec
 def fusionhub_on_alert(alert: Alert) -> None:
     """When something needs a person: a capability's error rate over its threshold, and so on."""
+
+
+@hookspec
+def fusionhub_start_exporters(process: str, metrics_port: int | None) -> Callable[[], None] | None:
+    """A long-running process starts (`process` is "worker" or "serve"): start what exports its observations.
+
+    `metrics_port` is the TCP port the user gave for metrics (`--metrics-port`,
+    `FUSIONHUB_METRICS_PORT`), or None. Return a callable that stops what was started (the
+    process calls it on the way out), or None when nothing was.
+    """
 
 
 PLATFORM_HOOKS = frozenset(

@@ -264,13 +264,13 @@ class Registry:
     @staticmethod
     def _check_requires(dist: Distribution) -> None:
         """The core-API range from the distribution's metadata, before importing anything."""
-        core = Version(__version__) if __version__ != "0+unknown" else None
+        core = Version(__version__)
         for line in dist.requires or []:
             try:
                 req = Requirement(line)
             except InvalidRequirement:
                 continue
-            if canonicalize_name(req.name) != "fusionhub" or req.marker is not None or core is None:
+            if canonicalize_name(req.name) != "fusionhub" or req.marker is not None:
                 continue
             if not req.specifier.contains(core, prereleases=True):
                 raise _Rejected(

@@ -9,6 +9,7 @@ import signal
 
 import click
 
+from fusionhub.cli.exporters import exporters, metrics_port_option
 from fusionhub.cli.runtime_cli import database_option, open_runtime, run_async
 from fusionhub.jobs import Worker
 from fusionhub.jobs.worker import DEFAULT_LEASE_SECONDS
@@ -50,9 +51,10 @@ async def poll_events(runtime: object, stop: asyncio.Event, every: float) -> Non
     help="Seconds a dead worker's jobs wait for another worker (a live one renews it 4 times as often).",
 )
 @click.option("--events/--no-events", default=True, help="Poll events of platforms without webhooks.")
+@metrics_port_option
 @database_option
 @run_async
-async def worker(concurrency: int, lease: float, events: bool, database: str | None) -> None:
+async def worker(concurrency: int, lease: float, events: bool, metrics_port: int | None, database: str | None) -> None:
     """Run jobs until Ctrl-C / SIGTERM (jobs in hand are finished first). Start as many as you like."""
     runtime = await open_runtime(database)
     runner = Worker(runtime, concurrency=concurrency, lease_seconds=lease)
@@ -70,7 +72,10 @@ async def worker(concurrency: int, lease: float, events: bool, database: str | N
     click.echo(f"worker {runner.id}: {concurrency} slot(s) on {runtime.db!r}, jobs through {queue}", err=True)
     poller = asyncio.create_task(poll_events(runtime, stop, 5.0)) if events else None
     try:
-        stats = await runner.run()
+        with exporters(runtime.hub.registry, "worker", metrics_port) as started:
+            if started:
+                click.echo(f"worker {runner.id}: {started} exporter(s) started, metrics port {metrics_port}", err=True)
+            stats = await runner.run()
     finally:
         stop.set()
         if poller is not None:
