@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from fusionhub.cli.exporters import exporters, metrics_port_option
 from fusionhub.cli.runtime_cli import database_option, open_runtime, run_async
 
 INSTALL_HINT = "fusionhub serve needs the serve extra: pip install 'fusionhub[serve]'"
@@ -18,8 +19,9 @@ INSTALL_HINT = "fusionhub serve needs the serve extra: pip install 'fusionhub[se
 )
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @database_option
+@metrics_port_option
 @run_async
-async def serve(host: str, port: int, database: str | None) -> None:
+async def serve(host: str, port: int, database: str | None, metrics_port: int | None) -> None:
     """Serve the admin pages, the JSON API and POST /webhooks/{store} until interrupted."""
     try:
         import uvicorn
@@ -42,6 +44,7 @@ async def serve(host: str, port: int, database: str | None) -> None:
             click.echo(f"admin token: the one in {token.path}")
         else:
             click.echo("admin token: FUSIONHUB_ADMIN_TOKEN")
-        await uvicorn.Server(config).serve()
+        with exporters(runtime.hub.registry, "serve", metrics_port):
+            await uvicorn.Server(config).serve()
     finally:
         await runtime.aclose()
