@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "worker": "fusionhub.cli.worker:worker",
     "keys": "fusionhub.cli.keys:keys",
     "db": "fusionhub.cli.db:db",
+    "new-plugin": "fusionhub.cli.new_plugin:new_plugin",
 }
 
 cli = LazyGroup(
