@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import inspect
 import json
 import logging
@@ -31,12 +32,18 @@ from fusionhub import hookspecs
 from fusionhub.capabilities import Capability, spec_of
 from fusionhub.clock import VirtualClock
 from fusionhub.contracts import Level, PluginManifest
-from fusionhub.errors import AuthError, CapabilityUnsupported, FusionHubError
+from fusionhub.errors import AuthError, CapabilityUnsupported, FusionHubError, NotFound, ValidationError
 from fusionhub.hub import Outcome
 from fusionhub.registry import PluginKind, PluginRecord, PluginStatus, Registry
 from fusionhub.sandbox import Sandbox
+from fusionhub.stores.checks import config_errors
 from fusionhub.testing.canary import canary, leaks, secret_values
 from fusionhub.testing.harness import SandboxRun, sandbox_run
+
+MAX_LIMIT = 250  # the largest `limit` list params take
+# Fields of ProductChanges that a product read back shows as they were set.
+WRITE_FIELDS = frozenset({"title", "description", "vendor", "tags"})
+RETIRED = frozenset({"archived", "inactive"})  # what delete_product (not permanent) leaves
 
 READS = (
     Capability.LIST_PRODUCTS,
@@ -55,14 +62,29 @@ def load_plugin(slug: str) -> tuple[Registry, PluginRecord | None]:
     return registry, records[0] if records else None
 
 
+# What the kit imports to do its checks: missing, a check would silently do less, so it fails.
+KIT_DEPENDENCIES = ("respx",)
+
+
+class MissingKitDependency(ImportError):
+    """A package the conformance kit needs is not installed (install `fusionhub[testing]`)."""
+
+
+def require_kit_dependencies() -> None:
+    missing = [name for name in KIT_DEPENDENCIES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise MissingKitDependency(
+            f"the conformance kit needs {', '.join(missing)} (it refuses any request that escapes the "
+            "sandbox with it), which is not installed: pip install 'fusionhub[testing]'"
+        )
+
+
 @contextlib.contextmanager
 def no_network() -> Iterator[Any]:
-    """respx (when installed) refuses any request that escapes the sandbox's transport."""
-    try:
-        import respx
-    except ImportError:  # pragma: no cover - respx is a test dependency of every plugin
-        yield None
-        return
+    """respx refuses any request that escapes the sandbox's transport."""
+    require_kit_dependencies()
+    import respx
+
     with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
         yield router
 
@@ -73,6 +95,7 @@ class ConformanceSuite:
     slug: str
     options: Mapping[str, Any]
     burst_calls: int
+    max_pages: int = 500  # a walk of more pages than this is taken to never end
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -190,7 +213,7 @@ class ConformanceSuite:
                 try:
                     await run.execute(capability, run.sandbox.sample_params(capability) or {})
                 except CapabilityUnsupported as exc:
-                    return exc, router.calls.call_count if router is not None else 0
+                    return exc, router.calls.call_count
                 finally:
                     await run.aclose()
             return None, 0
@@ -279,6 +302,133 @@ class ConformanceSuite:
             "the manifest's rate_limit is looser than the platform's"
         )
 
+    # --- second edition: what a passing call can still get wrong -----------------------------
+
+    def supported_sample(self, run: SandboxRun, capability: Capability) -> dict[str, Any] | None:
+        """The sandbox's sample params for `capability` when it is supported, else None."""
+        if run.ctx.manifest.contract(capability).level is Level.UNSUPPORTED:
+            return None
+        return run.sandbox.sample_params(capability)
+
+    def test_sandbox_store_satisfies_the_config_schema(self) -> None:
+        # Checked on the sandbox alone: a store that breaks the schema cannot even be built.
+        _, record = self.record()
+        sandbox: Sandbox = record.impls["fusionhub_sandbox"](clock=VirtualClock(), options=dict(self.options))
+        errors = config_errors(self.manifest(), sandbox.store_config())
+        assert not errors, (
+            f"the sandbox's store_config() breaks the manifest's config_schema: {errors}; "
+            "fix the schema or the sandbox, or no host (nor `fusionhub demo`) can save a sandbox store"
+        )
+
+    @pytest.mark.parametrize("capability", [Capability.LIST_PRODUCTS, Capability.LIST_ORDERS], ids=str)
+    def test_paging_honours_limit_and_cursor_and_ends(self, capability: Capability) -> None:
+        run = self.run_on_sandbox()
+        sample = self.supported_sample(run, capability)
+        if sample is None:
+            pytest.skip(f"{capability} is unsupported or the sandbox has no sample params for it")
+
+        async def walk(limit: int) -> list[str]:
+            ids: list[str] = []
+            cursor: str | None = None
+            for _ in range(self.max_pages):
+                page = (await run.execute(capability, {**sample, "limit": limit, "cursor": cursor})).value
+                assert len(page.items) <= limit, (
+                    f"{capability} gave {len(page.items)} items for limit={limit}: send params.limit to the platform"
+                )
+                ids += [item.id for item in page.items]
+                if page.next_cursor is None:
+                    return ids
+                assert page.next_cursor != cursor, f"{capability} returned the cursor it was given: paging never ends"
+                cursor = page.next_cursor
+            raise AssertionError(
+                f"{capability} still had a next_cursor after {self.max_pages} pages of {limit}: "
+                "return next_cursor=None on the last page (and follow params.cursor)"
+            )
+
+        async def main() -> tuple[list[str], list[str]]:
+            try:
+                with no_network():
+                    return await walk(1), await walk(MAX_LIMIT)
+            finally:
+                await run.aclose()
+
+        one_by_one, whole = run.clock.run(main())
+        assert len(set(one_by_one)) == len(one_by_one), (
+            f"{capability} paged by 1 repeats items: the next page must start where params.cursor says"
+        )
+        assert sorted(one_by_one) == sorted(whole), (
+            f"{capability} paged by 1 gave other items than paged by {MAX_LIMIT}: follow params.cursor"
+        )
+
+    def test_list_products_honours_status(self) -> None:
+        run = self.run_on_sandbox()
+        sample = self.supported_sample(run, Capability.LIST_PRODUCTS)
+        if sample is None:
+            pytest.skip("list_products is unsupported or the sandbox has no sample params for it")
+
+        async def main() -> list[Any]:
+            try:
+                with no_network():
+                    page = await run.execute(Capability.LIST_PRODUCTS, {**sample, "status": "active"})
+                    return list(page.value.items)
+            except ValidationError:  # a platform that cannot filter by status may refuse it
+                return []
+            finally:
+                await run.aclose()
+
+        other = [item.id for item in run.clock.run(main()) if item.status != "active"]
+        assert not other, f"list_products(status='active') returned products {other} of another status: filter"
+
+    def test_writes_are_visible_afterwards(self) -> None:
+        run = self.run_on_sandbox()
+        manifest = run.ctx.manifest
+        if manifest.contract(Capability.GET_PRODUCT).level is Level.UNSUPPORTED:
+            pytest.skip("get_product is unsupported: writes cannot be read back")
+
+        async def read(product_id: str) -> Any:
+            try:
+                return (await run.execute(Capability.GET_PRODUCT, {"product_id": product_id})).value
+            except NotFound:
+                return None
+
+        async def main() -> list[str]:
+            checked: list[str] = []
+            try:
+                with no_network():
+                    create = self.supported_sample(run, Capability.CREATE_PRODUCT)
+                    if create is not None:
+                        made = (await run.execute(Capability.CREATE_PRODUCT, create)).value
+                        got = await read(made.id)
+                        assert got is not None, "create_product's product is not found by get_product: return its id"
+                        assert got.title == create["product"]["title"], "create_product did not keep the title"
+                        checked.append("create")
+                    update = self.supported_sample(run, Capability.UPDATE_PRODUCT)
+                    if update is not None:
+                        await run.execute(Capability.UPDATE_PRODUCT, update)
+                        got = await read(update["product_id"])
+                        assert got is not None, "update_product's product is gone"
+                        for name in set(update["changes"]) & WRITE_FIELDS:
+                            assert getattr(got, name) == update["changes"][name], (
+                                f"update_product set {name}, but get_product reads {getattr(got, name)!r}: "
+                                "send the change to the platform"
+                            )
+                        checked.append("update")
+                    delete = self.supported_sample(run, Capability.DELETE_PRODUCT)
+                    if delete is not None:
+                        await run.execute(Capability.DELETE_PRODUCT, delete)
+                        got = await read(delete["product_id"])
+                        assert got is None or got.status in RETIRED, (
+                            "after delete_product, get_product still reads the product "
+                            f"as {got.status}: archive (or deactivate) it, or delete it"
+                        )
+                        checked.append("delete")
+                    return checked
+            finally:
+                await run.aclose()
+
+        if not run.clock.run(main()):
+            pytest.skip("no product write is supported with sample params")
+
 
 def _platform_objects(value: Any) -> list[Any]:
     """Products and orders inside a result (directly or in a page), which must name their platform."""
@@ -298,6 +448,7 @@ def conformance_suite(
     `options` go to the plugin's `fusionhub_sandbox` hook; `burst_calls` concurrent reads must
     pass without a single 429 from the sandbox.
     """
+    require_kit_dependencies()
     _, record = load_plugin(slug)
     manifest = record.manifest if record is not None else None
     levels = {c: manifest.contract(c).level for c in Capability} if manifest else {}

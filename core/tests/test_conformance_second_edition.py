@@ -1,0 +1,108 @@
+"""The conformance kit's second edition catches what a passing call can still get wrong: each
+mistake, made on purpose in the example plugin, fails its check with a message naming the fix."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from fusionhub.capabilities import Capability
+from fusionhub.plugin import Page, Product, StoreContext, hookimpl
+from fusionhub.plugin import params as p
+from fusionhub.testing.conformance import MissingKitDependency, conformance_suite, no_network
+
+example_plugin = pytest.importorskip("fusionhub_example.plugin")
+example_sandbox = pytest.importorskip("fusionhub_example.sandbox")
+
+
+def suite() -> Any:
+    return conformance_suite("example")()
+
+
+def replace_hook(monkeypatch: pytest.MonkeyPatch, name: str, impl: Callable[..., Any]) -> None:
+    monkeypatch.setattr(example_plugin, name, hookimpl(impl))
+
+
+def test_the_example_passes_every_new_check() -> None:
+    kit = suite()
+    kit.test_sandbox_store_satisfies_the_config_schema()
+    kit.test_paging_honours_limit_and_cursor_and_ends(Capability.LIST_PRODUCTS)
+    kit.test_paging_honours_limit_and_cursor_and_ends(Capability.LIST_ORDERS)
+    kit.test_list_products_honours_status()
+    kit.test_writes_are_visible_afterwards()
+
+
+def test_a_list_ignoring_limit_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = example_plugin.fusionhub_list_products
+
+    async def ignores_limit(ctx: StoreContext, params: p.ListProductsParams) -> Page[Product]:
+        return await original(ctx, params.model_copy(update={"limit": 50}))
+
+    replace_hook(monkeypatch, "fusionhub_list_products", ignores_limit)
+    with pytest.raises(AssertionError, match=r"list_products gave 3 items for limit=1: send params.limit"):
+        suite().test_paging_honours_limit_and_cursor_and_ends(Capability.LIST_PRODUCTS)
+
+
+def test_a_list_ignoring_the_cursor_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = example_plugin.fusionhub_list_products
+
+    async def ignores_cursor(ctx: StoreContext, params: p.ListProductsParams) -> Page[Product]:
+        return await original(ctx, params.model_copy(update={"cursor": None}))
+
+    replace_hook(monkeypatch, "fusionhub_list_products", ignores_cursor)
+    with pytest.raises(AssertionError, match=r"list_products returned the cursor it was given: paging never ends"):
+        suite().test_paging_honours_limit_and_cursor_and_ends(Capability.LIST_PRODUCTS)
+
+
+def test_a_list_ignoring_status_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = example_plugin.fusionhub_list_products
+
+    async def ignores_status(ctx: StoreContext, params: p.ListProductsParams) -> Page[Product]:
+        return await original(ctx, params.model_copy(update={"status": None}))
+
+    monkeypatch.setattr(example_sandbox.ExampleSandbox, "sample_params", _with_a_draft)
+    replace_hook(monkeypatch, "fusionhub_list_products", ignores_status)
+    with pytest.raises(AssertionError, match=r"list_products\(status='active'\) returned products .* another status"):
+        suite().test_list_products_honours_status()
+
+
+def _with_a_draft(self: Any, capability: Capability) -> dict[str, Any] | None:
+    self.products[next(iter(self.products))]["state"] = "draft"
+    return {"limit": 50} if capability is Capability.LIST_PRODUCTS else None
+
+
+def test_an_update_that_changes_nothing_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def changes_nothing(ctx: StoreContext, params: p.UpdateProductParams) -> Product:
+        return await example_plugin.fusionhub_get_product(ctx, p.GetProductParams(product_id=params.product_id))
+
+    replace_hook(monkeypatch, "fusionhub_update_product", changes_nothing)
+    with pytest.raises(AssertionError, match=r"update_product set title, but get_product reads .*send the change"):
+        suite().test_writes_are_visible_afterwards()
+
+
+def test_a_delete_that_leaves_the_product_active_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def deletes_nothing(ctx: StoreContext, params: p.DeleteProductParams) -> Any:
+        from fusionhub.plugin import DeleteResult
+
+        return DeleteResult(product_id=params.product_id, permanent=params.permanent)
+
+    replace_hook(monkeypatch, "fusionhub_delete_product", deletes_nothing)
+    with pytest.raises(AssertionError, match=r"delete_product, get_product still reads the product as draft"):
+        suite().test_writes_are_visible_afterwards()
+
+
+def test_a_sandbox_store_outside_the_config_schema_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(example_sandbox.ExampleSandbox, "store_config", lambda self: {"url": "x"})
+    with pytest.raises(AssertionError, match=r"store_config\(\) breaks the manifest's config_schema: .*base_url"):
+        suite().test_sandbox_store_satisfies_the_config_schema()
+
+
+def test_without_respx_the_kit_refuses_to_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "respx", None)
+    with pytest.raises(MissingKitDependency, match=r"needs respx .* pip install 'fusionhub\[testing\]'"):
+        conformance_suite("example")
+    with pytest.raises(MissingKitDependency), no_network():
+        pass
