@@ -106,3 +106,10 @@ def test_without_respx_the_kit_refuses_to_run(monkeypatch: pytest.MonkeyPatch) -
         conformance_suite("example")
     with pytest.raises(MissingKitDependency), no_network():
         pass
+
+
+def test_a_sandbox_enforcing_no_limit_fails() -> None:
+    kit = conformance_suite("example", options={"rate": 1e9, "burst": 10**9})()
+    with pytest.raises(AssertionError, match=r"requests at one instant were all accepted: make the example sandbox"):
+        kit.test_the_sandbox_enforces_a_rate_limit()
+    conformance_suite("example")().test_the_sandbox_enforces_a_rate_limit()

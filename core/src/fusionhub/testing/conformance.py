@@ -96,6 +96,7 @@ class ConformanceSuite:
     options: Mapping[str, Any]
     burst_calls: int
     max_pages: int = 500  # a walk of more pages than this is taken to never end
+    flood_requests: int = 2000  # unpaced requests that must meet the sandbox's limit
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -378,6 +379,32 @@ class ConformanceSuite:
 
         other = [item.id for item in run.clock.run(main()) if item.status != "active"]
         assert not other, f"list_products(status='active') returned products {other} of another status: filter"
+
+    def test_the_sandbox_enforces_a_rate_limit(self) -> None:
+        """Unpaced, the same read sent `flood_requests` times at one instant must meet a 429: a
+        sandbox that enforces nothing cannot show the declared rate_limit is not too loose."""
+        run = self.run_on_sandbox()
+        capability, params = self.read_capability(run)
+
+        async def main() -> None:
+            try:
+                with no_network():
+                    await run.execute(capability, params)
+                    request = run.wire.requests[-1]  # as sent: authenticated, paced by core
+                    transport = run.sandbox.transport()
+                    for _ in range(self.flood_requests):
+                        response = await transport.handle_async_request(request)
+                        await response.aread()
+                        if response.status_code == 429:
+                            return
+            finally:
+                await run.aclose()
+
+        run.clock.run(main())
+        assert run.sandbox.throttled > 0, (
+            f"{self.flood_requests} unpaced {capability} requests at one instant were all accepted: make the "
+            f"{self.slug} sandbox enforce the platform's limit (a SandboxBucket answering 429)"
+        )
 
     def test_writes_are_visible_afterwards(self) -> None:
         run = self.run_on_sandbox()
