@@ -113,3 +113,29 @@ def test_a_sandbox_enforcing_no_limit_fails() -> None:
     with pytest.raises(AssertionError, match=r"requests at one instant were all accepted: make the example sandbox"):
         kit.test_the_sandbox_enforces_a_rate_limit()
     conformance_suite("example")().test_the_sandbox_enforces_a_rate_limit()
+
+
+def test_webhook_intake_that_accepts_any_signature_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    printify = pytest.importorskip("fusionhub_printify.plugin")
+    from fusionhub.plugin import Event, EventType
+
+    async def trusts_everyone(store: Any, headers: Any, body: bytes) -> list[Event]:
+        return [Event(platform="printify", type=EventType.OTHER, delivery_id="d-1", topic="order:created")]
+
+    conformance_suite("printify")().test_webhook_deliveries_are_verified()  # the real intake passes
+    monkeypatch.setattr(printify, "fusionhub_parse_webhook", hookimpl(trusts_everyone))
+    with pytest.raises(AssertionError, match=r"accepted a delivery signed with another secret: verify the signature"):
+        conformance_suite("printify")().test_webhook_deliveries_are_verified()
+
+
+def test_webhook_intake_refusing_a_good_delivery_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    sandbox = pytest.importorskip("fusionhub_printify.sandbox")
+    original = sandbox.PrintifySandbox.signed_delivery
+
+    def signed_elsewhere(self: Any) -> Any:
+        good = original(self)
+        return type(good)({**good.headers, "x-pfy-signature": "sha256=" + "0" * 64}, good.body)
+
+    monkeypatch.setattr(sandbox.PrintifySandbox, "signed_delivery", signed_elsewhere)
+    with pytest.raises(AssertionError, match=r"refused the sandbox's own delivery"):
+        conformance_suite("printify")().test_webhook_deliveries_are_verified()

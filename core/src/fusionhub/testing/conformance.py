@@ -32,10 +32,12 @@ from fusionhub import hookspecs
 from fusionhub.capabilities import Capability, spec_of
 from fusionhub.clock import VirtualClock
 from fusionhub.contracts import Level, PluginManifest
+from fusionhub.credentials import Credentials
 from fusionhub.errors import AuthError, CapabilityUnsupported, FusionHubError, NotFound, ValidationError
 from fusionhub.hub import Outcome
 from fusionhub.registry import PluginKind, PluginRecord, PluginStatus, Registry
-from fusionhub.sandbox import Sandbox
+from fusionhub.sandbox import Sandbox, SignsDeliveries
+from fusionhub.stores import Store
 from fusionhub.stores.checks import config_errors
 from fusionhub.testing.canary import canary, leaks, secret_values
 from fusionhub.testing.harness import SandboxRun, sandbox_run
@@ -404,6 +406,62 @@ class ConformanceSuite:
         assert run.sandbox.throttled > 0, (
             f"{self.flood_requests} unpaced {capability} requests at one instant were all accepted: make the "
             f"{self.slug} sandbox enforce the platform's limit (a SandboxBucket answering 429)"
+        )
+
+    def test_webhook_deliveries_are_verified(self) -> None:
+        """A good delivery yields events; one signed with another secret (forged) or whose body was
+        changed after signing (tampered) raises AuthError. Needs the sandbox's `signed_delivery()`; a
+        delivery checked by a secret in its URL (`url` set) signs no body, so only forgery is tried."""
+        run = self.run_on_sandbox()
+        if run.ctx.manifest.contract(Capability.WEBHOOKS).level is Level.UNSUPPORTED:
+            pytest.skip("webhooks are unsupported")
+        parse = run.registry.impl(self.slug, "fusionhub_parse_webhook")
+        if parse is None:
+            pytest.skip(f"{self.slug} declares webhooks but has no fusionhub_parse_webhook: no intake to check")
+        if not isinstance(run.sandbox, SignsDeliveries):
+            pytest.skip(
+                f"the {self.slug} sandbox has no signed_delivery(): add it (fusionhub.plugin.SignsDeliveries) "
+                "so the kit can check that forged and tampered deliveries are refused"
+            )
+        delivery = run.sandbox.signed_delivery()
+        forged_store = Store(
+            platform=self.slug,
+            credentials=Credentials({k: canary(k) for k in run.store.credentials.reveal()}),
+            config=run.store.config,
+            name=f"{self.slug} forged",
+        )
+        taken = set(inspect.signature(parse).parameters)
+
+        async def deliver(store: Store, body: bytes) -> Any:
+            headers = {k.lower(): v for k, v in delivery.headers.items()}
+            offered = {"store": store, "headers": headers, "body": body, "url": delivery.url}
+            try:
+                return await parse(**{k: v for k, v in offered.items() if k in taken})
+            except AuthError as refused:
+                return refused
+
+        async def main() -> tuple[Any, Any, Any]:
+            try:
+                with no_network():
+                    good = await deliver(run.store, delivery.body)
+                    forged = await deliver(forged_store, delivery.body)
+                    # A body changed after signing (a trailing space: still the same JSON or form).
+                    tampered = await deliver(run.store, delivery.body + b" ") if delivery.url is None else None
+                    return good, forged, tampered
+            finally:
+                await run.aclose()
+
+        good, forged, tampered = run.clock.run(main())
+        assert not isinstance(good, AuthError), f"fusionhub_parse_webhook refused the sandbox's own delivery: {good}"
+        assert good, "fusionhub_parse_webhook returned no event for a good delivery: normalize it into events"
+        assert all(event.platform == self.slug for event in good), f"each webhook event's platform is {self.slug!r}"
+        assert isinstance(forged, AuthError), (
+            "fusionhub_parse_webhook accepted a delivery signed with another secret: verify the signature "
+            "with the store's secret (HmacSha256 / WebhookFormat.open) and raise AuthError"
+        )
+        assert delivery.url is not None or isinstance(tampered, AuthError), (
+            "fusionhub_parse_webhook accepted a delivery whose body changed after signing: verify the "
+            "signature over the exact raw body and raise AuthError"
         )
 
     def test_writes_are_visible_afterwards(self) -> None:
