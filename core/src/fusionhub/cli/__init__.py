@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "keys": "fusionhub.cli.keys:keys",
     "db": "fusionhub.cli.db:db",
     "new-plugin": "fusionhub.cli.new_plugin:new_plugin",
+    "reference": "fusionhub.cli.reference:reference",
 }
 
 cli = LazyGroup(
