@@ -126,6 +126,10 @@ def test_generated_plugin_installs_loads_with_15_levels_and_passes_its_tests(tmp
     tests = run([str(bin_dir / "pytest"), "-q", "-p", "no:cacheprovider"], cwd=target, env=env)
     assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
     assert " passed" in tests.stdout and "failed" not in tests.stdout
+    # The one-line test file found the plugin: one test per capability, from its manifest.
+    collected = run([str(bin_dir / "pytest"), "-q", "--collect-only", "-p", "no:cacheprovider"], cwd=target, env=env)
+    per_capability = [line for line in collected.stdout.splitlines() if "_sandbox[" in line or "_requests[" in line]
+    assert len(per_capability) == 15, collected.stdout
     listed = run([str(bin_dir / "fusionhub"), "plugins", "list", "--json"], check=True, env=env)
     (plugin,) = json.loads(listed.stdout)
     assert plugin["distribution"] == "fusionhub-acme" and plugin["status"] == "loaded", plugin.get("error")

@@ -1,10 +1,10 @@
 """The conformance kit: a pytest suite generated from a plugin's manifest.
 
-In a plugin package's tests::
+In a plugin package's tests, one line (the slug is read from the distribution's pyproject.toml)::
 
-    from fusionhub.testing.conformance import conformance_suite
+    from fusionhub.testing.conformance import TestConformance
 
-    TestConformance = conformance_suite("example")
+or, to name the plugin or pass sandbox options, `TestConformance = conformance_suite("example")`.
 
 Every capability gets a test for what its level promises: unsupported ones raise
 CapabilityUnsupported before any request; native and workaround ones run through
@@ -23,6 +23,8 @@ import logging
 import tomllib
 from collections.abc import Iterator, Mapping
 from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pydantic
@@ -35,13 +37,15 @@ from fusionhub.contracts import Level, PluginManifest
 from fusionhub.credentials import Credentials
 from fusionhub.errors import AuthError, CapabilityUnsupported, FusionHubError, NotFound, ValidationError
 from fusionhub.hub import Outcome
-from fusionhub.registry import PluginKind, PluginRecord, PluginStatus, Registry
+from fusionhub.registry import ENTRY_POINT_GROUP, PluginKind, PluginRecord, PluginStatus, Registry
 from fusionhub.sandbox import Sandbox, SignsDeliveries
 from fusionhub.stores import Store
 from fusionhub.stores.checks import config_errors
 from fusionhub.testing.canary import canary, leaks, secret_values
 from fusionhub.testing.harness import SandboxRun, sandbox_run
 
+UNSUPPORTED_TEST = "test_unsupported_capability_raises_without_requests"
+SUPPORTED_TEST = "test_capability_runs_on_sandbox"
 MAX_LIMIT = 250  # the largest `limit` list params take
 # Fields of ProductChanges that a product read back shows as they were set.
 WRITE_FIELDS = frozenset({"title", "description", "vendor", "tags"})
@@ -92,13 +96,44 @@ def no_network() -> Iterator[Any]:
 
 
 class ConformanceSuite:
-    """Shared checks; `conformance_suite(slug)` makes a collectable subclass with parametrized tests."""
+    """Shared checks; `conformance_suite(slug)` makes a collectable subclass, `TestConformance`
+    finds the slug from the test file's distribution."""
 
-    slug: str
-    options: Mapping[str, Any]
-    burst_calls: int
+    slug: str = ""  # empty: the plugin of the test file's pyproject.toml (slug_for)
+    options: Mapping[str, Any] = MappingProxyType({})
+    burst_calls: int = 30
     max_pages: int = 500  # a walk of more pages than this is taken to never end
     flood_requests: int = 2000  # unpaced requests that must meet the sandbox's limit
+
+    # --- collection: which plugin, and one test per capability ------------------------------
+
+    @pytest.fixture(autouse=True)
+    def _fusionhub_plugin_slug(self, request: pytest.FixtureRequest) -> None:
+        if not self.slug:
+            self.slug = slug_for(Path(str(request.path)))
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        """pytest calls this on the class: the per-capability tests get the manifest's capabilities."""
+        name = metafunc.function.__name__
+        if name not in (UNSUPPORTED_TEST, SUPPORTED_TEST):
+            return
+        require_kit_dependencies()
+        _, record = load_plugin(self.slug or slug_for(Path(str(metafunc.definition.path))))
+        manifest = record.manifest if record is not None else None
+        levels = {c: manifest.contract(c).level for c in Capability} if manifest else {}
+        if name == UNSUPPORTED_TEST:
+            metafunc.parametrize("capability", [c for c, lv in levels.items() if lv is Level.UNSUPPORTED], ids=str)
+        else:
+            chosen = [c for c, lv in levels.items() if lv is not Level.UNSUPPORTED]
+            metafunc.parametrize("capability", chosen, ids=[f"{c}-{levels[c]}" for c in chosen])
+
+    def test_unsupported_capability_raises_without_requests(
+        self, capability: Capability, caplog: Any, capfd: Any
+    ) -> None:
+        self.check_unsupported(capability, caplog, capfd)
+
+    def test_capability_runs_on_sandbox(self, capability: Capability, caplog: Any, capfd: Any) -> None:
+        self.check_supported(capability, caplog, capfd)
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -522,6 +557,28 @@ def _platform_objects(value: Any) -> list[Any]:
     return [c for c in candidates if isinstance(getattr(c, "platform", None), str)]
 
 
+def slug_for(test_file: Path) -> str:
+    """The slug of the plugin whose pyproject.toml (the nearest one above `test_file`) declares one
+    entry point in group fusionhub.plugins: what a one-line `TestConformance` import checks."""
+    for folder in test_file.resolve().parents:
+        pyproject = folder / "pyproject.toml"
+        if not pyproject.is_file():
+            continue
+        project = tomllib.loads(pyproject.read_text("utf-8")).get("project", {})
+        names = sorted(project.get("entry-points", {}).get(ENTRY_POINT_GROUP, {}))
+        if len(names) == 1:
+            return str(names[0])
+        if names:
+            raise LookupError(
+                f"{pyproject} declares {len(names)} plugins ({', '.join(names)}) in group {ENTRY_POINT_GROUP}: "
+                "name one with `TestConformance = conformance_suite(slug)`"
+            )
+    raise LookupError(
+        f"no pyproject.toml above {test_file} declares an entry point in group {ENTRY_POINT_GROUP}: "
+        "run the tests inside the plugin's distribution, or use `TestConformance = conformance_suite(slug)`"
+    )
+
+
 def conformance_suite(
     slug: str,
     *,
@@ -534,29 +591,13 @@ def conformance_suite(
     pass without a single 429 from the sandbox.
     """
     require_kit_dependencies()
-    _, record = load_plugin(slug)
-    manifest = record.manifest if record is not None else None
-    levels = {c: manifest.contract(c).level for c in Capability} if manifest else {}
-    unsupported = [c for c, level in levels.items() if level is Level.UNSUPPORTED]
-    supported = [c for c, level in levels.items() if level is not Level.UNSUPPORTED]
-
-    @pytest.mark.parametrize("capability", unsupported, ids=str)
-    def test_unsupported_capability_raises_without_requests(
-        self: ConformanceSuite, capability: Capability, caplog: Any, capfd: Any
-    ) -> None:
-        self.check_unsupported(capability, caplog, capfd)
-
-    @pytest.mark.parametrize("capability", supported, ids=lambda c: f"{c}-{levels[c]}")
-    def test_capability_runs_on_sandbox(
-        self: ConformanceSuite, capability: Capability, caplog: Any, capfd: Any
-    ) -> None:
-        self.check_supported(capability, caplog, capfd)
-
-    namespace = {
-        "slug": slug,
-        "options": dict(options or {}),
-        "burst_calls": burst_calls,
-        "test_unsupported_capability_raises_without_requests": test_unsupported_capability_raises_without_requests,
-        "test_capability_runs_on_sandbox": test_capability_runs_on_sandbox,
-    }
+    namespace = {"slug": slug, "options": dict(options or {}), "burst_calls": burst_calls}
     return type(f"TestConformance_{slug.replace('-', '_')}", (ConformanceSuite,), namespace)
+
+
+class TestConformance(ConformanceSuite):
+    """The whole kit for the plugin the importing test file belongs to: a plugin's test file is
+
+        from fusionhub.testing.conformance import TestConformance
+
+    (the slug is the one entry point of the nearest pyproject.toml; see `slug_for`)."""
