@@ -139,3 +139,19 @@ def test_webhook_intake_refusing_a_good_delivery_fails(monkeypatch: pytest.Monke
     monkeypatch.setattr(sandbox.PrintifySandbox, "signed_delivery", signed_elsewhere)
     with pytest.raises(AssertionError, match=r"refused the sandbox's own delivery"):
         conformance_suite("printify")().test_webhook_deliveries_are_verified()
+
+
+def test_a_capability_that_hangs_in_a_worker_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    original = example_plugin.fusionhub_get_product
+
+    async def waits_forever(ctx: StoreContext, params: p.GetProductParams) -> Product:
+        product = await original(ctx, params)
+        await asyncio.Event().wait()  # e.g. a second request waiting on something nothing brings
+        return product  # type: ignore[no-any-return]
+
+    suite().check_worker(Capability.GET_PRODUCT)  # the real hook completes
+    replace_hook(monkeypatch, "fusionhub_get_product", waits_forever)
+    with pytest.raises(AssertionError, match=r"get_product did not complete in a worker within 86400 virtual seconds"):
+        suite().check_worker(Capability.GET_PRODUCT)

@@ -35,8 +35,16 @@ from fusionhub.capabilities import Capability, spec_of
 from fusionhub.clock import VirtualClock
 from fusionhub.contracts import Level, PluginManifest
 from fusionhub.credentials import Credentials
-from fusionhub.errors import AuthError, CapabilityUnsupported, FusionHubError, NotFound, ValidationError
+from fusionhub.errors import (
+    AuthError,
+    CapabilityUnsupported,
+    FusionHubError,
+    NotFound,
+    RateLimited,
+    ValidationError,
+)
 from fusionhub.hub import Outcome
+from fusionhub.ratelimit.admission import refusing
 from fusionhub.registry import ENTRY_POINT_GROUP, PluginKind, PluginRecord, PluginStatus, Registry
 from fusionhub.sandbox import Sandbox, SignsDeliveries
 from fusionhub.stores import Store
@@ -46,6 +54,9 @@ from fusionhub.testing.harness import SandboxRun, sandbox_run
 
 UNSUPPORTED_TEST = "test_unsupported_capability_raises_without_requests"
 SUPPORTED_TEST = "test_capability_runs_on_sandbox"
+WORKER_TEST = "test_capability_completes_in_a_worker"
+WORKER_DEADLINE = 24 * 3600.0  # virtual seconds: a call still running then is taken to hang
+WORKER_ATTEMPTS = 50  # runs of one job a worker may re-schedule for rate limits
 MAX_LIMIT = 250  # the largest `limit` list params take
 # Fields of ProductChanges that a product read back shows as they were set.
 WRITE_FIELDS = frozenset({"title", "description", "vendor", "tags"})
@@ -115,7 +126,7 @@ class ConformanceSuite:
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         """pytest calls this on the class: the per-capability tests get the manifest's capabilities."""
         name = metafunc.function.__name__
-        if name not in (UNSUPPORTED_TEST, SUPPORTED_TEST):
+        if name not in (UNSUPPORTED_TEST, SUPPORTED_TEST, WORKER_TEST):
             return
         require_kit_dependencies()
         _, record = load_plugin(self.slug or slug_for(Path(str(metafunc.definition.path))))
@@ -124,7 +135,7 @@ class ConformanceSuite:
         if name == UNSUPPORTED_TEST:
             metafunc.parametrize("capability", [c for c, lv in levels.items() if lv is Level.UNSUPPORTED], ids=str)
         else:
-            chosen = [c for c, lv in levels.items() if lv is not Level.UNSUPPORTED]
+            chosen = [c for c, lv in levels.items() if lv is not Level.UNSUPPORTED]  # both other tests
             metafunc.parametrize("capability", chosen, ids=[f"{c}-{levels[c]}" for c in chosen])
 
     def test_unsupported_capability_raises_without_requests(
@@ -134,6 +145,9 @@ class ConformanceSuite:
 
     def test_capability_runs_on_sandbox(self, capability: Capability, caplog: Any, capfd: Any) -> None:
         self.check_supported(capability, caplog, capfd)
+
+    def test_capability_completes_in_a_worker(self, capability: Capability) -> None:
+        self.check_worker(capability)
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -295,6 +309,54 @@ class ConformanceSuite:
         assert len(run.sandbox.requests) == run.request_count, "the sandbox's request log disagrees with the wire"
         assert run.sandbox.throttled == 0, "the sandbox throttled a request the core let through"
         self.assert_no_leak(secrets, caplog, capfd, outcome=repr(outcome), store=repr(run.store), ctx=repr(run.ctx))
+
+    def check_worker(self, capability: Capability) -> None:
+        """As a worker runs a job: the store's bucket first drained by reads, then the call in
+        refusing mode (a full bucket at its first request is RateLimited and the job re-scheduled
+        for the wait it names; once admitted, every later request waits). It must complete, within
+        `WORKER_ATTEMPTS` runs, without a hang and without a 429 from the sandbox."""
+        run = self.run_on_sandbox()
+        params = run.sandbox.sample_params(capability)
+        if params is None:
+            pytest.skip(f"the {self.slug} sandbox has no sample params for {capability}")
+        read, read_params = self.read_capability(run)
+
+        async def as_worker() -> tuple[Outcome[Any], int]:
+            with refusing():
+                for _ in range(self.burst_calls * 10):  # a tight bucket: spend it to the last token
+                    try:
+                        await run.execute(read, read_params)
+                    except RateLimited:
+                        break
+                for attempt in range(1, WORKER_ATTEMPTS + 1):
+                    try:
+                        return await run.execute(capability, params), attempt
+                    except RateLimited as refused:  # the job would be re-scheduled for then
+                        await run.clock.sleep(max(refused.retry_after, 0.001))
+            raise AssertionError(
+                f"{capability} was refused for rate limits {WORKER_ATTEMPTS} times in a row in a worker: "
+                "it never got its first request admitted"
+            )
+
+        async def main() -> tuple[Outcome[Any], int]:
+            try:
+                with no_network():
+                    return await asyncio.wait_for(as_worker(), WORKER_DEADLINE)
+            except TimeoutError:
+                raise AssertionError(
+                    f"{capability} did not complete in a worker within {WORKER_DEADLINE:.0f} virtual seconds: "
+                    "a call that waits for something only another request would bring (or sleeps on its own) "
+                    "hangs there; let core pace the requests"
+                ) from None
+            finally:
+                await run.aclose()
+
+        outcome, _ = run.clock.run(main())
+        assert outcome.capability is capability
+        assert run.sandbox.throttled == 0, (
+            f"in a worker, {capability} met {run.sandbox.throttled} 429s from the sandbox: declare the "
+            "platform's real rate limit (and cost) so core paces the call's requests"
+        )
 
     # --- across capabilities --------------------------------------------------------------
 
