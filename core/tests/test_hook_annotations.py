@@ -57,3 +57,12 @@ def test_the_wrong_result_model_is_refused_at_load_time() -> None:
 def test_any_and_optional_annotations_pass() -> None:
     assert load(example_with(fusionhub_list_products=loose)).status is PluginStatus.LOADED
     assert load(example_with()).status is PluginStatus.LOADED
+
+
+async def plain_data(ctx: StoreContext, params: p.ListProductsParams) -> dict[str, Any]:
+    raise AssertionError("never called")
+
+
+def test_a_result_as_plain_data_passes() -> None:
+    """The hub validates a returned dict into the result model, so a hook may say it returns one."""
+    assert load(example_with(fusionhub_list_products=plain_data)).status is PluginStatus.LOADED

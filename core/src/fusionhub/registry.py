@@ -392,7 +392,7 @@ class Registry:
             if given is not None and not _annotation_fits(spec.params, given):
                 problems.append(f"{capability.hook_name}(params: {_type_name(given)}) takes {_type_name(spec.params)}")
             returned = hints.get("return")
-            if returned is not None and not _annotation_fits(spec.result, returned):
+            if returned is not None and not _annotation_fits(spec.result, returned, data_ok=True):
                 problems.append(f"{capability.hook_name} -> {_type_name(returned)} returns {_type_name(spec.result)}")
         if problems:
             raise _Rejected(
@@ -463,12 +463,15 @@ def _members(annotation: Any) -> tuple[Any, ...]:
     return (annotation,)
 
 
-def _annotation_fits(expected: Any, given: Any) -> bool:
+def _annotation_fits(expected: Any, given: Any, *, data_ok: bool = False) -> bool:
     """`given` accepts what the capability passes, or returns what it promises: each alternative of
-    `given` is Any, `expected` itself, a base of it or a subclass of it (None is allowed beside)."""
+    `given` is Any, `expected` itself, a base of it or a subclass of it (None is allowed beside).
+    `data_ok`: a result may be plain data (a dict), which the hub validates into the model."""
     wanted = _members(expected)
     for option in _members(given):
         if option is Any or option in wanted or option is type(None):
+            continue
+        if data_ok and (typing.get_origin(option) or option) in (dict, Mapping):
             continue
         if isinstance(option, type) and any(
             isinstance(w, type) and (issubclass(w, option) or issubclass(option, w)) for w in wanted
