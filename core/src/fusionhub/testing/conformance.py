@@ -240,7 +240,8 @@ class ConformanceSuite:
             assert impl is not None, f"{capability} is {level} but has no hookimpl"
             assert inspect.iscoroutinefunction(impl), f"{capability.hook_name} must be async"
             spec_args = set(inspect.signature(getattr(hookspecs, capability.hook_name)).parameters)
-            assert set(inspect.signature(impl).parameters) <= spec_args
+            extra = set(inspect.signature(impl).parameters) - spec_args
+            assert not extra, f"{capability.hook_name} takes {sorted(extra)}, which its hookspec does not pass"
 
     def test_sandbox_keeps_the_protocol(self) -> None:
         run = self.run_on_sandbox()
@@ -272,11 +273,15 @@ class ConformanceSuite:
 
         error, escaped = run.clock.run(main())
         assert error is not None, f"{capability} is declared unsupported but did not raise CapabilityUnsupported"
-        assert escaped == 0, "an HTTP request escaped the sandbox"
-        assert run.request_count == 0 and run.sandbox.requests == [], "an unsupported capability made requests"
-        assert error.explanation == contract.explanation
-        assert error.manual_workaround == contract.manual_workaround
-        assert contract.explanation and contract.explanation in str(error)
+        assert escaped == 0, f"{capability}: an HTTP request escaped the sandbox"
+        assert run.request_count == 0 and run.sandbox.requests == [], f"{capability} is unsupported but made requests"
+        assert error.explanation == contract.explanation, f"{capability}: the error must carry the explanation"
+        assert error.manual_workaround == contract.manual_workaround, (
+            f"{capability}: the error must carry the manifest's manual_workaround"
+        )
+        assert contract.explanation and contract.explanation in str(error), (
+            f"{capability}: declare an explanation, which the error shows"
+        )
         self.assert_no_leak(secrets, caplog, capfd, error=f"{error!s} {error!r} {error.to_dict()}")
 
     def check_supported(self, capability: Capability, caplog: Any, capfd: Any) -> None:
@@ -298,16 +303,24 @@ class ConformanceSuite:
 
         outcome = run.clock.run(main())
         assert outcome.capability is capability and outcome.platform == self.slug
-        assert outcome.level is contract.level
+        assert outcome.level is contract.level, f"{capability} ran at {outcome.level}, declared {contract.level}"
         assert outcome.ran_as_workaround is (contract.level is Level.WORKAROUND)
         assert outcome.workaround == contract.workaround
         result_type = spec_of(capability).result
         pydantic.TypeAdapter(result_type).validate_python(outcome.value.model_dump(mode="python"))
         for item in _platform_objects(outcome.value):
-            assert item.platform == self.slug, f"{type(item).__name__}.platform must be {self.slug!r}"
-        assert run.request_count > 0, f"{capability} never reached the sandbox"
-        assert len(run.sandbox.requests) == run.request_count, "the sandbox's request log disagrees with the wire"
-        assert run.sandbox.throttled == 0, "the sandbox throttled a request the core let through"
+            assert item.platform == self.slug, (
+                f"{capability} returned a {type(item).__name__} of platform {item.platform!r}: set it to {self.slug!r}"
+            )
+        assert run.request_count > 0, f"{capability} never reached the sandbox: send its requests through ctx.http"
+        assert len(run.sandbox.requests) == run.request_count, (
+            f"{capability}: the sandbox logged {len(run.sandbox.requests)} requests, the wire carried "
+            f"{run.request_count}: the sandbox must log every request it serves (SandboxBase.handle does)"
+        )
+        assert run.sandbox.throttled == 0, (
+            f"{capability}: the sandbox answered 429 to a request core let through: the manifest's rate_limit "
+            "(or the capability's cost) is looser than what the platform enforces"
+        )
         self.assert_no_leak(secrets, caplog, capfd, outcome=repr(outcome), store=repr(run.store), ctx=repr(run.ctx))
 
     def check_worker(self, capability: Capability) -> None:
