@@ -1,7 +1,7 @@
 """`fusionhub new-plugin NAME`: write a complete plugin distribution from the templates core ships.
 
 The templates are data inside the `fusionhub` package (`fusionhub/templates/plugin/`, no code):
-each `*.tmpl` file is written without its suffix, with `{{slug}}`, `{{package}}`, `{{name}}`,
+each `*.tmpl` file is written without its suffix, with `{{slug}}`, `{{SLUG}}`, `{{package}}`, `{{name}}`,
 `{{Class}}`, `{{dist}}`, `{{core_range}}` and `{{host}}` filled in; a `_package_` folder becomes
 the plugin's import package. Freshly written, the plugin installs and passes the conformance kit.
 """
@@ -35,6 +35,7 @@ def names(slug: str) -> dict[str, str]:
     major = int(CORE_API_VERSION.split(".")[0])
     return {
         "slug": slug,
+        "SLUG": "_".join(words).upper(),
         "package": "fusionhub_" + "_".join(words),
         "dist": f"fusionhub-{slug}",
         "name": " ".join(w.capitalize() for w in words),

@@ -51,6 +51,7 @@ from fusionhub.stores import Store
 from fusionhub.stores.checks import config_errors
 from fusionhub.testing.canary import canary, leaks, secret_values
 from fusionhub.testing.harness import SandboxRun, sandbox_run
+from fusionhub.testing.live import LiveSuite
 
 UNSUPPORTED_TEST = "test_unsupported_capability_raises_without_requests"
 SUPPORTED_TEST = "test_capability_runs_on_sandbox"
@@ -106,7 +107,7 @@ def no_network() -> Iterator[Any]:
         yield router
 
 
-class ConformanceSuite:
+class ConformanceSuite(LiveSuite):
     """Shared checks; `conformance_suite(slug)` makes a collectable subclass, `TestConformance`
     finds the slug from the test file's distribution."""
 
