@@ -1,4 +1,5 @@
-"""Sessions: tests (everything), each plugin alone, lint, typecheck, dist (built wheels), docs (the site), bench.
+"""Sessions: tests (everything), each plugin alone, a generated plugin (new_plugin), lint, typecheck,
+dist (built wheels), docs (the site), bench.
 
 `nox` runs the default sessions; `nox -s bench` runs the benchmarks (not part of CI).
 """
@@ -12,7 +13,7 @@ from pathlib import Path
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["lint", "typecheck", "tests", "plugin_alone", "dist", "docs"]
+nox.options.sessions = ["lint", "typecheck", "tests", "plugin_alone", "new_plugin", "dist", "docs"]
 nox.options.error_on_missing_interpreters = True
 
 ROOT = Path(__file__).parent
@@ -101,6 +102,21 @@ def plugin_alone(session: nox.Session, plugin: str) -> None:
     session.run("python", "-c", ALONE_CHECK, f"fusionhub-{plugin.removeprefix('plugins-')}")
     if (ROOT / plugin / "tests").exists():
         session.run("pytest", f"{plugin}/tests", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def new_plugin(session: nox.Session) -> None:
+    """`fusionhub new-plugin` as a third party runs it: generated in a temporary folder, installed
+    beside core alone, its tests (the conformance kit) and `fusionhub plugins list --json` pass."""
+    target = Path(session.create_tmp()) / "fusionhub-acme"
+    session.install("./core")
+    if target.exists():
+        session.run("python", "-c", f"import shutil; shutil.rmtree({str(target)!r})")
+    session.run("fusionhub", "new-plugin", "acme", "--dir", str(target))
+    session.install("./core", f"{target}[test]")
+    session.run("python", "-c", ALONE_CHECK, "fusionhub-acme")
+    with session.chdir(target):
+        session.run("pytest", "-p", "no:cacheprovider", *session.posargs)
 
 
 @nox.session(python=PYTHON)

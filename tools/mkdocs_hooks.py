@@ -29,7 +29,7 @@ EXTRA_PAGES = {
     **{f"{p.name}/README.md": f"plugins/{p.name.removeprefix('plugins-')}.md" for p in PLUGIN_DIRS},
     **{f"{p}/CHANGELOG.md": f"changelogs/{p}.md" for p in ["core", *(p.name for p in PLUGIN_DIRS)]},
 }
-CAPABILITIES_PAGE = "reference/capabilities.md"
+LEVELS_PAGE = "reference/levels.md"  # beside the committed reference/*.md (`fusionhub reference`)
 LINK = re.compile(r"(?<!!)\[([^\]\n]*)\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^(```|~~~)", re.M)
 
@@ -51,7 +51,7 @@ def on_files(files: Files, config: Any) -> Files:
     for repo_path, site_path in EXTRA_PAGES.items():
         if (ROOT / repo_path).exists():
             files.append(File.generated(config, site_path, abs_src_path=str(ROOT / repo_path)))
-    files.append(File.generated(config, CAPABILITIES_PAGE, content=capability_reference()))
+    files.append(File.generated(config, LEVELS_PAGE, content=capability_reference()))
     return files
 
 
@@ -96,7 +96,7 @@ def capability_reference() -> str:
             data = tomllib.loads(manifest.read_text())
             manifests[data["name"]] = data.get("capabilities", {})
     lines = [
-        "# Capability reference",
+        "# Levels per platform",
         "",
         "Every platform plugin implements each of these capabilities at a declared level:",
         "**native**, **workaround** (a documented composition of other calls) or **unsupported**",

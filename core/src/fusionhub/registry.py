@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import inspect
 import os
+import types
+import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -25,7 +27,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from fusionhub import hookspecs
-from fusionhub.capabilities import Capability
+from fusionhub.capabilities import Capability, spec_of
 from fusionhub.contracts import Level, Once, PluginManifest
 from fusionhub.errors import PluginLoadError
 from fusionhub.fanout import declared_fan_out
@@ -242,6 +244,7 @@ class Registry:
                 "install a plugin release made for this core, or a core in the plugin's range",
             )
         self._check_levels(manifest, impls)
+        self._check_annotations(impls)
         if manifest.slug in self._platforms:
             other = self._platforms[manifest.slug]
             raise _Rejected(
@@ -370,6 +373,35 @@ class Registry:
                 "declare the true level, or add/remove the hookimpl (a declared fan_out has none)",
             )
 
+    @staticmethod
+    def _check_annotations(impls: Mapping[str, Callable[..., Any]]) -> None:
+        """Each capability hook's `params` and return annotations name its capability's models
+        (a base class or Any is fine); a hook annotated for another capability would fail only when
+        it ran. Annotations that cannot be resolved (names imported under TYPE_CHECKING) are not judged."""
+        problems = []
+        for capability in Capability:
+            fn = impls.get(capability.hook_name)
+            if fn is None:
+                continue
+            try:
+                hints = typing.get_type_hints(fn)
+            except Exception:  # noqa: S112 - an unresolvable forward reference: nothing to compare
+                continue
+            spec = spec_of(capability)
+            given = hints.get("params")
+            if given is not None and not _annotation_fits(spec.params, given):
+                problems.append(f"{capability.hook_name}(params: {_type_name(given)}) takes {_type_name(spec.params)}")
+            returned = hints.get("return")
+            if returned is not None and not _annotation_fits(spec.result, returned, data_ok=True):
+                problems.append(f"{capability.hook_name} -> {_type_name(returned)} returns {_type_name(spec.result)}")
+        if problems:
+            raise _Rejected(
+                PluginStatus.FAILED,
+                "hook annotation does not match its capability: " + "; ".join(problems),
+                "annotate each capability hook with its capability's params and result models "
+                "(fusionhub.plugin.CAPABILITY_SPECS, docs/reference/capabilities.md)",
+            )
+
     # --- what the host reads ----------------------------------------------------------
 
     @property
@@ -422,3 +454,32 @@ class Registry:
 
     def failed(self) -> list[PluginRecord]:
         return [r for r in self.records if r.status is not PluginStatus.LOADED]
+
+
+def _members(annotation: Any) -> tuple[Any, ...]:
+    """The alternatives of a union (`A | B`, `Optional[A]`), else the annotation alone."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return typing.get_args(annotation)
+    return (annotation,)
+
+
+def _annotation_fits(expected: Any, given: Any, *, data_ok: bool = False) -> bool:
+    """`given` accepts what the capability passes, or returns what it promises: each alternative of
+    `given` is Any, `expected` itself, a base of it or a subclass of it (None is allowed beside).
+    `data_ok`: a result may be plain data (a dict), which the hub validates into the model."""
+    wanted = _members(expected)
+    for option in _members(given):
+        if option is Any or option in wanted or option is type(None):
+            continue
+        if data_ok and (typing.get_origin(option) or option) in (dict, Mapping):
+            continue
+        if isinstance(option, type) and any(
+            isinstance(w, type) and (issubclass(w, option) or issubclass(option, w)) for w in wanted
+        ):
+            continue
+        return False
+    return True
+
+
+def _type_name(annotation: Any) -> str:
+    return getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")

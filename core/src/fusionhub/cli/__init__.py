@@ -16,6 +16,8 @@ COMMANDS: dict[str, str] = {
     "worker": "fusionhub.cli.worker:worker",
     "keys": "fusionhub.cli.keys:keys",
     "db": "fusionhub.cli.db:db",
+    "new-plugin": "fusionhub.cli.new_plugin:new_plugin",
+    "reference": "fusionhub.cli.reference:reference",
     "serve": "fusionhub.cli.serve:serve",
 }
 

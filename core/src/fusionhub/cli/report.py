@@ -29,6 +29,9 @@ def capability_entry(manifest: PluginManifest, capability: Capability) -> dict[s
         "explanation": contract.explanation,
         "manual_workaround": contract.manual_workaround,
         "scopes": list(contract.scopes),
+        "notes": contract.notes,
+        "once": contract.once.value if contract.once else None,
+        "fan_out": contract.fan_out.value if contract.fan_out else None,
     }
 
 
@@ -49,6 +52,11 @@ def plugin_entry(record: PluginRecord) -> dict[str, Any]:
         "auth": manifest.auth.value if manifest else None,
         "core_api": manifest.core_api if manifest else None,
         "description": manifest.description if manifest else None,
+        # What a store of this platform needs: its config (checked against this schema) and credentials.
+        "config_schema": manifest.config_schema if manifest else None,
+        "credential_fields": list(manifest.credential_fields) if manifest else None,
+        "credentials_one_of": [c.model_dump(mode="json") for c in manifest.credentials_one_of] if manifest else None,
+        "hosts": list(manifest.hosts) if manifest else None,
         "capabilities": {
             c.value: capability_entry(manifest, c) if manifest else dict(UNKNOWN_CAPABILITY) for c in Capability
         },

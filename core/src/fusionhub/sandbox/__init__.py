@@ -18,7 +18,7 @@ from fusionhub.sandbox.credentials import (
 from fusionhub.sandbox.faults import Action, Faults, plain_error
 from fusionhub.sandbox.forms import form_fields, multipart_fields
 from fusionhub.sandbox.log import RequestLog
-from fusionhub.sandbox.protocol import Sandbox, SandboxFactory
+from fusionhub.sandbox.protocol import Sandbox, SandboxFactory, SignedDelivery, SignsDeliveries
 from fusionhub.sandbox.reply import Reply
 from fusionhub.sandbox.routes import RouteTable, plain_missing
 
@@ -36,6 +36,8 @@ __all__ = [
     "SandboxBase",
     "SandboxBucket",
     "SandboxFactory",
+    "SignedDelivery",
+    "SignsDeliveries",
     "SlidingWindow",
     "TokenWindow",
     "Window",

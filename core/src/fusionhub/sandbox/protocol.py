@@ -7,6 +7,7 @@ clock they are given, so virtual time drives them as it drives the core.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import httpx
@@ -49,3 +50,25 @@ class Sandbox(Protocol):
 
 class SandboxFactory(Protocol):
     def __call__(self, clock: Clock, **options: Any) -> Sandbox: ...
+
+
+@dataclass(frozen=True)
+class SignedDelivery:
+    """A webhook delivery as the platform would send it to a store of the sandbox: its headers,
+    its exact raw body and (for platforms that put a secret in the callback URL) the path and
+    query it is posted to."""
+
+    headers: dict[str, str]
+    body: bytes
+    url: str | None = field(default=None)
+
+
+@runtime_checkable
+class SignsDeliveries(Protocol):
+    """Optional: a sandbox of a platform with webhooks offers one, so the conformance kit can check
+    that `fusionhub_parse_webhook` yields events from a good delivery and raises AuthError on a
+    forged (another secret) or tampered (another body) one."""
+
+    def signed_delivery(self) -> SignedDelivery:
+        """A delivery of an event the platform sends, signed for the sandbox store's credentials."""
+        ...

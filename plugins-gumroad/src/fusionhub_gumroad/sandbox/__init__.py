@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
@@ -28,6 +28,7 @@ from fusionhub.plugin import (
     RouteTable,
     SandboxBase,
     SandboxBucket,
+    SignedDelivery,
     SlidingWindow,
     form_fields,
     plain_missing,
@@ -171,6 +172,14 @@ class GumroadSandbox(SandboxBase):
     @property
     def deliveries(self) -> list[Delivery]:
         return self.world.deliveries
+
+    def signed_delivery(self) -> SignedDelivery:
+        """A sale ping as Gumroad posts it to a subscription's post_url, which carries the store's
+        webhook secret (Gumroad signs nothing: the secret in the URL is the check)."""
+        sale = self.world.sell(next(iter(self.world.products)), "buyer@example.test")
+        body = urlencode(self.world.ping_fields("sale", sale)).encode()
+        headers = {"content-type": "application/x-www-form-urlencoded"}
+        return SignedDelivery(headers, body, url=f"/webhooks/gumroad?{urlencode({'secret': SANDBOX_WEBHOOK_SECRET})}")
 
     # --- HTTP ---------------------------------------------------------------------------------
 

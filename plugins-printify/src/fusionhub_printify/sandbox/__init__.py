@@ -10,17 +10,20 @@ account is core's fixed sandbox token with two shops; `add_account()` makes anot
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from fusionhub.plugin import SANDBOX_ACCESS_TOKEN, Capability, Clock, Faults, RouteTable, SandboxBase
+from fusionhub.plugin import SANDBOX_ACCESS_TOKEN, Capability, Clock, Faults, RouteTable, SandboxBase, SignedDelivery
+from fusionhub_printify import unverified
 from fusionhub_printify.endpoints import API_HOST, BASE_URL, OPERATIONS, Operation
 from fusionhub_printify.sandbox import catalog, limits
 from fusionhub_printify.sandbox.replies import Json, error, missing, not_found
 from fusionhub_printify.sandbox.routes import HANDLERS
 from fusionhub_printify.sandbox.world import Account, Delivery, World, stamp
+from fusionhub_printify.webhooks import sign
 
 API_PREFIX = urlsplit(BASE_URL).path  # "/v1/"
 SHOP_ID, SECOND_SHOP_ID = 8_806_001, 8_806_002
@@ -155,6 +158,18 @@ class PrintifySandbox(SandboxBase):
     def deliveries(self) -> list[Delivery]:
         """Every webhook delivery made so far, as Printify would POST it."""
         return self.world.deliveries
+
+    def signed_delivery(self) -> SignedDelivery:
+        """An order:created delivery for the sandbox shop, signed with its webhook secret (the kit's check)."""
+        event = {
+            "id": self.world.new_id(),
+            "type": "order:created",
+            "created_at": self.stamp(),
+            "resource": {"id": self.world.new_id(), "type": "order", "data": {"shop_id": SHOP_ID, "status": "on-hold"}},
+        }
+        body = json.dumps(event, separators=(",", ":")).encode()
+        headers = {"content-type": "application/json", unverified.SIGNATURE_HEADERS[0]: sign(body, WEBHOOK_SECRET)}
+        return SignedDelivery(headers, body)
 
     def stamp(self) -> str:
         return stamp(self.clock.now())

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from fusionhub.plugin import Capability, Clock, SandboxBase
+from fusionhub.plugin import Capability, Clock, SandboxBase, SignedDelivery
 from fusionhub_shopify.config import DEFAULT_API_VERSION
 from fusionhub_shopify.sandbox import schema as sandbox_schema
 from fusionhub_shopify.sandbox.auth import SandboxAuth
@@ -132,6 +132,11 @@ class ShopifySandbox(SandboxBase):
             "X-Shopify-Hmac-Sha256": sign(body, secret or self.auth.client_secret),
         }
         return headers, body
+
+    def signed_delivery(self) -> SignedDelivery:
+        """An orders/create delivery signed with the app's client secret (the conformance kit's check)."""
+        headers, body = self.signed("orders/create", {"id": 1, "name": "#1001", "total_price": "10.00"})
+        return SignedDelivery(headers, body)
 
     def deliver_events(self) -> None:
         """Turn the state's pending events into signed deliveries for the subscribed topics."""
