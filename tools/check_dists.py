@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DIST_DIRS = [ROOT / "core", *sorted(p for p in ROOT.glob("plugins-*") if (p / "pyproject.toml").exists())]
 # Never in a wheel: tests, development-only trees, bytecode.
 FORBIDDEN_IN_WHEEL = re.compile(r"(^|/)(tests?|conftest\.py|bench|__pycache__)(/|$)|\.pyc$")
+# Data a package ships on purpose though its paths look like tests: `fusionhub new-plugin`'s templates.
+SHIPPED_DATA = re.compile(r"^fusionhub/templates/")
 # What an sdist carries beside the package: pyproject.toml, the readme, the changelog.
 SDIST_REQUIRED = ("pyproject.toml", "README.md", "CHANGELOG.md", "PKG-INFO")
 CAPABILITY_COUNT = 15
@@ -60,7 +62,7 @@ def _check_wheel(wheel: Path, path: Path, package: str, version: str) -> list[st
     for missing in sorted(_package_data(path, package) - names):
         problems.append(f"{wheel.name}: lacks {missing} (in the source package)")
     for name in sorted(names):
-        if FORBIDDEN_IN_WHEEL.search(name):
+        if FORBIDDEN_IN_WHEEL.search(name) and not SHIPPED_DATA.match(name):
             problems.append(f"{wheel.name}: holds {name} (tests or development-only)")
         elif not (name.startswith(f"{package}/") or ".dist-info/" in name):
             problems.append(f"{wheel.name}: holds {name}, outside {package}/")
