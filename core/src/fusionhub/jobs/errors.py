@@ -38,7 +38,7 @@ def backoff(attempt: int, *, base: float = 1.0, cap: float = 300.0) -> float:
 
 
 # Rate-limit waits a job may take before it fails (category rate_limit): in all, and those the
-# platform itself asked for (a 429, Shopify's THROTTLED). The store's own bucket refuses with an
+# platform itself asked for (a 429, or a GraphQL API's throttled answer). The store's own bucket refuses with an
 # exact wait and before sending anything, so only starvation reaches the first bound; a platform
 # that keeps refusing reaches the second after about an hour of growing waits.
 MAX_THROTTLES = 200

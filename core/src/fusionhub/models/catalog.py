@@ -11,8 +11,8 @@ from pydantic import AfterValidator, AnyHttpUrl, Field
 from fusionhub.models.common import MAX_QUANTITY, MAX_TEXT, Model, Money, RawJson
 
 # Platform limits on what a caller sends (results are taken as the platform gives them).
-# Shopify (admin schema 2025-01): "The title cannot be longer than 255 characters", "Each tag
-# can have up to 255 characters"; the same 255 bounds the other short fields and a SKU.
+# Platform admin schemas cap titles and tags at 255 characters (the largest platform's 2025-01 schema);
+# the same 255 bounds the other short fields and a SKU.
 MAX_SHORT = 255
 ShortText = Annotated[str, Field(max_length=MAX_SHORT)]
 
@@ -69,7 +69,7 @@ class Product(Model):
 
 
 def _sendable(variant: Variant) -> Variant:
-    """A variant as a caller sends it: stock never negative (Etsy, Amazon: quantity minimum 0), short fields short."""
+    """A variant as a caller sends it: stock never negative (platforms' minimum is 0), short fields short."""
     problems = [
         f"{name} is longer than {MAX_SHORT} characters"
         for name in ("sku", "title", "barcode")

@@ -27,7 +27,7 @@ class InventoryTarget(Model):
     product_id: str | None = None
     inventory_item_id: str | None = None
     location_id: str | None = None
-    quantity: int = Field(ge=0, le=MAX_QUANTITY, description="available units: never negative (Etsy, Amazon minimum 0)")
+    quantity: int = Field(ge=0, le=MAX_QUANTITY, description="available units: never negative")
 
     @model_validator(mode="after")
     def _named(self) -> InventoryTarget:

@@ -1,6 +1,6 @@
 """One OAuth token refresh per store at a time, across every process on the database.
 
-Platforms such as Etsy rotate the refresh token on every refresh: when two processes (a job in
+Platforms that rotate the refresh token do so on every refresh: when two processes (a job in
 one worker, an event poll in another) refresh the same expired token at once, the second one
 sends a refresh token that is already spent and is told to reconnect the store. So a refresh
 holds the store's refresh lock, re-reads the saved tokens first (another process may have just
