@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import httpx
 from jsonschema import Draft4Validator, Draft7Validator
 
 from fusionhub.testing.specs import spec_file
+from fusionhub.testing.traffic import Exchange
 
 MODELS = [
     "amazon/listingsItems_2021-08-01.json",
@@ -45,29 +45,6 @@ TOKEN_FORMS = {  # https://developer-docs.amazon.com/sp-api/docs/connecting-to-t
 
 def spec_path() -> Path | None:
     return spec_file(MODELS[0], __file__)
-
-
-@dataclass(frozen=True)
-class Recorded:
-    method: str
-    url: str
-    headers: dict[str, str]
-    body: bytes
-    status: int | None = None
-    answer: bytes = b""
-
-    @classmethod
-    def of(cls, request: httpx.Request, response: httpx.Response | None = None) -> Recorded:
-        if response is None:
-            return cls(request.method, str(request.url), dict(request.headers), request.content)
-        return cls(
-            request.method,
-            str(request.url),
-            dict(request.headers),
-            request.content,
-            response.status_code,
-            response.content,
-        )
 
 
 @dataclass(frozen=True)
@@ -164,7 +141,7 @@ def _check_value(name: str, param: dict[str, Any], raw: str) -> list[str]:
     return problems
 
 
-def _api(models: Models, r: Recorded) -> list[str]:
+def _api(models: Models, r: Exchange) -> list[str]:
     url = urlsplit(r.url)
     found = models.find(r.method, url.path)
     if found is None:
@@ -207,7 +184,7 @@ def _api(models: Models, r: Recorded) -> list[str]:
     return problems
 
 
-def _token(r: Recorded) -> list[str]:
+def _token(r: Exchange) -> list[str]:
     form = {k: v[-1] for k, v in parse_qs(r.body.decode()).items()}
     grant = form.get("grant_type", "")
     if grant not in TOKEN_FORMS:
@@ -226,7 +203,7 @@ def feed_problems(models: Models, content: bytes) -> list[str]:
     return [f"feed document: {e.message}" for e in models.feed.iter_errors(json.loads(content))]
 
 
-def validate(models: Models, r: Recorded) -> list[str]:
+def validate(models: Models, r: Exchange) -> list[str]:
     host = urlsplit(r.url).hostname or ""
     if API_HOST.match(host):
         return _api(models, r)

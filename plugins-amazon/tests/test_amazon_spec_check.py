@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from amazon_spec_check import Models, Recorded, load, validate
+from amazon_spec_check import Models, load, validate
 
 from fusionhub.testing.specs import require_spec
+from fusionhub.testing.traffic import Exchange
 
 HOST = "https://sellingpartnerapi-na.amazon.com"
 SEARCH = f"{HOST}/listings/2021-08-01/items/A2SANDBOXSELLER1?marketplaceIds=ATVPDKIKX0DER"
@@ -21,8 +22,8 @@ def models() -> Models:
     return found
 
 
-def request(method: str, url: str, body: object = None, **headers: str) -> Recorded:
-    return Recorded(method, url, headers, b"" if body is None else json.dumps(body).encode())
+def request(method: str, url: str, body: object = None, **headers: str) -> Exchange:
+    return Exchange(method, url, headers, b"" if body is None else json.dumps(body).encode())
 
 
 def test_a_valid_search_passes(models: Models) -> None:
@@ -60,7 +61,7 @@ def test_bodies_are_checked_strictly(models: Models) -> None:
 
 def test_token_forms_and_feed_documents(models: Models) -> None:
     form = b"grant_type=refresh_token&refresh_token=r&client_id=c"
-    token = Recorded("POST", "https://api.amazon.com/auth/o2/token", {}, form)
+    token = Exchange("POST", "https://api.amazon.com/auth/o2/token", {}, form)
     assert validate(models, token) == ["token request (refresh_token) lacks client_secret"]
     good = {
         "header": {"sellerId": "A1", "version": "2.0"},

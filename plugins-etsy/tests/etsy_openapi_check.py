@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import HTTP
 from functools import cache
@@ -24,6 +23,7 @@ import httpx
 from openapi_schema_validator import OAS30Validator
 
 from fusionhub.testing.specs import spec_file
+from fusionhub.testing.traffic import Exchange
 
 SPEC_NAME = "etsy/etsy-openapi-3.0.0.json"
 API_HOST = "openapi.etsy.com"
@@ -36,18 +36,6 @@ TOKEN_FORMS = {
 
 def spec_path() -> Path | None:
     return spec_file(SPEC_NAME, __file__)
-
-
-@dataclass(frozen=True)
-class Recorded:
-    method: str
-    url: str
-    headers: dict[str, str]
-    body: bytes
-
-    @classmethod
-    def of(cls, request: httpx.Request) -> Recorded:
-        return cls(request.method, str(request.url), dict(request.headers), request.content)
 
 
 class Spec:
@@ -157,7 +145,7 @@ def _multipart_body(body: bytes, content_type: str, schema: dict[str, Any]) -> t
     return data, []
 
 
-def validate(spec: Spec, request: Recorded) -> list[str]:
+def validate(spec: Spec, request: Exchange) -> list[str]:
     """Every way `request` departs from the document (empty: it conforms)."""
     url = httpx.URL(request.url)
     label = f"{request.method} {url.path}"

@@ -10,11 +10,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from etsy_openapi_check import Recorded, load_spec, validate
+from etsy_openapi_check import load_spec, validate
 
 from fusionhub.credentials import Credentials
 from fusionhub.errors import AuthError
 from fusionhub.plugin import AuthorizationRequest, new_verifier
+from fusionhub.testing.traffic import Exchange
 from fusionhub_etsy import oauth
 from fusionhub_etsy.plugin import fusionhub_manifest as manifest
 from fusionhub_etsy.sandbox import EtsySandbox
@@ -34,7 +35,7 @@ def assert_token_requests_conform(sandbox: EtsySandbox) -> None:
     spec = load_spec()
     if spec is not None:
         for request in sandbox.requests:
-            assert validate(spec, Recorded.of(request)) == []
+            assert validate(spec, Exchange.of(request)) == []
 
 
 def test_authorize_url_carries_state_scopes_and_an_s256_challenge(virtual_clock) -> None:  # type: ignore[no-untyped-def]

@@ -6,10 +6,11 @@ import json
 
 import httpx
 import pytest
-from etsy_openapi_check import SPEC_NAME, Recorded, Spec, load_spec, strict, validate
+from etsy_openapi_check import SPEC_NAME, Spec, load_spec, strict, validate
 from openapi_schema_validator import OAS30Validator
 
 from fusionhub.testing.specs import require_spec
+from fusionhub.testing.traffic import Exchange
 
 BASE = "https://openapi.etsy.com/v3/application"
 HEADERS = {"x-api-key": "key:secret", "authorization": "Bearer 1.abc"}
@@ -25,7 +26,7 @@ def spec() -> Spec:
 
 
 def check(spec: Spec, method: str, url: str, body: bytes = b"", headers: dict[str, str] | None = None) -> list[str]:
-    return validate(spec, Recorded(method, url, {**HEADERS, **(headers or {})}, body))
+    return validate(spec, Exchange(method, url, {**HEADERS, **(headers or {})}, body))
 
 
 def test_a_valid_request_passes(spec: Spec) -> None:
@@ -64,15 +65,15 @@ def test_inventory_put_needs_every_required_offering_field(spec: Spec) -> None:
 
 
 def test_missing_api_secret_and_token_are_reported(spec: Spec) -> None:
-    errors = validate(spec, Recorded("GET", f"{BASE}/shops/1/receipts", {"x-api-key": "keyonly"}, b""))
+    errors = validate(spec, Exchange("GET", f"{BASE}/shops/1/receipts", {"x-api-key": "keyonly"}, b""))
     assert any("keystring:shared_secret" in e for e in errors) and any("bearer" in e for e in errors)
 
 
 def test_token_form_is_checked(spec: Spec) -> None:
     url = "https://api.etsy.com/v3/public/oauth/token"
     good = b"grant_type=refresh_token&client_id=k&refresh_token=r"
-    assert validate(spec, Recorded("POST", url, FORM, good)) == []
-    assert validate(spec, Recorded("POST", url, FORM, b"grant_type=refresh_token&client_id=k"))
+    assert validate(spec, Exchange("POST", url, FORM, good)) == []
+    assert validate(spec, Exchange("POST", url, FORM, b"grant_type=refresh_token&client_id=k"))
 
 
 @pytest.mark.parametrize(
