@@ -14,7 +14,7 @@ DOCUMENTS = sorted(
     [ROOT / "README.md", ROOT / "core" / "README.md", *ROOT.glob("plugins-*/README.md"), *ROOT.glob("docs/**/*.md")]
 )
 # Pages another change owns, whose blocks are not marked yet; each entry says why it is left out.
-NOT_YET_MARKED = {ROOT / "docs" / "serve.md": "its one block starts `fusionhub serve`, a server that runs until stopped"}
+NOT_YET_MARKED = {ROOT / "docs" / "serve.md": "its block starts `fusionhub serve`, a server that runs until stopped"}
 # The sandboxes answer for their own shops: the placeholders the READMEs use for a reader's.
 SHOPS = {"YOUR_SHOP.myshopify.com": "sandbox-shop.myshopify.com"}
 

@@ -2,8 +2,8 @@
 
 Every fenced block is run, checked, or exempted with a reason; none is silently left out:
 
-- `python` blocks run, each in a fresh namespace, top-level `await` allowed (as in
-  `python -m asyncio` or a notebook). A store connected without a transport goes to its
+- `python` blocks run, each in a fresh namespace (`__file__`: the Markdown file), top-level
+  `await` allowed (as in `python -m asyncio` or a notebook). A store connected without a transport goes to its
   plugin's sandbox, and the placeholders `YOUR_ACCESS_TOKEN`, `YOUR_CLIENT_ID`,
   `YOUR_CLIENT_SECRET` and `YOUR_REFRESH_TOKEN` become the sandbox credentials every sandbox
   accepts (`fusionhub.sandbox.credentials`); a test may add replacements of its own.
@@ -195,7 +195,8 @@ class SnippetRunner:
         if block.kind == "parsed":
             self.parse(block)
             return ""
-        raise SnippetError(f"{block.where}: a `{block.lang or 'plain'}` block cannot run; mark it `<!-- not-run: why -->`")
+        kind = block.lang or "plain"
+        raise SnippetError(f"{block.where}: a `{kind}` block cannot run; mark it `<!-- not-run: why -->`")
 
     @staticmethod
     def parse(block: Block) -> None:
@@ -230,7 +231,7 @@ class SnippetRunner:
         # Blank lines first, so a traceback's line numbers are the document's.
         source = "\n" * block.line + code
         compiled = compile(source, str(block.path), "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
-        namespace: dict[str, Any] = {"__name__": "__snippet__"}
+        namespace: dict[str, Any] = {"__name__": "__snippet__", "__file__": str(block.path)}
         out = _Capture()
         with self._environment(), sandboxed_stores(), contextlib.redirect_stdout(out):
             result = eval(compiled, namespace)  # noqa: S307 - the document's own code, run as its test
