@@ -10,9 +10,8 @@ import pytest
 from fusionhub.testing.snippets import Block, SnippetRunner, blocks
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCUMENTS = sorted(
-    [ROOT / "README.md", ROOT / "core" / "README.md", *ROOT.glob("plugins-*/README.md"), *ROOT.glob("docs/**/*.md")]
-)
+READMES = [ROOT / "README.md", ROOT / "core" / "README.md", ROOT / "bench" / "README.md"]
+DOCUMENTS = sorted([*READMES, *ROOT.glob("plugins-*/README.md"), *ROOT.glob("docs/**/*.md")])
 # Pages another change owns, whose blocks are not marked yet; each entry says why it is left out.
 NOT_YET_MARKED = {ROOT / "docs" / "serve.md": "its block starts `fusionhub serve`, a server that runs until stopped"}
 # The sandboxes answer for their own shops: the placeholders the READMEs use for a reader's.
