@@ -141,7 +141,8 @@ def test_a_running_worker_exposes_the_calls_and_jobs_it_just_ran_and_the_queue_d
             _total(found, calls, **where, capability="list_products") == 2
             and _total(found, calls, **where, capability="get_product") >= 1
             and _total(found, "fusionhub_jobs_settled_total", **where, outcome="failed") == 1
-            and _total(found, "fusionhub_queue_jobs", **where, state="queued") == 1  # sampled after the runs
+            and _total(found, "fusionhub_queue_jobs", **where, state="queued") == 1  # counted after the runs
+            and _total(found, "fusionhub_queue_jobs", **where, state="running") == 0
         )
 
     _until(served, "the worker's metrics to show its three jobs")
