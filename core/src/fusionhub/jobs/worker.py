@@ -75,6 +75,8 @@ class Worker:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
         if not lease_seconds > 0:
             raise ValueError(f"lease_seconds must be more than 0, not {lease_seconds}")
+        if not queue_depth_every > 0:
+            raise ValueError(f"queue_depth_every must be more than 0, not {queue_depth_every}")
         self.runtime = runtime
         self.queue = queue or runtime.queue
         self.runner = JobRunner(runtime)
