@@ -56,6 +56,8 @@ def test_blocks_are_found_with_their_line_language_indentation_and_exemption(tmp
 def test_an_exemption_needs_a_reason_and_a_fence_must_close(tmp_path: Path) -> None:
     with pytest.raises(SnippetError, match=r"README.md:1: `not-run:` needs a reason"):
         blocks(_doc(tmp_path, "<!-- not-run: -->\n```python\npass\n```\n"))
+    with pytest.raises(SnippetError, match=r"README.md:1: a `not-run:` marker goes on the line just above"):
+        blocks(_doc(tmp_path, "<!-- not-run: far away -->\n\n```python\npass\n```\n"))
     with pytest.raises(SnippetError, match=r"README.md:2: the fence opened here is never closed"):
         blocks(_doc(tmp_path, "text\n```python\npass\n"))
 

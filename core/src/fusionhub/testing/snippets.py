@@ -113,6 +113,8 @@ def blocks(path: Path) -> list[Block]:
             raise SnippetError(f"{path.name}:{i + 1}: the fence opened here is never closed")
         body = "\n".join(line[indent:] if line[:indent].strip() == "" else line for line in lines[i + 1 : end])
         marker = _NOT_RUN.match(lines[i - 1]) if i > 0 else None
+        if marker is None and i > 1 and not lines[i - 1].strip() and _NOT_RUN.match(lines[i - 2]):
+            raise SnippetError(f"{path.name}:{i - 1}: a `not-run:` marker goes on the line just above the fence")
         why = marker["why"].strip() if marker else None
         if marker is not None and not why:
             raise SnippetError(f"{path.name}:{i}: `not-run:` needs a reason")
