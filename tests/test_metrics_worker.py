@@ -1,4 +1,5 @@
-"""A real `fusionhub worker` process runs jobs on a sandbox store; Prometheus' view of it is scraped.
+"""A real `fusionhub worker` process runs jobs on a sandbox store; Prometheus' view of it is scraped:
+the capability calls, the jobs it ran by outcome, and the queue's depth.
 
 Everything is real but the platform: the jobs are queued by the CLI in a SQLite file, the worker
 is its own process (FUSIONHUB_SANDBOX=1: the Shopify plugin's in-process sandbox), and its
@@ -8,6 +9,7 @@ metrics come over HTTP on loopback from fusionhub-prometheus, started through th
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -24,12 +26,14 @@ import pytest
 
 from fusionhub import Registry
 from fusionhub.clock import SYSTEM_CLOCK
+from fusionhub.runtime import Runtime
 
 pytest.importorskip("fusionhub_prometheus", reason="the exporter under test")
 pytest.importorskip("fusionhub_shopify", reason="the platform whose sandbox the jobs run on")
 pytestmark = pytest.mark.slow
 
 MISSING = "gid://shopify/Product/987654321"
+HOUR = 3600.0
 
 
 def _free_port() -> int:
@@ -79,6 +83,13 @@ def _total(found: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str
     return sum(v for (n, ls), v in found.items() if n == name and want <= ls)
 
 
+async def _enqueue_later(store: str) -> str:
+    """A job due in an hour, queued through the Python API into the worker's database."""
+    async with await Runtime.open() as runtime:
+        job = await runtime.enqueue(store, "list_products", {"limit": 1}, run_at=runtime.clock.now() + HOUR)
+        return job.id
+
+
 def _until(check: Callable[[], bool], what: str, seconds: float = 90) -> None:
     deadline = time.monotonic() + seconds
     while not check():
@@ -101,8 +112,8 @@ def worker(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], int]]:
             proc.wait(timeout=30)
 
 
-def test_a_running_worker_exposes_the_capability_calls_it_just_made(
-    env: dict[str, str], worker: tuple[subprocess.Popen[str], int]
+def test_a_running_worker_exposes_the_calls_and_jobs_it_just_ran_and_the_queue_depth(
+    env: dict[str, str], worker: tuple[subprocess.Popen[str], int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sandbox = Registry.discover(allow={"shopify"}).platform("shopify").impls["fusionhub_sandbox"]
     shop = sandbox(clock=SYSTEM_CLOCK, options={})
@@ -111,6 +122,10 @@ def test_a_running_worker_exposes_the_capability_calls_it_just_made(
     for key in ("a", "b"):
         _cli(env, "run", "metered", "list_products", "--params", '{"limit": 5}', "--key", key)
     _cli(env, "run", "metered", "get_product", "--params", json.dumps({"product_id": MISSING}))
+    for key, value in env.items():  # this process opens the worker's database with its keys
+        if key.startswith("FUSIONHUB_"):
+            monkeypatch.setenv(key, value)
+    later = asyncio.run(_enqueue_later("metered"))  # stays queued: the queue's depth is not zero
 
     proc, port = worker
     where = {"platform": "shopify", "store": store["id"]}
@@ -125,6 +140,9 @@ def test_a_running_worker_exposes_the_capability_calls_it_just_made(
         return (
             _total(found, calls, **where, capability="list_products") == 2
             and _total(found, calls, **where, capability="get_product") >= 1
+            and _total(found, "fusionhub_jobs_settled_total", **where, outcome="failed") == 1
+            and _total(found, "fusionhub_queue_jobs", **where, state="queued") == 1  # counted after the runs
+            and _total(found, "fusionhub_queue_jobs", **where, state="running") == 0
         )
 
     _until(served, "the worker's metrics to show its three jobs")
@@ -138,6 +156,17 @@ def test_a_running_worker_exposes_the_capability_calls_it_just_made(
     assert _total(found, "fusionhub_api_requests_total", **where, capability="list_products", status="200") >= 2
     assert _total(found, "fusionhub_rate_limit_cost_total", **where) > 0  # Shopify's cost points spent
     assert _total(found, "process_cpu_seconds_total") > 0  # the worker's own process
+
+    settled = "fusionhub_jobs_settled_total"  # the jobs it ran, by outcome
+    assert _total(found, settled, **where, capability="list_products", outcome="succeeded") == 2
+    assert _total(found, settled, **where, capability="get_product", outcome="failed") == 1
+    assert _total(found, settled, **where) == 3  # not the job due in an hour
+    assert _total(found, "fusionhub_job_failures_total", **where, capability="get_product", category="not_found") == 1
+    assert _total(found, "fusionhub_job_run_duration_seconds_count", platform="shopify") == 3
+    depth = "fusionhub_queue_jobs"  # the queue as the worker last counted it: only the later job is left
+    assert _total(found, depth, **where, state="queued") == 1, later
+    assert _total(found, depth, **where, state="running") == 0
+    assert _total(found, "fusionhub_queue_due_jobs", **where) == 0
 
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 0

@@ -11,7 +11,7 @@ import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from fusionhub.plugin import Alert, ApiCall, CapabilityCall
+from fusionhub.plugin import Alert, ApiCall, CapabilityCall, JobSettled, QueueCount, QueueDepth
 from fusionhub.testing.conformance import load_plugin
 from fusionhub_prometheus.exporter import serve
 from fusionhub_prometheus.metrics import Metrics
@@ -95,6 +95,54 @@ def test_capability_calls_by_outcome_errors_by_category_and_latency(metrics: Met
     assert value(found, errors, platform="acme", store="s1", capability="bulk_update", category="unknown") is None
     hist = "fusionhub_capability_call_duration_seconds"
     assert value(found, f"{hist}_sum", platform="acme", store="s1", capability="get_product") == pytest.approx(0.024)
+
+
+def test_job_runs_count_by_outcome_failures_by_category_and_run_time(metrics: Metrics) -> None:
+    def run(capability: str, outcome: str, **kw: object) -> JobSettled:
+        base = {"job_id": "j", "store_id": "s1", "platform": "acme", "mode": "automated", "attempts": 1}
+        fields = {"capability": capability, "outcome": outcome, "duration_ms": 30.0, **base, **kw}
+        return JobSettled(**fields)  # type: ignore[arg-type]
+
+    metrics.job_settled(run("list_products", "succeeded"))
+    metrics.job_settled(run("list_products", "succeeded"))
+    metrics.job_settled(run("get_product", "failed", error_category="not_found"))
+    metrics.job_settled(run("bulk_update", "throttled", duration_ms=2.0))
+    found = samples(generate_latest(metrics.registry).decode())
+    where = {"platform": "acme", "store": "s1"}
+    settled = "fusionhub_jobs_settled_total"
+    assert value(found, settled, **where, capability="list_products", outcome="succeeded") == 2
+    assert value(found, settled, **where, capability="get_product", outcome="failed") == 1
+    assert value(found, settled, **where, capability="bulk_update", outcome="throttled") == 1
+    failures = "fusionhub_job_failures_total"
+    assert value(found, failures, **where, capability="get_product", category="not_found") == 1
+    assert value(found, failures, **where, capability="bulk_update", category="unknown") is None  # not a failure
+    hist = "fusionhub_job_run_duration_seconds"
+    assert value(found, f"{hist}_sum", platform="acme", capability="list_products") == pytest.approx(0.06)
+
+
+def test_queue_depth_gauges_follow_the_latest_count_and_zero_what_emptied(metrics: Metrics) -> None:
+    metrics.queue_depth(
+        QueueDepth(
+            at=0.0,
+            counts=(
+                QueueCount("acme", "s1", "queued", jobs=5, due=3),
+                QueueCount("acme", "s1", "running", jobs=2),
+                QueueCount("acme", "s2", "waiting", jobs=1),
+            ),
+        )
+    )
+    found = samples(generate_latest(metrics.registry).decode())
+    depth = "fusionhub_queue_jobs"
+    assert value(found, depth, platform="acme", store="s1", state="queued") == 5
+    assert value(found, depth, platform="acme", store="s1", state="running") == 2
+    assert value(found, depth, platform="acme", store="s2", state="waiting") == 1
+    assert value(found, "fusionhub_queue_due_jobs", platform="acme", store="s1") == 3
+    metrics.queue_depth(QueueDepth(at=5.0, counts=(QueueCount("acme", "s1", "running", jobs=1),)))
+    found = samples(generate_latest(metrics.registry).decode())
+    assert value(found, depth, platform="acme", store="s1", state="queued") == 0  # emptied, still reported
+    assert value(found, depth, platform="acme", store="s1", state="running") == 1
+    assert value(found, depth, platform="acme", store="s2", state="waiting") == 0
+    assert value(found, "fusionhub_queue_due_jobs", platform="acme", store="s1") == 0
 
 
 def test_alerts_are_counted_by_kind(metrics: Metrics) -> None:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         Refund,
         WebhookSubscriptions,
     )
+    from fusionhub.observability.jobs import JobSettled, QueueDepth
     from fusionhub.observability.records import Alert, ApiCall, CapabilityCall
     from fusionhub.sandbox import Sandbox
     from fusionhub.stores import Store
@@ -182,6 +183,20 @@ def fusionhub_on_event(store: Store, event: Event) -> None:
 @hookspec
 def fusionhub_on_alert(alert: Alert) -> None:
     """When something needs a person: a capability's error rate over its threshold, and so on."""
+
+
+@hookspec
+def fusionhub_on_job_settled(job: JobSettled) -> None:
+    """After a worker settles a run of a job: its outcome (succeeded, failed with its error
+    category, cancelled, waiting on per-item jobs, queued again, throttled, or lost_lease), its
+    capability, store and platform, and how long the run took. Called in the worker's process."""
+
+
+@hookspec
+def fusionhub_on_queue_depth(depth: QueueDepth) -> None:
+    """Every few seconds in each worker, while some plugin implements this hook: the unfinished
+    jobs (queued, running, waiting) counted by platform, store and state, and the queued ones that
+    are due. Every worker counts the same shared queue: aggregate with max, not sum."""
 
 
 @hookspec

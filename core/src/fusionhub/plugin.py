@@ -112,6 +112,7 @@ from fusionhub.models import (
     WebhookSubscription,
     WebhookSubscriptions,
 )
+from fusionhub.observability.jobs import JobSettled, QueueCount, QueueDepth
 from fusionhub.observability.records import Alert, ApiCall, CapabilityCall
 from fusionhub.observability.redaction import is_secret_key, register_secret, register_secret_keys
 from fusionhub.paged_bulk import paged_bulk_operations
@@ -213,6 +214,7 @@ __all__ = [
     "InventorySyncResult",
     "InventoryTarget",
     "ItemOutcome",
+    "JobSettled",
     "Level",
     "Limiter",
     "LinkCursor",
@@ -241,6 +243,8 @@ __all__ = [
     "ProductOption",
     "ProductStatus",
     "QueryHmac",
+    "QueueCount",
+    "QueueDepth",
     "RateHeaders",
     "RateLimitSpec",
     "RateLimited",

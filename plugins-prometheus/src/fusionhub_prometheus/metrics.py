@@ -12,7 +12,7 @@ from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
-from fusionhub.plugin import Alert, ApiCall, CapabilityCall
+from fusionhub.plugin import Alert, ApiCall, CapabilityCall, JobSettled, QueueDepth
 
 NAMESPACE = "fusionhub"
 # Seconds: a sandbox answers in a millisecond, a platform's bulk export may take a minute.
@@ -102,6 +102,45 @@ class Metrics:
             namespace=NAMESPACE,
             registry=r,
         )
+        self.jobs_settled = Counter(
+            "jobs_settled",
+            "Job runs settled by this worker, by outcome: succeeded, failed, cancelled, waiting (on per-item "
+            "jobs), queued (to run again), throttled (queued again by a rate limit), lost_lease.",
+            ["platform", "store", "capability", "outcome"],
+            namespace=NAMESPACE,
+            registry=r,
+        )
+        self.job_failures = Counter(
+            "job_failures",
+            "Jobs that ended failed, by error category (auth, validation, not_found, transient, ...).",
+            ["platform", "store", "capability", "category"],
+            namespace=NAMESPACE,
+            registry=r,
+        )
+        self.job_seconds = Histogram(
+            "job_run_duration_seconds",
+            "How long one run of a job took in the worker, settling included.",
+            ["platform", "capability"],
+            namespace=NAMESPACE,
+            registry=r,
+            buckets=LATENCY_BUCKETS,
+        )
+        self.queue_jobs = Gauge(
+            "queue_jobs",
+            "Unfinished jobs in the shared queue by state (queued, running, waiting), as this worker last "
+            "counted them: every worker reports the same queue, aggregate with max.",
+            ["platform", "store", "state"],
+            namespace=NAMESPACE,
+            registry=r,
+        )
+        self.queue_due = Gauge(
+            "queue_due_jobs",
+            "Queued jobs whose time has come (the backlog), as this worker last counted them.",
+            ["platform", "store"],
+            namespace=NAMESPACE,
+            registry=r,
+        )
+        self._depth_seen: set[tuple[str, str, str]] = set()
         self.alerts = Counter(
             "alerts",
             "Alerts raised (fusionhub_on_alert), such as a capability's error rate over its threshold.",
@@ -132,6 +171,25 @@ class Metrics:
         self.capability_seconds.labels(*where).observe(call.duration_ms / 1000)
         if outcome == "error":
             self.capability_errors.labels(*where, call.error_category or "unknown").inc()
+
+    def job_settled(self, job: JobSettled) -> None:
+        self.jobs_settled.labels(job.platform, job.store_id, job.capability, job.outcome).inc()
+        self.job_seconds.labels(job.platform, job.capability).observe(job.duration_ms / 1000)
+        if job.outcome == "failed":
+            self.job_failures.labels(job.platform, job.store_id, job.capability, job.error_category or "unknown").inc()
+
+    def queue_depth(self, depth: QueueDepth) -> None:
+        """The latest count; a store and state seen before and absent now is set to zero, not dropped."""
+        now = {(c.platform, c.store_id, c.state): c for c in depth.counts}
+        for platform, store, state in self._depth_seen - now.keys():
+            self.queue_jobs.labels(platform, store, state).set(0)
+            if state == "queued":
+                self.queue_due.labels(platform, store).set(0)
+        for (platform, store, state), count in now.items():
+            self.queue_jobs.labels(platform, store, state).set(count.jobs)
+            if state == "queued":
+                self.queue_due.labels(platform, store).set(count.due)
+        self._depth_seen |= now.keys()
 
     def alert(self, alert: Alert) -> None:
         self.alerts.labels(alert.kind, alert.plugin or "", alert.capability or "").inc()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fusionhub.plugin import Alert, ApiCall, CapabilityCall, hookimpl
+from fusionhub.plugin import Alert, ApiCall, CapabilityCall, JobSettled, QueueDepth, hookimpl
 from fusionhub_prometheus.exporter import serve
 from fusionhub_prometheus.metrics import Metrics
 
@@ -23,6 +23,16 @@ def fusionhub_on_api_call(call: ApiCall) -> None:
 @hookimpl
 def fusionhub_on_capability_call(call: CapabilityCall) -> None:
     METRICS.capability_call(call)
+
+
+@hookimpl
+def fusionhub_on_job_settled(job: JobSettled) -> None:
+    METRICS.job_settled(job)
+
+
+@hookimpl
+def fusionhub_on_queue_depth(depth: QueueDepth) -> None:
+    METRICS.queue_depth(depth)
 
 
 @hookimpl

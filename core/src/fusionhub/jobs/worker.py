@@ -25,6 +25,7 @@ from fusionhub.clock import Clock
 from fusionhub.errors import ErrorCategory
 from fusionhub.jobs.model import Decision, Job, JobStatus
 from fusionhub.jobs.runner import JobRunner
+from fusionhub.observability import jobs as observed
 
 if TYPE_CHECKING:
     from fusionhub.host import Host
@@ -68,11 +69,14 @@ class Worker:
         idle_nap: float = 0.5,
         worker_id: str | None = None,
         tree: str | None = None,
+        queue_depth_every: float = observed.DEFAULT_DEPTH_SECONDS,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
         if not lease_seconds > 0:
             raise ValueError(f"lease_seconds must be more than 0, not {lease_seconds}")
+        if not queue_depth_every > 0:
+            raise ValueError(f"queue_depth_every must be more than 0, not {queue_depth_every}")
         self.runtime = runtime
         self.queue = queue or runtime.queue
         self.runner = JobRunner(runtime)
@@ -83,6 +87,7 @@ class Worker:
         self.idle_nap = idle_nap
         self.id = worker_id or new_worker_id()
         self.stats = WorkerStats()
+        self.queue_depth_every = queue_depth_every  # seconds between counts for fusionhub_on_queue_depth
         self._stop = asyncio.Event()
 
     @property
@@ -127,6 +132,12 @@ class Worker:
     async def run(self) -> WorkerStats:
         """Serve until `stop()`: `concurrency` slots, each claiming and running jobs."""
         slots = [asyncio.create_task(self._slot()) for _ in range(self.concurrency)]
+        depth = self.runtime.hub.registry.hook.fusionhub_on_queue_depth
+        if depth.get_hookimpls():  # someone listens: count the queue every few seconds
+            sample = observed.sample_queue_depth(
+                self.runtime.db, self.clock.now, depth, self._stop, self.queue_depth_every
+            )
+            slots.append(asyncio.create_task(sample))
         try:
             await asyncio.gather(*slots)
         finally:
@@ -149,10 +160,23 @@ class Worker:
     # --- one job ----------------------------------------------------------------------
 
     async def process(self, job: Job) -> Decision:
+        started = self.clock.now()
         decision = await self._execute(job)
         kept = await self.queue.settle(job.id, self.id, decision, now=self.clock.now())
         self._count(decision, kept)
+        self._tell_settled(job, decision, kept, (self.clock.now() - started) * 1000)
         return decision
+
+    def _tell_settled(self, job: Job, decision: Decision, kept: bool, duration_ms: float) -> None:
+        hook = self.runtime.hub.registry.hook.fusionhub_on_job_settled
+        if not hook.get_hookimpls():
+            return
+        try:
+            platform = self.runtime.platform_of(job.store_id)
+        except KeyError:  # the run failed before its store was connected in this process (e.g. disabled)
+            platform = ""
+        record = observed.settled(job, decision, kept=kept, platform=platform, duration_ms=duration_ms)
+        observed.tell(hook, job=record)
 
     async def _execute(self, job: Job) -> Decision:
         task = asyncio.create_task(self.runner.run(job))
