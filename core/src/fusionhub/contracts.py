@@ -18,6 +18,7 @@ from packaging.version import Version
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from fusionhub.capabilities import Capability, item_params, spec_of
+from fusionhub.connect import ConnectFlow
 from fusionhub.version import CORE_API_VERSION
 
 
@@ -301,6 +302,10 @@ class PluginManifest(BaseModel):
     )
     credentials_one_of: list[CredentialChoice] = Field(
         default_factory=list, description="groups of credential keys of which a store must have at least one each"
+    )
+    connect: list[ConnectFlow] = Field(
+        default_factory=list,
+        description="how a person connects a store: OAuth, client-credentials or token flows (fusionhub.connect)",
     )
 
     @field_validator("config_schema")
