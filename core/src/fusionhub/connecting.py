@@ -83,11 +83,19 @@ def read_fields(manifest: PluginManifest, flow: ConnectFlow, form: Mapping[str, 
             errors.append({"loc": spec.name, "msg": f"{shown} is not {spec.help or 'of the expected form'}"})
             continue
         values[spec.name] = [v.strip() for v in text.split(",") if v.strip()] if spec.is_list else text
+        if spec.into == "config" and text.isdigit() and _integer_only(manifest, spec.name):
+            values[spec.name] = int(text)  # a form sends text; the config schema wants the number
     config = {s.name: values[s.name] for s in flow.fields if s.into == "config" and s.name in values}
     errors += _schema_errors(manifest, config, "")
     if errors:
         raise ValidationError(errors=errors, platform=manifest.slug)
     return values
+
+
+def _integer_only(manifest: PluginManifest, key: str) -> bool:
+    declared = manifest.config_schema.get("properties", {}).get(key, {}).get("type")
+    types = {declared} if isinstance(declared, str) else set(declared or ())
+    return "integer" in types and "string" not in types
 
 
 def _split(flow: ConnectFlow, values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:

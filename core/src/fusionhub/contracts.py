@@ -362,6 +362,20 @@ class PluginManifest(BaseModel):
         return self
 
     @model_validator(mode="after")
+    def _connect_flows_fit(self) -> PluginManifest:
+        ids = [flow.id for flow in self.connect]
+        if len(set(ids)) != len(ids):
+            raise ValueError("two connect flows share an id")
+        settings = set(self.config_schema.get("properties", {}))
+        for flow in self.connect:
+            keys = {f.name for f in flow.fields if f.into == "config"} | set(flow.callback_config)
+            if keys - settings:
+                raise ValueError(f"connect flow {flow.id}: {', '.join(sorted(keys - settings))} is no config setting")
+            if flow.check is not None and self.capabilities.get(flow.check, UNDECLARED).level is Level.UNSUPPORTED:
+                raise ValueError(f"connect flow {flow.id}: check {flow.check.value} is unsupported")
+        return self
+
+    @model_validator(mode="after")
     def _all_declared(self) -> PluginManifest:
         missing = [c for c in Capability if c not in self.capabilities]
         if missing:
