@@ -11,7 +11,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 import sqlalchemy as sa
 from connect_fixtures import Connecting, connecting
-from serve_fixtures import csrf_of
 
 from fusionhub.plugin import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, QueryHmac
 from fusionhub.storage.schema import stores as stores_table

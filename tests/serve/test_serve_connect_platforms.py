@@ -7,6 +7,7 @@ from __future__ import annotations
 from html import unescape
 from urllib.parse import parse_qsl, urlsplit
 
+import httpx
 from connect_fixtures import Connecting, connecting
 
 from fusionhub.plugin import SANDBOX_ACCESS_TOKEN, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, TokenSet
@@ -55,7 +56,7 @@ async def test_etsy_code_without_the_verifier_is_refused_by_the_token_endpoint(c
     etsy = c.sandboxes["etsy"]
     code = _query(callback)["code"]
     form = {"grant_type": "authorization_code", "client_id": SANDBOX_CLIENT_ID, "code": code, "code_verifier": "x" * 43}
-    async with __import__("httpx").AsyncClient(transport=etsy.transport()) as http:
+    async with httpx.AsyncClient(transport=etsy.transport()) as http:
         stolen = await http.post("https://api.etsy.com/v3/public/oauth/token", data=form)
     assert stolen.status_code == 400
     refused = await c.client.get(callback)  # the code was spent by the failed attempt, as on Etsy
