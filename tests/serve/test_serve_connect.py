@@ -129,10 +129,7 @@ async def test_a_callback_from_another_browser_session_is_refused(connecting: Co
     c = connecting
     callback = await _shopify_callback(c)
     c.client.cookies.clear()
-    page = await c.client.get("/login")
-    await c.client.post(
-        "/login", data={"csrf": csrf_of(page), "token": "admin-token-for-tests-0123456789", "next": "/"}
-    )
+    await sign_in(c.client)  # signed in again: a new session, without the pending flow
     refused = await c.client.get(callback)
     assert refused.status_code == 400 and "this browser session" in unescape(refused.text)
     assert await c.store_names() == []
