@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 import sqlalchemy as sa
 from connect_fixtures import Connecting, connecting
+from serve_fixtures import sign_in
 
 from fusionhub.plugin import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, QueryHmac
 from fusionhub.storage.schema import stores as stores_table
