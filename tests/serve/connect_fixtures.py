@@ -3,7 +3,10 @@ connect-flow tests; `consent` plays the person at the platform's consent page.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,7 @@ from serve_fixtures import BASE, TOKEN, csrf_of, sign_in
 from fusionhub.clock import SYSTEM_CLOCK
 from fusionhub.registry import Registry
 from fusionhub.runtime import Runtime
+from fusionhub.sandbox.server import TARGET_HEADER
 from fusionhub.secrets import Keyring
 from fusionhub.serve import AdminToken, create_app
 from fusionhub.storage import sqlite_url
@@ -79,3 +83,28 @@ async def connecting(tmp_path: Path) -> AsyncIterator[Connecting]:
             yield Connecting(runtime, client, sandboxes)
     finally:
         await runtime.aclose()
+
+
+@contextlib.contextmanager
+def sandbox_server(slug: str) -> Iterator[str]:
+    """`python -m fusionhub.sandbox.server SLUG`: the platform's sandbox shared over HTTP; its URL."""
+    server = subprocess.Popen(  # noqa: S603 - fixed argv
+        [sys.executable, "-m", "fusionhub.sandbox.server", slug], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        yield server.stdout.readline().split()[1]  # "listening http://127.0.0.1:PORT"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def click_approve(sandbox_url: str, consent_url: str) -> str:
+    """A person approving the app on the sandbox server's consent page: the callback URL it redirects to."""
+    headers = {TARGET_HEADER: consent_url}
+    path = consent_url[consent_url.index("/", len("https://")) :]
+    page = httpx.get(sandbox_url + path, headers=headers, timeout=10)
+    assert page.status_code == 200 and "Approve" in page.text, page.text
+    answer = httpx.post(sandbox_url + path, headers=headers, data={"approve": "yes"}, timeout=10)
+    assert answer.status_code == 302, answer.text
+    return answer.headers["location"]
