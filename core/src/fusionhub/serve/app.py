@@ -42,7 +42,10 @@ def create_app(runtime: Runtime, token: AdminToken, *, secure_cookies: bool = Fa
                 secret_key=token.session_key(),
                 session_cookie=SESSION_COOKIE,
                 max_age=SESSION_SECONDS,
-                same_site="strict",
+                # lax, not strict: a platform's OAuth redirect back to /connect/…/callback is a
+                # cross-site top-level GET that must carry the session (its pending flow); forms
+                # stay protected by their CSRF token, and lax cookies never ride cross-site POSTs.
+                same_site="lax",
                 https_only=secure_cookies,
             )
         ],
