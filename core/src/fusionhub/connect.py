@@ -45,21 +45,23 @@ class _Spec(BaseModel):
 
 
 class FlowKind(StrEnum):
-    OAUTH = "oauth"
-    CLIENT_CREDENTIALS = "client_credentials"
-    TOKEN = "token"  # noqa: S105 - a kind of flow, not a secret
+    """How a connect flow gets the store's token."""
+
+    OAUTH = "oauth"  # the authorization-code flow: the platform's consent page, then its callback
+    CLIENT_CREDENTIALS = "client_credentials"  # the app's id and secret buy a token (renewed the same way)
+    TOKEN = "token"  # noqa: S105 - a kind of flow, not a secret: the person pastes a token
 
 
 class ConnectField(_Spec):
     """One value the person enters: where it goes (`config` or `credentials`) and how it is shown."""
 
     name: str = Field(pattern=_NAME, description="the config or credential key the value is saved under")
-    into: Literal["config", "credentials"] = "credentials"
-    label: str = Field(min_length=1)
-    help: str | None = None
+    into: Literal["config", "credentials"] = Field(default="credentials", description="where the value is saved")
+    label: str = Field(min_length=1, description="the form's label")
+    help: str | None = Field(default=None, description="what to enter and where to find it")
     secret: bool = Field(default=False, description="shown as a password field, never echoed back")
-    required: bool = True
-    default: str | None = None
+    required: bool = Field(default=True, description="refused when left empty (unless it has a default)")
+    default: str | None = Field(default=None, description="used when left empty")
     pattern: str | None = Field(default=None, description="a regular expression the whole value must match")
     is_list: bool = Field(default=False, description="comma-separated values saved as a list (config only)")
 
@@ -75,7 +77,7 @@ class ConnectField(_Spec):
 class CallbackHmac(_Spec):
     """The platform signs the callback's query: HMAC-SHA256 (hex) with the app's client secret."""
 
-    param: str = "hmac"
+    param: str = Field(default="hmac", description="the callback parameter carrying the hex signature")
     unsigned: list[str] = Field(default_factory=list, description="parameters left out of the signed message")
 
 
@@ -89,11 +91,13 @@ RFC6749_QUERY = {
 
 
 class ConnectFlow(_Spec):
+    """One way to connect a store, shown as one form on the admin's Connect page (`[[connect]]`)."""
+
     id: str = Field(pattern=r"^[a-z][a-z0-9-]*$", description="unique among the plugin's flows; in URLs")
-    kind: FlowKind
+    kind: FlowKind = Field(description="oauth, client_credentials or token")
     title: str = Field(min_length=1, description="the button, e.g. 'Install the app on a shop'")
-    description: str | None = None
-    fields: list[ConnectField] = Field(default_factory=list)
+    description: str | None = Field(default=None, description="shown above the form")
+    fields: list[ConnectField] = Field(default_factory=list, description="what the person enters")
     # oauth and client_credentials
     authorize_url: str | None = Field(default=None, description="the consent page; {field} placeholders allowed")
     authorize_query: dict[str, str] = Field(
@@ -105,10 +109,10 @@ class ConnectFlow(_Spec):
     client_id: str | None = Field(default=None, description="the field holding the app's OAuth client id")
     client_secret: str | None = Field(default=None, description="the field holding the app's client secret")
     scopes: list[str] | None = Field(default=None, description="unset: every scope the capabilities declare")
-    scope_separator: str = " "
-    pkce: bool = False
+    scope_separator: str = Field(default=" ", description="joins the scopes in {scope}")
+    pkce: bool = Field(default=False, description="send an S256 code challenge and its verifier (RFC 7636)")
     code_param: str = Field(default="code", description="the callback parameter carrying the code")
-    callback_hmac: CallbackHmac | None = None
+    callback_hmac: CallbackHmac | None = Field(default=None, description="the platform signs the callback")
     callback_max_age: float | None = Field(
         default=None, gt=0, description="seconds: refuse a callback whose `timestamp` is older"
     )

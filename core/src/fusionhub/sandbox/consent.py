@@ -20,6 +20,7 @@ APPROVE_FIELD = "approve"
 
 
 def consent_page(platform: str, app: str, scopes: Iterable[str], *, account: str | None = None) -> httpx.Response:
+    """The consent page: which app asks for which scopes (on which account), with Approve and Deny."""
     items = "".join(f"<li>{escape(s)}</li>" for s in scopes) or "<li>(no scope)</li>"
     where = f" on <strong>{escape(account)}</strong>" if account else ""
     body = (
@@ -41,6 +42,7 @@ def consent_answer(request: httpx.Request) -> bool | None:
 
 
 def redirect_to(redirect_uri: str, params: Mapping[str, str]) -> httpx.Response:
+    """The 302 back to the app: `redirect_uri` with `params` added to its query."""
     separator = "&" if "?" in redirect_uri else "?"
     return httpx.Response(302, headers={"Location": f"{redirect_uri}{separator}{urlencode(dict(params))}"})
 
