@@ -55,7 +55,7 @@ MEANINGS: dict[enum.Enum, str] = {
     Once.NATURAL: "repeating the write with the same params leaves the same state: sent again on a re-run",
     Once.KEY: "the platform de-duplicates by the key the plugin sends (`ctx.idempotency_key()`)",
     Once.RECONCILE: "the plugin's `fusionhub_reconcile` finds the earlier run's effect before anything is resent",
-    FlowKind.OAUTH: "the authorization-code flow: the platform's consent page, the callback checked, the code exchanged",
+    FlowKind.OAUTH: "the authorization-code flow: consent page, callback checked, code exchanged",
     FlowKind.CLIENT_CREDENTIALS: "the app's client id and secret buy a token at `token_url`, renewed the same way",
     FlowKind.TOKEN: "the person pastes a token (and whatever else the fields ask); checked before saving",
 }
