@@ -68,7 +68,10 @@ class ConnectField(_Spec):
     @model_validator(mode="after")
     def _sane(self) -> ConnectField:
         if self.pattern is not None:
-            re.compile(self.pattern)
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(f"field {self.name}: pattern is not a regular expression: {exc}") from None
         if self.is_list and self.into != "config":
             raise ValueError(f"field {self.name}: is_list is for config values")
         return self
