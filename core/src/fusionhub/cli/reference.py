@@ -209,8 +209,8 @@ def manifest_page() -> str:
         "`[[connect]]` tables are `ConnectFlow`s (docs/connect.md), their `[[connect.fields]]` `ConnectField`s.",
         "",
     ]
-    for model in (ConnectFlow, ConnectField, CallbackHmac):
-        lines += model_section(model, "##")
+    for flow_model in (ConnectFlow, ConnectField, CallbackHmac):
+        lines += model_section(flow_model, "##")
     lines += ["## Levels", "", *enum_table(Level)]
     lines += ["## once", "", *enum_table(Once)]
     lines += ["## Connect flow kinds", "", *enum_table(FlowKind)]
