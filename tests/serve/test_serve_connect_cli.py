@@ -112,3 +112,31 @@ def test_a_forged_callback_to_the_command_is_refused_and_nothing_saved(tmp_path:
             check=False,
         )
         assert json.loads(listed.stdout) == []
+
+
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - fixed argv
+        [sys.executable, "-m", "fusionhub.cli", *args], env=env, capture_output=True, text=True, timeout=90, check=False
+    )
+
+
+def test_sandbox_approve_connects_etsy_offline_and_another_process_uses_the_store(tmp_path: Path) -> None:
+    """A new user's offline try: the command approves on the Etsy sandbox server's consent page itself."""
+    with sandbox_server("etsy") as sandbox:
+        env = _env(tmp_path, sandbox)
+        fields = [f"keystring={SANDBOX_CLIENT_ID}", f"shared_secret={SANDBOX_CLIENT_SECRET}", "shop_id=31415926"]
+        argv = ["stores", "connect", "etsy", "--name", "try-etsy", "--port", "0", "--sandbox-approve", "--json"]
+        connected = _cli(env, *argv, *[a for f in fields for a in ("--field", f)])
+        assert connected.returncode == 0, connected.stderr
+        assert json.loads(connected.stdout)["name"] == "try-etsy"
+        assert "https://www.etsy.com/oauth/connect?" in connected.stderr  # the consent URL, printed
+        ran = _cli(env, "run", "try-etsy", "list_products", "--wait", "--json")
+        assert ran.returncode == 0, ran.stderr
+        assert json.loads(ran.stdout)["status"] == "succeeded"
+
+
+def test_sandbox_approve_is_refused_outside_a_sandbox(tmp_path: Path) -> None:
+    env = _env(tmp_path, "")
+    del env["FUSIONHUB_SANDBOX"]
+    refused = _cli(env, "stores", "connect", "etsy", "--sandbox-approve")
+    assert refused.returncode == 2 and "set FUSIONHUB_SANDBOX first" in refused.stderr

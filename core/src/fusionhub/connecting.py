@@ -38,6 +38,7 @@ from fusionhub.contracts import PluginManifest
 from fusionhub.credentials import Credentials
 from fusionhub.errors import AuthError, FusionHubError, ValidationError
 from fusionhub.http.hosts import HostSet, undeclared_hosts
+from fusionhub.observability.redaction import register_secret
 from fusionhub.stores import Store
 from fusionhub.stores.checks import config_errors
 from fusionhub.webhooks import check_timestamp
@@ -78,6 +79,8 @@ def read_fields(manifest: PluginManifest, flow: ConnectFlow, form: Mapping[str, 
             if spec.required:
                 errors.append({"loc": spec.name, "msg": f"required: {spec.label}"})
             continue
+        if spec.secret:
+            register_secret(text)  # scrubbed from any log line or message from here on
         if spec.pattern is not None and not re.fullmatch(spec.pattern, text):
             shown = "(hidden)" if spec.secret else repr(text[:60])
             errors.append({"loc": spec.name, "msg": f"{shown} is not {spec.help or 'of the expected form'}"})

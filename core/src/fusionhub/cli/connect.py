@@ -11,7 +11,7 @@ Heavy imports stay inside the command: `fusionhub --help` does not pay for them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from html import escape
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from fusionhub.connect import ConnectFlow
     from fusionhub.contracts import PluginManifest
 
+Approver = Callable[[str], Coroutine[Any, Any, None]]
 DEFAULT_PORT = 8765
 WAIT_SECONDS = 600.0  # as long as a started flow stays valid (fusionhub.connecting.PENDING_SECONDS)
 
@@ -106,6 +107,29 @@ class CallbackListener:
             await self._server.wait_closed()
 
 
+def _sandbox_approver(runtime: Any, platform: str) -> Approver:
+    """Approve on the sandbox's consent page (through the runtime's sandbox transport), then follow
+    its redirect to the local callback, as the person's browser would."""
+    import httpx
+
+    from fusionhub.stores import Store
+
+    async def approve(consent_url: str) -> None:
+        transport = runtime.transport_for(Store(platform))  # FUSIONHUB_SANDBOX's: the platform's sandbox
+        async with httpx.AsyncClient(transport=transport, timeout=30) as sandbox:
+            await sandbox.get(consent_url)
+            answered = await sandbox.post(consent_url, data={"approve": "yes"})
+        location = answered.headers.get("location")
+        if answered.status_code != 302 or not location:
+            raise click.ClickException(
+                f"the sandbox's consent page answered {answered.status_code}: {answered.text[:200]}"
+            )
+        async with httpx.AsyncClient(timeout=30) as browser:
+            await browser.get(location)
+
+    return approve
+
+
 async def answer(writer: asyncio.StreamWriter, status: int, message: str) -> None:
     reason = {200: "OK", 400: "Bad Request", 404: "Not Found"}[status]
     body = (
@@ -136,6 +160,11 @@ async def answer(writer: asyncio.StreamWriter, status: int, message: str) -> Non
 )
 @click.option("--open/--no-open", "open_browser", default=False, help="Open the consent URL in the browser.")
 @click.option(
+    "--sandbox-approve",
+    is_flag=True,
+    help="Under FUSIONHUB_SANDBOX only: approve on the sandbox's consent page yourself (try a flow offline).",
+)
+@click.option(
     "--timeout",
     "wait_seconds",
     default=WAIT_SECONDS,
@@ -154,16 +183,23 @@ async def connect(
     host: str,
     port: int,
     open_browser: bool,
+    sandbox_approve: bool,
     wait_seconds: float,
     database: str | None,
     as_json: bool,
 ) -> None:
     """Connect a store of PLATFORM through its connect flow (OAuth with a local callback, or a token)."""
+    import os
     import sys
 
     from fusionhub import connecting
+    from fusionhub.cli.runtime_cli import SANDBOX_ENV
     from fusionhub.connect import FlowKind
 
+    if sandbox_approve and not os.environ.get(SANDBOX_ENV):
+        raise click.UsageError(
+            f"--sandbox-approve clicks a sandbox's consent page: set {SANDBOX_ENV} first (1, or a sandbox server's URL)"
+        )
     runtime = await open_runtime(database)
     try:
         manifest = runtime.hub.manifest(platform)
@@ -174,7 +210,8 @@ async def connect(
             record = await connecting.submit(runtime, platform, flow, values, name=name)
         else:
             listener = CallbackListener(host, port, f"/connect/{manifest.slug}/callback")
-            record = await _oauth(runtime, manifest, flow, values, name, listener, open_browser, wait_seconds)
+            approver = _sandbox_approver(runtime, platform) if sandbox_approve else None
+            record = await _oauth(runtime, manifest, flow, values, name, listener, open_browser, wait_seconds, approver)
     finally:
         await runtime.aclose()
     echo_json(record.to_dict()) if as_json else click.echo(f"connected {record.name} ({record.platform}) {record.id}")
@@ -189,6 +226,7 @@ async def _oauth(
     listener: CallbackListener,
     open_browser: bool,
     wait_seconds: float,
+    approver: Approver | None = None,
 ) -> Any:
     from fusionhub import connecting
     from fusionhub.errors import FusionHubError
@@ -207,6 +245,9 @@ async def _oauth(
             import webbrowser
 
             webbrowser.open(pending.url)
+        clicked: asyncio.Task[None] | None = None
+        if approver is not None:
+            clicked = asyncio.create_task(approver(pending.url))
         try:
             query, writer = await listener.wait(wait_seconds)
         except TimeoutError:
@@ -217,6 +258,8 @@ async def _oauth(
             await answer(writer, 400, f"Not connected: {exc.user_message}")
             raise
         await answer(writer, 200, f"Connected {record.name} ({record.platform}). You can close this tab.")
+        if clicked is not None:
+            await clicked
         return record
     finally:
         await listener.aclose()
