@@ -24,3 +24,15 @@ def test_the_documented_declaration_is_shopifys_install_flow() -> None:
     for field in documented.fields:
         real = next(f for f in actual.fields if f.name == field.name)
         assert (field.into, field.secret, field.pattern) == (real.into, real.secret, real.pattern)
+
+
+def test_the_offline_try_in_serve_md_uses_the_sandboxs_own_values() -> None:
+    from fusionhub.clock import SYSTEM_CLOCK
+    from fusionhub_etsy.sandbox import EtsySandbox
+
+    serve = (DOC.parent / "serve.md").read_text(encoding="utf-8")
+    (block,) = [b for b in re.findall(r"```bash\n(.*?)```", serve, re.S) if "--sandbox-approve" in b]
+    sandbox = EtsySandbox(SYSTEM_CLOCK)
+    expected = {**sandbox.credentials(), **sandbox.store_config()}
+    fields = dict(re.findall(r"--field (\w+)=(\S+)", block))
+    assert fields == {k: str(expected[k]) for k in ("keystring", "shared_secret", "shop_id")}
