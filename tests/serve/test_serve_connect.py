@@ -134,3 +134,16 @@ async def test_a_callback_from_another_browser_session_is_refused(connecting: Co
     refused = await c.client.get(callback)
     assert refused.status_code == 400 and "this browser session" in unescape(refused.text)
     assert await c.store_names() == []
+
+
+async def test_installing_again_on_the_same_shop_reconnects_the_store(connecting: Connecting) -> None:
+    """A reinstall (or a yearly re-authorization) gives the saved store new tokens; it adds no second store."""
+    c = connecting
+    first = await c.client.get(await _shopify_callback(c))
+    store_id = first.headers["location"].removeprefix("/stores/")
+    before = (await c.runtime.stores.load(store_id)).credentials["access_token"]
+    again = await c.client.get(await _shopify_callback(c))
+    assert again.status_code == 303 and again.headers["location"] == f"/stores/{store_id}"
+    assert await c.store_names() == ["sandbox-shop"]
+    after = (await c.runtime.stores.load(store_id)).credentials
+    assert after["access_token"] != before and after["access_token"] == c.sandboxes["shopify"].auth.access_token

@@ -36,7 +36,7 @@ from fusionhub.capabilities import spec_of
 from fusionhub.connect import ConnectFlow, FlowKind
 from fusionhub.contracts import PluginManifest
 from fusionhub.credentials import Credentials
-from fusionhub.errors import AuthError, FusionHubError, ValidationError
+from fusionhub.errors import AuthError, FusionHubError, NotFound, ValidationError
 from fusionhub.http.hosts import HostSet, undeclared_hosts
 from fusionhub.observability.redaction import register_secret
 from fusionhub.stores import Store
@@ -266,7 +266,27 @@ async def _save(
     store = Store(manifest.slug, Credentials(credentials), config, id=str(uuid.uuid4()), name=name)
     if flow.check is not None:
         await _check(runtime, store, flow)
+    again = await _same_store(runtime, manifest.slug, flow, name, config)
+    if again is not None:  # reconnecting (a reinstall, a yearly re-authorization): new credentials, same store
+        await runtime.stores.update_config(again.id, {**again.config, **config})
+        return await runtime.stores.update_credentials(again.id, store.credentials.reveal(), merge=True)
     return await runtime.stores.add(name, manifest.slug, store.credentials.reveal(), config, store_id=store.id)
+
+
+async def _same_store(
+    runtime: Runtime, platform: str, flow: ConnectFlow, name: str, config: Mapping[str, Any]
+) -> StoreRecord | None:
+    """The saved store `name` when it is this very account (same platform, same `name_from` config
+    value: the shop, the seller); None when there is none. Another store of that name is a conflict
+    (`stores.add` says so)."""
+    try:
+        record = await runtime.stores.get(name)
+    except NotFound:
+        return None
+    key = flow.name_from
+    if key is not None and record.platform == platform and key in config and record.config.get(key) == config[key]:
+        return record
+    return None
 
 
 async def _check(runtime: Runtime, store: Store, flow: ConnectFlow) -> None:
