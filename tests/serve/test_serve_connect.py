@@ -147,3 +147,15 @@ async def test_installing_again_on_the_same_shop_reconnects_the_store(connecting
     assert await c.store_names() == ["sandbox-shop"]
     after = (await c.runtime.stores.load(store_id)).credentials
     assert after["access_token"] != before and after["access_token"] == c.sandboxes["shopify"].auth.access_token
+
+
+async def test_unknown_platforms_and_flows_are_named(connecting: Connecting) -> None:
+    c = connecting
+    missing = await c.client.get("/connect/nowhere")
+    assert missing.status_code == 404 and "no installed platform 'nowhere'" in unescape(missing.text)
+    wrong = await c.start("shopify", "telepathy", {})
+    assert wrong.status_code == 400 and "shopify has no connect flow 'telepathy' (install, custom-app)" in unescape(
+        wrong.text
+    )
+    signed_out = await c.client.post("/logout", data={"csrf": "x"})
+    assert signed_out.status_code == 403

@@ -109,6 +109,9 @@ async def start(request: Request, form: FormData) -> Response:
     name = name.strip() if isinstance(name, str) and name.strip() else None
     try:
         flow = connecting.flow_of(manifest, flow_id)
+    except ValidationError as exc:
+        return _page(request, manifest, status=400, errors=exc.errors)
+    try:
         values = connecting.read_fields(manifest, flow, form)
         if flow.kind is FlowKind.OAUTH:
             callback = f"{str(request.base_url).rstrip('/')}/connect/{manifest.slug}/callback"
