@@ -18,6 +18,7 @@ from packaging.version import Version
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from fusionhub.capabilities import Capability, item_params, spec_of
+from fusionhub.connect import ConnectFlow
 from fusionhub.version import CORE_API_VERSION
 
 
@@ -302,6 +303,10 @@ class PluginManifest(BaseModel):
     credentials_one_of: list[CredentialChoice] = Field(
         default_factory=list, description="groups of credential keys of which a store must have at least one each"
     )
+    connect: list[ConnectFlow] = Field(
+        default_factory=list,
+        description="how a person connects a store: OAuth, client-credentials or token flows (fusionhub.connect)",
+    )
 
     @field_validator("config_schema")
     @classmethod
@@ -354,6 +359,20 @@ class PluginManifest(BaseModel):
         reads = [c.value for c, contract in self.capabilities.items() if contract.once and not spec_of(c).writes]
         if reads:
             raise ValueError(f"`once` is for write capabilities; {', '.join(reads)} only read")
+        return self
+
+    @model_validator(mode="after")
+    def _connect_flows_fit(self) -> PluginManifest:
+        ids = [flow.id for flow in self.connect]
+        if len(set(ids)) != len(ids):
+            raise ValueError("two connect flows share an id")
+        settings = set(self.config_schema.get("properties", {}))
+        for flow in self.connect:
+            keys = {f.name for f in flow.fields if f.into == "config"} | set(flow.callback_config)
+            if keys - settings:
+                raise ValueError(f"connect flow {flow.id}: {', '.join(sorted(keys - settings))} is no config setting")
+            if flow.check is not None and self.capabilities.get(flow.check, UNDECLARED).level is Level.UNSUPPORTED:
+                raise ValueError(f"connect flow {flow.id}: check {flow.check.value} is unsupported")
         return self
 
     @model_validator(mode="after")

@@ -166,6 +166,12 @@ class Hub:
         except KeyError:
             raise PlatformError(f"store {store_id} is not connected: call hub.connect(store) first") from None
 
+    async def disconnect(self, store_id: str) -> None:
+        """Forget a store's context and close its client (a store that was never saved: a connect check)."""
+        ctx = self._contexts.pop(store_id, None)
+        if ctx is not None:
+            await ctx.http.aclose()
+
     async def aclose(self) -> None:
         for ctx in self._contexts.values():
             await ctx.http.aclose()

@@ -23,6 +23,7 @@ from fusionhub.authorize import (
 from fusionhub.bulk_outcomes import OUTCOME_UNKNOWN, bulk_summary, tally_lines
 from fusionhub.capabilities import CAPABILITY_SPECS, Capability, DeleteResult, InventoryLevels, spec_of
 from fusionhub.clock import SYSTEM_CLOCK, Clock, VirtualClock, utcnow
+from fusionhub.connect import CallbackHmac, ConnectField, ConnectFlow, FlowKind
 from fusionhub.context import RunMode, StoreContext
 from fusionhub.contracts import (
     AuthKind,
@@ -80,6 +81,7 @@ from fusionhub.http import (
     text_matches,
     values_at,
 )
+from fusionhub.http.auth import uses_client_credentials
 from fusionhub.jsonl import IncompleteResult, Record, download_lines, nested
 from fusionhub.models import (
     Address,
@@ -149,10 +151,14 @@ from fusionhub.sandbox import (
     SlidingWindow,
     TokenWindow,
     Window,
+    consent_answer,
+    consent_page,
     form_fields,
     multipart_fields,
     plain_error,
     plain_missing,
+    redirect_to,
+    refused_page,
     too_many_requests,
 )
 from fusionhub.stores import Store
@@ -183,11 +189,14 @@ __all__ = [
     "BasicAuth",
     "BearerAuth",
     "BulkResult",
+    "CallbackHmac",
     "Capability",
     "CapabilityCall",
     "CapabilityContract",
     "Changes",
     "Clock",
+    "ConnectField",
+    "ConnectFlow",
     "Constraints",
     "CostBased",
     "Credentials",
@@ -203,6 +212,7 @@ __all__ = [
     "EventSource",
     "EventType",
     "Faults",
+    "FlowKind",
     "FusionHubError",
     "GraphQLCost",
     "HeaderLimit",
@@ -287,6 +297,8 @@ __all__ = [
     "check_callback",
     "check_timestamp",
     "code_challenge",
+    "consent_answer",
+    "consent_page",
     "data_of",
     "decode_cursor",
     "download_lines",
@@ -319,6 +331,8 @@ __all__ = [
     "plain_missing",
     "present",
     "raise_for_status",
+    "redirect_to",
+    "refused_page",
     "register_secret",
     "register_secret_keys",
     "relay",
@@ -332,6 +346,7 @@ __all__ = [
     "text_matches",
     "too_many_requests",
     "upload_lines",
+    "uses_client_credentials",
     "utcnow",
     "values_at",
 ]

@@ -182,3 +182,8 @@ async def remove(store: str, yes: bool, database: str | None, as_json: bool) -> 
     finally:
         await runtime.aclose()
     echo_json(record.to_dict()) if as_json else click.echo(f"removed {record.name}")
+
+
+from fusionhub.cli.connect import connect  # noqa: E402 - the connect flows live in their own module
+
+stores.add_command(connect)

@@ -318,8 +318,16 @@ class RefreshingAuth(_AsyncOnly):
         yield request
 
 
+CLIENT_CREDENTIALS = "client_credentials"
+
+
 class OAuth2RefreshAuth(RefreshingAuth):
-    """Bearer token renewed by the OAuth 2.0 refresh-token grant (RFC 6749 §6)."""
+    """Bearer token renewed by the OAuth 2.0 refresh-token grant (RFC 6749 §6).
+
+    With `client_credentials` (a store whose credentials say `grant_type = "client_credentials"`,
+    as a connect flow of that kind saves them), a token without a refresh token is renewed by the
+    client-credentials grant (RFC 6749 §4.4): the app's id and secret buy the next one.
+    """
 
     def __init__(
         self,
@@ -335,6 +343,7 @@ class OAuth2RefreshAuth(RefreshingAuth):
         on_refresh: TokenSaver | None = None,
         hosts: Collection[str] | None = None,
         headers: Mapping[str, str] | None = None,
+        client_credentials: bool = False,
     ) -> None:
         super().__init__(
             tokens,
@@ -350,9 +359,10 @@ class OAuth2RefreshAuth(RefreshingAuth):
         self.token_url = token_url
         self.client_id = client_id
         self._client_secret = client_secret
+        self.client_credentials = client_credentials
 
     def can_refresh(self) -> bool:
-        return bool(self.tokens.refresh_token)
+        return bool(self.tokens.refresh_token) or (self.client_credentials and bool(self._client_secret))
 
     def applies_to(self, request: httpx.Request) -> bool:
         # The token endpoint itself (a code exchange sent through the store's client) gets no token.
@@ -363,6 +373,12 @@ class OAuth2RefreshAuth(RefreshingAuth):
 
     def refresh_form(self) -> dict[str, str]:
         """The refresh request's form fields; override for a platform that wants another shape."""
+        if self.client_credentials and not self.tokens.refresh_token:
+            return {
+                "grant_type": CLIENT_CREDENTIALS,
+                "client_id": self.client_id,
+                "client_secret": self._client_secret or "",
+            }
         assert self.tokens.refresh_token is not None
         form = {"grant_type": "refresh_token", "refresh_token": self.tokens.refresh_token, "client_id": self.client_id}
         if self._client_secret:
@@ -370,9 +386,14 @@ class OAuth2RefreshAuth(RefreshingAuth):
         return form
 
     def refresh_request(self) -> httpx.Request:
-        if not self.tokens.refresh_token:
+        if not self.can_refresh():
             raise AuthError("the access token expired and there is no refresh token; reconnect the store")
         return httpx.Request("POST", self.token_url, data=self.refresh_form(), extensions=AUTH_META)
+
+
+def uses_client_credentials(credentials: Credentials) -> bool:
+    """Whether a store's token comes from the client-credentials grant (and is renewed by it)."""
+    return credentials.get("grant_type") == CLIENT_CREDENTIALS
 
 
 def store_token_saver(store: Store, save: Callable[[], Callable[[Credentials], Awaitable[None]] | None]) -> TokenSaver:

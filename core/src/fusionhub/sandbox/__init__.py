@@ -9,6 +9,7 @@ response, a slow one), `SandboxBucket` (the platform's limits per key, 429 with 
 
 from fusionhub.sandbox.base import SandboxBase
 from fusionhub.sandbox.bucket import SandboxBucket, SlidingWindow, TokenWindow, Window, too_many_requests
+from fusionhub.sandbox.consent import consent_answer, consent_page, redirect_to, refused_page
 from fusionhub.sandbox.credentials import (
     SANDBOX_ACCESS_TOKEN,
     SANDBOX_CLIENT_ID,
@@ -41,9 +42,13 @@ __all__ = [
     "SlidingWindow",
     "TokenWindow",
     "Window",
+    "consent_answer",
+    "consent_page",
     "form_fields",
     "multipart_fields",
     "plain_error",
     "plain_missing",
+    "redirect_to",
+    "refused_page",
     "too_many_requests",
 ]

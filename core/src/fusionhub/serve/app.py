@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from fusionhub.errors import NotFound
-from fusionhub.serve import api, pages, receiver
+from fusionhub.serve import api, connect, pages, receiver
 from fusionhub.serve.auth import AdminToken
 
 if TYPE_CHECKING:
@@ -35,14 +35,17 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def create_app(runtime: Runtime, token: AdminToken, *, secure_cookies: bool = False) -> Starlette:
     """The app over an open runtime (the caller closes it). `secure_cookies`: behind HTTPS."""
     app = Starlette(
-        routes=[*receiver.routes, *api.routes, *pages.routes],
+        routes=[*receiver.routes, *api.routes, *pages.routes, *connect.routes],
         middleware=[
             Middleware(
                 SessionMiddleware,
                 secret_key=token.session_key(),
                 session_cookie=SESSION_COOKIE,
                 max_age=SESSION_SECONDS,
-                same_site="strict",
+                # lax, not strict: a platform's OAuth redirect back to /connect/…/callback is a
+                # cross-site top-level GET that must carry the session (its pending flow); forms
+                # stay protected by their CSRF token, and lax cookies never ride cross-site POSTs.
+                same_site="lax",
                 https_only=secure_cookies,
             )
         ],

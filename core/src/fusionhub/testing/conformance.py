@@ -32,7 +32,7 @@ import pytest
 
 from fusionhub import hookspecs
 from fusionhub.capabilities import Capability, spec_of
-from fusionhub.clock import VirtualClock
+from fusionhub.clock import SYSTEM_CLOCK, VirtualClock
 from fusionhub.contracts import Level, PluginManifest
 from fusionhub.credentials import Credentials
 from fusionhub.errors import (
@@ -423,6 +423,22 @@ class ConformanceSuite(LiveSuite):
         if run.ctx.manifest.contract(capability).level is Level.UNSUPPORTED:
             return None
         return run.sandbox.sample_params(capability)
+
+    def test_connect_flows_connect_a_store_on_the_sandbox(self) -> None:
+        """Each `[[connect]]` flow saves a store against the sandbox (its consent page clicked), and
+        an `oauth` flow refuses a callback with a forged state (fusionhub.testing.connect_kit)."""
+        from fusionhub.testing.connect_kit import check_connect_flows
+
+        registry, record = self.record()
+        assert record.manifest is not None
+        if not record.manifest.connect:
+            pytest.skip(f"{self.slug} declares no connect flow ([[connect]] in its manifest)")
+        make = record.impls.get("fusionhub_sandbox")
+        if make is None:
+            pytest.skip(f"{self.slug} has no sandbox to connect to")
+        sandbox: Sandbox = make(clock=SYSTEM_CLOCK, options=dict(self.options))
+        saved = asyncio.run(check_connect_flows(registry, self.slug, sandbox))
+        assert saved == [f"kit-{flow.id}" for flow in record.manifest.connect]
 
     def test_sandbox_store_satisfies_the_config_schema(self) -> None:
         # Checked on the sandbox alone: a store that breaks the schema cannot even be built.

@@ -1,7 +1,10 @@
 """A stateful, in-process fake of the Selling Partner API on the fusionhub clock, on core's sandbox toolkit.
 
 Real response shapes and status codes; Login with Amazon's token endpoint (refresh-token,
-client-credentials and authorization-code grants); a bucket per operation and seller-app pair
+client-credentials and authorization-code grants); Seller Central's consent page on every region's
+host (`GET .../apps/authorize/consent?application_id&state&redirect_uri`; POSTing `approve=yes` to it
+is the seller confirming: a 302 to the redirect URI with `spapi_oauth_code`, `state` and
+`selling_partner_id`); a bucket per operation and seller-app pair
 answering 429 QuotaExceeded with `x-amzn-RateLimit-Limit`; regional hosts (a call to another
 region's host is refused as on Amazon); feed documents on signed "S3" URLs valid 5 minutes;
 JSON_LISTINGS_FEED feeds that queue, process for virtual minutes and leave a gzipped processing
@@ -32,7 +35,11 @@ from fusionhub.plugin import (
     RouteTable,
     SandboxBase,
     VirtualClock,
+    consent_answer,
+    consent_page,
     form_fields,
+    redirect_to,
+    refused_page,
 )
 from fusionhub_amazon.endpoints import API_HOSTS, MARKETPLACES, OPERATIONS, SANDBOX_HOSTS, TOKEN_HOST, Operation
 from fusionhub_amazon.ratelimit import RATES
@@ -47,6 +54,8 @@ S3_HOST = "tortuga-prod-na.s3-external-1.amazonaws.com"
 URL_LIFETIME = 300.0  # a feed document's signed URL is valid 5 minutes
 GRANTLESS_SCOPES = {"sellingpartnerapi::notifications", "sellingpartnerapi::client_credential:rotation"}
 APPLICATION_ID = "amzn1.sp.solution.fhsbx-0c4e1f7a"
+CONSENT_PATH = "/apps/authorize/consent"
+CONSENT_HOSTS = frozenset(m[3] for m in MARKETPLACES.values())  # each region's Seller Central
 PENDING_SECONDS = 1800.0  # an order waits this long for payment before it is UNSHIPPED
 
 
@@ -297,6 +306,8 @@ class AmazonSandbox(SandboxBase):
         host = request.url.host
         if host == TOKEN_HOST and request.url.path == TOKEN_PATH:
             return self._token(request)
+        if host in CONSENT_HOSTS and request.url.path == CONSENT_PATH:
+            return self._consent(request)
         if host == S3_HOST:
             return self._document(request)
         if host not in set(API_HOSTS.values()) | set(SANDBOX_HOSTS.values()):
@@ -354,6 +365,24 @@ class AmazonSandbox(SandboxBase):
         if request.method == "GET" and document.content is not None:
             return httpx.Response(200, content=document.content)
         return httpx.Response(404, text="<Error><Code>NoSuchKey</Code></Error>")
+
+    def _consent(self, request: httpx.Request) -> httpx.Response:
+        """Seller Central's consent page (GET) and the seller's answer (POST): back to the app with
+        `spapi_oauth_code`, `state` and `selling_partner_id`."""
+        query = dict(request.url.params)
+        redirect = query.get("redirect_uri", "")
+        if query.get("application_id") != APPLICATION_ID:
+            return refused_page("MD1000: the application_id is not an app this seller can authorize")
+        if urlsplit(redirect).scheme not in ("http", "https") or not query.get("state"):
+            return refused_page("MD9100: redirect_uri and state are required")
+        if request.method == "GET":
+            return consent_page("Amazon Seller Central", query["application_id"], (), account=self.world.seller_id)
+        answer = consent_answer(request)
+        if answer is None:
+            return refused_page("confirm or cancel")
+        if not answer:
+            return redirect_to(redirect, {"error": "access_denied", "state": query["state"]})
+        return redirect_to(redirect, self.authorize(str(request.url)))
 
     def _token(self, request: httpx.Request) -> httpx.Response:
         fields = {k: v[-1] for k, v in form_fields(request).items()}

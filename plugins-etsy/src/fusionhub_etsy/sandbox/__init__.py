@@ -2,8 +2,10 @@
 
 Real response shapes, real status codes, the x-api-key + bearer checks with per-operation
 OAuth scopes, QPS/QPD limits per app with Etsy's headers and 429s, full-replace inventory (new
-product ids on every PUT), receipts that appear and ship as time passes, the PKCE token
-endpoint with refresh-token rotation, and faults (`sandbox.faults.fail(503, on="getListing")`;
+product ids on every PUT), receipts that appear and ship as time passes, the consent page
+(`GET https://www.etsy.com/oauth/connect?...`; POSTing `approve=yes` to it is the seller clicking
+"Grant access": a 302 to the redirect URI with `code` and `state`), the PKCE token endpoint with
+refresh-token rotation, and faults (`sandbox.faults.fail(503, on="getListing")`;
 `sandbox.faults.inject("malformed")`: a 200 whose JSON body is cut short).
 Its first app is core's fixed sandbox credentials; `add_app()` connects the shop to another.
 """
@@ -30,7 +32,11 @@ from fusionhub.plugin import (
     Faults,
     RouteTable,
     SandboxBase,
+    consent_answer,
+    consent_page,
     form_fields,
+    redirect_to,
+    refused_page,
 )
 from fusionhub_etsy.endpoints import BASE_URL, OPERATIONS, Operation
 from fusionhub_etsy.sandbox import limits
@@ -39,6 +45,7 @@ from fusionhub_etsy.sandbox.world import USER_ID, World
 
 API_HOST = "openapi.etsy.com"
 TOKEN_HOST, TOKEN_PATH = "api.etsy.com", "/v3/public/oauth/token"
+CONSENT_HOST, CONSENT_PATH = "www.etsy.com", "/oauth/connect"
 API_PREFIX = urlsplit(BASE_URL).path  # "/v3/application/"
 ALL_SCOPES = ("listings_r", "listings_w", "listings_d", "transactions_r", "transactions_w", "shops_r", "shops_w")
 PNG = base64.b64decode(
@@ -276,6 +283,8 @@ class EtsySandbox(SandboxBase):
         self.advance_world()
         if request.url.host == TOKEN_HOST and request.url.path == TOKEN_PATH:
             return self._token(request)
+        if request.url.host == CONSENT_HOST and request.url.path == CONSENT_PATH:
+            return self._consent(request)
         path = request.url.path
         if request.url.host != API_HOST or not path.startswith(API_PREFIX):
             return reply(404, {"error": "Not Found"})
@@ -302,6 +311,25 @@ class EtsySandbox(SandboxBase):
             if operation.scope not in grant.scopes:
                 return reply(403, {"error": "insufficient_scope", "error_description": f"needs {operation.scope}"})
         return self.faults.apply(operation.id, request, lambda: HANDLERS[operation.id](self, request, ids))
+
+    def _consent(self, request: httpx.Request) -> httpx.Response:
+        """The "Grant access" page (GET) and the seller's answer (POST): back to the app with a code."""
+        query = dict(request.url.params)
+        redirect = query.get("redirect_uri", "")
+        try:
+            if urlsplit(redirect).scheme not in ("http", "https"):
+                raise ValueError("authorize: redirect_uri is required")
+            if request.method == "GET":
+                self.authorize(str(request.url))  # checks the request; the code it makes is never sent
+                return consent_page("Etsy", query["client_id"], query.get("scope", "").split())
+            answer = consent_answer(request)
+            if answer is None:
+                raise ValueError("authorize: grant or deny access")
+            if not answer:
+                return redirect_to(redirect, {"error": "access_denied", "state": query.get("state", "")})
+            return redirect_to(redirect, self.authorize(str(request.url)))
+        except ValueError as exc:
+            return refused_page(str(exc))
 
     def _token(self, request: httpx.Request) -> httpx.Response:
         fields = form_fields(request)

@@ -8,7 +8,7 @@ and persisting the rotated tokens are core's (`OAuth2RefreshAuth`, wired by `Hub
 
 from __future__ import annotations
 
-from fusionhub.plugin import OAuth2RefreshAuth, Store, TokenSet
+from fusionhub.plugin import OAuth2RefreshAuth, Store, TokenSet, uses_client_credentials
 
 HEADER = "X-Shopify-Access-Token"
 REFRESH_MARGIN = 300.0  # refresh this many seconds before expiry
@@ -19,7 +19,8 @@ def token_url(shop: str) -> str:
 
 
 class AccessTokenAuth(OAuth2RefreshAuth):
-    """An expiring offline token refreshes itself; a non-expiring one is sent as it is."""
+    """An expiring offline token refreshes itself (a client-credentials one is bought again); a
+    non-expiring one is sent as it is."""
 
     def __init__(self, store: Store, shop: str) -> None:
         creds = store.credentials
@@ -32,6 +33,7 @@ class AccessTokenAuth(OAuth2RefreshAuth):
             prefix="",
             leeway=REFRESH_MARGIN,
             hosts={shop},
+            client_credentials=uses_client_credentials(creds),  # a Dev Dashboard app's 24-hour token
         )
 
     def can_refresh(self) -> bool:

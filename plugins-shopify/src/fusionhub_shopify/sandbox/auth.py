@@ -1,10 +1,18 @@
-"""The sandbox's app and tokens: install codes, the token endpoint, expiring tokens that rotate."""
+"""The sandbox's app and tokens: the install consent page, install codes, the token endpoint (codes,
+refresh tokens and the client-credentials grant), expiring tokens that rotate.
+
+The consent page (`GET https://{shop}/admin/oauth/authorize?client_id&scope&redirect_uri&state`) is a
+form; posting `approve=yes` to the same URL is the merchant clicking Install: a 302 to the
+redirect URI with `code, host, shop, state, timestamp` signed as Shopify signs them (`hmac`, hex).
+"""
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -14,9 +22,15 @@ from fusionhub.plugin import (
     SANDBOX_CLIENT_SECRET,
     SANDBOX_REFRESH_TOKEN,
     Clock,
+    consent_answer,
+    consent_page,
+    redirect_to,
+    refused_page,
 )
+from fusionhub_shopify.auth.oauth import CALLBACK_SIGNATURE
 
 TOKEN_TTL = 3600.0
+CLIENT_CREDENTIALS_TTL = 86_399.0  # a Dev Dashboard app's token: about 24 hours, no refresh token
 REFRESH_TTL = 90 * 86_400.0
 
 
@@ -61,6 +75,31 @@ class SandboxAuth:
         self.codes.add(code)
         return code
 
+    def consent(self, request: httpx.Request, shop: str) -> httpx.Response:
+        """The install page (GET), or the merchant's answer to it (POST): back to the app with a code."""
+        query = dict(request.url.params)
+        if query.get("client_id") != self.client_id:
+            return refused_page("The client_id is not an app of this shop")
+        redirect = query.get("redirect_uri", "")
+        if urlsplit(redirect).scheme not in ("http", "https") or not query.get("state"):
+            return refused_page("The redirect_uri and state are required")
+        if request.method == "GET":
+            return consent_page("Shopify", self.client_id, query.get("scope", "").split(","), account=shop)
+        answer = consent_answer(request)
+        if answer is None:
+            return refused_page("Install or cancel")
+        if not answer:
+            return redirect_to(redirect, {"error": "access_denied", "state": query["state"]})
+        host = base64.b64encode(f"admin.shopify.com/store/{shop.split('.')[0]}".encode()).decode()
+        params = {
+            "code": self.new_code(),
+            "host": host,
+            "shop": shop,
+            "state": query["state"],
+            "timestamp": str(int(self.clock.now())),
+        }
+        return redirect_to(redirect, CALLBACK_SIGNATURE.sign(self.client_secret, params))
+
     def accepts(self, token: str | None) -> bool:
         if not token or token not in self.tokens:
             return False
@@ -70,6 +109,11 @@ class SandboxAuth:
     def token_endpoint(self, form: dict[str, str]) -> httpx.Response:
         if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
             return _json(401, {"error": "invalid_client"})
+        if form.get("grant_type") == "client_credentials":  # a Dev Dashboard app: a 24-hour token, renewed the same way
+            token = "shpat_" + secrets.token_hex(16)
+            self.tokens[token] = self.clock.now() + CLIENT_CREDENTIALS_TTL
+            self.access_token = token
+            return _json(200, {"access_token": token, "scope": self.scopes, "expires_in": int(CLIENT_CREDENTIALS_TTL)})
         if form.get("grant_type") == "refresh_token":
             if not self.refresh_token or form.get("refresh_token") != self.refresh_token:
                 return _json(400, {"error": "invalid_grant"})

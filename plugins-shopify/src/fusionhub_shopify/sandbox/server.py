@@ -65,6 +65,8 @@ class Server:
         self.routes: RouteTable[Callable[[httpx.Request, dict[str, str]], httpx.Response]] = RouteTable(
             [
                 ("POST", "/admin/oauth/access_token", self._token),
+                ("GET", "/admin/oauth/authorize", self._consent),
+                ("POST", "/admin/oauth/authorize", self._consent),
                 ("POST", "/admin/api/{version}/graphql.json", self._api),
             ],
             missing=_not_found,
@@ -93,6 +95,10 @@ class Server:
     def _token(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
         issued: httpx.Response = self.sandbox.auth.token_endpoint(_form(request))
         return issued
+
+    def _consent(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
+        answer: httpx.Response = self.sandbox.auth.consent(request, self.sandbox.shop)
+        return answer
 
     def _api(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
         if not VERSION.fullmatch(params["version"]):
