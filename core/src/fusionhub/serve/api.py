@@ -1,7 +1,10 @@
-"""The JSON API (read-only in this first cut): what `fusionhub stores|plugins|jobs … --json` print,
-described by /api/openapi.json."""
+"""The JSON API: what `fusionhub stores|plugins|jobs|events|run … --json` print and do, described by
+/api/openapi.json. Mistakes are 400 naming the field; unknown stores and jobs 404."""
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -10,20 +13,67 @@ from starlette.routing import Route
 from fusionhub.capabilities import Capability
 from fusionhub.cli.jobs import job_data
 from fusionhub.cli.report import capability_entry, platforms, plugin_entry
+from fusionhub.context import RunMode
+from fusionhub.errors import FusionHubError, NotFound, ValidationError
 from fusionhub.jobs import JobStatus
 from fusionhub.serve.auth import admin_api
+from fusionhub.serve.jobs_view import find_job, job_view
 from fusionhub.serve.openapi import DOCUMENT
+from fusionhub.serve.store_actions import check_store
 
 MAX_LIMIT = 500
+MAX_BODY = 1024 * 1024
 
 
 def _bad(field: str, message: str) -> JSONResponse:
     return JSONResponse({"error": "invalid", "errors": [{"loc": field, "msg": message}]}, status_code=400)
 
 
+def _refused(exc: FusionHubError) -> JSONResponse:
+    """A refusal the caller can act on: what was wrong, field by field when there are fields."""
+    if isinstance(exc, NotFound):
+        return JSONResponse({"error": "not_found", "message": exc.user_message}, status_code=404)
+    body: dict[str, Any] = {"error": str(exc.category), "message": exc.user_message}
+    if isinstance(exc, ValidationError) and exc.errors:
+        body["errors"] = [{"loc": str(e.get("loc", "")), "msg": str(e.get("msg", ""))} for e in exc.errors]
+    return JSONResponse(body, status_code=400)
+
+
+def _limit(request: Request, default: int = 50) -> int | JSONResponse:
+    text = request.query_params.get("limit", str(default))
+    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+        return _bad("limit", f"a whole number from 1 to {MAX_LIMIT}")
+    return int(text)
+
+
+async def _json_object(request: Request) -> dict[str, Any] | JSONResponse:
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        return _bad("body", f"at most {MAX_BODY} bytes")
+    try:
+        value = json.loads(body or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return _bad("body", f"not JSON: {exc}")
+    if not isinstance(value, dict):
+        return _bad("body", "a JSON object")
+    return value
+
+
 @admin_api
 async def stores(request: Request) -> Response:
     return JSONResponse([s.to_dict() for s in await request.app.state.runtime.stores.list()])
+
+
+@admin_api
+async def store(request: Request) -> Response:
+    return JSONResponse((await request.app.state.runtime.stores.get(request.path_params["store"])).to_dict())
+
+
+@admin_api
+async def check(request: Request) -> Response:
+    """`fusionhub stores check`: one cheap authenticated call; 200 either way, `ok` says how it went."""
+    record, ok, message = await check_store(request, request.path_params["store"])
+    return JSONResponse({"store": record.name, "ok": ok, "message": message})
 
 
 @admin_api
@@ -47,13 +97,68 @@ async def jobs(request: Request) -> Response:
     status = query.get("status")
     if status is not None and status not in {s.value for s in JobStatus}:
         return _bad("status", f"one of {', '.join(s.value for s in JobStatus)}")
-    limit_text = query.get("limit", "50")
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:
-        return _bad("limit", f"a whole number from 1 to {MAX_LIMIT}")
+    limit = _limit(request)
+    if isinstance(limit, JSONResponse):
+        return limit
     store_id = (await runtime.stores.get(query["store"])).id if "store" in query else None
     found = await runtime.queue.list(status=JobStatus(status) if status else None, store_id=store_id, limit=None)
-    top = [j for j in found if j.parent_id is None][: int(limit_text)]
+    top = [j for j in found if j.parent_id is None][:limit]
     return JSONResponse([job_data(j) for j in top])
+
+
+@admin_api
+async def enqueue(request: Request) -> Response:
+    """`fusionhub run STORE CAPABILITY --params … [--key …]`: queued as a person's (interactive) job."""
+    body = await _json_object(request)
+    if isinstance(body, JSONResponse):
+        return body
+    fields = {"store": str, "capability": str, "params": dict, "idempotency_key": str}
+    for name, kind in fields.items():
+        required = name in ("store", "capability")
+        if (name in body and not isinstance(body[name], kind)) or (required and name not in body):
+            return _bad(name, f"{'required, ' if required else ''}a {'JSON object' if kind is dict else 'string'}")
+    unknown = sorted(set(body) - set(fields))
+    if unknown:
+        return _bad(unknown[0], "not a field (store, capability, params, idempotency_key)")
+    runtime = request.app.state.runtime
+    try:
+        job = await runtime.enqueue(
+            body["store"],
+            body["capability"],
+            body.get("params") or {},
+            mode=RunMode.INTERACTIVE,
+            idempotency_key=body.get("idempotency_key"),
+        )
+    except FusionHubError as exc:
+        return _refused(exc)
+    return JSONResponse(await job_view(runtime.db, job), status_code=201)
+
+
+@admin_api
+async def job(request: Request) -> Response:
+    """One job with its per-item counts: what the job page polls for live progress."""
+    runtime = request.app.state.runtime
+    return JSONResponse(await job_view(runtime.db, await find_job(runtime.queue, request.path_params["job"])))
+
+
+@admin_api
+async def cancel(request: Request) -> Response:
+    runtime = request.app.state.runtime
+    found = await find_job(runtime.queue, request.path_params["job"])
+    cancelled = await runtime.queue.cancel(found.id, now=runtime.clock.now())
+    if cancelled is None:  # removed with its store meanwhile
+        raise NotFound(f"no job {found.id!r}")
+    return JSONResponse(await job_view(runtime.db, cancelled))
+
+
+@admin_api
+async def events(request: Request) -> Response:
+    """Newest first; ?store=…&limit=… (`fusionhub events list --json`)."""
+    limit = _limit(request, default=100)
+    if isinstance(limit, JSONResponse):
+        return limit
+    found = await request.app.state.runtime.events.list(request.query_params.get("store"), limit=limit)
+    return JSONResponse([{k: v for k, v in e.items() if k != "replay_key"} for e in found])
 
 
 async def openapi(request: Request) -> Response:
@@ -64,7 +169,13 @@ async def openapi(request: Request) -> Response:
 routes = [
     Route("/api/openapi.json", openapi),
     Route("/api/stores", stores),
+    Route("/api/stores/{store}", store),
+    Route("/api/stores/{store}/check", check, methods=["POST"]),
     Route("/api/plugins", plugins),
     Route("/api/capabilities", capabilities),
-    Route("/api/jobs", jobs),
+    Route("/api/jobs", jobs, methods=["GET"]),
+    Route("/api/jobs", enqueue, methods=["POST"]),
+    Route("/api/jobs/{job}", job),
+    Route("/api/jobs/{job}/cancel", cancel, methods=["POST"]),
+    Route("/api/events", events),
 ]

@@ -7,6 +7,7 @@ from typing import Any
 
 from fusionhub.capabilities import Capability
 from fusionhub.jobs import JobStatus
+from fusionhub.serve.jobs_view import ITEM_STATUSES
 from fusionhub.version import __version__
 
 NULLABLE_NUMBER = {"type": ["number", "null"]}
@@ -99,6 +100,55 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "error_message": NULLABLE_STRING,
         },
     },
+    "JobDetail": {
+        "allOf": [_ref("Job")],
+        "type": "object",
+        "required": ["items", "percent"],
+        "properties": {
+            "items": {
+                "type": "object",
+                "description": "per-item jobs of a fanned-out bulk, by status (all zero: not fanned out)",
+                "required": ITEM_STATUSES,
+                "additionalProperties": False,
+                "properties": {s: {"type": "integer", "minimum": 0} for s in ITEM_STATUSES},
+            },
+            "percent": {"type": ["integer", "null"], "minimum": 0, "maximum": 100},
+        },
+    },
+    "NewJob": {
+        "type": "object",
+        "required": ["store", "capability"],
+        "additionalProperties": False,
+        "properties": {
+            "store": {"type": "string", "description": "name or id"},
+            "capability": {"enum": [c.value for c in Capability]},
+            "params": {"type": "object", "description": "the capability's params (see the reference)"},
+            "idempotency_key": {"type": "string", "minLength": 1, "maxLength": 255},
+        },
+    },
+    "Check": {
+        "type": "object",
+        "required": ["store", "ok", "message"],
+        "additionalProperties": False,
+        "properties": {"store": {"type": "string"}, "ok": {"type": "boolean"}, "message": {"type": "string"}},
+    },
+    "Event": {
+        "type": "object",
+        "required": ["id", "store_id", "platform", "type", "delivery_id", "source", "received_at", "payload"],
+        "properties": {
+            "id": {"type": "string"},
+            "store_id": {"type": "string"},
+            "platform": {"type": "string"},
+            "type": {"type": "string"},
+            "delivery_id": {"type": "string"},
+            "resource_id": NULLABLE_STRING,
+            "topic": NULLABLE_STRING,
+            "source": {"type": "string"},
+            "occurred_at": NULLABLE_NUMBER,
+            "received_at": {"type": "number"},
+            "payload": {"type": "object"},
+        },
+    },
     "Ingested": {
         "type": "object",
         "required": ["new", "duplicates"],
@@ -110,11 +160,25 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 UNAUTHORIZED = _json(_ref("Error"), "no valid bearer token or session")
 BAD = _json(_ref("Error"), "a parameter is wrong (which, and why)")
 NOT_FOUND = _json(_ref("Error"), "no such store")
+NO_JOB = _json(_ref("Error"), "no such job (or not a job id)")
+STORE_PATH = {
+    "name": "store",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "name or id",
+}
+JOB_PATH = {"name": "job", "in": "path", "required": True, "schema": {"type": "string"}, "description": "the job's id"}
 
 
 def _get(summary: str, schema: dict[str, Any], **more: Any) -> dict[str, Any]:
     responses = {"200": _json(schema, summary), "401": UNAUTHORIZED, **more.pop("responses", {})}
     return {"get": {"summary": summary, "security": [{"bearer": []}], "responses": responses, **more}}
+
+
+def _post(summary: str, schema: dict[str, Any], status: str = "200", **more: Any) -> dict[str, Any]:
+    responses = {status: _json(schema, summary), "401": UNAUTHORIZED, **more.pop("responses", {})}
+    return {"post": {"summary": summary, "security": [{"bearer": []}], "responses": responses, **more}}
 
 
 def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -142,13 +206,55 @@ DOCUMENT: dict[str, Any] = {
                 },
             },
         ),
-        "/api/jobs": _get(
-            "Newest top-level jobs first",
-            {"type": "array", "items": _ref("Job")},
+        "/api/jobs": {
+            **_post(
+                "Queue a capability for a store as a person's job (`fusionhub run`); refused before queueing "
+                "when the store, the capability's contract or the params would refuse it when it runs",
+                _ref("JobDetail"),
+                "201",
+                requestBody={"required": True, "content": {"application/json": {"schema": _ref("NewJob")}}},
+                responses={"400": BAD, "404": NOT_FOUND},
+            ),
+            **_get(
+                "Newest top-level jobs first",
+                {"type": "array", "items": _ref("Job")},
+                parameters=[
+                    _query("status", {"enum": [s.value for s in JobStatus]}, "only jobs in this status"),
+                    _query("store", {"type": "string"}, "only this store's jobs (name or id)"),
+                    _query(
+                        "limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}, "at most this many"
+                    ),
+                ],
+                responses={"400": BAD, "404": NOT_FOUND},
+            ),
+        },
+        "/api/jobs/{job}": _get(
+            "One job with its per-item counts (what the job page polls)",
+            _ref("JobDetail"),
+            parameters=[JOB_PATH],
+            responses={"404": NO_JOB},
+        ),
+        "/api/jobs/{job}/cancel": _post(
+            "Cancel a job and its queued items; a running one stops at its worker's next heartbeat",
+            _ref("JobDetail"),
+            parameters=[JOB_PATH],
+            responses={"404": NO_JOB},
+        ),
+        "/api/stores/{store}": _get(
+            "One store (never its credentials)", _ref("Store"), parameters=[STORE_PATH], responses={"404": NOT_FOUND}
+        ),
+        "/api/stores/{store}/check": _post(
+            "One cheap authenticated call to the platform; `ok` says whether it answered",
+            _ref("Check"),
+            parameters=[STORE_PATH],
+            responses={"404": NOT_FOUND},
+        ),
+        "/api/events": _get(
+            "Newest events first (verified webhook deliveries and polled changes)",
+            {"type": "array", "items": _ref("Event")},
             parameters=[
-                _query("status", {"enum": [s.value for s in JobStatus]}, "only jobs in this status"),
-                _query("store", {"type": "string"}, "only this store's jobs (name or id)"),
-                _query("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}, "at most this many"),
+                _query("store", {"type": "string"}, "only this store's events (name or id)"),
+                _query("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}, "at most this many"),
             ],
             responses={"400": BAD, "404": NOT_FOUND},
         ),
@@ -163,6 +269,7 @@ DOCUMENT: dict[str, Any] = {
                     "401": _json(_ref("Error"), "signature missing, wrong or replayed; nothing stored"),
                     "404": _json(_ref("Error"), "no such store, or its platform takes no webhooks"),
                     "413": _json(_ref("Error"), "body over 5 MiB"),
+                    "503": _json(_ref("Error"), "the store cannot be opened here (its plugin or its keys are missing)"),
                 },
             }
         },
