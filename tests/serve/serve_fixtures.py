@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from cryptography.fernet import Fernet
+from starlette.applications import Starlette
 
 from fusionhub.clock import SYSTEM_CLOCK
 from fusionhub.registry import Registry
@@ -48,6 +49,7 @@ class Served:
     printify: PrintifySandbox
     gumroad: GumroadSandbox
     ids: dict[str, str]  # store name -> id
+    app: Starlette
 
     async def stored(self, store: str) -> int:
         return len(await self.runtime.events.list(store))
@@ -74,6 +76,6 @@ async def served(tmp_path: Path) -> AsyncIterator[Served]:
     app = create_app(runtime, AdminToken(TOKEN, "environment"))
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
-            yield Served(runtime, client, shopify, printify, gumroad, ids)
+            yield Served(runtime, client, shopify, printify, gumroad, ids, app)
     finally:
         await runtime.aclose()

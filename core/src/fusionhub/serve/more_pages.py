@@ -31,9 +31,10 @@ async def events_page(request: Request) -> Response:
 @admin_page
 async def plugins_page(request: Request) -> Response:
     records = request.app.state.runtime.hub.registry.records
-    broken = [r for r in records if r.status is not PluginStatus.LOADED]
     loaded = [r for r in records if r.status is PluginStatus.LOADED]
-    return render(request, "plugins.html", loaded=loaded, broken=broken)
+    blocked = [r for r in records if r.status is PluginStatus.BLOCKED]  # switched off on purpose: not a failure
+    broken = [r for r in records if r.status not in {PluginStatus.LOADED, PluginStatus.BLOCKED}]
+    return render(request, "plugins.html", loaded=loaded, broken=broken, blocked=blocked)
 
 
 routes = [Route("/events", events_page), Route("/plugins", plugins_page)]
