@@ -55,8 +55,17 @@ class Served:
         return len(await self.runtime.events.list(store))
 
 
-@pytest.fixture
-async def served(tmp_path: Path) -> AsyncIterator[Served]:
+@dataclass
+class Sandboxed:
+    runtime: Runtime
+    shopify: ShopifySandbox
+    printify: PrintifySandbox
+    gumroad: GumroadSandbox
+    ids: dict[str, str]  # store name -> id
+
+
+async def sandboxed(tmp_path: Path) -> Sandboxed:
+    """A runtime on a new SQLite file with one store per sandboxed platform (named after it)."""
     shopify, printify = ShopifySandbox(SYSTEM_CLOCK), PrintifySandbox(SYSTEM_CLOCK)
     gumroad = GumroadSandbox(SYSTEM_CLOCK)
     sandboxes = {"shopify": shopify, "printify": printify, "gumroad": gumroad}
@@ -73,9 +82,15 @@ async def served(tmp_path: Path) -> AsyncIterator[Served]:
     ids = {}
     for name, sandbox in sandboxes.items():
         ids[name] = (await runtime.stores.add(name, name, sandbox.credentials(), sandbox.store_config())).id
-    app = create_app(runtime, AdminToken(TOKEN, "environment"))
+    return Sandboxed(runtime, shopify, printify, gumroad, ids)
+
+
+@pytest.fixture
+async def served(tmp_path: Path) -> AsyncIterator[Served]:
+    made = await sandboxed(tmp_path)
+    app = create_app(made.runtime, AdminToken(TOKEN, "environment"))
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
-            yield Served(runtime, client, shopify, printify, gumroad, ids, app)
+            yield Served(made.runtime, client, made.shopify, made.printify, made.gumroad, made.ids, app)
     finally:
-        await runtime.aclose()
+        await made.runtime.aclose()

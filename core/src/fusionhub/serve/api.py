@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -16,7 +18,7 @@ from fusionhub.cli.report import capability_entry, platforms, plugin_entry
 from fusionhub.context import RunMode
 from fusionhub.errors import FusionHubError, NotFound, ValidationError
 from fusionhub.jobs import JobStatus
-from fusionhub.serve.auth import admin_api
+from fusionhub.serve.auth import Handler, admin_api
 from fusionhub.serve.jobs_view import find_job, job_view
 from fusionhub.serve.openapi import DOCUMENT
 from fusionhub.serve.store_actions import check_store
@@ -37,6 +39,24 @@ def _refused(exc: FusionHubError) -> JSONResponse:
     if isinstance(exc, ValidationError) and exc.errors:
         body["errors"] = [{"loc": str(e.get("loc", "")), "msg": str(e.get("msg", ""))} for e in exc.errors]
     return JSONResponse(body, status_code=400)
+
+
+def takes(*names: str) -> Callable[[Handler], Handler]:
+    """The query parameters an endpoint takes: any other is a 400 naming it (a misspelt filter
+    must not silently return everything)."""
+
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def checked(request: Request) -> Response:
+            unknown = sorted(set(request.query_params) - set(names))
+            if unknown:
+                takes = f"takes {', '.join(names)}" if names else "takes no query parameters"
+                return _bad(unknown[0], f"not a query parameter here: this endpoint {takes}")
+            return await handler(request)
+
+        return checked
+
+    return wrap
 
 
 def _limit(request: Request, default: int = 50) -> int | JSONResponse:
@@ -60,16 +80,19 @@ async def _json_object(request: Request) -> dict[str, Any] | JSONResponse:
 
 
 @admin_api
+@takes()
 async def stores(request: Request) -> Response:
     return JSONResponse([s.to_dict() for s in await request.app.state.runtime.stores.list()])
 
 
 @admin_api
+@takes()
 async def store(request: Request) -> Response:
     return JSONResponse((await request.app.state.runtime.stores.get(request.path_params["store"])).to_dict())
 
 
 @admin_api
+@takes()
 async def check(request: Request) -> Response:
     """`fusionhub stores check`: one cheap authenticated call; 200 either way, `ok` says how it went."""
     record, ok, message = await check_store(request, request.path_params["store"])
@@ -77,11 +100,13 @@ async def check(request: Request) -> Response:
 
 
 @admin_api
+@takes()
 async def plugins(request: Request) -> Response:
     return JSONResponse([plugin_entry(r) for r in request.app.state.runtime.hub.registry.records])
 
 
 @admin_api
+@takes()
 async def capabilities(request: Request) -> Response:
     """{capability: {platform: its contract}} for every loaded platform."""
     loaded = platforms(request.app.state.runtime.hub.registry.records)
@@ -90,6 +115,7 @@ async def capabilities(request: Request) -> Response:
 
 
 @admin_api
+@takes("status", "store", "limit")
 async def jobs(request: Request) -> Response:
     """Newest first; ?status=…&store=…&limit=… (top-level jobs only)."""
     runtime = request.app.state.runtime
@@ -107,6 +133,7 @@ async def jobs(request: Request) -> Response:
 
 
 @admin_api
+@takes()
 async def enqueue(request: Request) -> Response:
     """`fusionhub run STORE CAPABILITY --params … [--key …]`: queued as a person's (interactive) job."""
     body = await _json_object(request)
@@ -135,6 +162,7 @@ async def enqueue(request: Request) -> Response:
 
 
 @admin_api
+@takes()
 async def job(request: Request) -> Response:
     """One job with its per-item counts: what the job page polls for live progress."""
     runtime = request.app.state.runtime
@@ -142,6 +170,7 @@ async def job(request: Request) -> Response:
 
 
 @admin_api
+@takes()
 async def cancel(request: Request) -> Response:
     runtime = request.app.state.runtime
     found = await find_job(runtime.queue, request.path_params["job"])
@@ -152,6 +181,7 @@ async def cancel(request: Request) -> Response:
 
 
 @admin_api
+@takes("store", "limit")
 async def events(request: Request) -> Response:
     """Newest first; ?store=…&limit=… (`fusionhub events list --json`)."""
     limit = _limit(request, default=100)
@@ -159,6 +189,10 @@ async def events(request: Request) -> Response:
         return limit
     found = await request.app.state.runtime.events.list(request.query_params.get("store"), limit=limit)
     return JSONResponse([{k: v for k, v in e.items() if k != "replay_key"} for e in found])
+
+
+async def jobs_collection(request: Request) -> Response:
+    return await (enqueue if request.method == "POST" else jobs)(request)
 
 
 async def openapi(request: Request) -> Response:
@@ -173,8 +207,7 @@ routes = [
     Route("/api/stores/{store}/check", check, methods=["POST"]),
     Route("/api/plugins", plugins),
     Route("/api/capabilities", capabilities),
-    Route("/api/jobs", jobs, methods=["GET"]),
-    Route("/api/jobs", enqueue, methods=["POST"]),
+    Route("/api/jobs", jobs_collection, methods=["GET", "POST"]),  # one route: a 405 then lists both
     Route("/api/jobs/{job}", job),
     Route("/api/jobs/{job}/cancel", cancel, methods=["POST"]),
     Route("/api/events", events),

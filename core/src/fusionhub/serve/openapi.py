@@ -158,7 +158,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 UNAUTHORIZED = _json(_ref("Error"), "no valid bearer token or session")
-BAD = _json(_ref("Error"), "a parameter is wrong (which, and why)")
+BAD = _json(_ref("Error"), "a parameter is wrong or unknown (which, and why)")
 NOT_FOUND = _json(_ref("Error"), "no such store")
 NO_JOB = _json(_ref("Error"), "no such job (or not a job id)")
 STORE_PATH = {
@@ -172,12 +172,12 @@ JOB_PATH = {"name": "job", "in": "path", "required": True, "schema": {"type": "s
 
 
 def _get(summary: str, schema: dict[str, Any], **more: Any) -> dict[str, Any]:
-    responses = {"200": _json(schema, summary), "401": UNAUTHORIZED, **more.pop("responses", {})}
+    responses = {"200": _json(schema, summary), "400": BAD, "401": UNAUTHORIZED, **more.pop("responses", {})}
     return {"get": {"summary": summary, "security": [{"bearer": []}], "responses": responses, **more}}
 
 
 def _post(summary: str, schema: dict[str, Any], status: str = "200", **more: Any) -> dict[str, Any]:
-    responses = {status: _json(schema, summary), "401": UNAUTHORIZED, **more.pop("responses", {})}
+    responses = {status: _json(schema, summary), "400": BAD, "401": UNAUTHORIZED, **more.pop("responses", {})}
     return {"post": {"summary": summary, "security": [{"bearer": []}], "responses": responses, **more}}
 
 
