@@ -49,7 +49,7 @@ def live_server(tmp_path: Path, *, worker: bool = False) -> Iterator[Live]:
         working = asyncio.create_task(runner.run()) if runner else None
         serving = asyncio.create_task(server[0].serve())
         try:
-            while not server[0].started and not serving.done():
+            while not server[0].started and not serving.done():  # noqa: ASYNC110 - uvicorn has a flag, no event
                 await asyncio.sleep(0.02)
             live.ready.set()
             await serving

@@ -11,7 +11,6 @@ from cryptography.fernet import Fernet
 from serve_fixtures import BASE, TOKEN, Served, sign_in
 
 from fusionhub import hookimpl
-from fusionhub.clock import SYSTEM_CLOCK
 from fusionhub.models import Event
 from fusionhub.registry import Registry
 from fusionhub.runtime import Runtime
