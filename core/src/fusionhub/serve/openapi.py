@@ -177,7 +177,13 @@ def _get(summary: str, schema: dict[str, Any], **more: Any) -> dict[str, Any]:
 
 
 def _post(summary: str, schema: dict[str, Any], status: str = "200", **more: Any) -> dict[str, Any]:
-    responses = {status: _json(schema, summary), "400": BAD, "401": UNAUTHORIZED, **more.pop("responses", {})}
+    responses = {
+        status: _json(schema, summary),
+        "400": BAD,
+        "401": UNAUTHORIZED,
+        "403": _json(_ref("Error"), "signed in by cookie, without the session's CSRF token in X-CSRF-Token"),
+        **more.pop("responses", {}),
+    }
     return {"post": {"summary": summary, "security": [{"bearer": []}], "responses": responses, **more}}
 
 
