@@ -72,6 +72,8 @@ async def test_a_bulk_run_from_the_store_page_shows_its_items_finishing_and_canc
     moved = await detail(served, job_id)
     assert moved["items"] == {"queued": 3, "running": 0, "succeeded": 3, "failed": 0, "cancelled": 0}
     assert moved["progress_done"] == 3 and moved["percent"] == 50
+    polled = (await served.client.get(f"/api/jobs/{job_id}/progress")).json()  # what the page polls
+    assert polled == {k: moved[k] for k in polled} and "params" not in polled and polled["percent"] == 50
 
     page = await served.client.get(f"/jobs/{job_id}")
     assert page.status_code == 200
@@ -149,3 +151,16 @@ async def test_the_jobs_api_names_what_is_wrong(served: Served) -> None:
     first = await served.client.post("/api/jobs", headers=AUTH, json=keyed)
     again = await served.client.post("/api/jobs", headers=AUTH, json=keyed)
     assert first.status_code == again.status_code == 201 and first.json()["id"] == again.json()["id"]
+
+
+async def test_long_params_are_shortened_on_the_page_and_whole_in_the_api(served: Served) -> None:
+    product = next(iter(served.gumroad.world.products))
+    long = {"items": [{"product_id": product, "changes": {"description": "lorem ipsum " * 2500}}]}
+    made = await served.client.post(
+        "/api/jobs", headers=AUTH, json={"store": "gumroad", "capability": "bulk_update", "params": long}
+    )
+    assert made.status_code == 201, made.text
+    page = (await served.client.get(f"/jobs/{made.json()['id']}", headers=AUTH)).text
+    assert 'id="clipped"' in page and page.count("lorem ipsum") < 2500
+    whole = (await served.client.get(f"/api/jobs/{made.json()['id']}", headers=AUTH)).json()
+    assert whole["params"] == long

@@ -19,7 +19,7 @@ from fusionhub.context import RunMode
 from fusionhub.errors import FusionHubError, NotFound, ValidationError
 from fusionhub.jobs import JobStatus
 from fusionhub.serve.auth import Handler, admin_api
-from fusionhub.serve.jobs_view import find_job, job_view
+from fusionhub.serve.jobs_view import find_job, job_view, progress_view, top_level_jobs
 from fusionhub.serve.openapi import DOCUMENT
 from fusionhub.serve.store_actions import check_store
 
@@ -127,8 +127,8 @@ async def jobs(request: Request) -> Response:
     if isinstance(limit, JSONResponse):
         return limit
     store_id = (await runtime.stores.get(query["store"])).id if "store" in query else None
-    found = await runtime.queue.list(status=JobStatus(status) if status else None, store_id=store_id, limit=None)
-    top = [j for j in found if j.parent_id is None][:limit]
+    chosen = JobStatus(status) if status else None
+    top = await top_level_jobs(runtime.db, runtime.queue, status=chosen, store_id=store_id, limit=limit)
     return JSONResponse([job_data(j) for j in top])
 
 
@@ -164,9 +164,17 @@ async def enqueue(request: Request) -> Response:
 @admin_api
 @takes()
 async def job(request: Request) -> Response:
-    """One job with its per-item counts: what the job page polls for live progress."""
+    """One job with its per-item counts."""
     runtime = request.app.state.runtime
     return JSONResponse(await job_view(runtime.db, await find_job(runtime.queue, request.path_params["job"])))
+
+
+@admin_api
+@takes()
+async def progress(request: Request) -> Response:
+    """What moves while a job runs (status, progress, per-item counts): what the job page polls."""
+    runtime = request.app.state.runtime
+    return JSONResponse(await progress_view(runtime.db, await find_job(runtime.queue, request.path_params["job"])))
 
 
 @admin_api
@@ -209,6 +217,7 @@ routes = [
     Route("/api/capabilities", capabilities),
     Route("/api/jobs", jobs_collection, methods=["GET", "POST"]),  # one route: a 405 then lists both
     Route("/api/jobs/{job}", job),
+    Route("/api/jobs/{job}/progress", progress),
     Route("/api/jobs/{job}/cancel", cancel, methods=["POST"]),
     Route("/api/events", events),
 ]

@@ -12,12 +12,12 @@ from starlette.routing import Route
 from fusionhub.errors import FusionHubError, NotFound
 from fusionhub.jobs import JobStatus
 from fusionhub.serve.auth import admin_form, admin_page
-from fusionhub.serve.jobs_view import find_job, job_view
+from fusionhub.serve.jobs_view import find_job, job_view, top_level_jobs
 from fusionhub.serve.pages import render
 
 PAGE_SIZE = 100
 FAILED_ITEMS_SHOWN = 20
-RESULT_CHARS = 20_000  # a bulk's result can be large: the page shows its start, the API all of it
+RESULT_CHARS = 20_000  # a bulk's params and result can be megabytes: the page shows their start, the API all
 
 
 @admin_page
@@ -29,8 +29,8 @@ async def jobs_page(request: Request) -> Response:
         return PlainTextResponse(f"status: one of {', '.join(s.value for s in JobStatus)}", status_code=400)
     stores = await runtime.stores.list()
     store_id = (await runtime.stores.get(store_ref)).id if store_ref else None
-    found = await runtime.queue.list(status=JobStatus(status) if status else None, store_id=store_id, limit=None)
-    top = [j for j in found if j.parent_id is None][:PAGE_SIZE]
+    chosen = JobStatus(status) if status else None
+    top = await top_level_jobs(runtime.db, runtime.queue, status=chosen, store_id=store_id, limit=PAGE_SIZE)
     names = {s.id: s.name for s in stores}
     return render(
         request,
@@ -55,7 +55,8 @@ async def job_page(request: Request) -> Response:
     except NotFound:
         store = job.store_id
     result = json.dumps(job.result, indent=2, default=str) if job.result is not None else None
-    clipped = result is not None and len(result) > RESULT_CHARS
+    params = json.dumps(job.params, indent=2)
+    clipped = len(params) > RESULT_CHARS or (result is not None and len(result) > RESULT_CHARS)
     return render(
         request,
         "job.html",
@@ -63,7 +64,7 @@ async def job_page(request: Request) -> Response:
         view=view,
         store=store,
         failed=failed,
-        params=json.dumps(job.params, indent=2),
+        params=params[:RESULT_CHARS],
         result=result[:RESULT_CHARS] if result else None,
         clipped=clipped,
     )

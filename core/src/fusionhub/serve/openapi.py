@@ -100,11 +100,18 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "error_message": NULLABLE_STRING,
         },
     },
-    "JobDetail": {
-        "allOf": [_ref("Job")],
+    "Progress": {
         "type": "object",
-        "required": ["items", "percent"],
+        "required": ["id", "status", "progress_done", "progress_total", "finished_at", "items", "percent"],
+        "additionalProperties": False,
         "properties": {
+            "id": {"type": "string"},
+            "status": {"enum": [s.value for s in JobStatus]},
+            "progress_done": {"type": "integer", "minimum": 0},
+            "progress_total": NULLABLE_INTEGER,
+            "finished_at": NULLABLE_NUMBER,
+            "error_category": NULLABLE_STRING,
+            "error_message": NULLABLE_STRING,
             "items": {
                 "type": "object",
                 "description": "per-item jobs of a fanned-out bulk, by status (all zero: not fanned out)",
@@ -115,6 +122,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "percent": {"type": ["integer", "null"], "minimum": 0, "maximum": 100},
         },
     },
+    "JobDetail": {"allOf": [_ref("Job"), _ref("Progress")]},
     "NewJob": {
         "type": "object",
         "required": ["store", "capability"],
@@ -234,8 +242,14 @@ DOCUMENT: dict[str, Any] = {
                 responses={"400": BAD, "404": NOT_FOUND},
             ),
         },
+        "/api/jobs/{job}/progress": _get(
+            "What moves while a job runs, without its params or result (what the job page polls)",
+            _ref("Progress"),
+            parameters=[JOB_PATH],
+            responses={"404": NO_JOB},
+        ),
         "/api/jobs/{job}": _get(
-            "One job with its per-item counts (what the job page polls)",
+            "One job with its per-item counts",
             _ref("JobDetail"),
             parameters=[JOB_PATH],
             responses={"404": NO_JOB},
