@@ -1,6 +1,13 @@
 """The JSON API and the receiver fuzzed by schemathesis from their own OpenAPI document, over HTTP
 against the app served by uvicorn: no answer is a 500, and every answer is one the document describes
-(status, content type, body schema), with and without the admin token."""
+(status, content type, body schema, Allow header), with and without the admin token; requests the
+document forbids are refused.
+
+Every default check but one runs: `positive_data_acceptance` expects a 2xx for any request the
+document allows, but the document describes shapes, and what a store accepts is its plugin's (the
+credential keys and config schema of each platform, in /api/plugins): a well-shaped store with a
+made-up platform is rightly a 400.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from live_server import Live, live_server
+from schemathesis.checks import positive_data_acceptance
 from serve_fixtures import TOKEN
 
 from fusionhub.serve.openapi import DOCUMENT
@@ -25,6 +33,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 
 @schema.parametrize()
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_answer_is_a_server_error_or_undescribed(case: schemathesis.Case, live: Live) -> None:
-    case.call_and_validate(base_url=live.url, headers={"Authorization": f"Bearer {TOKEN}"})
+    case.call_and_validate(
+        base_url=live.url,
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        excluded_checks=[positive_data_acceptance],
+    )

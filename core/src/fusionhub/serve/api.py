@@ -3,11 +3,6 @@
 
 from __future__ import annotations
 
-import functools
-import json
-from collections.abc import Callable
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -16,79 +11,14 @@ from fusionhub.capabilities import Capability
 from fusionhub.cli.jobs import job_data
 from fusionhub.cli.report import capability_entry, platforms, plugin_entry
 from fusionhub.context import RunMode
-from fusionhub.errors import FusionHubError, NotFound, ValidationError
+from fusionhub.errors import FusionHubError, NotFound
 from fusionhub.jobs import JobStatus
-from fusionhub.serve.auth import Handler, admin_api
+from fusionhub.serve import api_stores
+from fusionhub.serve.api_common import bad, check_fields, json_object, limit_of, refused, takes
+from fusionhub.serve.auth import admin_api
 from fusionhub.serve.jobs_view import find_job, job_view, progress_view, top_level_jobs
 from fusionhub.serve.openapi import DOCUMENT
 from fusionhub.serve.store_actions import check_store
-
-MAX_LIMIT = 500
-MAX_BODY = 1024 * 1024
-
-
-def _bad(field: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": "invalid", "errors": [{"loc": field, "msg": message}]}, status_code=400)
-
-
-def _refused(exc: FusionHubError) -> JSONResponse:
-    """A refusal the caller can act on: what was wrong, field by field when there are fields."""
-    if isinstance(exc, NotFound):
-        return JSONResponse({"error": "not_found", "message": exc.user_message}, status_code=404)
-    body: dict[str, Any] = {"error": str(exc.category), "message": exc.user_message}
-    if isinstance(exc, ValidationError) and exc.errors:
-        body["errors"] = [{"loc": str(e.get("loc", "")), "msg": str(e.get("msg", ""))} for e in exc.errors]
-    return JSONResponse(body, status_code=400)
-
-
-def takes(*names: str) -> Callable[[Handler], Handler]:
-    """The query parameters an endpoint takes: any other is a 400 naming it (a misspelt filter
-    must not silently return everything)."""
-
-    def wrap(handler: Handler) -> Handler:
-        @functools.wraps(handler)
-        async def checked(request: Request) -> Response:
-            unknown = sorted(set(request.query_params) - set(names))
-            if unknown:
-                takes = f"takes {', '.join(names)}" if names else "takes no query parameters"
-                return _bad(unknown[0], f"not a query parameter here: this endpoint {takes}")
-            return await handler(request)
-
-        return checked
-
-    return wrap
-
-
-def _limit(request: Request, default: int = 50) -> int | JSONResponse:
-    text = request.query_params.get("limit", str(default))
-    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
-        return _bad("limit", f"a whole number from 1 to {MAX_LIMIT}")
-    return int(text)
-
-
-async def _json_object(request: Request) -> dict[str, Any] | JSONResponse:
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        return _bad("body", f"at most {MAX_BODY} bytes")
-    try:
-        value = json.loads(body or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        return _bad("body", f"not JSON: {exc}")
-    if not isinstance(value, dict):
-        return _bad("body", "a JSON object")
-    return value
-
-
-@admin_api
-@takes()
-async def stores(request: Request) -> Response:
-    return JSONResponse([s.to_dict() for s in await request.app.state.runtime.stores.list()])
-
-
-@admin_api
-@takes()
-async def store(request: Request) -> Response:
-    return JSONResponse((await request.app.state.runtime.stores.get(request.path_params["store"])).to_dict())
 
 
 @admin_api
@@ -122,8 +52,8 @@ async def jobs(request: Request) -> Response:
     query = request.query_params
     status = query.get("status")
     if status is not None and status not in {s.value for s in JobStatus}:
-        return _bad("status", f"one of {', '.join(s.value for s in JobStatus)}")
-    limit = _limit(request)
+        return bad("status", f"one of {', '.join(s.value for s in JobStatus)}")
+    limit = limit_of(request)
     if isinstance(limit, JSONResponse):
         return limit
     store_id = (await runtime.stores.get(query["store"])).id if "store" in query else None
@@ -136,17 +66,12 @@ async def jobs(request: Request) -> Response:
 @takes()
 async def enqueue(request: Request) -> Response:
     """`fusionhub run STORE CAPABILITY --params … [--key …]`: queued as a person's (interactive) job."""
-    body = await _json_object(request)
+    body = await json_object(request)
     if isinstance(body, JSONResponse):
         return body
-    fields = {"store": str, "capability": str, "params": dict, "idempotency_key": str}
-    for name, kind in fields.items():
-        required = name in ("store", "capability")
-        if (name in body and not isinstance(body[name], kind)) or (required and name not in body):
-            return _bad(name, f"{'required, ' if required else ''}a {'JSON object' if kind is dict else 'string'}")
-    unknown = sorted(set(body) - set(fields))
-    if unknown:
-        return _bad(unknown[0], "not a field (store, capability, params, idempotency_key)")
+    wrong = check_fields(body, {"store": str, "capability": str}, {"params": dict, "idempotency_key": str})
+    if wrong is not None:
+        return wrong
     runtime = request.app.state.runtime
     try:
         job = await runtime.enqueue(
@@ -157,7 +82,7 @@ async def enqueue(request: Request) -> Response:
             idempotency_key=body.get("idempotency_key"),
         )
     except FusionHubError as exc:
-        return _refused(exc)
+        return refused(exc)
     return JSONResponse(await job_view(runtime.db, job), status_code=201)
 
 
@@ -192,7 +117,7 @@ async def cancel(request: Request) -> Response:
 @takes("store", "limit")
 async def events(request: Request) -> Response:
     """Newest first; ?store=…&limit=… (`fusionhub events list --json`)."""
-    limit = _limit(request, default=100)
+    limit = limit_of(request, default=100)
     if isinstance(limit, JSONResponse):
         return limit
     found = await request.app.state.runtime.events.list(request.query_params.get("store"), limit=limit)
@@ -209,9 +134,8 @@ async def openapi(request: Request) -> Response:
 
 
 routes = [
+    *api_stores.routes,
     Route("/api/openapi.json", openapi),
-    Route("/api/stores", stores),
-    Route("/api/stores/{store}", store),
     Route("/api/stores/{store}/check", check, methods=["POST"]),
     Route("/api/plugins", plugins),
     Route("/api/capabilities", capabilities),

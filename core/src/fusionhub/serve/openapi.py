@@ -52,6 +52,37 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "enabled": {"type": "boolean"},
             "created_at": {"type": "number"},
             "updated_at": {"type": "number"},
+            "problem": {
+                "type": ["object", "null"],
+                "description": "set when its plugin refuses the store as saved: what is wrong and the fix",
+            },
+            "credential_fields": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "which credential keys it holds (never their values)",
+            },
+            "jobs": {"type": "object", "additionalProperties": {"type": "integer"}, "description": "jobs per status"},
+        },
+    },
+    "NewStore": {
+        "type": "object",
+        "required": ["name", "platform", "credentials"],
+        "additionalProperties": False,
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 200, "description": "not a UUID"},
+            "platform": {"type": "string", "minLength": 1, "description": "a loaded platform plugin's slug"},
+            "credentials": {"type": "object", "description": "what the plugin's credential_fields name"},
+            "config": {"type": "object", "description": "checked against the plugin's config_schema"},
+        },
+    },
+    "StoreChange": {
+        "type": "object",
+        "minProperties": 1,
+        "additionalProperties": False,
+        "properties": {
+            "enabled": {"type": "boolean"},
+            "config": {"type": "object", "description": "the whole config (replaces it)"},
+            "credentials": {"type": "object", "description": "the keys to set; the others are kept"},
         },
     },
     "Contract": {
@@ -185,6 +216,11 @@ def _get(summary: str, schema: dict[str, Any], **more: Any) -> dict[str, Any]:
 
 
 def _post(summary: str, schema: dict[str, Any], status: str = "200", **more: Any) -> dict[str, Any]:
+    return _method("post", summary, schema, status, **more)
+
+
+def _method(method: str, summary: str, schema: dict[str, Any], status: str = "200", **more: Any) -> dict[str, Any]:
+    """A change: besides its answer, 400 (which field), 401 and 403 (a cookie without the CSRF header)."""
     responses = {
         status: _json(schema, summary),
         "400": BAD,
@@ -192,7 +228,7 @@ def _post(summary: str, schema: dict[str, Any], status: str = "200", **more: Any
         "403": _json(_ref("Error"), "signed in by cookie, without the session's CSRF token in X-CSRF-Token"),
         **more.pop("responses", {}),
     }
-    return {"post": {"summary": summary, "security": [{"bearer": []}], "responses": responses, **more}}
+    return {method: {"summary": summary, "security": [{"bearer": []}], "responses": responses, **more}}
 
 
 def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -207,7 +243,19 @@ DOCUMENT: dict[str, Any] = {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "the admin token"}},
     },
     "paths": {
-        "/api/stores": _get("The stores (never their credentials)", {"type": "array", "items": _ref("Store")}),
+        "/api/stores": {
+            **_get(
+                "The stores (never their credentials), each with its problem when its plugin refuses it as saved",
+                {"type": "array", "items": _ref("Store")},
+            ),
+            **_post(
+                "Add a store (`fusionhub stores add`): its credentials and config checked by its plugin first",
+                _ref("Store"),
+                "201",
+                requestBody={"required": True, "content": {"application/json": {"schema": _ref("NewStore")}}},
+                responses={"409": _json(_ref("Error"), "a store of that name exists")},
+            ),
+        },
         "/api/plugins": _get("Every plugin found, loaded or not", {"type": "array", "items": _ref("Plugin")}),
         "/api/capabilities": _get(
             "{capability: {platform: contract}} for the loaded platforms",
@@ -260,9 +308,30 @@ DOCUMENT: dict[str, Any] = {
             parameters=[JOB_PATH],
             responses={"404": NO_JOB},
         ),
-        "/api/stores/{store}": _get(
-            "One store (never its credentials)", _ref("Store"), parameters=[STORE_PATH], responses={"404": NOT_FOUND}
-        ),
+        "/api/stores/{store}": {
+            **_get(
+                "One store: which credential keys it holds (never their values), its jobs per status",
+                _ref("Store"),
+                parameters=[STORE_PATH],
+                responses={"404": NOT_FOUND},
+            ),
+            **_method(
+                "patch",
+                "Change any of enabled, config, credentials (`fusionhub stores update|enable|disable`); "
+                "every mistake reported before anything is saved",
+                _ref("Store"),
+                parameters=[STORE_PATH],
+                requestBody={"required": True, "content": {"application/json": {"schema": _ref("StoreChange")}}},
+                responses={"404": NOT_FOUND},
+            ),
+            **_method(
+                "delete",
+                "Remove the store with its credentials, jobs and events; answers what was removed",
+                _ref("Store"),
+                parameters=[STORE_PATH],
+                responses={"404": NOT_FOUND},
+            ),
+        },
         "/api/stores/{store}/check": _post(
             "One cheap authenticated call to the platform; `ok` says whether it answered",
             _ref("Check"),
