@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from serve_fixtures import TOKEN, Served
+from serve_fixtures import TOKEN, Served, sign_in
+
+from fusionhub.storage.schema import plugin_instances
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 CANARY = "canary-token-Vb3nR8sLq2"
@@ -80,3 +82,21 @@ async def test_store_changes_need_the_token(served: Served) -> None:
     assert (await served.runtime.stores.get("shopify")).is_enabled
     wrong = await served.client.put("/api/stores/shopify", json={}, headers=AUTH)
     assert wrong.status_code == 405 and set(wrong.headers["allow"].split(", ")) >= {"GET", "PATCH", "DELETE"}
+
+
+async def test_a_store_its_plugin_refuses_as_saved_shows_the_problem_and_the_fix(served: Served) -> None:
+    async with served.runtime.db.write() as conn:  # as if saved before the plugin tightened its config schema
+        await conn.execute(
+            plugin_instances.update()
+            .where(plugin_instances.c.store_id == served.ids["gumroad"])
+            .values(config={"colour": "red"})
+        )
+    listed = {s["name"]: s for s in (await served.client.get("/api/stores", headers=AUTH)).json()}
+    problem = listed["gumroad"]["problem"]
+    assert problem is not None and "colour" in str(problem["errors"]) and "fusionhub stores update" in problem["fix"]
+    assert listed["shopify"]["problem"] is None
+    await sign_in(served.client)
+    page = (await served.client.get("/stores")).text
+    assert page.count('<tr class="problem">') == 1 and "colour" in page
+    store = (await served.client.get("/stores/gumroad")).text
+    assert 'id="saved-problem"' in store and "colour" in store

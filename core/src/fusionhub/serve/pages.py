@@ -18,7 +18,7 @@ from fusionhub.contracts import Level, PluginManifest
 from fusionhub.errors import FusionHubError, NotFound, PluginLoadError, ValidationError
 from fusionhub.serve.auth import admin_form, admin_page, csrf_ok, csrf_token, sign_in
 from fusionhub.serve.matrix import matrix, rows
-from fusionhub.stores.service import StoreRecord
+from fusionhub.stores.service import StoreProblem, StoreRecord, fix_for
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -77,8 +77,9 @@ async def matrix_page(request: Request) -> Response:
 
 @admin_page
 async def stores_page(request: Request) -> Response:
-    stores = await request.app.state.runtime.stores.list()
-    return render(request, "stores.html", stores=stores)
+    service = request.app.state.runtime.stores
+    problems = {p.store: p.message for p in await service.audit()}
+    return render(request, "stores.html", stores=await service.list(), problems=problems)
 
 
 def credential_keys(manifest: PluginManifest) -> list[str]:
@@ -107,6 +108,11 @@ async def store_page_with(
     except PluginLoadError as exc:
         return render(request, "store.html", status_code, **context, problem=exc.user_message)
     assert plugin.manifest is not None
+    errors = await runtime.stores.problems_of(record)
+    if errors:  # saved before its plugin tightened: shown with the fix, its jobs refused until then
+        context["saved_problem"] = StoreProblem(
+            record.name, record.platform, errors, fix_for(record.name, errors)
+        ).message
     context.update(rows=rows([plugin], runtime.hub.automation_enabled), keys=credential_keys(plugin.manifest))
     return render(request, "store.html", status_code, **context, problem=problem)
 
