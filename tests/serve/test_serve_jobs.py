@@ -63,6 +63,7 @@ async def test_a_bulk_run_from_the_store_page_shows_its_items_finishing_and_canc
     first = await detail(served, job_id)
     assert first["status"] == "queued" and first["mode"] == "interactive" and first["percent"] is None
     assert set(first["items"].values()) == {0}
+    assert 'id="queued-hint"' in (await served.client.get(f"/jobs/{job_id}")).text  # who runs it
 
     worker = Worker(served.runtime, concurrency=1)
     await step(served, worker)  # the bulk fans out: six per-item jobs, the parent waits for them
@@ -76,7 +77,7 @@ async def test_a_bulk_run_from_the_store_page_shows_its_items_finishing_and_canc
     assert polled == {k: moved[k] for k in polled} and "params" not in polled and polled["percent"] == 50
 
     page = await served.client.get(f"/jobs/{job_id}")
-    assert page.status_code == 200
+    assert page.status_code == 200 and 'id="queued-hint"' not in page.text
     assert cell(page.text, "succeeded") == 3 and cell(page.text, "queued") == 3
     assert 'value="50"' in page.text and "fetch(url" in page.text  # polled live until it finishes
 
