@@ -25,7 +25,7 @@ from fusionhub.serve.store_actions import check_store
 @takes()
 async def check(request: Request) -> Response:
     """`fusionhub stores check`: one cheap authenticated call; 200 either way, `ok` says how it went."""
-    record, ok, message = await check_store(request, request.path_params["store"])
+    record, ok, message = await check_store(request.app.state.runtime, request.path_params["store"])
     return JSONResponse({"store": record.name, "ok": ok, "message": message})
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -22,6 +22,9 @@ from fusionhub.errors import FusionHubError, NotFound, ValidationError
 from fusionhub.serve.auth import admin_form
 from fusionhub.serve.pages import store_page_with
 from fusionhub.stores.service import StoreRecord
+
+if TYPE_CHECKING:
+    from fusionhub.runtime import Runtime
 
 CHECK_SECONDS = 20.0  # a check that waits longer than this for the platform says so
 MAX_PARAMS = 1024 * 1024
@@ -63,10 +66,9 @@ async def run(request: Request, form: FormData) -> Response:
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 
-async def check_store(request: Request, ref: str) -> tuple[StoreRecord, bool, str]:
+async def check_store(runtime: Runtime, ref: str) -> tuple[StoreRecord, bool, str]:
     """(the store, whether it answered, what to tell the person): its saved config and credentials as
     its plugin wants them, then one product read with them (interactive: waits out a rate limit)."""
-    runtime = request.app.state.runtime
     record = await runtime.stores.get(ref)
     try:
         async with asyncio.timeout(CHECK_SECONDS):
@@ -80,7 +82,7 @@ async def check_store(request: Request, ref: str) -> tuple[StoreRecord, bool, st
 
 @admin_form
 async def check(request: Request, form: FormData) -> Response:
-    record, ok, message = await check_store(request, request.path_params["store"])
+    record, ok, message = await check_store(request.app.state.runtime, request.path_params["store"])
     return _back(record, request, ("✓ " if ok else "✗ ") + message)
 
 
