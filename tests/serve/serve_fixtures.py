@@ -64,8 +64,9 @@ class Sandboxed:
     ids: dict[str, str]  # store name -> id
 
 
-async def sandboxed(tmp_path: Path) -> Sandboxed:
-    """A runtime on a new SQLite file with one store per sandboxed platform (named after it)."""
+async def sandboxed(tmp_path: Path, url: str | None = None, schema: str | None = None) -> Sandboxed:
+    """A runtime (on a new SQLite file, or `url` in `schema`) with one store per sandboxed platform,
+    each named after its platform."""
     shopify, printify = ShopifySandbox(SYSTEM_CLOCK), PrintifySandbox(SYSTEM_CLOCK)
     gumroad = GumroadSandbox(SYSTEM_CLOCK)
     sandboxes = {"shopify": shopify, "printify": printify, "gumroad": gumroad}
@@ -74,7 +75,8 @@ async def sandboxed(tmp_path: Path) -> Sandboxed:
         return sandboxes[store.platform].transport()
 
     runtime = await Runtime.open(
-        sqlite_url(tmp_path / "hub.db"),
+        url or sqlite_url(tmp_path / "hub.db"),
+        schema=schema,
         registry=Registry.discover(allow=set(sandboxes)),
         keyring=Keyring([Fernet.generate_key().decode()], "test keys"),
         transport_for=transport_for,
