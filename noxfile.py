@@ -33,6 +33,8 @@ TEST_DEPS = [
 ]
 # Extras whose tests need a real local server: Amazon's SQS reader against moto's server mode.
 EXTRA_TEST_DEPS = ["./plugins-amazon[sqs]", "moto[server]>=5"]
+# Only the whole suite's: schemathesis fuzzes fusionhub serve's JSON API from its OpenAPI document (tests/serve).
+SERVE_TEST_DEPS = ["schemathesis>=4.0"]
 TYPE_DEPS = ["mypy>=1.10", "types-jsonschema", *TEST_DEPS]
 PYTHON = "3.11"
 # `fusionhub plugins list --json` in an environment holding core and one plugin: exactly that
@@ -86,7 +88,7 @@ def typecheck(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Core, every plugin and the cross-package tests, with the fixture plugins installed."""
     _install_all(session)
-    session.install(*TEST_DEPS, *EXTRA_TEST_DEPS)
+    session.install(*TEST_DEPS, *EXTRA_TEST_DEPS, *SERVE_TEST_DEPS)
     # Without dependencies: some fixtures declare a core they cannot run with, on purpose.
     session.install("--no-deps", *FIXTURE_PLUGINS)
     paths = ["core/tests", *[f"{p}/tests" for p in PLUGINS if (ROOT / p / "tests").exists()], "tests"]

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from cryptography.fernet import Fernet
+from starlette.applications import Starlette
 
 from fusionhub.clock import SYSTEM_CLOCK
 from fusionhub.registry import Registry
@@ -48,13 +49,24 @@ class Served:
     printify: PrintifySandbox
     gumroad: GumroadSandbox
     ids: dict[str, str]  # store name -> id
+    app: Starlette
 
     async def stored(self, store: str) -> int:
         return len(await self.runtime.events.list(store))
 
 
-@pytest.fixture
-async def served(tmp_path: Path) -> AsyncIterator[Served]:
+@dataclass
+class Sandboxed:
+    runtime: Runtime
+    shopify: ShopifySandbox
+    printify: PrintifySandbox
+    gumroad: GumroadSandbox
+    ids: dict[str, str]  # store name -> id
+
+
+async def sandboxed(tmp_path: Path, url: str | None = None, schema: str | None = None) -> Sandboxed:
+    """A runtime (on a new SQLite file, or `url` in `schema`) with one store per sandboxed platform,
+    each named after its platform."""
     shopify, printify = ShopifySandbox(SYSTEM_CLOCK), PrintifySandbox(SYSTEM_CLOCK)
     gumroad = GumroadSandbox(SYSTEM_CLOCK)
     sandboxes = {"shopify": shopify, "printify": printify, "gumroad": gumroad}
@@ -63,7 +75,8 @@ async def served(tmp_path: Path) -> AsyncIterator[Served]:
         return sandboxes[store.platform].transport()
 
     runtime = await Runtime.open(
-        sqlite_url(tmp_path / "hub.db"),
+        url or sqlite_url(tmp_path / "hub.db"),
+        schema=schema,
         registry=Registry.discover(allow=set(sandboxes)),
         keyring=Keyring([Fernet.generate_key().decode()], "test keys"),
         transport_for=transport_for,
@@ -71,9 +84,15 @@ async def served(tmp_path: Path) -> AsyncIterator[Served]:
     ids = {}
     for name, sandbox in sandboxes.items():
         ids[name] = (await runtime.stores.add(name, name, sandbox.credentials(), sandbox.store_config())).id
-    app = create_app(runtime, AdminToken(TOKEN, "environment"))
+    return Sandboxed(runtime, shopify, printify, gumroad, ids)
+
+
+@pytest.fixture
+async def served(tmp_path: Path) -> AsyncIterator[Served]:
+    made = await sandboxed(tmp_path)
+    app = create_app(made.runtime, AdminToken(TOKEN, "environment"))
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
-            yield Served(runtime, client, shopify, printify, gumroad, ids)
+            yield Served(made.runtime, client, made.shopify, made.printify, made.gumroad, made.ids, app)
     finally:
-        await runtime.aclose()
+        await made.runtime.aclose()

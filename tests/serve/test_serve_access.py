@@ -79,3 +79,21 @@ def test_on_loopback_a_token_is_generated_once_and_kept_private(tmp_path: Path) 
     assert stat.S_IMODE(os.stat(first.path).st_mode) == 0o600
     again = admin_token("127.0.0.1", tmp_path, environ={})
     assert again.source == "file" and again.value == first.value
+
+
+async def test_a_sessions_api_changes_need_the_csrf_header(served: Served) -> None:
+    """The session cookie is ambient: a POST to the API made with it alone is refused."""
+    done = await sign_in(served.client)
+    assert done.status_code == 303
+    csrf = csrf_of(await served.client.get("/stores"))
+    body = {"store": "gumroad", "capability": "list_products"}
+    for headers in ({}, {"X-CSRF-Token": "forged-token"}):
+        refused = await served.client.post("/api/jobs", json=body, headers=headers)
+        assert refused.status_code == 403 and "X-CSRF-Token" in refused.json()["message"], refused.text
+        assert (await served.client.post("/api/stores/gumroad/check", headers=headers)).status_code == 403
+    assert await served.runtime.queue.list() == []
+    assert (await served.client.get("/api/jobs")).status_code == 200  # reading needs no token
+    made = await served.client.post("/api/jobs", json=body, headers={"X-CSRF-Token": csrf})
+    assert made.status_code == 201, made.text
+    cancelled = await served.client.post(f"/api/jobs/{made.json()['id']}/cancel", headers={"X-CSRF-Token": csrf})
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"

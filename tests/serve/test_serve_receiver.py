@@ -53,9 +53,9 @@ async def test_an_unknown_store_is_404_and_a_malformed_body_400(served: Served) 
     assert malformed.status_code == 400 and "body" in malformed.json()["message"]
 
 
-def _printify_event(event_id: str) -> bytes:
+def _printify_event(event_id: str, age: float = 0.0) -> bytes:
     resource = {"id": "5a96f649b2439217d070f507", "type": "order", "data": {"shop_id": SHOP_ID, "status": "pending"}}
-    created = time.strftime("%Y-%m-%d %H:%M:%S+00:00", time.gmtime())
+    created = time.strftime("%Y-%m-%d %H:%M:%S+00:00", time.gmtime(time.time() - age))
     return json.dumps({"id": event_id, "type": "order:created", "created_at": created, "resource": resource}).encode()
 
 
@@ -100,3 +100,20 @@ async def test_gumroads_unsigned_form_is_admitted_only_by_the_secret_in_the_url(
 async def test_an_oversized_body_is_413_before_the_plugin_sees_it(served: Served) -> None:
     response = await served.client.post("/webhooks/shopify", content=b"x" * (5 * 1024 * 1024 + 1))
     assert response.status_code == 413
+
+
+async def test_a_replayed_delivery_older_than_the_stores_window_is_401(served: Served) -> None:
+    config = (await served.runtime.stores.get("printify")).config
+    await served.runtime.stores.update_config("printify", {**config, "webhook_max_age_seconds": 300})
+    secret = served.printify.credentials()["webhook_secret"]
+    stale = _printify_event("0b7f0c1e-5d3a-4c1e-9f4e-2a6d8c9b1e77", age=3600)  # captured an hour ago
+    response = await served.client.post(
+        "/webhooks/printify", headers={"x-pfy-signature": printify_sign(stale, secret)}, content=stale
+    )
+    assert response.status_code == 401 and response.json()["error"] == "unauthorized"
+    fresh = _printify_event("6c1d9a2b-8e4f-4a7b-b3c5-1d2e3f4a5b6c")
+    ok = await served.client.post(
+        "/webhooks/printify", headers={"x-pfy-signature": printify_sign(fresh, secret)}, content=fresh
+    )
+    assert ok.status_code == 200 and ok.json() == {"new": 1, "duplicates": 0}
+    assert await served.stored("printify") == 1

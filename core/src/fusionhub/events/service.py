@@ -57,13 +57,20 @@ class EventService:
         return self.runtime.db
 
     async def ingest(
-        self, store: str | Store, headers: Mapping[str, str], raw_body: bytes, *, url: str | None = None
+        self,
+        store: str | Store,
+        headers: Mapping[str, str],
+        raw_body: bytes,
+        *,
+        url: str | None = None,
+        notify: bool = True,
     ) -> Ingested:
         """A webhook delivery: the plugin verifies the signature over the raw body and parses it.
 
         `url`: the URL the delivery was posted to (path and query, as received), for platforms
         whose deliveries carry a secret in it instead of a signature; pass it whenever you have it.
         A bad signature raises AuthError, a malformed body ValidationError; nothing is stored then.
+        `notify=False`: the caller tells the observers later (`notify`), e.g. after answering the sender.
         """
         loaded = store if isinstance(store, Store) else await self.runtime.stores.load(store)
         impl = self.runtime.hub.registry.impl(loaded.platform, "fusionhub_parse_webhook")
@@ -74,10 +81,11 @@ class EventService:
         # pluggy's rule: a hookimpl takes the subset of the hookspec's arguments it names.
         taken = inspect.signature(impl).parameters
         events = await impl(**{name: value for name, value in offered.items() if name in taken})
-        return await self.record(loaded, [Event.model_validate(e, from_attributes=True) for e in events])
+        parsed = [Event.model_validate(e, from_attributes=True) for e in events]
+        return await self.record(loaded, parsed, notify=notify)
 
-    async def record(self, store: Store, events: list[Event]) -> Ingested:
-        """Store what is new (duplicate deliveries dropped), then tell the observers."""
+    async def record(self, store: Store, events: list[Event], *, notify: bool = True) -> Ingested:
+        """Store what is new (duplicate deliveries dropped), then (unless `notify=False`) tell the observers."""
         now = self.runtime.clock.now()
         new: list[Event] = []
         async with self.db.write() as conn:
@@ -105,9 +113,14 @@ class EventService:
                 )
                 if done.first() is not None:
                     new.append(event)
-        for event in new:
-            self.runtime.hub.registry.hook.fusionhub_on_event(store=store, event=event)
+        if notify:
+            self.notify(store, new)
         return Ingested(new=new, duplicates=len(events) - len(new))
+
+    def notify(self, store: Store, events: list[Event]) -> None:
+        """Each new event to the observer hook `fusionhub_on_event` (synchronous, like every observer hook)."""
+        for event in events:
+            self.runtime.hub.registry.hook.fusionhub_on_event(store=store, event=event)
 
     async def poll(self, store_ref: str) -> Ingested:
         """One poll of a store's events since its stored cursor."""

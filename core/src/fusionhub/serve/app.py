@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from fusionhub.errors import NotFound
-from fusionhub.serve import api, connect, pages, receiver
+from fusionhub.serve import api, connect, jobs_pages, more_pages, pages, receiver, store_actions
 from fusionhub.serve.auth import AdminToken
 
 if TYPE_CHECKING:
@@ -35,7 +35,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def create_app(runtime: Runtime, token: AdminToken, *, secure_cookies: bool = False) -> Starlette:
     """The app over an open runtime (the caller closes it). `secure_cookies`: behind HTTPS."""
     app = Starlette(
-        routes=[*receiver.routes, *api.routes, *pages.routes, *connect.routes],
+        routes=[
+            *receiver.routes,
+            *api.routes,
+            *pages.routes,
+            *store_actions.routes,
+            *jobs_pages.routes,
+            *more_pages.routes,
+            *connect.routes,
+        ],
         middleware=[
             Middleware(
                 SessionMiddleware,

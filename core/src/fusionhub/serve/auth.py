@@ -27,6 +27,8 @@ TOKEN_ENV = "FUSIONHUB_ADMIN_TOKEN"  # noqa: S105 - the variable's name
 TOKEN_FILE = "admin.token"  # noqa: S105 - the file's name in the data directory
 MIN_TOKEN = 16
 CSRF_FIELD = "csrf"
+CSRF_HEADER = "X-CSRF-Token"  # Starlette reads headers case-insensitively
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 Handler = Callable[[Request], Awaitable[Response]]
 FormHandler = Callable[[Request, FormData], Awaitable[Response]]
 
@@ -131,7 +133,9 @@ def admin_page(handler: Handler) -> Handler:
 
 
 def admin_api(handler: Handler) -> Handler:
-    """A JSON endpoint: 401 without a valid bearer token or session."""
+    """A JSON endpoint: 401 without a valid bearer token or session. A change (POST) made with the
+    session cookie alone must also send the session's CSRF token in X-CSRF-Token: the cookie is
+    ambient, so without it any page the browser visits could post here."""
 
     async def guarded(request: Request) -> Response:
         if not authenticated(request):
@@ -140,6 +144,10 @@ def admin_api(handler: Handler) -> Handler:
                 status_code=401,
                 headers={"WWW-Authenticate": "Bearer"},
             )
+        cookie_only = request.method not in SAFE_METHODS and bearer(request) is None
+        if cookie_only and not csrf_ok(request, {CSRF_FIELD: request.headers.get(CSRF_HEADER)}):
+            message = f"with the session cookie, send the page's CSRF token in {CSRF_HEADER}, or use a bearer token"
+            return JSONResponse({"error": "csrf", "message": message}, status_code=403)
         return await handler(request)
 
     return guarded

@@ -3,6 +3,7 @@ capability matrix, the stores and one store's page with its actions (forms, each
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +13,24 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from fusionhub.capabilities import Capability
-from fusionhub.contracts import Level
+from fusionhub.capabilities import Capability, spec_of
+from fusionhub.contracts import Level, PluginManifest
 from fusionhub.errors import FusionHubError, NotFound, PluginLoadError, ValidationError
 from fusionhub.serve.auth import admin_form, admin_page, csrf_ok, csrf_token, sign_in
 from fusionhub.serve.matrix import matrix, rows
-from fusionhub.stores.service import StoreRecord
+from fusionhub.stores.service import StoreProblem, StoreRecord, fix_for
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def when(timestamp: float | None) -> str:
+    """A stored time (unix seconds) as this machine's local date and time."""
+    if timestamp is None:
+        return ""
+    return datetime.fromtimestamp(timestamp).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+templates.env.filters["when"] = when
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
@@ -66,19 +77,49 @@ async def matrix_page(request: Request) -> Response:
 
 @admin_page
 async def stores_page(request: Request) -> Response:
-    stores = await request.app.state.runtime.stores.list()
-    return render(request, "stores.html", stores=stores)
+    service = request.app.state.runtime.stores
+    problems = {p.store: p.message for p in await service.audit()}
+    return render(request, "stores.html", stores=await service.list(), problems=problems)
+
+
+def credential_keys(manifest: PluginManifest) -> list[str]:
+    """The keys a store of this platform may need: required ones, then each one-of group's."""
+    keys = list(manifest.credential_fields)
+    for choice in manifest.credentials_one_of:
+        keys += [k for k in choice.one_of if k not in keys]
+    return keys
+
+
+def param_fields(capability: str) -> list[str]:
+    """The names a capability's params take, for the run form's hint."""
+    return list(spec_of(Capability(capability)).params.model_fields)
+
+
+async def store_page_with(
+    request: Request, ref: str, *, problem: str | None = None, status_code: int = 200
+) -> Response:
+    """The store's page, with a problem to show (a refused action) and any notice left by the last one."""
+    runtime = request.app.state.runtime
+    record = await runtime.stores.get(ref)
+    notice = request.session.pop("notice", None)
+    context: dict[str, Any] = {"store": record, "notice": notice, "rows": [], "keys": [], "fields": param_fields}
+    try:
+        plugin = runtime.hub.registry.platform(record.platform)
+    except PluginLoadError as exc:
+        return render(request, "store.html", status_code, **context, problem=exc.user_message)
+    assert plugin.manifest is not None
+    errors = await runtime.stores.problems_of(record)
+    if errors:  # saved before its plugin tightened: shown with the fix, its jobs refused until then
+        context["saved_problem"] = StoreProblem(
+            record.name, record.platform, errors, fix_for(record.name, errors)
+        ).message
+    context.update(rows=rows([plugin], runtime.hub.automation_enabled), keys=credential_keys(plugin.manifest))
+    return render(request, "store.html", status_code, **context, problem=problem)
 
 
 @admin_page
 async def store_page(request: Request) -> Response:
-    runtime = request.app.state.runtime
-    record = await runtime.stores.get(request.path_params["store"])
-    try:
-        plugin = runtime.hub.registry.platform(record.platform)
-    except PluginLoadError as exc:
-        return render(request, "store.html", store=record, rows=[], problem=exc.user_message)
-    return render(request, "store.html", store=record, rows=rows([plugin], runtime.hub.automation_enabled))
+    return await store_page_with(request, request.path_params["store"])
 
 
 def _back(record: StoreRecord) -> RedirectResponse:
