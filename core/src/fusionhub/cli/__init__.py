@@ -25,6 +25,7 @@ cli = LazyGroup(
     name="fusionhub",
     commands_by_path=COMMANDS,
     help="Fusion Stage Hub: standard e-commerce capabilities over many platforms.",
+    context_settings={"help_option_names": ["-h", "--help"]},  # inherited by every subcommand
 )
 
 
