@@ -13,6 +13,7 @@ COMMANDS: dict[str, str] = {
     "stores": "fusionhub.cli.stores:stores",
     "run": "fusionhub.cli.run:run",
     "jobs": "fusionhub.cli.jobs:jobs",
+    "events": "fusionhub.cli.events:events",
     "worker": "fusionhub.cli.worker:worker",
     "keys": "fusionhub.cli.keys:keys",
     "db": "fusionhub.cli.db:db",

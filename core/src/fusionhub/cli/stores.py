@@ -128,10 +128,7 @@ async def list_stores(database: str | None, as_json: bool) -> None:
         await runtime.aclose()
     if as_json:
         echo_json(
-            [
-                {**r.to_dict(), "sandbox": r.id in sandboxed, "problem": _problem(problems.get(r.name))}
-                for r in records
-            ]
+            [{**r.to_dict(), "sandbox": r.id in sandboxed, "problem": _problem(problems.get(r.name))} for r in records]
         )
         return
     if not records:
