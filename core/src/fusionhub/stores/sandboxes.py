@@ -120,6 +120,16 @@ class SandboxStores:
             row = (await conn.execute(query.where(t.c.store_id == store_id))).first()
         return None if row is None else SandboxInfo(row[0], int(row[1]), int(row[2]), float(row[3]))
 
+    async def current(self, store_id: str) -> Sandbox:
+        """A sandbox holding the store's kept shop as it is now (to read it, or take sample params from)."""
+        async with self.db.read() as conn:
+            row = (await conn.execute(sa.select(t.c.platform, t.c.state).where(t.c.store_id == store_id))).first()
+        if row is None:
+            raise ValidationError(errors=[{"loc": "store", "msg": "the store is not bound to a sandbox"}])
+        sandbox = self._new_sandbox(row[0])
+        sandbox.restore(bytes(row[1]))  # type: ignore[attr-defined]  # checked by _new_sandbox
+        return sandbox
+
     async def bound(self) -> set[str]:
         """The ids of every store bound to a kept sandbox."""
         async with self.db.read() as conn:
