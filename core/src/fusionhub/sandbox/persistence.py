@@ -212,20 +212,23 @@ class KeptTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await request.aread()
+        failure: Exception | None = None
         async with self.keeper.held() as held:
             if held.state is not None and held.version != self._version:
                 self.sandbox.restore(held.state)
             self._version = None  # until saved: the live sandbox may be ahead of what is kept
             try:
-                # A network fault raises after the platform applied the change (a lost answer): kept too.
                 response: httpx.Response = self.sandbox.handle(request)
-            finally:
-                after = self.sandbox.snapshot()
-                if after != held.state:
-                    held.replace(after)
-                    self._version = held.version + 1
-                else:
-                    self._version = held.version
+            except Exception as exc:  # a network fault raised after the change was applied (a lost
+                failure = exc  # answer): the change is kept all the same, then the fault is raised
+            after = self.sandbox.snapshot()
+            if after != held.state:
+                held.replace(after)
+                self._version = held.version + 1
+            else:
+                self._version = held.version
+        if failure is not None:
+            raise failure
         delay = float(request.extensions.get(DELAY, 0.0))
         if delay > 0:  # a slow fault: answered late, the lock already let go
             await self.sandbox.clock.sleep(delay)
