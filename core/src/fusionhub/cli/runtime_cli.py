@@ -147,7 +147,8 @@ def _reason(exc: BaseException) -> str:
 
     if isinstance(exc, ImportError):  # the URL names a driver that is not installed
         driver = f"its driver {exc.name}" if exc.name else "its driver"
-        return f"{driver} is not installed; fusionhub speaks sqlite:/// and postgresql:// (pip install 'fusionhub[postgres]')"
+        speaks = "fusionhub speaks sqlite:/// and postgresql:// (pip install 'fusionhub[postgres]')"
+        return f"{driver} is not installed; {speaks}"
 
     original = getattr(exc, "orig", None) or exc  # a DBAPI error's own message, without SQLAlchemy's boilerplate
     text = str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
