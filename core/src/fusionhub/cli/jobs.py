@@ -79,6 +79,8 @@ def _bulk(result: dict[str, Any]) -> list[str]:
 
 def echo_summary(job: Job) -> None:
     click.echo(job_line(job))
+    if job.status is JobStatus.QUEUED:
+        click.echo("  a worker runs it: `fusionhub worker` (or queue it with --wait to run it here)")
     if job.finished and job.result is not None:
         for line in summary(job.result):
             click.echo(f"  {line}")
