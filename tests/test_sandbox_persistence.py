@@ -11,8 +11,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from fusionhub.capabilities import Capability
-from fusionhub.contracts import Level
 from fusionhub.context import RunMode
+from fusionhub.contracts import Level
 from fusionhub.registry import Registry
 from fusionhub.runtime import Runtime
 from fusionhub.secrets import Keyring

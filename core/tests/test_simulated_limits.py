@@ -86,7 +86,7 @@ def _jobs(env: dict[str, str]) -> list[dict[str, Any]]:
 def test_a_separate_worker_process_honours_the_simulation_until_it_ends(tmp_path: Path) -> None:
     env = _env(tmp_path)
     _cli(env, "stores", "add", "shop", "example", "--sandbox")
-    worker = subprocess.Popen(  # noqa: S603 - fixed argv
+    worker = subprocess.Popen(
         [sys.executable, "-m", "fusionhub.cli", "worker", "--no-events"],
         env=env,
         stdout=subprocess.DEVNULL,

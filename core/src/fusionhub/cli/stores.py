@@ -8,7 +8,8 @@ from typing import Any
 import click
 
 from fusionhub.cli.runtime_cli import database_option, echo_json, json_option, open_runtime, read_json, run_async
-from fusionhub.cli.text import Duration, echo_table, local_time
+from fusionhub.cli.text import duration as parse_duration
+from fusionhub.cli.text import echo_table, local_time
 
 
 @click.group()
@@ -235,7 +236,9 @@ async def check(store: str, database: str | None, as_json: bool) -> None:
     show_default=True,
     help="The fraction of the store's own limit (0.1 = a tenth).",
 )
-@click.option("--for", "duration", type=Duration(), default="10m", show_default=True, help="How long: 90s, 10m, 2h.")
+@click.option(
+    "--for", "duration", callback=parse_duration, default="10m", show_default=True, help="How long: 90s, 10m, 2h."
+)
 @click.option("--end", is_flag=True, help="End the store's simulation now.")
 @database_option
 @json_option

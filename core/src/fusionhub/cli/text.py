@@ -34,18 +34,14 @@ def echo_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None
         click.echo(line)
 
 
-class Duration(click.ParamType):
-    """`90`, `90s`, `10m`, `1.5h`, `2d` as seconds."""
-
-    name = "duration"
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
-        if isinstance(value, int | float):
-            return float(value)
-        match = _DURATION.match(str(value))
-        if match is None:
-            self.fail(f"{value!r} is not a duration: write 90s, 10m, 1.5h or 2d", param, ctx)
-        return float(match.group(1)) * _UNITS[match.group(2) or "s"]
+def duration(ctx: click.Context | None, param: click.Parameter | None, value: str | None) -> float | None:
+    """A click callback: `90`, `90s`, `10m`, `1.5h`, `2d` as seconds."""
+    if value is None:
+        return None
+    match = _DURATION.match(value)
+    if match is None:
+        raise click.BadParameter(f"{value!r} is not a duration: write 90s, 10m, 1.5h or 2d", ctx, param)
+    return float(match.group(1)) * _UNITS[match.group(2) or "s"]
 
 
 def plural(n: int, word: str) -> str:

@@ -134,7 +134,7 @@ def _get(obj: Any, path: str) -> Any:
 
 
 def _assign(owner: Any, name: str, new: Any) -> None:
-    old = getattr(owner, name, None)
+    old: Any = getattr(owner, name, None)
     if type(old) is not type(new) or old is None:
         setattr(owner, name, new)
     elif isinstance(old, dict):
@@ -206,7 +206,7 @@ class KeptTransport(httpx.AsyncBaseTransport):
     def __init__(self, sandbox: Any, keeper: StateKeeper) -> None:
         if not isinstance(sandbox, PersistsState):
             raise StateError(f"the {sandbox.slug} sandbox cannot keep its state (no snapshot/restore)")
-        self.sandbox = sandbox
+        self.sandbox: Any = sandbox  # a Sandbox that PersistsState (SandboxBase's handle and clock too)
         self.keeper = keeper
         self._version: int | None = None  # the kept version the live sandbox holds now
 

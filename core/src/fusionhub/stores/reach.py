@@ -38,7 +38,8 @@ def cheapest_read(manifest: PluginManifest) -> Capability | None:
     levels = [(manifest.contract(c).level, c) for c in CHEAP_READS]
     native = [c for level, c in levels if level is Level.NATIVE]
     supported = [c for level, c in levels if level is not Level.UNSUPPORTED]
-    return (native or supported or [None])[0]
+    found = native or supported
+    return found[0] if found else None
 
 
 async def check_store(host: Host, ref: str) -> StoreCheck:
