@@ -210,8 +210,10 @@ async def show(store: str, database: str | None, as_json: bool) -> None:
 @run_async
 async def check(store: str, database: str | None, as_json: bool) -> None:
     """Call STORE's platform once with its saved credentials (a one-item page); exit 1 if it fails."""
+    from fusionhub.cli.runtime_cli import quiet_logs
     from fusionhub.stores.reach import check_store
 
+    quiet_logs("ERROR")  # a refused call is this command's answer, said once below, not a warning too
     runtime = await open_runtime(database)
     try:
         result = await check_store(runtime, store)
