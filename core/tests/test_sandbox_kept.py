@@ -4,6 +4,7 @@ and sandbox stores in the database (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import pickle
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -85,6 +86,10 @@ def test_kept_state_naming_other_code_is_refused() -> None:
     evil = pickle.dumps({"next_id": print})  # a class or function from outside the plugin: never loaded
     with pytest.raises(StateError, match=r"builtins\.print"):
         Shop(VirtualClock()).restore(evil)
+    # A name the sandbox's own module merely imported (a module, a function): not one of its classes.
+    imported = pickle.dumps({"next_id": os.system}, protocol=0).replace(b"cposix\nsystem", b"ctest_sandbox_kept\nos")
+    with pytest.raises(StateError, match="not sandbox data"):
+        Shop(VirtualClock()).restore(imported)
     with pytest.raises(StateError, match="cannot be read"):
         Shop(VirtualClock()).restore(b"not a snapshot")
 

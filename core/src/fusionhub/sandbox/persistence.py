@@ -37,7 +37,6 @@ _SAFE = {
     "decimal": frozenset({"Decimal"}),
     "fractions": frozenset({"Fraction"}),
     "uuid": frozenset({"UUID"}),
-    "copyreg": frozenset({"_reconstructor"}),
 }
 _CLOCK, _SELF = "clock", "sandbox"
 
@@ -75,15 +74,18 @@ def snapshot(sandbox: Any) -> bytes:
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     live = {id(sandbox.clock): _CLOCK, id(sandbox): _SELF}
     pickler.persistent_id = lambda obj: live.get(id(obj))  # type: ignore[method-assign]
-    for path, value in values.items():  # pickled one by one first, so an error names the attribute
-        try:
-            _probe(sandbox, value)
-        except (pickle.PicklingError, TypeError, AttributeError) as exc:
-            raise StateError(
-                f"the {sandbox.slug} sandbox cannot keep {path!r} between processes ({exc}); "
-                "its `persistent` attributes must hold plain data (dicts, lists, dataclasses)"
-            ) from None
-    pickler.dump(values)
+    try:
+        pickler.dump(values)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        for path, value in values.items():  # one by one, so the error names the attribute
+            try:
+                _probe(sandbox, value)
+            except (pickle.PicklingError, TypeError, AttributeError) as exc:
+                raise StateError(
+                    f"the {sandbox.slug} sandbox cannot keep {path!r} between processes ({exc}); "
+                    "its `persistent` attributes must hold plain data (dicts, lists, dataclasses)"
+                ) from None
+        raise
     return buffer.getvalue()
 
 
@@ -108,10 +110,13 @@ class _Loader(pickle.Unpickler):
         raise pickle.UnpicklingError(f"unknown reference {pid!r}")
 
     def find_class(self, module: str, name: str) -> Any:
-        # Only plain data and the plugin's own classes: the state never names code to run.
-        own = module == self.package or module.startswith(self.package + ".")
-        if own or name in _SAFE.get(module, ()):
+        # Only plain data types and classes the plugin defines: the state never names other code to run.
+        if name in _SAFE.get(module, ()):
             return super().find_class(module, name)
+        if (module == self.package or module.startswith(self.package + ".")) and "." not in name:
+            found = super().find_class(module, name)
+            if isinstance(found, type) and found.__module__.split(".")[0] == self.package:
+                return found
         raise pickle.UnpicklingError(f"the kept sandbox state names {module}.{name}, which is not sandbox data")
 
 
