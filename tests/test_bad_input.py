@@ -309,6 +309,26 @@ def test_cli_run_refuses_params_that_are_not_a_json_object(cli_env: Cli, text: s
         ["jobs", "show", "nope"],
         ["jobs", "list", "--limit", "-1"],
         ["jobs", "prune", "--days", "-1"],
+        ["stores", "check", "nope"],
+        ["stores", "simulate-rate-limit", "nope"],
+        ["stores", "simulate-rate-limit", "shop-s", "--for", "banana"],
+        ["stores", "simulate-rate-limit", "shop-s", "--for", "-5m"],
+        ["stores", "simulate-rate-limit", "shop-s", "--for", "30d"],
+        ["stores", "simulate-rate-limit", "shop-s", "--factor", "0"],
+        ["stores", "simulate-rate-limit", "shop-s", "--factor", "2"],
+        ["stores", "add", "sbx", "shopify", "--sandbox", "--credential", "access_token=t"],
+        ["stores", "add", "sbx", "nope-platform", "--sandbox"],
+        ["stores", "add", "sbx", "shopify", "--sandbox", "--config", "{"],
+        ["stores", "add", "sbx", "shopify", "--sandbox", "--config", '{"shop": "evil.com"}'],
+        ["stores", "add", "sbx", "shopify", "--credentials", "@/nonexistent/creds.json"],
+        ["stores", "list", "--database", "postgresql+asyncpg://u:pw@127.0.0.1:1/x"],
+        ["stores", "remove", "nope", "--yes"],
+        ["stores", "enable", "nope"],
+        ["events", "list", "--store", "nope"],
+        ["events", "list", "--limit", "0"],
+        ["events", "list", "--database", "mysql://u:pw@h/db"],
+        ["jobs", "list", "--store", "nope"],
+        ["jobs", "cancel", "nope"],
     ],
     ids=lambda args: " ".join(args)[:60],
 )
@@ -316,3 +336,25 @@ def test_cli_user_mistakes_are_one_line_errors(cli_env: Cli, args: list[str]) ->
     result = cli_env.invoke(*args)
     _clean_refusal(cli_env, result)
     assert "pw" not in result.output  # a database password is never shown
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["stores"],
+        ["stores", "add"],
+        ["stores", "check"],
+        ["stores", "simulate-rate-limit"],
+        ["events", "list"],
+        ["jobs", "list"],
+        ["run"],
+        ["worker"],
+        ["plugins", "matrix"],
+    ],
+    ids=lambda args: " ".join(args) or "fusionhub",
+)
+def test_dash_h_is_help(cli_env: Cli, args: list[str]) -> None:
+    result = cli_env.invoke(*args, "-h")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Usage: ") and "-h, --help" in result.output

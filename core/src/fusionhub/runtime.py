@@ -41,7 +41,9 @@ from fusionhub.storage.registration import (
     set_automation,
 )
 from fusionhub.stores import Store
+from fusionhub.stores.sandboxes import SandboxStores
 from fusionhub.stores.service import StoreProblem, StoreRecord, StoreService
+from fusionhub.stores.simulated_limits import SimulatedLimit, SimulatedLimits
 
 log = get_logger("fusionhub.runtime")
 MAX_IDEMPOTENCY_KEY = 255  # the jobs table's column
@@ -70,6 +72,8 @@ class Runtime:
         self.hub = Hub(registry, clock=clock, bucket_store=self.buckets)
         self._keyring = keyring
         self.stores = StoreService(db, self.hub.registry, self.keyring, clock)
+        self.sandboxes = SandboxStores(db, self.hub.registry, clock)  # stores bound to a kept sandbox shop
+        self.simulated_limits = SimulatedLimits(db, clock)
         self.queue: JobQueue = queue if queue is not None else queue_for(db)
         self.events = EventService(self)
         self.refresh_locks = RefreshLocks(db)
@@ -145,12 +149,15 @@ class Runtime:
             return self.hub.context(record.id)
         store = await self.stores.load(record.id)
         await self.stores.check(store)  # a store saved before its plugin tightened runs only once fixed
-        transport = self.transport_for(store) if self.transport_for is not None else None
+        transport = await self.sandboxes.transport(store)
+        if transport is None and self.transport_for is not None:
+            transport = self.transport_for(store)
         ctx = self.hub.connect(store, transport=transport)
         ctx.save_credentials = self._saver(store)
         if isinstance(ctx.http.auth, RefreshingAuth):  # one refresh at a time, across processes
             ctx.http.auth.shared = SavedTokens(self.refresh_locks, store, self.stores.load)
         ctx.fan_out = queue_fan_out(self.queue, ctx.fan_out)
+        await self.simulated_limits.apply(ctx)
         self._versions[record.id] = record.updated_at
         self._platforms[record.id] = record.platform
         return ctx
@@ -169,6 +176,15 @@ class Runtime:
             self._seen.clear()
         else:
             self._seen.pop(store_ref, None)
+
+    async def simulate_rate_limit(self, store_ref: str, factor: float, duration: float) -> SimulatedLimit | None:
+        """Lower the store's rate limit to `factor` of its own for `duration` seconds, in every process
+        on this database (0 ends it); None once ended."""
+        record = await self.stores.get(store_ref)
+        spec = self.hub.manifest(record.platform).constraints.rate_limit
+        limit = await self.simulated_limits.set(record, spec, factor, duration)
+        self.forget()
+        return limit
 
     def _saver(self, store: Store) -> Callable[[Credentials], Any]:
         async def save(credentials: Credentials) -> None:

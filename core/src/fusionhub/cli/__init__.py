@@ -13,6 +13,7 @@ COMMANDS: dict[str, str] = {
     "stores": "fusionhub.cli.stores:stores",
     "run": "fusionhub.cli.run:run",
     "jobs": "fusionhub.cli.jobs:jobs",
+    "events": "fusionhub.cli.events:events",
     "worker": "fusionhub.cli.worker:worker",
     "keys": "fusionhub.cli.keys:keys",
     "db": "fusionhub.cli.db:db",
@@ -25,6 +26,7 @@ cli = LazyGroup(
     name="fusionhub",
     commands_by_path=COMMANDS,
     help="Fusion Stage Hub: standard e-commerce capabilities over many platforms.",
+    context_settings={"help_option_names": ["-h", "--help"]},  # inherited by every subcommand
 )
 
 

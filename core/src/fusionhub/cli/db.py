@@ -33,7 +33,11 @@ async def upgrade(database: str | None, as_json: bool) -> None:
     if as_json:
         echo_json({"database": repr(target), "from": before, "to": after, "head": head()})
     else:
-        click.echo(f"{target!r}: {before or 'empty'} -> {after}")
+        where = target.engine.url.render_as_string(hide_password=True)
+        if before == after:
+            click.echo(f"{where}: at revision {after}, up to date")
+        else:
+            click.echo(f"{where}: migrated from {before or 'an empty database'} to revision {after}")
 
 
 async def _exists(target: object) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from fusionhub.capabilities import Capability
-from fusionhub.cli.jobs import job_data, job_line
+from fusionhub.cli.jobs import echo_summary, job_data
 from fusionhub.cli.runtime_cli import (
     database_option,
     echo_json,
@@ -100,8 +100,6 @@ async def run(
     if as_json:
         echo_json(job_data(job))
     else:
-        click.echo(job_line(job))
-        if job.finished and job.result is not None:
-            echo_json(job.result)
+        echo_summary(job)
     if job.status.value == "failed":
         raise SystemExit(1)

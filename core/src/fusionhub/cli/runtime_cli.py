@@ -48,6 +48,11 @@ def run_async(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
             sys.exit(1)
         except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
             raise
+        except BrokenPipeError:  # the reader stopped reading (`| head`): nothing left to say
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(141)  # as a shell reports a process ended by SIGPIPE
         except Exception as exc:
             import os
 
@@ -144,6 +149,11 @@ def _shown_url(database: str | None) -> str:
 
 def _reason(exc: BaseException) -> str:
     from fusionhub.observability.redaction import scrub
+
+    if isinstance(exc, ImportError):  # the URL names a driver that is not installed
+        driver = f"its driver {exc.name}" if exc.name else "its driver"
+        speaks = "fusionhub speaks sqlite:/// and postgresql:// (pip install 'fusionhub[postgres]')"
+        return f"{driver} is not installed; {speaks}"
 
     original = getattr(exc, "orig", None) or exc  # a DBAPI error's own message, without SQLAlchemy's boilerplate
     text = str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__

@@ -23,10 +23,17 @@ LEVEL_STYLE = {"native": "green", "workaround": "yellow", "unsupported": "grey50
 LEVEL_MARK = {"native": "●", "workaround": "◐", "unsupported": "○"}
 
 
+PIPED_WIDTH = 200  # a pipe or a file has no width to fit: rich's default 80 columns folds every cell
+
+
 def console() -> Console:
+    import os
+    import sys
+
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else PIPED_WIDTH
+    return Console(highlight=False, soft_wrap=False, width=width)
 
 
 def render_list(records: list[PluginRecord]) -> None:

@@ -4,7 +4,8 @@ The toolkit (documented in docs/plugin-authoring.md, "Sandbox toolkit"): `Sandbo
 log, transport, replies, slow answers), `RouteTable` (method + path template -> handler, 404/405 in
 the platform's format), `Faults` (fail the next requests: a status, a network error, a lost
 response, a slow one), `SandboxBucket` (the platform's limits per key, 429 with its headers) with
-`TokenWindow` and `SlidingWindow`, body readers, and fixed documented sandbox credentials.
+`TokenWindow` and `SlidingWindow`, body readers, fixed documented sandbox credentials, and the
+shop kept between processes (`persistent`, `KeptTransport` over a `StateKeeper`).
 """
 
 from fusionhub.sandbox.base import SandboxBase
@@ -19,6 +20,7 @@ from fusionhub.sandbox.credentials import (
 from fusionhub.sandbox.faults import Action, Faults, plain_error
 from fusionhub.sandbox.forms import form_fields, multipart_fields
 from fusionhub.sandbox.log import RequestLog
+from fusionhub.sandbox.persistence import KeptTransport, MemoryKeeper, PersistsState, StateError, StateKeeper
 from fusionhub.sandbox.protocol import Sandbox, SandboxFactory, SignedDelivery, SignsDeliveries
 from fusionhub.sandbox.reply import Reply
 from fusionhub.sandbox.routes import RouteTable, plain_missing
@@ -30,6 +32,9 @@ __all__ = [
     "SANDBOX_REFRESH_TOKEN",
     "Action",
     "Faults",
+    "KeptTransport",
+    "MemoryKeeper",
+    "PersistsState",
     "Reply",
     "RequestLog",
     "RouteTable",
@@ -40,6 +45,8 @@ __all__ = [
     "SignedDelivery",
     "SignsDeliveries",
     "SlidingWindow",
+    "StateError",
+    "StateKeeper",
     "TokenWindow",
     "Window",
     "consent_answer",

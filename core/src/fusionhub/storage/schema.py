@@ -148,3 +148,24 @@ events = sa.Table(
     sa.UniqueConstraint("store_id", "delivery_id"),
     sa.UniqueConstraint("store_id", "replay_key"),  # NULLs are distinct: events without a key never clash
 )
+
+# A store bound to its plugin's sandbox (`stores add --sandbox`): the fake shop, kept between processes.
+sandbox_states = sa.Table(
+    "sandbox_states",
+    metadata,
+    sa.Column("store_id", Id, sa.ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("platform", sa.String(64), nullable=False),
+    sa.Column("state", sa.LargeBinary, nullable=False),  # the sandbox's snapshot (fusionhub.sandbox.persistence)
+    sa.Column("version", sa.Integer, nullable=False),  # +1 per saved change: a process restores only when it moved
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+# A store's rate limit lowered to `factor` of its own until `until` (simulate_rate_limit), for every worker.
+simulated_limits = sa.Table(
+    "simulated_limits",
+    metadata,
+    sa.Column("store_id", Id, sa.ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("factor", sa.Float, nullable=False),
+    sa.Column("since", sa.Float, nullable=False),
+    sa.Column("until", sa.Float, nullable=False),
+)

@@ -46,7 +46,7 @@ from fusionhub.errors import (
 from fusionhub.hub import Outcome
 from fusionhub.ratelimit.admission import refusing
 from fusionhub.registry import ENTRY_POINT_GROUP, PluginKind, PluginRecord, PluginStatus, Registry
-from fusionhub.sandbox import Sandbox, SignsDeliveries
+from fusionhub.sandbox import KeptTransport, MemoryKeeper, PersistsState, Sandbox, SignsDeliveries
 from fusionhub.stores import Store
 from fusionhub.stores.checks import config_errors
 from fusionhub.testing.canary import canary, leaks, secret_values
@@ -640,6 +640,42 @@ class ConformanceSuite(LiveSuite):
 
         if not run.clock.run(main()):
             pytest.skip("no product write is supported with sample params")
+
+    def test_the_sandbox_shop_is_kept_between_processes(self) -> None:
+        """`stores add --sandbox`: a product one process renames is renamed for the next."""
+        first = self.run_on_sandbox()
+        if not isinstance(first.sandbox, PersistsState):
+            pytest.skip("the sandbox has no snapshot/restore (build it on SandboxBase): no `stores add --sandbox`")
+        update = self.supported_sample(first, Capability.UPDATE_PRODUCT)
+        if update is None or first.ctx.manifest.contract(Capability.GET_PRODUCT).level is Level.UNSUPPORTED:
+            pytest.skip("no update_product sample to read back with get_product")
+        registry, _ = self.record()
+        second = sandbox_run(
+            self.slug,
+            clock=first.clock,
+            registry=registry,
+            options=self.options,
+            credentials=first.sandbox.credentials(),
+        )
+        keeper = MemoryKeeper(first.sandbox.snapshot())
+        for run in (first, second):  # two sandboxes on one kept shop: what two processes have
+            run.hub.connect(run.store, transport=KeptTransport(run.sandbox, keeper))
+
+        async def main() -> Any:
+            try:
+                with no_network():
+                    await first.execute(Capability.UPDATE_PRODUCT, update)
+                    return (await second.execute(Capability.GET_PRODUCT, {"product_id": update["product_id"]})).value
+            finally:
+                await first.aclose()
+                await second.aclose()
+
+        got = first.clock.run(main())
+        for name in set(update["changes"]) & WRITE_FIELDS:
+            assert getattr(got, name) == update["changes"][name], (
+                f"another sandbox restored from the kept shop reads {name}={getattr(got, name)!r}: keep the "
+                "shop's state in plain data attributes (see `persistent`/`transient` in the sandbox toolkit)"
+            )
 
 
 def _platform_objects(value: Any) -> list[Any]:

@@ -80,6 +80,7 @@ ROUTES = RouteTable([(op.method, op.path, op) for op in OPERATIONS.values()], mi
 
 class AmazonSandbox(SandboxBase):
     slug = "amazon-sc"
+    transient = frozenset({"limits"})  # its operation buckets hold code; per process, as the toolkit's bucket
 
     def __init__(
         self,

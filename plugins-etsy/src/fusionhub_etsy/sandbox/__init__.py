@@ -79,6 +79,7 @@ ROUTES = RouteTable([(op.method, op.path, op) for op in OPERATIONS.values()], mi
 
 class EtsySandbox(SandboxBase):
     slug = "etsy"
+    transient = frozenset({"image_requests"})  # a log for tests, not the shop
 
     def __init__(
         self,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -24,10 +23,11 @@ class World:
     inventories: dict[int, Json] = field(default_factory=dict)
     images: dict[int, list[Json]] = field(default_factory=dict)
     receipts: dict[int, Json] = field(default_factory=dict)
-    ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1_000_001))
+    last_id: int = 1_000_000  # a plain number, not an iterator: the world is kept between processes
 
     def next_id(self) -> int:
-        return next(self.ids)
+        self.last_id += 1
+        return self.last_id
 
     # --- listings ------------------------------------------------------------------------------
 

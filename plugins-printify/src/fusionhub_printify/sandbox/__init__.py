@@ -36,6 +36,7 @@ __all__ = ["SECOND_SHOP_ID", "SHOP_ID", "WEBHOOK_SECRET", "Delivery", "PrintifyS
 
 class PrintifySandbox(SandboxBase):
     slug = "printify"
+    transient = frozenset({"classes"})  # endpoint-class buckets hold code; per process, as the toolkit's bucket
 
     def __init__(
         self,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import count
 from typing import Any
 
 from fusionhub_printify import unverified
@@ -38,7 +37,7 @@ def stamp(now: float) -> str:
 
 class World:
     def __init__(self, seed: int = 0x5D39) -> None:
-        self._ids = count(1)
+        self._last_id = 0  # a plain number, not an iterator: the world is kept between processes
         self._seed = seed
         self.accounts: dict[str, Account] = {}  # token → account
         self.shops: dict[int, Json] = {}
@@ -50,7 +49,8 @@ class World:
 
     def new_id(self) -> str:
         """A 24-hex-digit id, like Printify's."""
-        return f"{self._seed:08x}{next(self._ids):016x}"
+        self._last_id += 1
+        return f"{self._seed:08x}{self._last_id:016x}"
 
     def add_shop(self, account: Account, shop_id: int, title: str) -> Json:
         account.shops.add(shop_id)

@@ -47,6 +47,19 @@ class Delivery:
 
 class ShopifySandbox(SandboxBase):
     slug = "shopify"
+    # The shop kept between processes for a sandbox store; the schema, the servers and the cost
+    # bucket are code or per-process mechanism.
+    persistent = (
+        "plan",
+        "restore_rate",
+        "shop",
+        "api_version",
+        "deliveries",
+        "auth",
+        "state",
+        "server.keys",
+        "bulk.results",
+    )
 
     def __init__(
         self,

@@ -63,7 +63,7 @@ class BulkRunner:
             self.advance(op)
         return ops
 
-    def _new(self, kind: str, query: str, duration: float, run: Callable[[], list[dict[str, Any]]]) -> dict[str, Any]:
+    def _new(self, kind: str, query: str, duration: float, variables: list[dict[str, Any]] | None) -> dict[str, Any]:
         oid = self.shop.new_id()
         op = {
             "__typename": "BulkOperation",
@@ -79,7 +79,9 @@ class BulkRunner:
             "partialDataUrl": None,
             "query": query,
             "_done_at": self.shop.clock.now() + duration,
-            "_run": run,
+            # What to run when its time comes, as data (the shop is kept between processes): a
+            # query runs on the shop as it is then, a mutation once per line of its variables.
+            "_variables": variables,
         }
         self.shop.bulk_operations[oid] = op
         return op
@@ -88,7 +90,9 @@ class BulkRunner:
         """Finish the operation once its time has come (results are computed then)."""
         if op["status"] != "RUNNING" or self.shop.clock.now() < op["_done_at"]:
             return
-        lines = op.pop("_run")()
+        variables = op.pop("_variables")
+        query = op["query"]
+        lines = self._query_lines(query) if variables is None else self._mutation_lines(query, variables)
         key = f"{uuid.uuid4().hex}.jsonl"
         self.results[key] = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines).encode()
         op.update(
@@ -129,9 +133,7 @@ class BulkRunner:
         roots = len(state(info).products) + len(state(info).orders)
         objects = roots + len(state(info).variants)
         return {
-            "bulkOperation": self._new(
-                "QUERY", query, 1.0 + objects / self.objects_per_second, lambda: self._query_lines(query)
-            ),
+            "bulkOperation": self._new("QUERY", query, 1.0 + objects / self.objects_per_second, None),
             "userErrors": [],
         }
 
@@ -179,9 +181,7 @@ class BulkRunner:
             }
         duration = 1.0 + len(variables) / self.mutations_per_second
         return {
-            "bulkOperation": self._new(
-                "MUTATION", mutation, duration, lambda: self._mutation_lines(mutation, variables)
-            ),
+            "bulkOperation": self._new("MUTATION", mutation, duration, variables),
             "userErrors": [],
         }
 
