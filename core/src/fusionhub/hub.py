@@ -87,6 +87,7 @@ class Hub:
         self._automation_overrides: dict[tuple[str, Capability], bool] = {}
         self.cache = ReadCache(clock)
         self._cache_ttls: dict[tuple[str | None, Capability], float] = {}
+        self._contract_ttls: dict[tuple[str, Capability], tuple[PluginManifest, float | None]] = {}
         hook = self.registry.hook
         self.observer = Observer(
             clock,
@@ -345,7 +346,11 @@ class Hub:
         for key in ((slug, capability), (None, capability)):
             if key in self._cache_ttls:
                 return self._cache_ttls[key]
-        return self.manifest(slug).constraints_for(capability).cache_ttl
+        manifest = self.manifest(slug)
+        known = self._contract_ttls.get((slug, capability))
+        if known is None or known[0] is not manifest:  # merged constraints are a model rebuild: once per contract
+            known = self._contract_ttls[(slug, capability)] = (manifest, manifest.constraints_for(capability).cache_ttl)
+        return known[1]
 
     def simulate_rate_limit(self, store: Store | str, factor_or_spec: Any, duration: float) -> float:
         """Lower a store's limits for `duration` seconds (factor or RateLimitSpec); returns when it ends."""

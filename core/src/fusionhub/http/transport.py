@@ -289,7 +289,7 @@ class LimitedTransport(httpx.AsyncBaseTransport):
                 store_id=self._labels.store_id,
                 capability=current_capability.get(),
                 method=request.method,
-                path=safe_target(url.path, url.params.multi_items()),
+                path=safe_target(url.path, url.params.multi_items() if url.query else []),
                 status=response.status_code if response is not None else None,
                 duration_ms=(self._limiter.clock.now() - started) * 1000,
                 cost=meta.cost,
