@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
-from functools import cache
 from typing import Any
 
 from fusionhub.clock import Clock
@@ -16,14 +15,15 @@ from fusionhub.observability.records import Alert, ApiCall, CapabilityCall
 events = EventLog("fusionhub")
 
 
-@cache
-def _names(kind: type) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(kind))
+_NAMES: dict[type, tuple[str, ...]] = {}  # a record class's field names: dataclasses.fields() is slow
 
 
 def _fields(record: ApiCall | CapabilityCall) -> dict[str, Any]:
     # A flat copy: dataclasses.asdict deep-copies, which costs more than the rest of the event.
-    return {name: getattr(record, name) for name in _names(type(record))}
+    names = _NAMES.get(type(record))
+    if names is None:
+        names = _NAMES[type(record)] = tuple(f.name for f in fields(record))
+    return {name: getattr(record, name) for name in names}
 
 
 @dataclass(slots=True)
