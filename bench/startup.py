@@ -30,7 +30,7 @@ TARGETS = {"fusionhub --version": 1.2, "fusionhub plugins list": 1.5}  # issue 1
 def cpu_seconds(argv: list[str]) -> float:
     """User + system CPU time of one run of `argv` (output discarded; a failure raises)."""
     env = {**os.environ, "COLUMNS": "120"}  # the table's width does not depend on a terminal
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)  # noqa: S603
     assert proc.stderr is not None
     err = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)

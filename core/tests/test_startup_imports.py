@@ -9,7 +9,7 @@ import sys
 
 
 def imported(*args: str) -> set[str]:
-    result = subprocess.run(
+    result = subprocess.run(  # noqa: S603
         [sys.executable, "-X", "importtime", "-m", "fusionhub.cli", *args], capture_output=True, text=True, check=True
     )
     lines = [line for line in result.stderr.splitlines() if line.startswith("import time:")]
