@@ -7,6 +7,11 @@ interleaved so that other load on the machine hits all alike. `plugins list` lis
 installed in this environment (every plugin of the repository and the test fixtures under nox
 and `mkenv.sh`), so it pays for importing and checking each of them.
 
+Two settings, each side alike: bytecode cached (as an installer leaves it: the children write and
+read `.pyc` files under a temporary `PYTHONPYCACHEPREFIX`), and no bytecode cache
+(`PYTHONDONTWRITEBYTECODE=1`, as on the development VM: every start compiles every module it
+imports, so the figures grow with the amount of source imported).
+
 `python -m bench.startup` prints the table alone.
 """
 
@@ -16,6 +21,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 
 from bench import Row
 
@@ -27,9 +33,8 @@ COMMANDS = {
 TARGETS = {"fusionhub --version": 1.2, "fusionhub plugins list": 1.5}  # issue 18's bounds
 
 
-def cpu_seconds(argv: list[str]) -> float:
+def cpu_seconds(argv: list[str], env: dict[str, str]) -> float:
     """User + system CPU time of one run of `argv` (output discarded; a failure raises)."""
-    env = {**os.environ, "COLUMNS": "120"}  # the table's width does not depend on a terminal
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)  # noqa: S603
     assert proc.stderr is not None
     err = proc.stderr.read()
@@ -41,32 +46,49 @@ def cpu_seconds(argv: list[str]) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(runs: int) -> dict[str, float]:
+def _env(cached: bool, cache_dir: str) -> dict[str, str]:
+    env = {**os.environ, "COLUMNS": "120"}  # the table's width does not depend on a terminal
+    if cached:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = cache_dir
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env.pop("PYTHONPYCACHEPREFIX", None)
+    return env
+
+
+def measure(runs: int, *, cached: bool) -> dict[str, float]:
     """Median CPU seconds of the floor and of each command, runs interleaved."""
     samples: dict[str, list[float]] = {"floor": [], **{name: [] for name in COMMANDS}}
-    cpu_seconds(FLOOR)  # warm the file cache and the bytecode of every side once
-    for argv in COMMANDS.values():
-        cpu_seconds(argv)
-    for _ in range(runs):
-        samples["floor"].append(cpu_seconds(FLOOR))
-        for name, argv in COMMANDS.items():
-            samples[name].append(cpu_seconds(argv))
+    with tempfile.TemporaryDirectory(prefix="fusionhub-pyc-") as cache_dir:
+        env = _env(cached, cache_dir)
+        cpu_seconds(FLOOR, env)  # warm the file cache (and write the bytecode) of every side once
+        for argv in COMMANDS.values():
+            cpu_seconds(argv, env)
+        for _ in range(runs):
+            samples["floor"].append(cpu_seconds(FLOOR, env))
+            for name, argv in COMMANDS.items():
+                samples[name].append(cpu_seconds(argv, env))
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def rows(quick: bool = False) -> list[Row]:
-    medians = measure(3 if quick else 7)
-    floor = medians["floor"]
-    return [
-        Row(
-            f"{name} (CPU, median)",
-            floor * 1000,
-            medians[name] * 1000,
-            "ms",
-            f"floor = import httpx, pydantic, pluggy, structlog, click; target ≤ {TARGETS[name]} ×",
-        )
-        for name in COMMANDS
-    ]
+    out = []
+    for cached in (True, False):
+        medians = measure(3 if quick else 7, cached=cached)
+        floor = medians["floor"]
+        setting = "bytecode cached" if cached else "no bytecode cache"
+        out += [
+            Row(
+                f"{name} (CPU, median, {setting})",
+                floor * 1000,
+                medians[name] * 1000,
+                "ms",
+                f"floor = import httpx, pydantic, pluggy, structlog, click; target ≤ {TARGETS[name]} ×",
+            )
+            for name in COMMANDS
+        ]
+    return out
 
 
 if __name__ == "__main__":
