@@ -11,11 +11,12 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Generic, TypeVar
 
 import httpx
+import pluggy
 import pydantic
 
 from fusionhub.cache import ReadCache
@@ -92,9 +93,9 @@ class Hub:
         self.observer = Observer(
             clock,
             monitor=error_monitor or ErrorRateMonitor(),
-            on_api_call=lambda call: hook.fusionhub_on_api_call(call=call),
-            on_capability_call=lambda call: hook.fusionhub_on_capability_call(call=call),
-            on_alert=lambda alert: hook.fusionhub_on_alert(alert=alert),
+            on_api_call=_tell(hook.fusionhub_on_api_call, "call"),
+            on_capability_call=_tell(hook.fusionhub_on_capability_call, "call"),
+            on_alert=_tell(hook.fusionhub_on_alert, "alert"),
         )
 
     # --- stores ---------------------------------------------------------------------------
@@ -430,6 +431,17 @@ class Hub:
             return BulkResult(total=len(items), succeeded=ok, failed=len(items) - ok, items=outcomes)
 
         return fan_out
+
+
+def _tell(hook: pluggy.HookCaller, argument: str) -> Callable[[Any], None]:
+    """An observer hook's caller that skips pluggy when no plugin implements the hook (checked per
+    call: a plugin registered later is told too)."""
+
+    def tell(record: Any) -> None:
+        if hook.get_hookimpls():
+            hook(**{argument: record})
+
+    return tell
 
 
 def _limiter_stats(stats: LimiterStats) -> dict[str, Any]:
