@@ -15,10 +15,11 @@ _MIN_SECRET_LEN = 6
 _lock = threading.Lock()
 _secrets: set[str] = set()
 _pattern: re.Pattern[str] | None = None
+_shortest = 0  # no text shorter than every secret can hold one: scrub skips it
 
 
 def register_secret(*values: str | None) -> None:
-    global _pattern
+    global _pattern, _shortest
     added = {v for v in values if isinstance(v, str) and len(v) >= _MIN_SECRET_LEN}
     if not added - _secrets:
         return
@@ -27,6 +28,7 @@ def register_secret(*values: str | None) -> None:
         _secrets.update(added)
         # Longest first so a secret containing another is removed whole.
         ordered = sorted(_secrets, key=len, reverse=True)
+        _shortest = len(ordered[-1])  # first: a reader never pairs the new pattern with an older, longer minimum
         _pattern = re.compile("|".join(re.escape(s) for s in ordered))
 
 
@@ -36,7 +38,7 @@ def register_secrets(values: Iterable[str | None]) -> None:
 
 def scrub(text: str) -> str:
     pattern = _pattern
-    if pattern is None or not text:
+    if pattern is None or len(text) < _shortest:
         return text
     return pattern.sub(REDACTED, text)
 
