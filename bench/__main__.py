@@ -13,6 +13,7 @@ from bench import Row
 # Plugin helpers add their modules here (each exposes `rows(quick: bool) -> list[Row]`).
 MODULES = [
     "bench.overhead",
+    "bench.startup",
     "bench.buckets",
     "bench.queue_throughput",
     "bench.queue_line",

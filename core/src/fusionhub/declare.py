@@ -11,12 +11,14 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fusionhub.clock import Clock
 from fusionhub.contracts import PluginManifest, load_manifest
 from fusionhub.hookspecs import hookimpl
-from fusionhub.sandbox import Sandbox
+
+if TYPE_CHECKING:  # the sandbox package is imported only by a host that asks for a sandbox
+    from fusionhub.sandbox import Sandbox
 
 
 @cache

@@ -11,11 +11,12 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Generic, TypeVar
 
 import httpx
+import pluggy
 import pydantic
 
 from fusionhub.cache import ReadCache
@@ -87,13 +88,14 @@ class Hub:
         self._automation_overrides: dict[tuple[str, Capability], bool] = {}
         self.cache = ReadCache(clock)
         self._cache_ttls: dict[tuple[str | None, Capability], float] = {}
+        self._contract_ttls: dict[tuple[str, Capability], tuple[PluginManifest, float | None]] = {}
         hook = self.registry.hook
         self.observer = Observer(
             clock,
             monitor=error_monitor or ErrorRateMonitor(),
-            on_api_call=lambda call: hook.fusionhub_on_api_call(call=call),
-            on_capability_call=lambda call: hook.fusionhub_on_capability_call(call=call),
-            on_alert=lambda alert: hook.fusionhub_on_alert(alert=alert),
+            on_api_call=_tell(hook.fusionhub_on_api_call, "call"),
+            on_capability_call=_tell(hook.fusionhub_on_capability_call, "call"),
+            on_alert=_tell(hook.fusionhub_on_alert, "alert"),
         )
 
     # --- stores ---------------------------------------------------------------------------
@@ -351,7 +353,11 @@ class Hub:
         for key in ((slug, capability), (None, capability)):
             if key in self._cache_ttls:
                 return self._cache_ttls[key]
-        return self.manifest(slug).constraints_for(capability).cache_ttl
+        manifest = self.manifest(slug)
+        known = self._contract_ttls.get((slug, capability))
+        if known is None or known[0] is not manifest:  # merged constraints are a model rebuild: once per contract
+            known = self._contract_ttls[(slug, capability)] = (manifest, manifest.constraints_for(capability).cache_ttl)
+        return known[1]
 
     def simulate_rate_limit(self, store: Store | str, factor_or_spec: Any, duration: float) -> float:
         """Lower a store's limits for `duration` seconds (factor or RateLimitSpec); returns when it ends."""
@@ -431,6 +437,17 @@ class Hub:
             return BulkResult(total=len(items), succeeded=ok, failed=len(items) - ok, items=outcomes)
 
         return fan_out
+
+
+def _tell(hook: pluggy.HookCaller, argument: str) -> Callable[[Any], None]:
+    """An observer hook's caller that skips pluggy when no plugin implements the hook (checked per
+    call: a plugin registered later is told too)."""
+
+    def tell(record: Any) -> None:
+        if hook.get_hookimpls():
+            hook(**{argument: record})
+
+    return tell
 
 
 def _limiter_stats(stats: LimiterStats) -> dict[str, Any]:

@@ -8,164 +8,341 @@ contract (`lint-imports`, run by `nox -s lint`) holds the repository's own plugi
 What each name is for is in docs/plugin-authoring.md.
 """
 
-from fusionhub import params
-from fusionhub.authorize import (
-    AuthorizationRequest,
-    QueryHmac,
-    check_callback,
-    code_challenge,
-    exchange_code,
-    new_state,
-    new_verifier,
-    sorted_query,
-    start_authorization,
-)
-from fusionhub.bulk_outcomes import OUTCOME_UNKNOWN, bulk_summary, tally_lines
-from fusionhub.capabilities import CAPABILITY_SPECS, Capability, DeleteResult, InventoryLevels, spec_of
-from fusionhub.clock import SYSTEM_CLOCK, Clock, VirtualClock, utcnow
-from fusionhub.connect import CallbackHmac, ConnectField, ConnectFlow, FlowKind
-from fusionhub.context import RunMode, StoreContext
-from fusionhub.contracts import (
-    AuthKind,
-    CapabilityContract,
-    Constraints,
-    CostBased,
-    Dynamic,
-    Level,
-    Once,
-    OperationRate,
-    PluginManifest,
-    RateLimitSpec,
-    RequestsPerMinute,
-    RequestsPerSecond,
-    WindowLimit,
-    Workaround,
-    load_manifest,
-)
-from fusionhub.credentials import Credentials
-from fusionhub.declare import manifest_hook, sandbox_hook
-from fusionhub.errors import (
-    AuthError,
-    ErrorCategory,
-    FusionHubError,
-    NotFound,
-    OutcomeUnknown,
-    PlatformError,
-    RateLimited,
-    TransientError,
-    ValidationError,
-)
-from fusionhub.fanout import fan_out_items
-from fusionhub.graphql import data_of, field_errors, is_mutation, json_body, payload, present
-from fusionhub.graphql_cost import GraphQLCost
-from fusionhub.hookspecs import hookimpl
-from fusionhub.http import (
-    DEFAULT_ERRORS,
-    NO_RETRY,
-    ApiKeyAuth,
-    BasicAuth,
-    BearerAuth,
-    ErrorBody,
-    ErrorRow,
-    ErrorTable,
-    HttpConfig,
-    OAuth2RefreshAuth,
-    RefreshingAuth,
-    RequestMeta,
-    RetryPolicy,
-    TokenSet,
-    field_is,
-    has_field,
-    meta,
-    raise_for_status,
-    text_matches,
-    values_at,
-)
-from fusionhub.http.auth import uses_client_credentials
-from fusionhub.jsonl import IncompleteResult, Record, download_lines, nested
-from fusionhub.models import (
-    Address,
-    BulkResult,
-    Event,
-    EventBatch,
-    EventSource,
-    EventType,
-    InventoryLevel,
-    InventorySyncResult,
-    InventoryTarget,
-    ItemOutcome,
-    Model,
-    Money,
-    OperationHandle,
-    OperationStatus,
-    Order,
-    OrderLine,
-    OrderStatus,
-    Page,
-    Product,
-    ProductChanges,
-    ProductImage,
-    ProductInput,
-    ProductOption,
-    ProductStatus,
-    Refund,
-    Tracking,
-    Variant,
-    WebhookSubscription,
-    WebhookSubscriptions,
-)
-from fusionhub.observability.jobs import JobSettled, QueueCount, QueueDepth
-from fusionhub.observability.records import Alert, ApiCall, CapabilityCall
-from fusionhub.observability.redaction import is_secret_key, register_secret, register_secret_keys
-from fusionhub.paged_bulk import paged_bulk_operations
-from fusionhub.paging import (
-    LinkCursor,
-    OffsetCursor,
-    PageNumberCursor,
-    Step,
-    decode_cursor,
-    each_item,
-    encode_cursor,
-    next_link,
-    relay,
-    stream,
-)
-from fusionhub.parked import Parked
-from fusionhub.ratelimit import Limiter
-from fusionhub.ratelimit.feedback import HeaderLimit, RateHeaders, lower_to, reported_number
-from fusionhub.sandbox import (
-    SANDBOX_ACCESS_TOKEN,
-    SANDBOX_CLIENT_ID,
-    SANDBOX_CLIENT_SECRET,
-    SANDBOX_REFRESH_TOKEN,
-    Action,
-    Faults,
-    Reply,
-    RequestLog,
-    RouteTable,
-    Sandbox,
-    SandboxBase,
-    SandboxBucket,
-    SignedDelivery,
-    SignsDeliveries,
-    SlidingWindow,
-    TokenWindow,
-    Window,
-    consent_answer,
-    consent_page,
-    form_fields,
-    multipart_fields,
-    plain_error,
-    plain_missing,
-    redirect_to,
-    refused_page,
-    too_many_requests,
-)
-from fusionhub.stores import Store
-from fusionhub.uploads import upload_lines
-from fusionhub.version import CORE_API_VERSION
-from fusionhub.watermark import Changes, Watermark
-from fusionhub.webhooks import Delivery, HmacSha256, SeenDeliveries, WebhookFormat, check_timestamp, parse_timestamp
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fusionhub import params
+    from fusionhub.authorize import (
+        AuthorizationRequest,
+        QueryHmac,
+        check_callback,
+        code_challenge,
+        exchange_code,
+        new_state,
+        new_verifier,
+        sorted_query,
+        start_authorization,
+    )
+    from fusionhub.bulk_outcomes import OUTCOME_UNKNOWN, bulk_summary, tally_lines
+    from fusionhub.capabilities import CAPABILITY_SPECS, Capability, DeleteResult, InventoryLevels, spec_of
+    from fusionhub.clock import SYSTEM_CLOCK, Clock, VirtualClock, utcnow
+    from fusionhub.connect import CallbackHmac, ConnectField, ConnectFlow, FlowKind
+    from fusionhub.context import RunMode, StoreContext
+    from fusionhub.contracts import (
+        AuthKind,
+        CapabilityContract,
+        Constraints,
+        CostBased,
+        Dynamic,
+        Level,
+        Once,
+        OperationRate,
+        PluginManifest,
+        RateLimitSpec,
+        RequestsPerMinute,
+        RequestsPerSecond,
+        WindowLimit,
+        Workaround,
+        load_manifest,
+    )
+    from fusionhub.credentials import Credentials
+    from fusionhub.declare import manifest_hook, sandbox_hook
+    from fusionhub.errors import (
+        AuthError,
+        ErrorCategory,
+        FusionHubError,
+        NotFound,
+        OutcomeUnknown,
+        PlatformError,
+        RateLimited,
+        TransientError,
+        ValidationError,
+    )
+    from fusionhub.fanout import fan_out_items
+    from fusionhub.graphql import data_of, field_errors, is_mutation, json_body, payload, present
+    from fusionhub.graphql_cost import GraphQLCost
+    from fusionhub.hookspecs import hookimpl
+    from fusionhub.http import (
+        DEFAULT_ERRORS,
+        NO_RETRY,
+        ApiKeyAuth,
+        BasicAuth,
+        BearerAuth,
+        ErrorBody,
+        ErrorRow,
+        ErrorTable,
+        HttpConfig,
+        OAuth2RefreshAuth,
+        RefreshingAuth,
+        RequestMeta,
+        RetryPolicy,
+        TokenSet,
+        field_is,
+        has_field,
+        meta,
+        raise_for_status,
+        text_matches,
+        values_at,
+    )
+    from fusionhub.http.auth import uses_client_credentials
+    from fusionhub.jsonl import IncompleteResult, Record, download_lines, nested
+    from fusionhub.models import (
+        Address,
+        BulkResult,
+        Event,
+        EventBatch,
+        EventSource,
+        EventType,
+        InventoryLevel,
+        InventorySyncResult,
+        InventoryTarget,
+        ItemOutcome,
+        Model,
+        Money,
+        OperationHandle,
+        OperationStatus,
+        Order,
+        OrderLine,
+        OrderStatus,
+        Page,
+        Product,
+        ProductChanges,
+        ProductImage,
+        ProductInput,
+        ProductOption,
+        ProductStatus,
+        Refund,
+        Tracking,
+        Variant,
+        WebhookSubscription,
+        WebhookSubscriptions,
+    )
+    from fusionhub.observability.jobs import JobSettled, QueueCount, QueueDepth
+    from fusionhub.observability.records import Alert, ApiCall, CapabilityCall
+    from fusionhub.observability.redaction import is_secret_key, register_secret, register_secret_keys
+    from fusionhub.paged_bulk import paged_bulk_operations
+    from fusionhub.paging import (
+        LinkCursor,
+        OffsetCursor,
+        PageNumberCursor,
+        Step,
+        decode_cursor,
+        each_item,
+        encode_cursor,
+        next_link,
+        relay,
+        stream,
+    )
+    from fusionhub.parked import Parked
+    from fusionhub.ratelimit import Limiter
+    from fusionhub.ratelimit.feedback import HeaderLimit, RateHeaders, lower_to, reported_number
+    from fusionhub.sandbox import (
+        SANDBOX_ACCESS_TOKEN,
+        SANDBOX_CLIENT_ID,
+        SANDBOX_CLIENT_SECRET,
+        SANDBOX_REFRESH_TOKEN,
+        Action,
+        Faults,
+        Reply,
+        RequestLog,
+        RouteTable,
+        Sandbox,
+        SandboxBase,
+        SandboxBucket,
+        SignedDelivery,
+        SignsDeliveries,
+        SlidingWindow,
+        TokenWindow,
+        Window,
+        consent_answer,
+        consent_page,
+        form_fields,
+        multipart_fields,
+        plain_error,
+        plain_missing,
+        redirect_to,
+        refused_page,
+        too_many_requests,
+    )
+    from fusionhub.stores import Store
+    from fusionhub.uploads import upload_lines
+    from fusionhub.version import CORE_API_VERSION
+    from fusionhub.watermark import Changes, Watermark
+    from fusionhub.webhooks import Delivery, HmacSha256, SeenDeliveries, WebhookFormat, check_timestamp, parse_timestamp
+else:
+    from fusionhub.lazy import lazy_exports
+
+    # Resolved on first use (PEP 562): importing this module imports none of these.
+    __getattr__, __dir__ = lazy_exports(
+        __name__,
+        {
+            "fusionhub": ["params"],
+            "fusionhub.authorize": [
+                "AuthorizationRequest",
+                "QueryHmac",
+                "check_callback",
+                "code_challenge",
+                "exchange_code",
+                "new_state",
+                "new_verifier",
+                "sorted_query",
+                "start_authorization",
+            ],
+            "fusionhub.bulk_outcomes": ["OUTCOME_UNKNOWN", "bulk_summary", "tally_lines"],
+            "fusionhub.capabilities": ["CAPABILITY_SPECS", "Capability", "DeleteResult", "InventoryLevels", "spec_of"],
+            "fusionhub.clock": ["SYSTEM_CLOCK", "Clock", "VirtualClock", "utcnow"],
+            "fusionhub.connect": ["CallbackHmac", "ConnectField", "ConnectFlow", "FlowKind"],
+            "fusionhub.context": ["RunMode", "StoreContext"],
+            "fusionhub.contracts": [
+                "AuthKind",
+                "CapabilityContract",
+                "Constraints",
+                "CostBased",
+                "Dynamic",
+                "Level",
+                "Once",
+                "OperationRate",
+                "PluginManifest",
+                "RateLimitSpec",
+                "RequestsPerMinute",
+                "RequestsPerSecond",
+                "WindowLimit",
+                "Workaround",
+                "load_manifest",
+            ],
+            "fusionhub.credentials": ["Credentials"],
+            "fusionhub.declare": ["manifest_hook", "sandbox_hook"],
+            "fusionhub.errors": [
+                "AuthError",
+                "ErrorCategory",
+                "FusionHubError",
+                "NotFound",
+                "OutcomeUnknown",
+                "PlatformError",
+                "RateLimited",
+                "TransientError",
+                "ValidationError",
+            ],
+            "fusionhub.fanout": ["fan_out_items"],
+            "fusionhub.graphql": ["data_of", "field_errors", "is_mutation", "json_body", "payload", "present"],
+            "fusionhub.graphql_cost": ["GraphQLCost"],
+            "fusionhub.hookspecs": ["hookimpl"],
+            "fusionhub.http": [
+                "DEFAULT_ERRORS",
+                "NO_RETRY",
+                "ApiKeyAuth",
+                "BasicAuth",
+                "BearerAuth",
+                "ErrorBody",
+                "ErrorRow",
+                "ErrorTable",
+                "HttpConfig",
+                "OAuth2RefreshAuth",
+                "RefreshingAuth",
+                "RequestMeta",
+                "RetryPolicy",
+                "TokenSet",
+                "field_is",
+                "has_field",
+                "meta",
+                "raise_for_status",
+                "text_matches",
+                "values_at",
+            ],
+            "fusionhub.http.auth": ["uses_client_credentials"],
+            "fusionhub.jsonl": ["IncompleteResult", "Record", "download_lines", "nested"],
+            "fusionhub.models": [
+                "Address",
+                "BulkResult",
+                "Event",
+                "EventBatch",
+                "EventSource",
+                "EventType",
+                "InventoryLevel",
+                "InventorySyncResult",
+                "InventoryTarget",
+                "ItemOutcome",
+                "Model",
+                "Money",
+                "OperationHandle",
+                "OperationStatus",
+                "Order",
+                "OrderLine",
+                "OrderStatus",
+                "Page",
+                "Product",
+                "ProductChanges",
+                "ProductImage",
+                "ProductInput",
+                "ProductOption",
+                "ProductStatus",
+                "Refund",
+                "Tracking",
+                "Variant",
+                "WebhookSubscription",
+                "WebhookSubscriptions",
+            ],
+            "fusionhub.observability.jobs": ["JobSettled", "QueueCount", "QueueDepth"],
+            "fusionhub.observability.records": ["Alert", "ApiCall", "CapabilityCall"],
+            "fusionhub.observability.redaction": ["is_secret_key", "register_secret", "register_secret_keys"],
+            "fusionhub.paged_bulk": ["paged_bulk_operations"],
+            "fusionhub.paging": [
+                "LinkCursor",
+                "OffsetCursor",
+                "PageNumberCursor",
+                "Step",
+                "decode_cursor",
+                "each_item",
+                "encode_cursor",
+                "next_link",
+                "relay",
+                "stream",
+            ],
+            "fusionhub.parked": ["Parked"],
+            "fusionhub.ratelimit": ["Limiter"],
+            "fusionhub.ratelimit.feedback": ["HeaderLimit", "RateHeaders", "lower_to", "reported_number"],
+            "fusionhub.sandbox": [
+                "SANDBOX_ACCESS_TOKEN",
+                "SANDBOX_CLIENT_ID",
+                "SANDBOX_CLIENT_SECRET",
+                "SANDBOX_REFRESH_TOKEN",
+                "Action",
+                "Faults",
+                "Reply",
+                "RequestLog",
+                "RouteTable",
+                "Sandbox",
+                "SandboxBase",
+                "SandboxBucket",
+                "SignedDelivery",
+                "SignsDeliveries",
+                "SlidingWindow",
+                "TokenWindow",
+                "Window",
+                "consent_answer",
+                "consent_page",
+                "form_fields",
+                "multipart_fields",
+                "plain_error",
+                "plain_missing",
+                "redirect_to",
+                "refused_page",
+                "too_many_requests",
+            ],
+            "fusionhub.stores": ["Store"],
+            "fusionhub.uploads": ["upload_lines"],
+            "fusionhub.version": ["CORE_API_VERSION"],
+            "fusionhub.watermark": ["Changes", "Watermark"],
+            "fusionhub.webhooks": [
+                "Delivery",
+                "HmacSha256",
+                "SeenDeliveries",
+                "WebhookFormat",
+                "check_timestamp",
+                "parse_timestamp",
+            ],
+        },
+    )
 
 __all__ = [
     "CAPABILITY_SPECS",

@@ -14,6 +14,7 @@ import inspect
 import os
 import types
 import typing
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -87,9 +88,36 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+@dataclass(frozen=True)
+class _DistFacts:
+    name: str
+    version: str
+    requires: list[str]
+
+
+# Each `dist.metadata` access reads and parses METADATA again: read once per distribution.
+_FACTS: weakref.WeakKeyDictionary[Distribution, _DistFacts] = weakref.WeakKeyDictionary()
+
+
+def _facts(dist: Distribution) -> _DistFacts:
+    found = _FACTS.get(dist)
+    if found is None:
+        metadata = dist.metadata
+        get_all = getattr(metadata, "get_all", None)  # a PackageMetadata answers all three from one read
+        if get_all is None:
+            found = _DistFacts(metadata["Name"], dist.version, list(dist.requires or []))
+        else:
+            requires = get_all("Requires-Dist")  # what dist.requires reads first; else the egg-info's
+            if requires is None:
+                requires = dist.requires or []
+            found = _DistFacts(metadata["Name"], metadata["Version"], list(requires))
+        _FACTS[dist] = found
+    return found
+
+
 def _dist_name(ep: EntryPoint) -> str:
     dist = getattr(ep, "dist", None)
-    return str(dist.metadata["Name"]) if dist is not None else ""
+    return str(_facts(dist).name) if dist is not None else ""
 
 
 def _capability_hooks() -> dict[str, Capability]:
@@ -173,8 +201,8 @@ class Registry:
         record = PluginRecord(
             name=name,
             status=PluginStatus.LOADED,
-            distribution=dist.metadata["Name"] if dist is not None else None,
-            dist_version=dist.version if dist is not None else None,
+            distribution=_facts(dist).name if dist is not None else None,
+            dist_version=_facts(dist).version if dist is not None else None,
         )
         try:
             self._load(record, dist, load)
@@ -268,7 +296,7 @@ class Registry:
     def _check_requires(dist: Distribution) -> None:
         """The core-API range from the distribution's metadata, before importing anything."""
         core = Version(__version__)
-        for line in dist.requires or []:
+        for line in _facts(dist).requires:
             try:
                 req = Requirement(line)
             except InvalidRequirement:

@@ -25,13 +25,12 @@ of requests, and ends it `failed` after the contract's `max_retries`.
 
 from __future__ import annotations
 
-import gzip
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx
-import stamina
 
 from fusionhub.errors import RateLimited
 from fusionhub.http.config import HttpConfig, RequestMeta, RetryPolicy
@@ -41,6 +40,9 @@ from fusionhub.observability.records import ApiCall
 from fusionhub.observability.redaction import safe_target
 from fusionhub.observability.scope import current_capability
 from fusionhub.ratelimit import Limiter, admission, inflight
+
+if TYPE_CHECKING:
+    import stamina
 
 ApiCallSink = Callable[[ApiCall], None]
 
@@ -166,6 +168,8 @@ class LimitedTransport(httpx.AsyncBaseTransport):
             first = signal
         # The failure the next try would replace: answered instead when that try is not sent.
         failure: httpx.Response | Exception = first if signal is None else response
+        import stamina  # first needed here: a start-up that never retries does not import it
+
         clock = self._limiter.clock
         pause = 0.0
         try:
@@ -257,6 +261,8 @@ class LimitedTransport(httpx.AsyncBaseTransport):
             return request
         if len(body) < threshold:
             return request
+        import gzip  # only a body over the plugin's threshold needs it
+
         packed = gzip.compress(body, mtime=0)
         headers = request.headers.copy()
         headers["Content-Encoding"] = "gzip"
@@ -283,7 +289,7 @@ class LimitedTransport(httpx.AsyncBaseTransport):
                 store_id=self._labels.store_id,
                 capability=current_capability.get(),
                 method=request.method,
-                path=safe_target(url.path, url.params.multi_items()),
+                path=safe_target(url.path, url.params.multi_items() if url.query else []),
                 status=response.status_code if response is not None else None,
                 duration_ms=(self._limiter.clock.now() - started) * 1000,
                 cost=meta.cost,

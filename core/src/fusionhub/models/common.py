@@ -25,7 +25,7 @@ RawJson = dict[Annotated[str, StringConstraints(strip_whitespace=False)], Any]
 class Model(BaseModel):
     """Base of domain models: strict about unknown fields in input, immutable after validation."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, defer_build=True)
 
 
 class Money(Model):

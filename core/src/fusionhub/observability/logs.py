@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import operator
 import os
 import sys
 from collections.abc import MutableMapping
@@ -10,7 +11,7 @@ from typing import Any, TextIO
 
 import structlog
 
-from fusionhub.observability.redaction import redact, scrub_log_records
+from fusionhub.observability.redaction import redact_fields, scrub_log_records
 
 FORMAT_ENV = "FUSIONHUB_LOG_FORMAT"  # "json" (machines) or "console" (people)
 LEVEL_ENV = "FUSIONHUB_LOG_LEVEL"
@@ -23,9 +24,7 @@ QUIET_LOGGERS = ("httpx", "httpcore")
 
 def redact_secrets(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """The structlog processor: values under secret keys (by name) and every loaded secret (by value) go."""
-    clean = redact(dict(event_dict))
-    assert isinstance(clean, dict)
-    return clean
+    return redact_fields(event_dict)
 
 
 def _shared() -> list[Any]:
@@ -38,6 +37,30 @@ def _shared() -> list[Any]:
         structlog.processors.format_exc_info,  # tracebacks become text before they are scrubbed
         redact_secrets,
     ]
+
+
+# Set on the stdlib records of structlog events: their message is the finished, redacted line.
+_RENDERED = "fusionhub_rendered"
+
+
+def _handed_to_stdlib(renderer: Any) -> Any:
+    """The last structlog processor: render the line once, then hand it to stdlib logging as the
+    record's message (so stdlib handlers, filters and test captures still see every event), marked
+    so that our handler writes it as it is instead of building and rendering the event again."""
+
+    def render(logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> Any:
+        return (renderer(logger, method, event_dict),), {"extra": {_RENDERED: True}}
+
+    return render
+
+
+class _Formatter(structlog.stdlib.ProcessorFormatter):
+    """Lines of structlog events arrive rendered; stdlib records of other libraries are rendered here."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if getattr(record, _RENDERED, False):
+            return record.getMessage()
+        return super().format(record)
 
 
 def configure_logging(fmt: str | None = None, *, level: str | int | None = None, stream: TextIO | None = None) -> None:
@@ -60,16 +83,16 @@ def configure_logging(fmt: str | None = None, *, level: str | int | None = None,
         processors=[
             structlog.stdlib.filter_by_level,  # drop below-level events before any work is done
             *_shared(),
-            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+            _handed_to_stdlib(renderer),
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=False,
+        cache_logger_on_first_use=False,  # EventLog caches per configuration instead
     )
     handler = logging.StreamHandler(out)
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
+        _Formatter(
             foreign_pre_chain=_shared(),
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
@@ -81,6 +104,42 @@ def configure_logging(fmt: str | None = None, *, level: str | int | None = None,
     root.setLevel(level or os.environ.get(LEVEL_ENV, "INFO").upper())
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+class EventLog:
+    """A structlog logger for hot paths (one event per API call).
+
+    It binds one logger per structlog configuration instead of one per event (what a
+    `structlog.get_logger()` proxy does), and says before an event is built whether the
+    configuration would drop it, so a filtered DEBUG event costs a level check.
+    """
+
+    __slots__ = ("_bound", "_key", "_stdlib", "name")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._stdlib = logging.getLogger(name)
+        self._key: tuple[Any, ...] = ()
+        self._bound: Any = None
+
+    def logger(self) -> Any:
+        """The bound logger of the current configuration (rebound when structlog is reconfigured)."""
+        return self._current(structlog.get_config())
+
+    def at(self, level: int) -> Any | None:
+        """The bound logger, or None when the configuration's first processor (`filter_by_level`)
+        would drop an event of `level`: the caller then skips building it."""
+        config = structlog.get_config()
+        processors = config["processors"]
+        if processors and processors[0] is structlog.stdlib.filter_by_level and not self._stdlib.isEnabledFor(level):
+            return None
+        return self._current(config)
+
+    def _current(self, config: dict[str, Any]) -> Any:
+        key = (config["processors"], config["wrapper_class"], config["logger_factory"], config["context_class"])
+        if len(self._key) != len(key) or not all(map(operator.is_, key, self._key)):
+            self._bound, self._key = structlog.get_logger(self.name).bind(), key
+        return self._bound
 
 
 def get_logger(name: str = "fusionhub") -> Any:

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-import structlog
-
 from fusionhub.clock import Clock
+from fusionhub.observability.logs import EventLog
 from fusionhub.observability.metrics import CallCounter, ErrorRateMonitor
 from fusionhub.observability.records import Alert, ApiCall, CapabilityCall
 
-log = structlog.get_logger("fusionhub")
+events = EventLog("fusionhub")
+
+
+_NAMES: dict[type, tuple[str, ...]] = {}  # a record class's field names: dataclasses.fields() is slow
 
 
 def _fields(record: ApiCall | CapabilityCall) -> dict[str, Any]:
     # A flat copy: dataclasses.asdict deep-copies, which costs more than the rest of the event.
-    return {f.name: getattr(record, f.name) for f in fields(record)}
+    names = _NAMES.get(type(record))
+    if names is None:
+        names = _NAMES[type(record)] = tuple(f.name for f in fields(record))
+    return {name: getattr(record, name) for name in names}
 
 
 @dataclass(slots=True)
@@ -49,21 +55,26 @@ class Observer:
         traffic.cost += call.cost
         traffic.bucket_level = call.bucket_level
         trouble = call.status is None or call.status >= 500 or call.status == 429
-        (log.warning if trouble else log.info)("api_call", **_fields(call))
+        log = events.at(logging.WARNING if trouble else logging.INFO)
+        if log is not None:
+            (log.warning if trouble else log.info)("api_call", **_fields(call))
         self._tell(self.on_api_call, call)
 
     def capability_call(self, call: CapabilityCall, *, cached: bool = False) -> None:
         self.counters.setdefault((call.plugin, call.capability), CallCounter()).add(call, cached=cached)
-        data = _fields(call)
-        data["contract_level"] = data.pop("level")  # `level` is the log record's own
         # Each API call already has its INFO line; a capability call adds one only when it failed.
-        (log.debug if call.ok or call.parked else log.warning)("capability_call", cached=cached, **data)
+        quiet = call.ok or call.parked
+        log = events.at(logging.DEBUG if quiet else logging.WARNING)
+        if log is not None:
+            data = _fields(call)
+            data["contract_level"] = data.pop("level")  # `level` is the log record's own
+            (log.debug if quiet else log.warning)("capability_call", cached=cached, **data)
         self._tell(self.on_capability_call, call)
         if call.error_category == "rate_limit" or call.parked:
             return  # pacing by its own bucket, or waiting for child jobs: neither a success nor an error
         alert = self.monitor.observe(call.plugin, call.capability, call.ok, self.clock.now())
         if alert is not None:
-            log.warning("alert", alert_kind=alert.kind, alert=alert.message, plugin=alert.plugin)
+            events.logger().warning("alert", alert_kind=alert.kind, alert=alert.message, plugin=alert.plugin)
             self._tell(self.on_alert, alert)
 
     def stats(self) -> dict[str, Any]:
@@ -83,4 +94,4 @@ class Observer:
         try:
             hook(record)
         except Exception as exc:
-            log.error("observer_failed", record=type(record).__name__, error=type(exc).__name__)
+            events.logger().error("observer_failed", record=type(record).__name__, error=type(exc).__name__)

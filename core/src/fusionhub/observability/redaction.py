@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 REDACTED = "[redacted]"
@@ -16,10 +15,11 @@ _MIN_SECRET_LEN = 6
 _lock = threading.Lock()
 _secrets: set[str] = set()
 _pattern: re.Pattern[str] | None = None
+_shortest = 0  # no text shorter than every secret can hold one: scrub skips it
 
 
 def register_secret(*values: str | None) -> None:
-    global _pattern
+    global _pattern, _shortest
     added = {v for v in values if isinstance(v, str) and len(v) >= _MIN_SECRET_LEN}
     if not added - _secrets:
         return
@@ -28,6 +28,7 @@ def register_secret(*values: str | None) -> None:
         _secrets.update(added)
         # Longest first so a secret containing another is removed whole.
         ordered = sorted(_secrets, key=len, reverse=True)
+        _shortest = len(ordered[-1])  # first: a reader never pairs the new pattern with an older, longer minimum
         _pattern = re.compile("|".join(re.escape(s) for s in ordered))
 
 
@@ -37,7 +38,7 @@ def register_secrets(values: Iterable[str | None]) -> None:
 
 def scrub(text: str) -> str:
     pattern = _pattern
-    if pattern is None or not text:
+    if pattern is None or len(text) < _shortest:
         return text
     return pattern.sub(REDACTED, text)
 
@@ -120,17 +121,28 @@ def register_secret_keys(*names: str) -> None:
         return
     with _lock:
         _declared_keys.update(added)
-        _secret_name.cache_clear()
+        _verdicts.clear()
 
 
-@functools.lru_cache(maxsize=4096)
-def _secret_name(k: str) -> bool:
-    k = k.lower()
-    return k in SECRET_KEYS or k in _declared_keys or any(fragment in k for fragment in SECRET_KEY_FRAGMENTS)
+# Each key's verdict, looked up once: log events repeat the same few keys. Bounded, since data
+# logged under arbitrary keys would otherwise grow it without end.
+_verdicts: dict[object, bool] = {}
+_MAX_VERDICTS = 4096
 
 
 def is_secret_key(key: object) -> bool:
-    return _secret_name(key if isinstance(key, str) else str(key))
+    verdict = _verdicts.get(key)
+    if verdict is None:
+        k = (key if isinstance(key, str) else str(key)).lower()
+        verdict = k in SECRET_KEYS or k in _declared_keys or any(fragment in k for fragment in SECRET_KEY_FRAGMENTS)
+        if len(_verdicts) >= _MAX_VERDICTS:
+            _verdicts.clear()
+        _verdicts[key] = verdict
+    return verdict
+
+
+# Values that cannot hold a secret: passed through without a look.
+_ATOMS = (int, float, bool, type(None))
 
 
 def redact(value: object) -> object:
@@ -138,11 +150,27 @@ def redact(value: object) -> object:
     if isinstance(value, str):
         return scrub(value)
     if isinstance(value, dict):
-        return {k: REDACTED if is_secret_key(k) else redact(v) for k, v in value.items()}
+        return redact_fields(value)
     if isinstance(value, list | tuple):
         items = [redact(v) for v in value]
         return items if isinstance(value, list) else tuple(items)
     return value
+
+
+def redact_fields(fields: Mapping[Any, Any]) -> dict[Any, Any]:
+    """`redact` of a mapping (a log event's fields): numbers, booleans and None are taken as they are."""
+    out: dict[Any, Any] = {}
+    verdicts = _verdicts
+    for key, value in fields.items():
+        if verdicts.get(key) or (key not in verdicts and is_secret_key(key)):
+            out[key] = REDACTED
+        elif type(value) in _ATOMS:
+            out[key] = value
+        elif type(value) is str:
+            out[key] = scrub(value)
+        else:
+            out[key] = redact(value)
+    return out
 
 
 def safe_target(path: str, query: list[tuple[str, str]]) -> str:

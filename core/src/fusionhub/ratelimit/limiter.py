@@ -59,6 +59,9 @@ class Limiter:
     _lines: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, ...], asyncio.Lock]] = field(
         default_factory=weakref.WeakKeyDictionary, repr=False
     )
+    _shapes: dict[tuple[str, str | None, str | None], tuple[RateLimitSpec | None, tuple[BucketShape, ...]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def _line(self, shapes: list[BucketShape]) -> asyncio.Lock:
         lines = self._lines.setdefault(asyncio.get_running_loop(), {})
@@ -69,7 +72,15 @@ class Limiter:
         return line
 
     def shapes(self, operation: str | None = None, endpoint_class: str | None = None) -> list[BucketShape]:
-        shapes = shapes_for(self.store_key, self.spec, operation=operation, endpoint_class=endpoint_class)
+        # The same request kind spends from the same buckets: derived once per (key, spec, kind).
+        memo_key = (self.store_key, operation, endpoint_class)
+        known = self._shapes.get(memo_key)
+        if known is None or known[0] is not self.spec:
+            known = self._shapes[memo_key] = (
+                self.spec,
+                tuple(shapes_for(self.store_key, self.spec, operation=operation, endpoint_class=endpoint_class)),
+            )
+        shapes = list(known[1])
         sim = self.simulation
         if sim is not None:
             if self.clock.now() < sim.until:

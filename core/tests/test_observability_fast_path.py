@@ -1,0 +1,124 @@
+"""The per-call logging path (issue 18): events rendered once yet seen by stdlib handlers, one bound
+logger per configuration, a level check before an event is built, and redaction that skips only
+values that cannot hold a secret."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+import structlog
+
+from fusionhub.observability import configure_logging
+from fusionhub.observability.logs import EventLog
+from fusionhub.observability.redaction import REDACTED, redact, redact_fields, register_secret
+
+CANARY = "canary-fastpath-Jq4Wm8Rt"
+
+
+@pytest.fixture(autouse=True)
+def clean_logging() -> Iterator[None]:
+    yield
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if h.get_name() == "fusionhub"]:
+        root.removeHandler(handler)
+    root.setLevel(logging.WARNING)
+    structlog.reset_defaults()
+
+
+class Records(logging.Handler):
+    """Another stdlib handler on the root logger, as an application (or pytest's caplog) adds one."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_an_event_is_one_redacted_line_and_other_handlers_still_get_its_record() -> None:
+    register_secret(CANARY)
+    out = io.StringIO()
+    configure_logging("json", level="INFO", stream=out)
+    other = Records()
+    logging.getLogger().addHandler(other)
+    try:
+        EventLog("fusionhub.test").logger().info("api_call", path=f"/p?k={CANARY}", api_key="plain-key-1", status=200)
+    finally:
+        logging.getLogger().removeHandler(other)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 1
+    event = json.loads(lines[0])
+    assert event["event"] == "api_call" and event["status"] == 200 and event["level"] == "info"
+    assert event["api_key"] == REDACTED and event["path"] == f"/p?k={REDACTED}"
+    assert event["logger"] == "fusionhub.test" and event["timestamp"]
+    (record,) = other.records
+    assert record.levelno == logging.INFO and record.name == "fusionhub.test"
+    assert record.getMessage() == lines[0]  # the same finished line, secrets already gone
+    assert CANARY not in repr(record.__dict__)
+
+
+def test_stdlib_records_of_other_libraries_are_still_rendered_by_the_handler() -> None:
+    out = io.StringIO()
+    configure_logging("json", level="INFO", stream=out)
+    logging.getLogger("some.library").warning("disk %s", "full")
+    event = json.loads(out.getvalue())
+    assert event["event"] == "disk full" and event["level"] == "warning" and event["logger"] == "some.library"
+
+
+def test_the_level_is_checked_before_an_event_is_built() -> None:
+    events = EventLog("fusionhub")
+    configure_logging("json", level="INFO", stream=io.StringIO())
+    assert events.at(logging.DEBUG) is None
+    assert events.at(logging.INFO) is not None
+    logging.getLogger().setLevel(logging.DEBUG)
+    assert events.at(logging.DEBUG) is not None
+    # A configuration that does not filter by level first gets every event, as structlog would.
+    structlog.configure(processors=[structlog.processors.JSONRenderer()])
+    logging.getLogger().setLevel(logging.ERROR)
+    assert events.at(logging.DEBUG) is not None
+
+
+def test_the_bound_logger_follows_a_new_configuration() -> None:
+    events = EventLog("fusionhub")
+    first, second = io.StringIO(), io.StringIO()
+    configure_logging("json", level="INFO", stream=first)
+    logger = events.logger()
+    assert events.logger() is logger  # bound once per configuration
+    logger.info("one")
+    configure_logging("console", level="INFO", stream=second)
+    assert events.logger() is not logger
+    events.logger().info("two")
+    assert json.loads(first.getvalue())["event"] == "one"
+    assert "two" in second.getvalue() and not second.getvalue().lstrip().startswith("{")
+
+
+def test_redaction_passes_numbers_and_scrubs_everything_else() -> None:
+    register_secret(CANARY)
+    fields = {
+        "status": 200,
+        "duration_ms": 1.5,
+        "ok": True,
+        "error": None,
+        "password": 12345678,  # a secret key's value goes whatever its type
+        "path": f"/x/{CANARY}",
+        "nested": {"token": "t-plain", "items": [CANARY, 3]},
+        7: CANARY,  # a key that is not a string
+    }
+    clean = redact_fields(fields)
+    assert clean == {
+        "status": 200,
+        "duration_ms": 1.5,
+        "ok": True,
+        "error": None,
+        "password": REDACTED,
+        "path": f"/x/{REDACTED}",
+        "nested": {"token": REDACTED, "items": [REDACTED, 3]},
+        7: REDACTED,
+    }
+    assert redact(fields) == clean
+    assert fields["path"] == f"/x/{CANARY}"  # a copy: the caller's dict is untouched
