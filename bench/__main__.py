@@ -16,6 +16,7 @@ MODULES = [
     "bench.buckets",
     "bench.queue_throughput",
     "bench.queue_line",
+    "bench.queue_peers",
     "bench.shopify_listing",
     "bench.etsy_bulk",
     "bench.amazon_feed",
