@@ -116,42 +116,54 @@ class ProcrastinateJobQueue(SqlJobQueue):
 
     # --- workers ------------------------------------------------------------------------
 
-    async def claim(self, worker_id: str, *, now: float, lease_seconds: float, tree: str | None = None) -> Job | None:
+    # A claim gives up its whole transaction when a fetched run's row is busy (`_RecordBusy`):
+    # settles must not go with it.
+    _claim_with_settles = False
+
+    async def claim_many(
+        self, worker_id: str, *, now: float, lease_seconds: float, limit: int, tree: str | None = None
+    ) -> list[Job]:
+        if limit < 1:
+            return []
         try:
             async with self.db.write() as conn:
                 now += await self._begin(conn, now)
                 await self._recover(conn, now)
-                while (fetched := await runs.fetch(conn, tree)) is not None:
-                    run_id, job_id = fetched
-                    status = (
-                        await conn.execute(
-                            sa.select(t.c.status).where(t.c.id == job_id).with_for_update(skip_locked=True)
-                        )
-                    ).scalar()
-                    if status is None and (await conn.execute(sa.select(t.c.id).where(t.c.id == job_id))).first():
-                        raise _RecordBusy
-                    if status != JobStatus.QUEUED.value:  # no such job, or not waiting to run: a stray run
-                        await self._discard(conn, run_id, job_id)
-                        continue
-                    row = (
-                        await conn.execute(
-                            t.update()
-                            .where(t.c.id == job_id)
-                            .values(
-                                status=JobStatus.RUNNING.value,
-                                worker_id=worker_id,
-                                lease_until=now + lease_seconds,
-                                updated_at=now,
-                                run_id=run_id,
-                                claims=t.c.claims + 1,
-                            )
-                            .returning(t)
-                        )
-                    ).one()
-                    return _row_to_job(row)
+                return await self._fetch(conn, worker_id, now, lease_seconds, limit, tree)
         except _RecordBusy:
-            pass
-        return None
+            return []
+
+    async def _fetch(
+        self, conn: AsyncConnection, worker_id: str, now: float, lease_seconds: float, limit: int, tree: str | None
+    ) -> list[Job]:
+        jobs: list[Job] = []
+        while len(jobs) < limit and (fetched := await runs.fetch(conn, tree)) is not None:
+            run_id, job_id = fetched
+            status = (
+                await conn.execute(sa.select(t.c.status).where(t.c.id == job_id).with_for_update(skip_locked=True))
+            ).scalar()
+            if status is None and (await conn.execute(sa.select(t.c.id).where(t.c.id == job_id))).first():
+                raise _RecordBusy
+            if status != JobStatus.QUEUED.value:  # no such job, or not waiting to run: a stray run
+                await self._discard(conn, run_id, job_id)
+                continue
+            row = (
+                await conn.execute(
+                    t.update()
+                    .where(t.c.id == job_id)
+                    .values(
+                        status=JobStatus.RUNNING.value,
+                        worker_id=worker_id,
+                        lease_until=now + lease_seconds,
+                        updated_at=now,
+                        run_id=run_id,
+                        claims=t.c.claims + 1,
+                    )
+                    .returning(t)
+                )
+            ).one()
+            jobs.append(_row_to_job(row))
+        return jobs
 
     async def _recover(self, conn: AsyncConnection, now: float) -> None:
         """Jobs whose worker stopped renewing its lease go back to the queue (or end, if cancelled).
