@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import functools
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -87,6 +88,20 @@ class _ClaimStatements:
     pick_and_take: tuple[sa.Update, ...]  # SQLite: each candidate taken in one statement
     locked: tuple[sa.Select[tuple[str]], ...]  # PostgreSQL: each candidate, FOR UPDATE SKIP LOCKED
     by_id: sa.Update  # PostgreSQL: take the locked one
+
+
+_HELD_ROW = sa.select(t).where(
+    t.c.id == sa.bindparam("p_id", type_=t.c.id.type),
+    t.c.worker_id == sa.bindparam("p_worker", type_=t.c.worker_id.type),
+    t.c.status == JobStatus.RUNNING.value,
+)
+
+
+@functools.cache
+def _set_by_id(columns: tuple[str, ...], throttled: bool) -> sa.Update:
+    """UPDATE jobs SET <columns, from the parameters> [, throttled = throttled + 1] WHERE id = :p_id."""
+    statement = t.update().where(t.c.id == sa.bindparam("p_id", type_=t.c.id.type))
+    return statement.values(throttled=t.c.throttled + 1) if throttled else statement
 
 
 def _moved(job: NewJob, offset: float) -> NewJob:
@@ -409,7 +424,7 @@ class SqlJobQueue:
 
     async def _settle(self, conn: AsyncConnection, job_id: str, worker_id: str, decision: Decision, now: float) -> bool:
         await self._sync_cancel(conn, job_id, worker_id)
-        row = (await conn.execute(sa.select(t).where(self._held(job_id, worker_id)))).first()
+        row = (await conn.execute(_HELD_ROW, {"p_id": job_id, "p_worker": worker_id})).first()
         if row is None:
             return False  # the lease ran out and another worker has (or had) the job
         job = _row_to_job(row)
@@ -429,15 +444,14 @@ class SqlJobQueue:
             values["error_message"] = decision.error_message
         if decision.attempts is not None:
             values["attempts"] = decision.attempts
-        if decision.throttled:
-            values["throttled"] = t.c.throttled + 1
         if decision.state is not None:
             values["state"] = decision.state
         if decision.progress is not None:
             values["progress_done"], values["progress_total"] = decision.progress
         if decision.level is not None:
             values["level"] = decision.level
-        await conn.execute(t.update().where(t.c.id == job_id).values(values))
+        # The SET clause comes from the parameters' names: one cached statement per shape.
+        await conn.execute(_set_by_id(tuple(values), decision.throttled), {**values, "p_id": job_id})
         await self._run_ended(conn, job, status, decision, values.get("run_at"))
         if status is JobStatus.WAITING and decision.children:
             rows = [_values(child, now) for child in decision.children]
