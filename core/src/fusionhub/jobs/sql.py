@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from fusionhub.jobs.model import FINISHED, Decision, Job, JobStatus, NewJob
 from fusionhub.storage.database import Database
 from fusionhub.storage.schema import jobs as t
+from fusionhub.storage.schema import stores
 
 _FINISHED = [s.value for s in FINISHED]
 
@@ -57,6 +58,7 @@ def _row_to_job(row: sa.Row[Any]) -> Job:
         state=m["state"] or {},
         finished_at=m["finished_at"],
         run_id=m["run_id"],
+        store_version=m.get(STORE_VERSION),
     )
 
 
@@ -89,6 +91,12 @@ class _ClaimStatements:
     locked: tuple[sa.Select[tuple[str]], ...]  # PostgreSQL: each candidate, FOR UPDATE SKIP LOCKED
     by_id: sa.Update  # PostgreSQL: take the locked one
 
+
+# A claim returns the claimed job's row and its store's version (see `Job.store_version`).
+STORE_VERSION = "store_version"
+_STORE_VERSION = (
+    sa.select(stores.c.updated_at).where(stores.c.id == t.c.store_id).scalar_subquery().label(STORE_VERSION)
+)
 
 _HELD_ROW = sa.select(t).where(
     t.c.id == sa.bindparam("p_id", type_=t.c.id.type),
@@ -313,9 +321,11 @@ class SqlJobQueue:
             )
             # SQLite (one writer at a time): pick and take in one statement. PostgreSQL: row locks,
             # concurrent claimers skip each other's rows.
-            pick_and_take = tuple(take.where(t.c.id == c.scalar_subquery()).returning(t) for c in candidates)
+            pick_and_take = tuple(
+                take.where(t.c.id == c.scalar_subquery()).returning(t, _STORE_VERSION) for c in candidates
+            )
             locked = tuple(c.with_for_update(skip_locked=True) for c in candidates)
-            by_id = take.where(t.c.id == sa.bindparam("p_id", type_=t.c.id.type)).returning(t)
+            by_id = take.where(t.c.id == sa.bindparam("p_id", type_=t.c.id.type)).returning(t, _STORE_VERSION)
             cached = self._claim_statements[tree] = _ClaimStatements(candidates, pick_and_take, locked, by_id)
         return cached
 

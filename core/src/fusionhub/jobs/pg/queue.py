@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fusionhub.jobs.model import Decision, Job, JobStatus
 from fusionhub.jobs.pg import runs
-from fusionhub.jobs.sql import SqlJobQueue, _row_to_job
+from fusionhub.jobs.sql import _STORE_VERSION, SqlJobQueue, _row_to_job
 from fusionhub.storage.database import Database
 from fusionhub.storage.schema import jobs as t
 
@@ -159,7 +159,7 @@ class ProcrastinateJobQueue(SqlJobQueue):
                         run_id=run_id,
                         claims=t.c.claims + 1,
                     )
-                    .returning(t)
+                    .returning(t, _STORE_VERSION)
                 )
             ).one()
             jobs.append(_row_to_job(row))
