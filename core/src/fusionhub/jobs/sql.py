@@ -135,10 +135,6 @@ class SqlJobQueue:
         self.store_concurrency = store_concurrency
         self._claim_statements: dict[bool, _ClaimStatements] = {}
 
-    # A backend whose claim may give up its whole transaction (see `fusionhub.jobs.pg`) claims
-    # after the settles of `exchange` have committed, not inside their transaction.
-    _claim_with_settles = True
-
     # --- producers --------------------------------------------------------------------
 
     async def enqueue(self, job: NewJob, *, now: float) -> Job:
@@ -270,6 +266,11 @@ class SqlJobQueue:
 
     async def _sync_cancel(self, conn: AsyncConnection, job_id: str, worker_id: str) -> None:
         """Before a running job's lease is kept or its run settled: a stop asked for elsewhere is copied in."""
+
+    async def _held_row(self, conn: AsyncConnection, job_id: str, worker_id: str) -> sa.Row[Any] | None:
+        """The job's row if `worker_id` still holds it, a stop asked for elsewhere copied in first."""
+        await self._sync_cancel(conn, job_id, worker_id)
+        return (await conn.execute(_HELD_ROW, {"p_id": job_id, "p_worker": worker_id})).first()
 
     async def _pruning(self, conn: AsyncConnection, ids: Sequence[str]) -> None:
         """These finished jobs, with their per-item jobs, are about to be deleted."""
@@ -415,12 +416,7 @@ class SqlJobQueue:
             return [], await self.claim_many(worker_id, now=now, lease_seconds=lease_seconds, limit=claim, tree=tree)
         async with self.db.write() as conn:
             kept = await self._settle_all(conn, worker_id, settles, now)
-            if claim < 1 or not self._claim_with_settles:
-                jobs: builtins.list[Job] = []
-            else:
-                jobs = await self._claim_in(conn, worker_id, now, lease_seconds, claim, tree)
-        if claim > 0 and not self._claim_with_settles:
-            jobs = await self.claim_many(worker_id, now=now, lease_seconds=lease_seconds, limit=claim, tree=tree)
+            jobs = await self._claim_in(conn, worker_id, now, lease_seconds, claim, tree) if claim > 0 else []
         return kept, jobs
 
     async def _settle_all(
@@ -433,8 +429,7 @@ class SqlJobQueue:
         ]
 
     async def _settle(self, conn: AsyncConnection, job_id: str, worker_id: str, decision: Decision, now: float) -> bool:
-        await self._sync_cancel(conn, job_id, worker_id)
-        row = (await conn.execute(_HELD_ROW, {"p_id": job_id, "p_worker": worker_id})).first()
+        row = await self._held_row(conn, job_id, worker_id)
         if row is None:
             return False  # the lease ran out and another worker has (or had) the job
         job = _row_to_job(row)
