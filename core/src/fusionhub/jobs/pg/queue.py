@@ -54,7 +54,9 @@ _HELD_SYNCED = (
     .values(
         cancel_requested=sa.or_(
             t.c.cancel_requested,
-            sa.exists().where(_RUNS.c.id == t.c.run_id, sa.cast(_RUNS.c.status, sa.Text) == "doing", _RUNS.c.abort_requested),
+            sa.exists().where(
+                _RUNS.c.id == t.c.run_id, sa.cast(_RUNS.c.status, sa.Text) == "doing", _RUNS.c.abort_requested
+            ),
         )
     )
     .returning(t)
