@@ -121,11 +121,15 @@ def new_plugin(session: nox.Session) -> None:
         session.run("pytest", "-p", "no:cacheprovider", *session.posargs)
 
 
+# Peers the benchmarks measure ours against (bench/queue_peers.py); never a dependency of ours.
+BENCH_DEPS = ["huey>=2.5"]
+
+
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Benchmarks (not tests): figures go to bench/README.md by hand after review."""
-    _install_all(session)
-    session.install(*TEST_DEPS)
+    _install_all(session)  # procrastinate comes with the postgres extra
+    session.install(*TEST_DEPS, *BENCH_DEPS)
     session.run("python", "-m", "bench", *session.posargs)
 
 

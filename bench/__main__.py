@@ -17,6 +17,8 @@ MODULES = [
     "bench.buckets",
     "bench.queue_throughput",
     "bench.queue_line",
+    "bench.queue_peers",
+    "bench.scale_etsy",
     "bench.shopify_listing",
     "bench.etsy_bulk",
     "bench.amazon_feed",

@@ -34,8 +34,9 @@ class Host(Protocol):
     @property
     def queue(self) -> JobQueue: ...
 
-    async def context(self, store_ref: str) -> StoreContext:
-        """The store's connected context (raises when the store is disabled)."""
+    async def context(self, store_ref: str, *, version: float | None = None) -> StoreContext:
+        """The store's connected context (raises when the store is disabled); `version`: the store's
+        `updated_at` as the caller saw it, reused without a look-up while unchanged."""
         ...
 
     def platform_of(self, store_id: str) -> str:

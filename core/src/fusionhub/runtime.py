@@ -137,8 +137,15 @@ class Runtime:
     def platform_of(self, store_id: str) -> str:
         return self._platforms[store_id]
 
-    async def context(self, store_ref: str) -> StoreContext:
-        """The store's connected context, rebuilt when the store changed (config, credentials, enabled)."""
+    async def context(self, store_ref: str, *, version: float | None = None) -> StoreContext:
+        """The store's connected context, rebuilt when the store changed (config, credentials, enabled).
+
+        `version`: the store's `updated_at` as the caller just read it (a worker's claim does): when
+        the context was built from that very version, it is returned without looking the store up.
+        Every change to a store (enabled, config, credentials) moves its `updated_at`.
+        """
+        if version is not None and self._versions.get(store_ref) == version:
+            return self.hub.context(store_ref)
         record = await self._record(store_ref)
         if not record.is_enabled:
             raise AutomationDisabled(

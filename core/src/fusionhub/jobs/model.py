@@ -64,13 +64,16 @@ class Job:
     state: dict[str, Any] = field(default_factory=dict)
     finished_at: float | None = None
     run_id: int | None = None  # the backend's id of its latest run (procrastinate's job id on PostgreSQL)
+    # Not the job's own: its store's `updated_at` as the claim saw it, so the worker reuses the
+    # store's context without looking the store up again while it is unchanged.
+    store_version: float | None = None
 
     @property
     def finished(self) -> bool:
         return self.status.finished
 
     def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
+        return {name: getattr(self, name) for name in self.__slots__ if name != "store_version"}
 
 
 @dataclass(frozen=True, slots=True)

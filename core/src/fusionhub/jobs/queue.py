@@ -10,6 +10,8 @@ the last one; enqueue with a known idempotency key returns the existing job.
 
 from __future__ import annotations
 
+import builtins
+from collections.abc import Sequence
 from typing import Protocol
 
 from fusionhub.jobs.model import Decision, Job, JobStatus, NewJob
@@ -27,7 +29,7 @@ class JobQueue(Protocol):
         store_id: str | None = None,
         parent_id: str | None = None,
         limit: int | None = 100,
-    ) -> list[Job]:
+    ) -> builtins.list[Job]:
         """Newest first, except children of a parent, which come in item order."""
         ...
 
@@ -41,6 +43,26 @@ class JobQueue(Protocol):
         `tree`: only that job or its per-item jobs (`fusionhub run --wait` runs its own job, no
         other). A backend whose store lines run in order also runs the jobs ahead of them in line.
         """
+        ...
+
+    async def claim_many(
+        self, worker_id: str, *, now: float, lease_seconds: float, limit: int, tree: str | None = None
+    ) -> builtins.list[Job]:
+        """Up to `limit` jobs, each as `claim` would take it, in one go."""
+        ...
+
+    async def exchange(
+        self,
+        worker_id: str,
+        settles: Sequence[tuple[Job, Decision]],
+        *,
+        now: float,
+        lease_seconds: float,
+        claim: int,
+        tree: str | None = None,
+    ) -> tuple[builtins.list[bool], builtins.list[Job]]:
+        """A worker's turn: settle these runs (each as `settle` would: kept or not, in order) and
+        claim up to `claim` jobs, in as few transactions as the backend allows."""
         ...
 
     async def extend(self, job_id: str, worker_id: str, *, lease_until: float) -> bool:

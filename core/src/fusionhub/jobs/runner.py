@@ -159,7 +159,7 @@ class JobRunner:
             CURRENT_JOB.reset(token)
 
     async def _run(self, job: Job) -> Decision:
-        ctx = await self.runtime.context(job.store_id)
+        ctx = await self.runtime.context(job.store_id, version=job.store_version)
         if "handle" in job.state:
             return await self._poll(job, ctx, OperationHandle.model_validate(job.state["handle"]))
         outcome = await self.runtime.hub.execute(

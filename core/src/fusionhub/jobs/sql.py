@@ -9,7 +9,9 @@ the hooks each transaction calls (`_begin`, `_scheduled`, `_run_ended`, `_cancel
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
+import functools
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -21,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from fusionhub.jobs.model import FINISHED, Decision, Job, JobStatus, NewJob
 from fusionhub.storage.database import Database
 from fusionhub.storage.schema import jobs as t
+from fusionhub.storage.schema import stores
 
 _FINISHED = [s.value for s in FINISHED]
 
@@ -55,6 +58,7 @@ def _row_to_job(row: sa.Row[Any]) -> Job:
         state=m["state"] or {},
         finished_at=m["finished_at"],
         run_id=m["run_id"],
+        store_version=m.get(STORE_VERSION),
     )
 
 
@@ -80,6 +84,34 @@ def _values(job: NewJob, now: float) -> dict[str, Any]:
     }
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _ClaimStatements:
+    candidates: tuple[sa.Select[tuple[str]], ...]  # due, then orphaned
+    pick_and_take: tuple[sa.Update, ...]  # SQLite: each candidate taken in one statement
+    locked: tuple[sa.Select[tuple[str]], ...]  # PostgreSQL: each candidate, FOR UPDATE SKIP LOCKED
+    by_id: sa.Update  # PostgreSQL: take the locked one
+
+
+# A claim returns the claimed job's row and its store's version (see `Job.store_version`).
+STORE_VERSION = "store_version"
+_STORE_VERSION = (
+    sa.select(stores.c.updated_at).where(stores.c.id == t.c.store_id).scalar_subquery().label(STORE_VERSION)
+)
+
+_HELD_ROW = sa.select(t).where(
+    t.c.id == sa.bindparam("p_id", type_=t.c.id.type),
+    t.c.worker_id == sa.bindparam("p_worker", type_=t.c.worker_id.type),
+    t.c.status == JobStatus.RUNNING.value,
+)
+
+
+@functools.cache
+def _set_by_id(columns: tuple[str, ...], throttled: bool) -> sa.Update:
+    """UPDATE jobs SET <columns, from the parameters> [, throttled = throttled + 1] WHERE id = :p_id."""
+    statement = t.update().where(t.c.id == sa.bindparam("p_id", type_=t.c.id.type))
+    return statement.values(throttled=t.c.throttled + 1) if throttled else statement
+
+
 def _moved(job: NewJob, offset: float) -> NewJob:
     return job if job.run_at is None or not offset else dataclasses.replace(job, run_at=job.run_at + offset)
 
@@ -101,6 +133,7 @@ class SqlJobQueue:
         # keeps a crowd of workers from all waking on the same refilled token (a thundering
         # herd where one job wins and the rest are re-scheduled again).
         self.store_concurrency = store_concurrency
+        self._claim_statements: dict[bool, _ClaimStatements] = {}
 
     # --- producers --------------------------------------------------------------------
 
@@ -154,7 +187,7 @@ class SqlJobQueue:
         store_id: str | None = None,
         parent_id: str | None = None,
         limit: int | None = 100,
-    ) -> list[Job]:
+    ) -> builtins.list[Job]:
         query = sa.select(t)
         if status is not None:
             query = query.where(t.c.status == status.value)
@@ -234,16 +267,24 @@ class SqlJobQueue:
     async def _sync_cancel(self, conn: AsyncConnection, job_id: str, worker_id: str) -> None:
         """Before a running job's lease is kept or its run settled: a stop asked for elsewhere is copied in."""
 
+    async def _held_row(self, conn: AsyncConnection, job_id: str, worker_id: str) -> sa.Row[Any] | None:
+        """The job's row if `worker_id` still holds it, a stop asked for elsewhere copied in first."""
+        await self._sync_cancel(conn, job_id, worker_id)
+        return (await conn.execute(_HELD_ROW, {"p_id": job_id, "p_worker": worker_id})).first()
+
     async def _pruning(self, conn: AsyncConnection, ids: Sequence[str]) -> None:
         """These finished jobs, with their per-item jobs, are about to be deleted."""
 
     # --- workers ----------------------------------------------------------------------
 
-    def _candidates(self, now: float, tree: str | None = None) -> tuple[sa.Select[tuple[str]], sa.Select[tuple[str]]]:
+    def _candidates(self, tree: str | None = None) -> tuple[sa.Select[tuple[str]], sa.Select[tuple[str]]]:
         """Where to look, in order: due jobs of stores with room to run one more, then jobs whose worker died.
 
-        `tree`: only that job and its per-item jobs.
+        The time is the bound parameter `p_now`; `tree` (the bound `p_tree`): only that job and
+        its per-item jobs. Built once per shape (`_statements`): building them per claim cost
+        more than running them.
         """
+        now = sa.bindparam("p_now", type_=sa.Float)
         busy = (
             sa.select(t.c.store_id)
             .where(t.c.status == JobStatus.RUNNING.value, t.c.lease_until > now)
@@ -263,38 +304,77 @@ class SqlJobQueue:
             .limit(1)
         )
         if tree is not None:
-            mine = sa.or_(t.c.id == tree, t.c.parent_id == tree)
+            tree_id = sa.bindparam("p_tree", type_=t.c.id.type)
+            mine = sa.or_(t.c.id == tree_id, t.c.parent_id == tree_id)
             due, orphaned = due.where(mine), orphaned.where(mine)
         return due, orphaned
 
-    async def claim(self, worker_id: str, *, now: float, lease_seconds: float, tree: str | None = None) -> Job | None:
-        take = t.update().values(
-            status=JobStatus.RUNNING.value,
-            worker_id=worker_id,
-            lease_until=now + lease_seconds,
-            updated_at=now,
-            claims=t.c.claims + 1,
-        )
-        candidates = self._candidates(now, tree)
-        if self.db.sqlite and not await self._any_due(candidates):
-            return None  # an idle worker looks without taking the write lock
-        async with self.db.write() as conn:
-            for candidate in candidates:
-                if self.db.sqlite:  # one writer at a time: pick and take in one statement
-                    row = (await conn.execute(take.where(t.c.id == candidate.scalar_subquery()).returning(t))).first()
-                else:  # PostgreSQL: row locks; concurrent claimers skip each other's rows
-                    job_id = (await conn.execute(candidate.with_for_update(skip_locked=True))).scalar()
-                    row = None
-                    if job_id is not None:
-                        row = (await conn.execute(take.where(t.c.id == job_id).returning(t))).first()
-                if row is not None:
-                    return _row_to_job(row)
-        return None
+    def _statements(self, tree: bool) -> _ClaimStatements:
+        cached = self._claim_statements.get(tree)
+        if cached is None:
+            candidates = self._candidates("tree" if tree else None)
+            take = t.update().values(
+                status=JobStatus.RUNNING.value,
+                worker_id=sa.bindparam("p_worker", type_=t.c.worker_id.type),
+                lease_until=sa.bindparam("p_lease_until", type_=sa.Float),
+                updated_at=sa.bindparam("p_now", type_=sa.Float),
+                claims=t.c.claims + 1,
+            )
+            # SQLite (one writer at a time): pick and take in one statement. PostgreSQL: row locks,
+            # concurrent claimers skip each other's rows.
+            pick_and_take = tuple(
+                take.where(t.c.id == c.scalar_subquery()).returning(t, _STORE_VERSION) for c in candidates
+            )
+            locked = tuple(c.with_for_update(skip_locked=True) for c in candidates)
+            by_id = take.where(t.c.id == sa.bindparam("p_id", type_=t.c.id.type)).returning(t, _STORE_VERSION)
+            cached = self._claim_statements[tree] = _ClaimStatements(candidates, pick_and_take, locked, by_id)
+        return cached
 
-    async def _any_due(self, candidates: tuple[sa.Select[tuple[str]], ...]) -> bool:
+    async def claim(self, worker_id: str, *, now: float, lease_seconds: float, tree: str | None = None) -> Job | None:
+        jobs = await self.claim_many(worker_id, now=now, lease_seconds=lease_seconds, limit=1, tree=tree)
+        return jobs[0] if jobs else None
+
+    async def claim_many(
+        self, worker_id: str, *, now: float, lease_seconds: float, limit: int, tree: str | None = None
+    ) -> builtins.list[Job]:
+        """Up to `limit` due jobs in one transaction (each as `claim` would take it, one after another)."""
+        if limit < 1:
+            return []
+        if self.db.sqlite and not await self._any_due(now, tree):
+            return []  # an idle worker looks without taking the write lock
+        async with self.db.write() as conn:
+            return await self._claim_in(conn, worker_id, now, lease_seconds, limit, tree)
+
+    async def _claim_in(
+        self, conn: AsyncConnection, worker_id: str, now: float, lease_seconds: float, limit: int, tree: str | None
+    ) -> builtins.list[Job]:
+        statements = self._statements(tree is not None)
+        params: dict[str, Any] = {"p_now": now, "p_worker": worker_id, "p_lease_until": now + lease_seconds}
+        if tree is not None:
+            params["p_tree"] = tree
+        jobs: builtins.list[Job] = []
+        while len(jobs) < limit:
+            row = None
+            for index in range(len(statements.candidates)):
+                if self.db.sqlite:
+                    row = (await conn.execute(statements.pick_and_take[index], params)).first()
+                else:
+                    job_id = (await conn.execute(statements.locked[index], params)).scalar()
+                    if job_id is not None:
+                        row = (await conn.execute(statements.by_id, {**params, "p_id": job_id})).first()
+                if row is not None:
+                    break
+            if row is None:
+                break
+            jobs.append(_row_to_job(row))
+        return jobs
+
+    async def _any_due(self, now: float, tree: str | None) -> bool:
+        statements = self._statements(tree is not None)
+        params: dict[str, Any] = {"p_now": now} if tree is None else {"p_now": now, "p_tree": tree}
         async with self.db.read() as conn:
-            for candidate in candidates:
-                if (await conn.execute(candidate)).first() is not None:
+            for candidate in statements.candidates:
+                if (await conn.execute(candidate, params)).first() is not None:
                     return True
         return False
 
@@ -317,9 +397,39 @@ class SqlJobQueue:
             offset = await self._begin(conn, now, job_id=job_id)
             return await self._settle(conn, job_id, worker_id, _moved_decision(decision, offset), now + offset)
 
+    async def exchange(
+        self,
+        worker_id: str,
+        settles: Sequence[tuple[Job, Decision]],
+        *,
+        now: float,
+        lease_seconds: float,
+        claim: int,
+        tree: str | None = None,
+    ) -> tuple[builtins.list[bool], builtins.list[Job]]:
+        """Settle these runs (each as `settle` would) and claim up to `claim` jobs: a worker's
+        whole turn, in as few transactions as the backend allows (one here).
+
+        Each settle keeps its own all-or-nothing effect; they commit together.
+        """
+        if not settles:
+            return [], await self.claim_many(worker_id, now=now, lease_seconds=lease_seconds, limit=claim, tree=tree)
+        async with self.db.write() as conn:
+            kept = await self._settle_all(conn, worker_id, settles, now)
+            jobs = await self._claim_in(conn, worker_id, now, lease_seconds, claim, tree) if claim > 0 else []
+        return kept, jobs
+
+    async def _settle_all(
+        self, conn: AsyncConnection, worker_id: str, settles: Sequence[tuple[Job, Decision]], now: float
+    ) -> builtins.list[bool]:
+        offset = await self._begin(conn, now, stores=[job.store_id for job, _ in settles])
+        return [
+            await self._settle(conn, job.id, worker_id, _moved_decision(decision, offset), now + offset)
+            for job, decision in settles
+        ]
+
     async def _settle(self, conn: AsyncConnection, job_id: str, worker_id: str, decision: Decision, now: float) -> bool:
-        await self._sync_cancel(conn, job_id, worker_id)
-        row = (await conn.execute(sa.select(t).where(self._held(job_id, worker_id)))).first()
+        row = await self._held_row(conn, job_id, worker_id)
         if row is None:
             return False  # the lease ran out and another worker has (or had) the job
         job = _row_to_job(row)
@@ -339,15 +449,14 @@ class SqlJobQueue:
             values["error_message"] = decision.error_message
         if decision.attempts is not None:
             values["attempts"] = decision.attempts
-        if decision.throttled:
-            values["throttled"] = t.c.throttled + 1
         if decision.state is not None:
             values["state"] = decision.state
         if decision.progress is not None:
             values["progress_done"], values["progress_total"] = decision.progress
         if decision.level is not None:
             values["level"] = decision.level
-        await conn.execute(t.update().where(t.c.id == job_id).values(values))
+        # The SET clause comes from the parameters' names: one cached statement per shape.
+        await conn.execute(_set_by_id(tuple(values), decision.throttled), {**values, "p_id": job_id})
         await self._run_ended(conn, job, status, decision, values.get("run_at"))
         if status is JobStatus.WAITING and decision.children:
             rows = [_values(child, now) for child in decision.children]

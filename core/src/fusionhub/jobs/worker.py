@@ -12,12 +12,11 @@ enqueued by other processes are seen quickly).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import socket
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -130,32 +129,75 @@ class Worker:
         return self.stats
 
     async def run(self) -> WorkerStats:
-        """Serve until `stop()`: `concurrency` slots, each claiming and running jobs."""
-        slots = [asyncio.create_task(self._slot()) for _ in range(self.concurrency)]
-        depth = self.runtime.hub.registry.hook.fusionhub_on_queue_depth
-        if depth.get_hookimpls():  # someone listens: count the queue every few seconds
-            sample = observed.sample_queue_depth(
-                self.runtime.db, self.clock.now, depth, self._stop, self.queue_depth_every
-            )
-            slots.append(asyncio.create_task(sample))
-        try:
-            await asyncio.gather(*slots)
-        finally:
-            for slot in slots:
-                slot.cancel()
-        return self.stats
+        """Serve until `stop()`, running up to `concurrency` jobs at once.
 
-    async def _slot(self) -> None:
-        while not self._stop.is_set():
-            job = await self._claim()
-            if job is not None:
-                await self.process(job)
-                continue
-            due = await self.queue.next_run_at()
-            nap = self.idle_nap if due is None else min(self.idle_nap, max(0.0, due - self.clock.now()))
-            # A due job this slot could not claim (its store is busy elsewhere): look again soon, not at once.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=max(nap, self.idle_nap / 10))
+        One loop takes every turn: the runs that ended since its last turn are settled and as
+        many jobs as there are free slots claimed, together (`JobQueue.exchange`: one
+        transaction on SQLite), rather than a transaction per claim and per settle.
+        """
+        running: dict[asyncio.Task[Decision], Job] = {}
+        begun: dict[str, float] = {}  # job id → when its run started, for the settled record
+        ended: list[tuple[Job, Decision]] = []
+        sampler = self._sample_queue_depth()
+        try:
+            while True:
+                stopping = self._stop.is_set()
+                free = 0 if stopping else self.concurrency - len(running)
+                claimed: list[Job] = []
+                if ended or free:
+                    kept, claimed = await self.queue.exchange(
+                        self.id,
+                        ended,
+                        now=self.clock.now(),
+                        lease_seconds=self.lease_seconds,
+                        claim=free,
+                        tree=self.tree,
+                    )
+                    settled_at = self.clock.now()
+                    for (job, decision), held in zip(ended, kept, strict=True):
+                        self._count(decision, held)
+                        started = begun.pop(job.id, settled_at)
+                        self._tell_settled(job, decision, held, (settled_at - started) * 1000)
+                    ended = []
+                for job in claimed:
+                    running[asyncio.create_task(self._execute(job))] = job
+                    begun[job.id] = self.clock.now()
+                if stopping and not running:
+                    return self.stats
+                if running and (claimed or len(running) == self.concurrency or stopping):
+                    finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                else:  # free slots and nothing to claim: wait for a run to end, the next due job, or stop
+                    finished = await self._nap(set(running))
+                ended = [(running.pop(task), task.result()) for task in finished]
+        finally:
+            for task in running:
+                task.cancel()
+            if sampler is not None:
+                sampler.cancel()
+
+    def _sample_queue_depth(self) -> asyncio.Task[None] | None:
+        """While an observer listens for queue depth, count the queue every few seconds."""
+        depth = self.runtime.hub.registry.hook.fusionhub_on_queue_depth
+        if not depth.get_hookimpls():
+            return None
+        sample = observed.sample_queue_depth(self.runtime.db, self.clock.now, depth, self._stop, self.queue_depth_every)
+        return asyncio.create_task(sample)
+
+    async def _nap(self, running: set[asyncio.Task[Decision]]) -> set[asyncio.Task[Decision]]:
+        """Idle slots: look again when the next job is due (capped at `idle_nap`: other processes
+        enqueue too), when a run ends, or at stop. A due job this worker could not claim (its store
+        is busy elsewhere) is looked for again soon, not at once."""
+        due = await self.queue.next_run_at()
+        nap = self.idle_nap if due is None else min(self.idle_nap, max(0.0, due - self.clock.now()))
+        stop = asyncio.create_task(self._stop.wait())
+        waiters: set[asyncio.Future[Any]] = {*running, stop}
+        try:
+            done, _ = await asyncio.wait(
+                waiters, timeout=max(nap, self.idle_nap / 10), return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            stop.cancel()
+        return {task for task in running if task in done}
 
     # --- one job ----------------------------------------------------------------------
 

@@ -40,6 +40,11 @@ class FileLock:
 
     async def __aenter__(self) -> None:
         fd = self._fileno()
+        try:  # free (the usual case with one writer process): no thread hop
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
         pending = asyncio.get_running_loop().run_in_executor(None, fcntl.flock, fd, fcntl.LOCK_EX)
         try:
             await asyncio.shield(pending)

@@ -30,18 +30,41 @@ drives procrastinate too.) Job times are therefore on the database's clock.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fusionhub.jobs.model import Decision, Job, JobStatus
 from fusionhub.jobs.pg import runs
-from fusionhub.jobs.sql import SqlJobQueue, _row_to_job
+from fusionhub.jobs.sql import _STORE_VERSION, SqlJobQueue, _row_to_job
 from fusionhub.storage.database import Database
 from fusionhub.storage.schema import jobs as t
 
 _SYNC = sa.text("SELECT set_config('fusionhub.now', :now, true), extract(epoch FROM now())::float8")
+_RUNS = sa.table("procrastinate_jobs", sa.column("id"), sa.column("status"), sa.column("abort_requested"))
+# A held job's row with a stop asked of its run (by us, or procrastinate's own tools) copied in.
+_HELD_SYNCED = (
+    t.update()
+    .where(
+        t.c.id == sa.bindparam("p_id", type_=t.c.id.type),
+        t.c.worker_id == sa.bindparam("p_worker", type_=t.c.worker_id.type),
+        t.c.status == JobStatus.RUNNING.value,
+    )
+    .values(
+        cancel_requested=sa.or_(
+            t.c.cancel_requested,
+            sa.exists().where(
+                _RUNS.c.id == t.c.run_id, sa.cast(_RUNS.c.status, sa.Text) == "doing", _RUNS.c.abort_requested
+            ),
+        )
+    )
+    .returning(t)
+)
 RECOVER_PER_CLAIM = 100  # stalled jobs sent back per claim: bounded work inside one transaction
+# A claim looks for jobs whose worker died at most this often (seconds, per process): a lease is
+# seconds long, and looking costs a query per claim.
+RECOVER_EVERY = 0.5
 
 
 class _RecordBusy(Exception):
@@ -54,6 +77,7 @@ class ProcrastinateJobQueue(SqlJobQueue):
             raise ValueError(f"ProcrastinateJobQueue needs a PostgreSQL database, not {db.dialect}")
         super().__init__(db)
         self._offset = 0.0
+        self._recovered_at = float("-inf")
 
     @property
     def clock_offset(self) -> float:
@@ -84,18 +108,17 @@ class ProcrastinateJobQueue(SqlJobQueue):
             if status is JobStatus.QUEUED:
                 await runs.schedule(conn, [job.id])
             return
-        was_in_line = await runs.in_line(conn, job.run_id)
         if status is JobStatus.QUEUED:
             assert run_at is not None
             # Refused by the bucket: the run keeps its place at the head of the store's line, and
             # the line waits with it; so does one re-queued for now (its worker died). Anything
             # else is due later (back-off, next poll) and would hold the line: out it goes.
             keep_place = decision.throttled or decision.run_at is None
-            await runs.retry(conn, job.run_id, job.id, run_at, keep_place=keep_place)
+            was_in_line = await runs.retry(conn, job.run_id, job.id, run_at, keep_place=keep_place)
             if keep_place:
                 return
         else:
-            await runs.finish(conn, job.run_id, status)
+            was_in_line = await runs.finish(conn, job.run_id, status)
         if was_in_line:
             await runs.promote(conn, job.store_id)
 
@@ -108,6 +131,11 @@ class ProcrastinateJobQueue(SqlJobQueue):
     async def _sync_cancel(self, conn: AsyncConnection, job_id: str, worker_id: str) -> None:
         await runs.sync_abort(conn, job_id, worker_id)
 
+    async def _held_row(self, conn: AsyncConnection, job_id: str, worker_id: str) -> sa.Row[Any] | None:
+        # One statement: the abort copied in, the row locked and read.
+        row: sa.Row[Any] | None = (await conn.execute(_HELD_SYNCED, {"p_id": job_id, "p_worker": worker_id})).first()
+        return row
+
     async def _pruning(self, conn: AsyncConnection, ids: Sequence[str]) -> None:
         await runs.delete(conn, ids)
 
@@ -116,42 +144,61 @@ class ProcrastinateJobQueue(SqlJobQueue):
 
     # --- workers ------------------------------------------------------------------------
 
-    async def claim(self, worker_id: str, *, now: float, lease_seconds: float, tree: str | None = None) -> Job | None:
+    async def claim_many(
+        self, worker_id: str, *, now: float, lease_seconds: float, limit: int, tree: str | None = None
+    ) -> list[Job]:
+        if limit < 1:
+            return []
+        async with self.db.write() as conn:
+            await self._begin(conn, now)
+            return await self._claim_in(conn, worker_id, now, lease_seconds, limit, tree)
+
+    async def _claim_in(
+        self, conn: AsyncConnection, worker_id: str, now: float, lease_seconds: float, limit: int, tree: str | None
+    ) -> list[Job]:
+        """Inside a transaction `_begin` started (the offset it measured moves `now`). A fetched run
+        whose row is busy gives back this claim's runs (a savepoint), never the caller's settles."""
+        now += self._offset
+        if now - self._recovered_at >= RECOVER_EVERY or now < self._recovered_at:
+            await self._recover(conn, now)
+            self._recovered_at = now
         try:
-            async with self.db.write() as conn:
-                now += await self._begin(conn, now)
-                await self._recover(conn, now)
-                while (fetched := await runs.fetch(conn, tree)) is not None:
-                    run_id, job_id = fetched
-                    status = (
-                        await conn.execute(
-                            sa.select(t.c.status).where(t.c.id == job_id).with_for_update(skip_locked=True)
-                        )
-                    ).scalar()
-                    if status is None and (await conn.execute(sa.select(t.c.id).where(t.c.id == job_id))).first():
-                        raise _RecordBusy
-                    if status != JobStatus.QUEUED.value:  # no such job, or not waiting to run: a stray run
-                        await self._discard(conn, run_id, job_id)
-                        continue
-                    row = (
-                        await conn.execute(
-                            t.update()
-                            .where(t.c.id == job_id)
-                            .values(
-                                status=JobStatus.RUNNING.value,
-                                worker_id=worker_id,
-                                lease_until=now + lease_seconds,
-                                updated_at=now,
-                                run_id=run_id,
-                                claims=t.c.claims + 1,
-                            )
-                            .returning(t)
-                        )
-                    ).one()
-                    return _row_to_job(row)
+            async with conn.begin_nested():
+                return await self._fetch(conn, worker_id, now, lease_seconds, limit, tree)
         except _RecordBusy:
-            pass
-        return None
+            return []
+
+    async def _fetch(
+        self, conn: AsyncConnection, worker_id: str, now: float, lease_seconds: float, limit: int, tree: str | None
+    ) -> list[Job]:
+        jobs: list[Job] = []
+        while len(jobs) < limit and (fetched := await runs.fetch(conn, tree)) is not None:
+            run_id, job_id = fetched
+            status = (
+                await conn.execute(sa.select(t.c.status).where(t.c.id == job_id).with_for_update(skip_locked=True))
+            ).scalar()
+            if status is None and (await conn.execute(sa.select(t.c.id).where(t.c.id == job_id))).first():
+                raise _RecordBusy
+            if status != JobStatus.QUEUED.value:  # no such job, or not waiting to run: a stray run
+                await self._discard(conn, run_id, job_id)
+                continue
+            row = (
+                await conn.execute(
+                    t.update()
+                    .where(t.c.id == job_id)
+                    .values(
+                        status=JobStatus.RUNNING.value,
+                        worker_id=worker_id,
+                        lease_until=now + lease_seconds,
+                        updated_at=now,
+                        run_id=run_id,
+                        claims=t.c.claims + 1,
+                    )
+                    .returning(t, _STORE_VERSION)
+                )
+            ).one()
+            jobs.append(_row_to_job(row))
+        return jobs
 
     async def _recover(self, conn: AsyncConnection, now: float) -> None:
         """Jobs whose worker stopped renewing its lease go back to the queue (or end, if cancelled).
@@ -178,8 +225,7 @@ class ProcrastinateJobQueue(SqlJobQueue):
 
     async def _discard(self, conn: AsyncConnection, run_id: int, job_id: str) -> None:
         """A fetched run whose job is not queued (a database edited by hand): end it, and let its line go on."""
-        was_in_line = await runs.in_line(conn, run_id)
-        await runs.finish(conn, run_id, JobStatus.FAILED)
+        was_in_line = await runs.finish(conn, run_id, JobStatus.FAILED)
         store_id = (await conn.execute(sa.select(t.c.store_id).where(t.c.id == job_id))).scalar()
         if was_in_line and store_id is not None and await runs.try_lock_line(conn, store_id):
             await runs.promote(conn, store_id)

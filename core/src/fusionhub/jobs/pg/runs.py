@@ -98,10 +98,16 @@ UPDATE procrastinate_jobs AS r SET status = 'doing', worker_id = NULL FROM candi
 WHERE r.id = candidate.id
 RETURNING r.id, r.args
 """)
-_LOCK_OF = sa.text("SELECT lock FROM procrastinate_jobs WHERE id = :run_id")
+# Each of these also says whether the run was in its store's line (its lock as read before the call).
 # new_lock NULL keeps the run's lock (its place in the line).
-_RETRY = sa.text("SELECT procrastinate_retry_job_v2(:run_id, to_timestamp(:at), NULL, NULL, :lock)")
-_FINISH = sa.text("SELECT procrastinate_finish_job_v1(:run_id, CAST(:status AS procrastinate_job_status), false)")
+_RETRY = sa.text(
+    "SELECT lock LIKE 'store:%', procrastinate_retry_job_v2(id, to_timestamp(:at), NULL, NULL, :lock)"
+    " FROM procrastinate_jobs WHERE id = :run_id"
+)
+_FINISH = sa.text(
+    "SELECT lock LIKE 'store:%', procrastinate_finish_job_v1(id, CAST(:status AS procrastinate_job_status), false)"
+    " FROM procrastinate_jobs WHERE id = :run_id"
+)
 # A running job whose run was aborted (by us, or procrastinate's own tools): our row learns of it.
 _SYNC_ABORT = sa.text("""
 UPDATE jobs SET cancel_requested = true
@@ -180,18 +186,16 @@ async def fetch(conn: AsyncConnection, tree: str | None = None) -> tuple[int, st
     return int(row[0]), str(args["job_id"])
 
 
-async def in_line(conn: AsyncConnection, run_id: int) -> bool:
-    lock = (await conn.execute(_LOCK_OF, {"run_id": run_id})).scalar()
-    return isinstance(lock, str) and lock.startswith("store:")
+async def retry(conn: AsyncConnection, run_id: int, job_id: str, at: float, *, keep_place: bool) -> bool:
+    """procrastinate's retry: the running run is pending again, due at `at`; in its place, or out of line.
+    Whether it was in its store's line."""
+    params = {"run_id": run_id, "at": at, "lock": None if keep_place else f"job:{job_id}"}
+    return bool((await conn.execute(_RETRY, params)).scalar())
 
 
-async def retry(conn: AsyncConnection, run_id: int, job_id: str, at: float, *, keep_place: bool) -> None:
-    """procrastinate's retry: the running run is pending again, due at `at`; in its place, or out of line."""
-    await conn.execute(_RETRY, {"run_id": run_id, "at": at, "lock": None if keep_place else f"job:{job_id}"})
-
-
-async def finish(conn: AsyncConnection, run_id: int, status: JobStatus) -> None:
-    await conn.execute(_FINISH, {"run_id": run_id, "status": END_STATUS[status]})
+async def finish(conn: AsyncConnection, run_id: int, status: JobStatus) -> bool:
+    """procrastinate's finish; whether the run was in its store's line."""
+    return bool((await conn.execute(_FINISH, {"run_id": run_id, "status": END_STATUS[status]})).scalar())
 
 
 async def sync_abort(conn: AsyncConnection, job_id: str, worker_id: str) -> None:
