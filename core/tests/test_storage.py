@@ -199,3 +199,15 @@ async def test_polling_produces_the_same_events_every_interval(database: Databas
     assert sorted((e["delivery_id"], e["source"]) for e in stored) == [("e1", "polling"), ("e2", "polling")]
     assert [r[3] for r in fake.log] == ["/events", "/events"]
     await rt.hub.aclose()
+
+
+async def test_a_reported_level_lowers_a_shared_bucket_in_one_step(database: Database) -> None:  # noqa: F811
+    store = SqlBucketStore(database)
+    shape = BucketShape("store:s1:window", 10.0, 1.0)
+    assert await store.acquire([Charge(shape, 4.0)], 100.0) == 0.0  # 6 left
+    lowered = await store.adjust(shape, 100.0, at_most=2.0, refill_rate=2.0)
+    assert lowered.tokens == pytest.approx(2.0) and lowered.refill_rate == 2.0
+    kept = await store.adjust(shape, 100.0, at_most=9.0)  # the report says more is left: ours stands
+    assert kept.tokens == pytest.approx(2.0)
+    capped = await store.adjust(shape, 101.0, at_most=3.0, capacity=1.0)  # 4 after a second, then ≤ 1
+    assert capped.tokens == pytest.approx(1.0)

@@ -31,9 +31,7 @@ def reported_number(value: Any) -> float | None:
 
 async def lower_to(limiter: Limiter, bucket: str, reported: float, *, operation: str | None = None) -> None:
     """Lower `bucket` to the level the platform reported, if that is below ours (never raise it)."""
-    state = await limiter.correct(bucket=bucket, operation=operation)
-    if state is not None and reported < state.tokens:
-        await limiter.correct(bucket=bucket, operation=operation, tokens=reported)
+    await limiter.correct(bucket=bucket, operation=operation, at_most=reported)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,12 +77,17 @@ class RateHeaders:
         """Take the reported limits and what is left of them into the store's buckets."""
         for each in self.limits:
             limit = reported_number(headers.get(each.limit)) if each.limit else None
-            if limit:  # a limit of 0 is no rate to refill at: keep ours
-                capacity = limit if each.quota else None
-                await limiter.correct(bucket=each.bucket, capacity=capacity, refill_rate=limit / each.per)
             left = reported_number(headers.get(each.remaining)) if each.remaining else None
-            if left is not None:  # our requests still in flight are not counted in the report yet
-                await lower_to(limiter, each.bucket, max(0.0, left - limiter.in_flight))
+            if not limit and left is None:
+                continue
+            # One correction per bucket: a limit of 0 is no rate to refill at (keep ours), and our
+            # requests still in flight are not counted in the report yet.
+            await limiter.correct(
+                bucket=each.bucket,
+                capacity=limit if limit and each.quota else None,
+                refill_rate=limit / each.per if limit else None,
+                at_most=None if left is None else max(0.0, left - limiter.in_flight),
+            )
 
     async def observe(self, response: httpx.Response, limiter: Limiter) -> None:
         """After every response: a 429 empties the `throttled` bucket, then the headers apply."""

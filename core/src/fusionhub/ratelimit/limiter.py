@@ -144,26 +144,34 @@ class Limiter:
         capacity: float | None = None,
         refill_rate: float | None = None,
         refund: float = 0.0,
+        at_most: float | None = None,
         bucket: int | str = 0,
     ) -> TokenBucket | None:
         """Set a bucket from the server's report (a cost status in the body, rate headers).
 
         `bucket` is an index into `shapes(operation)` or the name a shape's key ends with
         ("cost", "window", "day", "op:<operation>", "class:<name>"). Unknown names: no bucket.
+        `at_most` lowers the level to what the server says is left, never raises it; with the
+        other fields, one step of the store (one transaction on a database).
         """
         shape = self.shape(bucket, operation)
         if shape is None:
             return None
         if tokens is not None or capacity is not None or refill_rate is not None:
             self.stats.corrections += 1
-        return await self.store.adjust(
+        state = await self.store.adjust(
             shape,
             self.clock.now(),
             tokens=tokens,
             capacity=capacity,
             refill_rate=refill_rate,
             refund=refund,
+            at_most=at_most,
         )
+        only_lowered = tokens is None and capacity is None and refill_rate is None
+        if only_lowered and at_most is not None and state.tokens <= at_most + refund:  # the report held it down
+            self.stats.corrections += 1
+        return state
 
     def shape(self, bucket: int | str = 0, operation: str | None = None) -> BucketShape | None:
         shapes = shapes_for(self.store_key, self.spec, operation=operation)

@@ -48,9 +48,10 @@ class PgBucketStore(SqlBucketStore):
         capacity: float | None = None,
         refill_rate: float | None = None,
         refund: float = 0.0,
+        at_most: float | None = None,
     ) -> TokenBucket:
         return await super().adjust(
-            shape, _db_now(), tokens=tokens, capacity=capacity, refill_rate=refill_rate, refund=refund
+            shape, _db_now(), tokens=tokens, capacity=capacity, refill_rate=refill_rate, refund=refund, at_most=at_most
         )
 
     async def snapshot(self, shape: BucketShape, now: float) -> TokenBucket:

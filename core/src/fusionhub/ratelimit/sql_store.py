@@ -119,6 +119,7 @@ class SqlBucketStore:
         capacity: float | None = None,
         refill_rate: float | None = None,
         refund: float = 0.0,
+        at_most: float | None = None,
     ) -> TokenBucket:
         async with self.db.write() as conn:
             await self._ensure(conn, [shape], now)
@@ -130,6 +131,8 @@ class SqlBucketStore:
             if refill_rate is not None:
                 values["refill_rate"] = refill_rate
             base = _refilled(now) if tokens is None else sa.literal(float(tokens))
+            if at_most is not None:
+                base = sa.case((base > at_most, sa.literal(float(at_most))), else_=base)
             new = base + refund
             values["tokens"] = sa.case((new > cap, cap), else_=new)
             await conn.execute(rb.update().where(rb.c.key == shape.key).values(values))

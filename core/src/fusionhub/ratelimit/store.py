@@ -43,8 +43,13 @@ class BucketStore(Protocol):
         capacity: float | None = None,
         refill_rate: float | None = None,
         refund: float = 0.0,
+        at_most: float | None = None,
     ) -> TokenBucket:
-        """Correct a bucket from what the server reported, or give back unused tokens."""
+        """Correct a bucket from what the server reported, or give back unused tokens.
+
+        `tokens` sets the level; `at_most` lowers it to that if it is higher (never raises it),
+        read and written in one step so a concurrent spend is not lost between the two.
+        """
         ...
 
     async def snapshot(self, shape: BucketShape, now: float) -> TokenBucket:
@@ -89,6 +94,7 @@ class MemoryBucketStore:
         capacity: float | None = None,
         refill_rate: float | None = None,
         refund: float = 0.0,
+        at_most: float | None = None,
     ) -> TokenBucket:
         async with self._lock:
             bucket = self._bucket(shape, now)
@@ -99,6 +105,8 @@ class MemoryBucketStore:
                 bucket.refill_rate = refill_rate
             if tokens is not None:
                 bucket.tokens = tokens
+            if at_most is not None:
+                bucket.tokens = min(bucket.tokens, at_most)
             bucket.tokens = min(bucket.capacity, bucket.tokens + refund)
             return TokenBucket(bucket.capacity, bucket.refill_rate, bucket.tokens, bucket.last_refill)
 
