@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -214,3 +216,51 @@ def test_simulating_needs_a_limit_or_a_spec(virtual_clock: VirtualClock) -> None
         simulate_rate_limit(limiter, 0.5, 10)
     simulate_rate_limit(limiter, RequestsPerSecond(requests=1), 10)
     assert [s.key for s in limiter.shapes()] == ["store:t:simulated:window"]
+
+
+class CountingSharedStore:
+    """A memory store that says it is shared (as a database's is) and counts its writes."""
+
+    def __init__(self) -> None:
+        self.inner = MemoryBucketStore()
+        self.writes = 0
+
+    async def acquire(self, charges: Any, now: float) -> float:
+        return await self.inner.acquire(charges, now)
+
+    async def adjust(self, shape: Any, now: float, **changes: Any) -> Any:
+        self.writes += 1
+        return await self.inner.adjust(shape, now, **changes)
+
+    async def snapshot(self, shape: Any, now: float) -> Any:
+        return await self.inner.snapshot(shape, now)
+
+
+def test_a_repeated_report_costs_a_shared_store_no_write() -> None:
+    clock = VirtualClock(start=0.0)
+    store = CountingSharedStore()
+    limiter = Limiter("store:e", RequestsPerSecond(requests=10, per_day=10_000), store, clock)
+    headers = RateHeaders(
+        (
+            HeaderLimit("window", per=1.0, limit="x-limit-per-second", remaining="x-remaining-this-second"),
+            HeaderLimit("day", per=86_400.0, limit="x-limit-per-day", remaining="x-remaining-today", quota=True),
+        )
+    )
+    report = {"x-limit-per-second": "10", "x-remaining-this-second": "9", "x-limit-per-day": "10000"}
+    report["x-remaining-today"] = "9999"
+
+    async def scenario() -> None:
+        await limiter.acquire()
+        await headers.apply(limiter, report)  # the first report: both limits written, 9 ≤ ours
+        assert store.writes == 2
+        for _ in range(5):
+            await headers.apply(limiter, report)  # the same limits, and nothing left lower than ours
+        assert store.writes == 2
+        await clock.sleep(1.0)  # both refill; the platform says it saw a request we did not
+        await headers.apply(limiter, {**report, "x-remaining-this-second": "0"})
+        window = await limiter.level()
+        assert store.writes == 4 and window is not None and window.tokens == pytest.approx(0.0)  # both lowered
+        await headers.apply(limiter, {**report, "x-limit-per-second": "5"})  # a new limit is written
+        assert store.writes == 5
+
+    clock.run(scenario())

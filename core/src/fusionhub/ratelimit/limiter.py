@@ -62,6 +62,9 @@ class Limiter:
     _shapes: dict[tuple[str, str | None, str | None], tuple[RateLimitSpec | None, tuple[BucketShape, ...]]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    # The size and rate a server last reported per bucket and this limiter wrote: a platform that
+    # repeats its limit on every response (Etsy) then costs no write for it on a shared store.
+    _reported: dict[str, tuple[float | None, float | None]] = field(default_factory=dict, repr=False, compare=False)
 
     def _line(self, shapes: list[BucketShape]) -> asyncio.Lock:
         lines = self._lines.setdefault(asyncio.get_running_loop(), {})
@@ -157,8 +160,19 @@ class Limiter:
         shape = self.shape(bucket, operation)
         if shape is None:
             return None
+        shared = not getattr(self.store, "local", False)
+        if shared and (capacity is not None or refill_rate is not None):
+            if self._reported.get(shape.key) == (capacity, refill_rate):
+                capacity = refill_rate = None  # written already: the same report again changes nothing
+            else:
+                self._reported[shape.key] = (capacity, refill_rate)
         if tokens is not None or capacity is not None or refill_rate is not None:
             self.stats.corrections += 1
+        elif shared and at_most is not None and not refund:
+            # Only a level to lower to: read first (no write lock), write only when ours is higher.
+            state = await self.store.snapshot(shape, self.clock.now())
+            if state.tokens <= at_most:
+                return state
         state = await self.store.adjust(
             shape,
             self.clock.now(),
