@@ -91,3 +91,27 @@ async def test_procrastinate_itself_can_use_the_installed_schema(pg: tuple[Datab
             )
         ).one()
     assert row[0] == "fusionhub_probe" and row[1] == "todo" and row[2] == {"n": 1}
+
+
+async def test_processes_starting_together_register_the_plugins_once() -> None:
+    """Workers started at once on a fresh database each register the plugins: none may fail."""
+    import asyncio
+
+    from runtime_fakes import registry
+
+    from fusionhub.storage.registration import register_plugins
+    from fusionhub.storage.schema import plugins
+
+    db, schema = await _pg_schema()
+    await db.ensure_schema()
+    hosts = [Database(PG_URL, schema=schema) for _ in range(6)]  # a connection each, as processes have
+    try:
+        reports = await asyncio.gather(*(register_plugins(h, registry(slugs=("a", "b", "c")), now=1.0) for h in hosts))
+        assert all(r.registered == ["a", "b", "c"] for r in reports)
+        async with db.read() as conn:
+            assert (await conn.execute(sa.select(sa.func.count()).select_from(plugins))).scalar() == 3
+    finally:
+        for host in hosts:
+            await host.aclose()
+        await db.aclose()
+        await _drop(schema)

@@ -83,9 +83,17 @@ async def _upsert_plugin(conn: AsyncConnection, manifest: PluginManifest, now: f
     return str(plugin_id)
 
 
+# Processes starting together on one PostgreSQL database (workers, serve) would each find a
+# plugin missing and insert it: one wins, the others fail on the unique slug. They take turns.
+# (SQLite's write transaction already holds the database's one writer lock.)
+_PG_REGISTRATION_LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtextextended('fusionhub:register-plugins', 0))")
+
+
 async def register_plugins(db: Database, registry: Registry, *, now: float) -> RegistrationReport:
     manifests = [r.manifest for r in registry.platforms.values() if r.manifest is not None]
     async with db.write() as conn:
+        if db.dialect == "postgresql":
+            await conn.execute(_PG_REGISTRATION_LOCK)
         for manifest in manifests:
             await _upsert_plugin(conn, manifest, now)
         slugs = [m.slug for m in manifests]
