@@ -4,6 +4,7 @@ core), Printify's and Gumroad's token forms (the token checked before saving).""
 
 from __future__ import annotations
 
+import re
 from html import unescape
 from urllib.parse import parse_qsl, urlsplit
 
@@ -128,7 +129,8 @@ async def test_shopify_custom_app_with_a_wrong_secret_saves_nothing(connecting: 
     c = connecting
     fields = {"shop": c.sandboxes["shopify"].shop, "client_id": SANDBOX_CLIENT_ID, "client_secret": "wrong-secret-e4c1"}
     refused = await c.start("shopify", "custom-app", fields)
-    assert refused.status_code == 400 and "invalid_client" in unescape(refused.text)
+    alerts = re.findall(r'role="alert">(.*?)<', unescape(refused.text))  # said in the failure, if it fails
+    assert refused.status_code == 400 and any("invalid_client" in alert for alert in alerts), alerts
     assert "wrong-secret-e4c1" not in refused.text
     assert await c.store_names() == []
 
