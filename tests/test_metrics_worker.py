@@ -202,3 +202,43 @@ def test_a_taken_metrics_port_is_a_one_line_error(env: dict[str, str]) -> None:
         )
     assert done.returncode == 1
     assert f"cannot start exporters on metrics port {port}" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_serve_exposes_the_queue_depth_without_a_worker(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox = Registry.discover(allow={"shopify"}).platform("shopify").impls["fusionhub_sandbox"]
+    shop = sandbox(clock=SYSTEM_CLOCK, options={})
+    pairs = [a for k, v in shop.credentials().items() for a in ("--credential", f"{k}={v}")]
+    store = _cli(env, "stores", "add", "served", "shopify", *pairs, "--config", json.dumps(shop.store_config()))
+    for key, value in env.items():
+        if key.startswith("FUSIONHUB_"):
+            monkeypatch.setenv(key, value)
+    asyncio.run(_enqueue_later("served"))
+    port, metrics = _free_port(), _free_port()
+    serving = {**env, "XDG_DATA_HOME": str(tmp_path / "data"), "FUSIONHUB_METRICS_PORT": str(metrics)}
+    proc = subprocess.Popen(  # noqa: S603 - fixed argv
+        [sys.executable, "-m", "fusionhub.cli", "serve", "--port", str(port)],
+        env=serving,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    where = {"platform": "shopify", "store": store["id"], "state": "queued"}
+
+    def counted() -> bool:
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        try:
+            return _total(_scrape(metrics), "fusionhub_queue_jobs", **where) == 1
+        except httpx.TransportError:
+            return False
+
+    try:
+        _until(counted, "serve's count of the queue")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

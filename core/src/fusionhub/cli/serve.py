@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import TYPE_CHECKING
+
 import click
 
 from fusionhub.cli.exporters import exporters, metrics_port_option
 from fusionhub.cli.runtime_cli import database_option, open_runtime, run_async
+
+if TYPE_CHECKING:
+    from fusionhub.runtime import Runtime
 
 INSTALL_HINT = "fusionhub serve needs the serve extra: pip install 'fusionhub[serve]'"
 
@@ -45,6 +51,24 @@ async def serve(host: str, port: int, database: str | None, metrics_port: int | 
         else:
             click.echo("admin token: FUSIONHUB_ADMIN_TOKEN")
         with exporters(runtime.hub.registry, "serve", metrics_port):
-            await uvicorn.Server(config).serve()
+            stop = asyncio.Event()
+            sampler = _queue_depth(runtime, stop)
+            try:
+                await uvicorn.Server(config).serve()
+            finally:
+                stop.set()
+                if sampler is not None:
+                    await sampler
     finally:
         await runtime.aclose()
+
+
+def _queue_depth(runtime: Runtime, stop: asyncio.Event) -> asyncio.Task[None] | None:
+    """While an observer listens (the metrics exporter), serve counts the queue as workers do:
+    a host running serve without workers still shows its backlog."""
+    from fusionhub.observability import jobs as observed
+
+    hook = runtime.hub.registry.hook.fusionhub_on_queue_depth
+    if not hook.get_hookimpls():
+        return None
+    return asyncio.create_task(observed.sample_queue_depth(runtime.db, runtime.clock.now, hook, stop))
