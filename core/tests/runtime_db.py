@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 from sqlalchemy import event
 
 from fusionhub.storage import Database, sqlite_url
@@ -86,3 +89,44 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
     finally:
         await db.aclose()
         await _drop(schema)
+
+
+def schema_url(schema: str) -> str:
+    """The server's URL with search_path set to `schema`: what another process opens."""
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
+
+
+@asynccontextmanager
+async def _throwaway_schema_url() -> AsyncIterator[str]:
+    db, schema = await _pg_schema()
+    await db.aclose()
+    try:
+        yield schema_url(schema)
+    finally:
+        await _drop(schema)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def process_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database of each kind that other processes open by URL (each migrates it on open)."""
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path / "hub.db")
+        return
+    async with _throwaway_schema_url() as url:
+        yield url
+
+
+@pytest.fixture
+async def pg_process_db_url() -> AsyncIterator[str]:
+    """`process_db_url` on PostgreSQL only."""
+    async with _throwaway_schema_url() as url:
+        yield url
+
+
+@pytest.fixture
+def secret_keys(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh key in FUSIONHUB_SECRET_KEYS, which every process this test spawns inherits."""
+    key = Fernet.generate_key().decode()
+    monkeypatch.setenv("FUSIONHUB_SECRET_KEYS", key)
+    return key

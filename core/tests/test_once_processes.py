@@ -15,16 +15,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import pytest
-from cryptography.fernet import Fernet
-from runtime_db import PG_URL, _drop, _pg_schema
 
 from fusionhub import Capability, Registry
 from fusionhub.clock import SYSTEM_CLOCK
@@ -32,31 +28,11 @@ from fusionhub.jobs import JobStatus
 from fusionhub.runtime import Runtime
 from fusionhub.sandbox.server import forwarding
 from fusionhub.secrets import Keyring
-from fusionhub.storage import sqlite_url
 
 pytestmark = pytest.mark.slow
 
 SKU = "KILL-9"
 STOCKED = "EX-1-S"  # a SKU the example sandbox starts with
-
-
-@pytest.fixture
-def keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FUSIONHUB_SECRET_KEYS", Fernet.generate_key().decode())
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield sqlite_url(tmp_path / "hub.db")
-        return
-    db, schema = await _pg_schema()
-    await db.aclose()
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        await _drop(schema)
 
 
 def _worker(db_url: str, sandbox_url: str) -> subprocess.Popen[bytes]:
@@ -174,11 +150,11 @@ def sandbox_url(case: Case) -> Iterator[str]:
 
 
 async def test_a_worker_killed_mid_write_its_write_takes_effect_once(
-    case: Case, keys: None, sandbox_url: str, db_url: str
+    case: Case, secret_keys: str, sandbox_url: str, process_db_url: str
 ) -> None:
     registry = Registry.discover()
     runtime = await Runtime.open(
-        db_url, registry=registry, keyring=Keyring.load(), transport_for=lambda store: forwarding(sandbox_url)
+        process_db_url, registry=registry, keyring=Keyring.load(), transport_for=lambda store: forwarding(sandbox_url)
     )
     control = httpx.AsyncClient(base_url=sandbox_url)
     workers: list[subprocess.Popen[bytes]] = []
@@ -190,7 +166,7 @@ async def test_a_worker_killed_mid_write_its_write_takes_effect_once(
         armed = await control.post("/_sandbox/faults", json={"fault": "slow", "seconds": 60, "on": case.route})
         assert armed.status_code == 204, armed.text
         job = await runtime.enqueue(store, case.capability, params)
-        workers.append(_worker(db_url, sandbox_url))
+        workers.append(_worker(process_db_url, sandbox_url))
 
         async def applied() -> bool:
             return await _sent(control, case.route.split()[0], path) >= 1
@@ -198,7 +174,7 @@ async def test_a_worker_killed_mid_write_its_write_takes_effect_once(
         await _until(applied, "the write to reach the sandbox")
         workers[0].send_signal(signal.SIGKILL)
         workers[0].wait(10)
-        workers.append(_worker(db_url, sandbox_url))
+        workers.append(_worker(process_db_url, sandbox_url))
 
         async def finished() -> bool:
             found = await runtime.queue.get(job.id)

@@ -15,13 +15,9 @@ import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from cryptography.fernet import Fernet
-from runtime_db import PG_URL, _drop, _pg_schema
 from runtime_fakes import SLUG, registry
 
 from fusionhub.jobs import JobStatus
@@ -34,25 +30,6 @@ pytestmark = pytest.mark.postgres
 
 WORKER = Path(__file__).parent / "pg_worker_main.py"
 LOG_JITTER = 0.5  # seconds between a request's acquire and its log line, at most
-
-
-@pytest.fixture
-def keys(monkeypatch: pytest.MonkeyPatch) -> str:
-    key = Fernet.generate_key().decode()
-    monkeypatch.setenv("FUSIONHUB_SECRET_KEYS", key)
-    return key
-
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    """The test server's URL with search_path set to a fresh schema (what every process connects to)."""
-    db, schema = await _pg_schema()
-    await db.aclose()
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        await _drop(schema)
 
 
 async def _open(url: str, rate: float = 2) -> Runtime:
@@ -103,11 +80,13 @@ def _worst_excess(times: list[float], capacity: float, rate: float) -> float:
 
 
 @pytest.mark.slow
-async def test_four_workers_drain_2000_rate_limited_jobs_of_20_stores(pg_url: str, tmp_path: Path, keys: str) -> None:
+async def test_four_workers_drain_2000_rate_limited_jobs_of_20_stores(
+    pg_process_db_url: str, tmp_path: Path, secret_keys: str
+) -> None:
     log, rate = tmp_path / "requests.log", 10.0
-    ids = await _prepare(pg_url, stores=20, per_store=100, rate=rate)
+    ids = await _prepare(pg_process_db_url, stores=20, per_store=100, rate=rate)
     started = time.monotonic()
-    workers = [_spawn(pg_url, log, "--rate", str(rate), "--concurrency", "4") for _ in range(4)]
+    workers = [_spawn(pg_process_db_url, log, "--rate", str(rate), "--concurrency", "4") for _ in range(4)]
     outputs = [w.communicate(timeout=900) for w in workers]
     elapsed = time.monotonic() - started
     for worker, (out, err) in zip(workers, outputs, strict=True):
@@ -116,7 +95,7 @@ async def test_four_workers_drain_2000_rate_limited_jobs_of_20_stores(pg_url: st
     runs = [int(out.split("runs=")[1].split()[0]) for out, _ in outputs]
     assert sum(1 for r in runs if r > 0) >= 2  # the work was shared, not drained by one process
 
-    runtime = await _open(pg_url, rate)
+    runtime = await _open(pg_process_db_url, rate)
     counts = await runtime.queue.counts()
     await runtime.aclose()
     assert counts == {JobStatus.SUCCEEDED.value: 2000}, counts
@@ -139,20 +118,20 @@ async def test_four_workers_drain_2000_rate_limited_jobs_of_20_stores(pg_url: st
 
 
 @pytest.mark.slow
-async def test_a_worker_killed_mid_job_loses_nothing(pg_url: str, tmp_path: Path, keys: str) -> None:
+async def test_a_worker_killed_mid_job_loses_nothing(pg_process_db_url: str, tmp_path: Path, secret_keys: str) -> None:
     log = tmp_path / "requests.log"
-    ids = await _prepare(pg_url, stores=3, per_store=1, rate=1000, product="slow")  # a store runs 2 at once
-    victim = _spawn(pg_url, log, "--concurrency", "3", "--lease", "5", "--slow", "60")
+    ids = await _prepare(pg_process_db_url, stores=3, per_store=1, rate=1000, product="slow")  # a store runs 2 at once
+    victim = _spawn(pg_process_db_url, log, "--concurrency", "3", "--lease", "5", "--slow", "60")
     assert _wait_for_requests(log, 3, timeout=60) == 3  # all three jobs are mid-request
     os.kill(victim.pid, signal.SIGKILL)
     victim.wait(timeout=10)
     started = sorted(path for *_, path in _requests(log))
     assert len(set(started)) == 3, started
 
-    rescuer = _spawn(pg_url, log, "--concurrency", "3", "--lease", "5", "--slow", "0")
+    rescuer = _spawn(pg_process_db_url, log, "--concurrency", "3", "--lease", "5", "--slow", "0")
     _out, err = rescuer.communicate(timeout=60)
     assert rescuer.returncode == 0, err[-2000:]
-    runtime = await _open(pg_url)
+    runtime = await _open(pg_process_db_url)
     jobs = [await runtime.queue.get(i) for i in ids]
     await runtime.aclose()
     assert all(j is not None and j.status is JobStatus.SUCCEEDED for j in jobs)

@@ -9,45 +9,19 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from cryptography.fernet import Fernet
 from oauth_fakes import SLUG, TokenServer, registry
-from runtime_db import PG_URL, _drop, _pg_schema
 
 from fusionhub.errors import TransientError
 from fusionhub.runtime import Runtime
 from fusionhub.secrets import Keyring
-from fusionhub.storage import sqlite_url
 from fusionhub.storage.refresh_locks import RefreshLocks
 
 RACER = Path(__file__).parent / "refresh_race_main.py"
 TRIALS = 20
 RACERS = ("a", "b")
-
-
-@pytest.fixture
-def keys(monkeypatch: pytest.MonkeyPatch) -> str:
-    key = Fernet.generate_key().decode()
-    monkeypatch.setenv("FUSIONHUB_SECRET_KEYS", key)
-    return key
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield sqlite_url(tmp_path / "race.db")
-        return
-    db, schema = await _pg_schema()
-    await db.aclose()
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        await _drop(schema)
 
 
 def _expired(refresh_token: str) -> dict[str, str]:
@@ -85,19 +59,21 @@ def _spawn(url: str, server: TokenServer, sync: Path, name: str) -> subprocess.P
 
 
 @pytest.mark.slow
-def test_two_processes_refreshing_one_expired_token_never_fail(url: str, tmp_path: Path, keys: str) -> None:
+def test_two_processes_refreshing_one_expired_token_never_fail(
+    process_db_url: str, tmp_path: Path, secret_keys: str
+) -> None:
     server = TokenServer(tmp_path / "platform.json")
     server.reset("refresh-0")
-    asyncio.run(_expire(url, "refresh-0", add=True))
+    asyncio.run(_expire(process_db_url, "refresh-0", add=True))
     sync = tmp_path / "sync"
     sync.mkdir()
-    racers = [_spawn(url, server, sync, name) for name in RACERS]
+    racers = [_spawn(process_db_url, server, sync, name) for name in RACERS]
     try:
         for name in RACERS:
             _wait_for(sync / f"ready-{name}")
         for trial in range(TRIALS):
             if trial:  # expired again
-                asyncio.run(_expire(url, server.current_refresh()))
+                asyncio.run(_expire(process_db_url, server.current_refresh()))
             ready = sync / f"go-{trial}.tmp"
             ready.write_text(repr(time.time() + 0.3))
             ready.rename(sync / f"go-{trial}")  # at once: a racer never reads it half written
@@ -120,9 +96,11 @@ def test_two_processes_refreshing_one_expired_token_never_fail(url: str, tmp_pat
     assert server.current_refresh() == f"refresh-{TRIALS}"
 
 
-async def test_a_held_refresh_lock_is_waited_for_then_refused_and_a_dead_holders_lapses(url: str, keys: str) -> None:
-    await _expire(url, "refresh-0", add=True)
-    runtime = await Runtime.open(url, registry=registry(), keyring=Keyring.load())
+async def test_a_held_refresh_lock_is_waited_for_then_refused_and_a_dead_holders_lapses(
+    process_db_url: str, secret_keys: str
+) -> None:
+    await _expire(process_db_url, "refresh-0", add=True)
+    runtime = await Runtime.open(process_db_url, registry=registry(), keyring=Keyring.load())
     store_id = (await runtime.stores.get("shop")).id
     locks = RefreshLocks(runtime.db, ttl=0.5, patience=0.2, poll=0.01)
     other = RefreshLocks(runtime.db, ttl=0.5, patience=0.2, poll=0.01)

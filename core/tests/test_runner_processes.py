@@ -14,45 +14,19 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from cryptography.fernet import Fernet
-from runtime_db import PG_URL, _drop, _pg_schema
 from runtime_fakes import SLUG, registry
 
 from fusionhub.jobs import JobStatus
 from fusionhub.jobs.worker import DEFAULT_LEASE_SECONDS
 from fusionhub.runtime import Runtime
 from fusionhub.secrets import Keyring
-from fusionhub.storage import sqlite_url
 
 WORKER = Path(__file__).parent / "runtime_worker_main.py"
 SLOW = 2.5 * DEFAULT_LEASE_SECONDS  # a job that outlives its lease twice over: renewed, never taken
 TAKEOVER = DEFAULT_LEASE_SECONDS + 3.0  # the lease, a heartbeat's slack, a claim on a busy machine
-
-
-@pytest.fixture
-def keys(monkeypatch: pytest.MonkeyPatch) -> str:
-    key = Fernet.generate_key().decode()
-    monkeypatch.setenv("FUSIONHUB_SECRET_KEYS", key)
-    return key
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield sqlite_url(tmp_path / "lease.db")
-        return
-    db, schema = await _pg_schema()
-    await db.aclose()
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        await _drop(schema)
 
 
 async def _prepare(url: str, stores: int) -> list[str]:
@@ -93,15 +67,15 @@ def _wait_for(log: Path, count: int, timeout: float) -> float:
 
 @pytest.mark.slow
 async def test_a_killed_workers_jobs_move_within_seconds_and_a_live_ones_stay(
-    url: str, tmp_path: Path, keys: str
+    process_db_url: str, tmp_path: Path, secret_keys: str
 ) -> None:
     log = tmp_path / "requests.log"
-    ids = await _prepare(url, stores=2)
-    victim = _spawn(url, log, "--concurrency", "2", "--slow", str(SLOW))
+    ids = await _prepare(process_db_url, stores=2)
+    victim = _spawn(process_db_url, log, "--concurrency", "2", "--slow", str(SLOW))
     rescuer = None
     try:
         await asyncio.to_thread(_wait_for, log, 2, 60)  # both jobs are mid-request in the victim
-        rescuer = _spawn(url, log, "--concurrency", "2", "--slow", "0")
+        rescuer = _spawn(process_db_url, log, "--concurrency", "2", "--slow", "0")
         # Well past the lease, the victim is alive and renewing: the rescuer takes nothing.
         await asyncio.sleep(1.5 * DEFAULT_LEASE_SECONDS)
         assert sorted(_paths(log)) == ["/products/slow-0", "/products/slow-1"]
@@ -115,6 +89,6 @@ async def test_a_killed_workers_jobs_move_within_seconds_and_a_live_ones_stay(
         for process in (victim, rescuer):
             if process is not None and process.poll() is None:
                 process.kill()
-    assert await _statuses(url, ids) == [JobStatus.SUCCEEDED] * 2
+    assert await _statuses(process_db_url, ids) == [JobStatus.SUCCEEDED] * 2
     # Each job started once by the victim and finished once by the rescuer: no other run.
     assert Counter(_paths(log)) == {"/products/slow-0": 2, "/products/slow-1": 2}
