@@ -18,6 +18,7 @@ from packaging.requirements import Requirement
 from packaging.version import Version
 
 from fusionhub.cli.new_plugin import write_plugin
+from fusionhub.testing.snippets import blocks
 
 ROOT = Path(__file__).resolve().parents[1]
 DIST_DIRS = [ROOT / "core", *sorted(p for p in ROOT.glob("plugins-*") if (p / "pyproject.toml").exists())]
@@ -59,7 +60,9 @@ def test_changelog_has_a_section_for_the_current_version(path: Path) -> None:
     start = _towncrier(path)["start_string"].strip()
     head, marker, _ = changelog.partition(start)
     assert marker, f"{path.name}/CHANGELOG.md lacks towncrier's marker {start!r}: releases would go on top of the text"
-    assert not re.search(r"^## ", head, re.M), f"{path.name}/CHANGELOG.md: a section above the marker (unreleased changes are fragments in changelog.d/)"
+    assert not re.search(r"^## ", head, re.M), (
+        f"{path.name}/CHANGELOG.md: a section above the marker (unreleased changes are fragments in changelog.d/)"
+    )
     released = _released(changelog)
     assert released and released[0] == _version(path), (
         f"{path.name}/CHANGELOG.md: newest released section is {released[:1]}, the package says {_version(path)}"
@@ -185,3 +188,9 @@ def test_all_extra_is_every_platform_extra() -> None:
 def test_plugin_accepts_this_core(path: Path) -> None:
     (req,) = [Requirement(r) for r in _pyproject(path)["project"]["dependencies"] if Requirement(r).name == "fusionhub"]
     assert req.specifier.contains(_version(ROOT / "core"))
+
+
+def test_the_releasing_guide_shows_the_configuration_in_use() -> None:
+    (block,) = [b for b in blocks(ROOT / "docs" / "releasing.md") if b.lang == "toml"]
+    shown = tomllib.loads(block.code)["tool"]["towncrier"]
+    assert shown == _towncrier(ROOT / "plugins-etsy"), "docs/releasing.md's [tool.towncrier] is not the pyprojects'"
