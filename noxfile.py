@@ -30,6 +30,7 @@ TEST_DEPS = [
     "import-linter>=2.1",  # the authoring guide's import contract is run by a test
     "playwright>=1.45",  # fusionhub serve's pages in Debian's chromium (tests/serve)
     "pyyaml>=6",  # tests/test_compose.py reads compose.yaml
+    "towncrier>=24.8",  # tests/test_distributions.py drafts each changelog's next release
 ]
 # Extras whose tests need a real local server: Amazon's SQS reader against moto's server mode.
 EXTRA_TEST_DEPS = ["./plugins-amazon[sqs]", "moto[server]>=5"]

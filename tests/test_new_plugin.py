@@ -39,7 +39,9 @@ def test_writes_every_template_with_no_placeholder_left(tmp_path: Path) -> None:
     target = generate(tmp_path)
     written = sorted(str(p.relative_to(target)) for p in target.rglob("*") if p.is_file())
     assert written == [
+        "CHANGELOG.md",
         "README.md",
+        "changelog.d/+first-version.added.md",
         "pyproject.toml",
         "src/fusionhub_acme_shop/__init__.py",
         "src/fusionhub_acme_shop/manifest.toml",

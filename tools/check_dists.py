@@ -19,11 +19,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DIST_DIRS = [ROOT / "core", *sorted(p for p in ROOT.glob("plugins-*") if (p / "pyproject.toml").exists())]
-# Never in a wheel: tests, development-only trees, bytecode.
-FORBIDDEN_IN_WHEEL = re.compile(r"(^|/)(tests?|conftest\.py|bench|__pycache__)(/|$)|\.pyc$")
+# Never in a wheel: tests, development-only trees, unreleased changelog fragments, bytecode.
+FORBIDDEN_IN_WHEEL = re.compile(r"(^|/)(tests?|conftest\.py|bench|changelog\.d|__pycache__)(/|$)|\.pyc$")
 # Data a package ships on purpose though its paths look like tests: `fusionhub new-plugin`'s templates.
 SHIPPED_DATA = re.compile(r"^fusionhub/templates/")
-# What an sdist carries beside the package: pyproject.toml, the readme, the changelog.
+# What an sdist carries beside the package: pyproject.toml, the readme, the changelog (released
+# sections; the fragments in changelog.d/ stay in the repository).
 SDIST_REQUIRED = ("pyproject.toml", "README.md", "CHANGELOG.md", "PKG-INFO")
 CAPABILITY_COUNT = 15
 
@@ -45,8 +46,12 @@ def _package_data(path: Path, package: str) -> set[str]:
     return {
         f.relative_to(src).as_posix()
         for f in (src / package).rglob("*")
-        if f.is_file() and not FORBIDDEN_IN_WHEEL.search(f.relative_to(src).as_posix())
+        if f.is_file() and _belongs_in_wheel(f.relative_to(src).as_posix())
     }
+
+
+def _belongs_in_wheel(name: str) -> bool:
+    return not FORBIDDEN_IN_WHEEL.search(name) or bool(SHIPPED_DATA.match(name))
 
 
 def _check_wheel(wheel: Path, path: Path, package: str, version: str) -> list[str]:
@@ -62,7 +67,7 @@ def _check_wheel(wheel: Path, path: Path, package: str, version: str) -> list[st
     for missing in sorted(_package_data(path, package) - names):
         problems.append(f"{wheel.name}: lacks {missing} (in the source package)")
     for name in sorted(names):
-        if FORBIDDEN_IN_WHEEL.search(name) and not SHIPPED_DATA.match(name):
+        if not _belongs_in_wheel(name):
             problems.append(f"{wheel.name}: holds {name} (tests or development-only)")
         elif not (name.startswith(f"{package}/") or ".dist-info/" in name):
             problems.append(f"{wheel.name}: holds {name}, outside {package}/")
