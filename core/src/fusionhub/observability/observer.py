@@ -55,20 +55,19 @@ class Observer:
         traffic.cost += call.cost
         traffic.bucket_level = call.bucket_level
         trouble = call.status is None or call.status >= 500 or call.status == 429
-        log = events.at(logging.WARNING if trouble else logging.INFO)
-        if log is not None:
-            (log.warning if trouble else log.info)("api_call", **_fields(call))
+        events.emit(logging.WARNING if trouble else logging.INFO, "api_call", _fields(call))
         self._tell(self.on_api_call, call)
 
     def capability_call(self, call: CapabilityCall, *, cached: bool = False) -> None:
         self.counters.setdefault((call.plugin, call.capability), CallCounter()).add(call, cached=cached)
         # Each API call already has its INFO line; a capability call adds one only when it failed.
         quiet = call.ok or call.parked
-        log = events.at(logging.DEBUG if quiet else logging.WARNING)
-        if log is not None:
+        level = logging.DEBUG if quiet else logging.WARNING
+        if events.at(level) is not None:
             data = _fields(call)
             data["contract_level"] = data.pop("level")  # `level` is the log record's own
-            (log.debug if quiet else log.warning)("capability_call", cached=cached, **data)
+            data["cached"] = cached
+            events.emit(level, "capability_call", data)
         self._tell(self.on_capability_call, call)
         if call.error_category == "rate_limit" or call.parked:
             return  # pacing by its own bucket, or waiting for child jobs: neither a success nor an error
