@@ -48,7 +48,9 @@ class Observer:
     traffic: dict[str, StoreTraffic] = field(default_factory=dict)
 
     def api_call(self, call: ApiCall) -> None:
-        traffic = self.traffic.setdefault(call.store_id, StoreTraffic())
+        traffic = self.traffic.get(call.store_id)
+        if traffic is None:  # not setdefault: that would build a StoreTraffic per call
+            traffic = self.traffic[call.store_id] = StoreTraffic()
         traffic.calls += 1
         traffic.failed += call.status is None or call.status >= 400
         traffic.retries += call.retries
@@ -59,7 +61,10 @@ class Observer:
         self._tell(self.on_api_call, call)
 
     def capability_call(self, call: CapabilityCall, *, cached: bool = False) -> None:
-        self.counters.setdefault((call.plugin, call.capability), CallCounter()).add(call, cached=cached)
+        counter = self.counters.get((call.plugin, call.capability))
+        if counter is None:
+            counter = self.counters[(call.plugin, call.capability)] = CallCounter()
+        counter.add(call, cached=cached)
         # Each API call already has its INFO line; a capability call adds one only when it failed.
         quiet = call.ok or call.parked
         level = logging.DEBUG if quiet else logging.WARNING
