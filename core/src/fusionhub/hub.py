@@ -283,7 +283,7 @@ class Hub:
             )
             raise error from None
         finally:
-            try:
+            try:  # noqa: SIM105 (per call: contextlib.suppress costs an object and two calls)
                 current_capability.reset(scope)
             except ValueError:  # a call abandoned with its task ends in another Context
                 pass

@@ -175,7 +175,7 @@ class EventLog:
             handler.stream.write(line + handler.terminator)
             handler.flush()
         except Exception:  # as StreamHandler.emit does: the handler reports it, the call goes on
-            handler.handleError(self._stdlib.makeRecord(self.name, level, "", 0, line, None, None))
+            handler.handleError(self._stdlib.makeRecord(self.name, level, "", 0, line, (), None))
         finally:
             handler.release()
 
