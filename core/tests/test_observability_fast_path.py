@@ -4,6 +4,7 @@ values that cannot hold a secret."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -124,14 +125,30 @@ def test_redaction_passes_numbers_and_scrubs_everything_else() -> None:
     assert fields["path"] == f"/x/{CANARY}"  # a copy: the caller's dict is untouched
 
 
-def test_with_our_handler_alone_the_line_is_written_directly_and_matches_the_record_path() -> None:
-    register_secret(CANARY)
+@contextlib.contextmanager
+def alone() -> Iterator[io.StringIO]:
+    """configure_logging's handler as the root's only one. Entered in the test's body: pytest adds
+    its capture handlers for the call phase, after fixtures are set up."""
     out = io.StringIO()
     configure_logging("json", level="INFO", stream=out)
     root = logging.getLogger()
-    others = [h for h in root.handlers if h.get_name() != "fusionhub"]  # pytest's own capture handlers
+    others = [h for h in root.handlers if h.get_name() != "fusionhub"]
     for handler in others:
         root.removeHandler(handler)
+    try:
+        yield out
+    finally:
+        for handler in others:
+            root.addHandler(handler)
+
+
+def test_with_our_handler_alone_the_line_is_written_directly_and_matches_the_record_path() -> None:
+    register_secret(CANARY)
+    with alone() as out:
+        _direct_then_through_a_record(out)
+
+
+def _direct_then_through_a_record(out: io.StringIO) -> None:
     events = EventLog("fusionhub.direct")
     made: list[logging.LogRecord] = []
     previous = logging.getLogRecordFactory()
@@ -155,8 +172,6 @@ def test_with_our_handler_alone_the_line_is_written_directly_and_matches_the_rec
         events.emit(logging.DEBUG, "api_call", {"status": 200})  # below the level: nothing
     finally:
         logging.setLogRecordFactory(previous)
-        for handler in others:
-            root.addHandler(handler)
     direct, through_record = (json.loads(line) for line in out.getvalue().splitlines())
     assert CANARY not in out.getvalue()
     assert direct.pop("timestamp") and through_record.pop("timestamp")
@@ -165,8 +180,11 @@ def test_with_our_handler_alone_the_line_is_written_directly_and_matches_the_rec
 
 
 def test_a_filter_or_a_handler_on_the_way_to_the_root_takes_the_stdlib_path() -> None:
-    out = io.StringIO()
-    configure_logging("json", level="INFO", stream=out)
+    with alone() as out:
+        _filtered_then_another_handler(out)
+
+
+def _filtered_then_another_handler(out: io.StringIO) -> None:
     events = EventLog("fusionhub.filtered")
     stdlib_logger = logging.getLogger("fusionhub.filtered")
     stdlib_logger.addFilter(lambda record: False)  # a filter drops it: only the stdlib path honours that
