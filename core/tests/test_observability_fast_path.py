@@ -4,6 +4,7 @@ values that cannot hold a secret."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -122,3 +123,81 @@ def test_redaction_passes_numbers_and_scrubs_everything_else() -> None:
     }
     assert redact(fields) == clean
     assert fields["path"] == f"/x/{CANARY}"  # a copy: the caller's dict is untouched
+
+
+@contextlib.contextmanager
+def alone() -> Iterator[io.StringIO]:
+    """configure_logging's handler as the root's only one. Entered in the test's body: pytest adds
+    its capture handlers for the call phase, after fixtures are set up."""
+    out = io.StringIO()
+    configure_logging("json", level="INFO", stream=out)
+    root = logging.getLogger()
+    others = [h for h in root.handlers if h.get_name() != "fusionhub"]
+    for handler in others:
+        root.removeHandler(handler)
+    try:
+        yield out
+    finally:
+        for handler in others:
+            root.addHandler(handler)
+
+
+def test_with_our_handler_alone_the_line_is_written_directly_and_matches_the_record_path() -> None:
+    register_secret(CANARY)
+    with alone() as out:
+        _direct_then_through_a_record(out)
+
+
+def _direct_then_through_a_record(out: io.StringIO) -> None:
+    events = EventLog("fusionhub.direct")
+    made: list[logging.LogRecord] = []
+    previous = logging.getLogRecordFactory()
+
+    def counting(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        made.append(record)
+        return record
+
+    logging.setLogRecordFactory(counting)
+    try:
+        events.emit(logging.INFO, "api_call", {"path": f"/p?k={CANARY}", "api_key": "plain-key-1", "status": 200})
+        assert made == []  # no stdlib record: our handler was the only listener
+        other = Records()
+        logging.getLogger().addHandler(other)
+        try:
+            events.emit(logging.INFO, "api_call", {"path": f"/p?k={CANARY}", "api_key": "plain-key-1", "status": 200})
+        finally:
+            logging.getLogger().removeHandler(other)
+        assert len(other.records) == 1  # another handler: the event took the stdlib path
+        events.emit(logging.DEBUG, "api_call", {"status": 200})  # below the level: nothing
+    finally:
+        logging.setLogRecordFactory(previous)
+    direct, through_record = (json.loads(line) for line in out.getvalue().splitlines())
+    assert CANARY not in out.getvalue()
+    assert direct.pop("timestamp") and through_record.pop("timestamp")
+    assert direct == through_record
+    assert direct["api_key"] == REDACTED and direct["logger"] == "fusionhub.direct" and direct["level"] == "info"
+
+
+def test_a_filter_or_a_handler_on_the_way_to_the_root_takes_the_stdlib_path() -> None:
+    with alone() as out:
+        _filtered_then_another_handler(out)
+
+
+def _filtered_then_another_handler(out: io.StringIO) -> None:
+    events = EventLog("fusionhub.filtered")
+    stdlib_logger = logging.getLogger("fusionhub.filtered")
+    stdlib_logger.addFilter(lambda record: False)  # a filter drops it: only the stdlib path honours that
+    try:
+        events.emit(logging.INFO, "dropped", {})
+    finally:
+        stdlib_logger.filters.clear()
+    assert out.getvalue() == ""
+    other = Records()
+    logging.getLogger("fusionhub").addHandler(other)
+    try:
+        events.emit(logging.WARNING, "seen", {"n": 1})
+    finally:
+        logging.getLogger("fusionhub").removeHandler(other)
+    assert [r.levelno for r in other.records] == [logging.WARNING]
+    assert json.loads(out.getvalue())["event"] == "seen"

@@ -7,7 +7,6 @@ observe. Unsupported capabilities fail before any I/O. A call ends ok, failed, o
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 import uuid
@@ -20,7 +19,7 @@ import pluggy
 import pydantic
 
 from fusionhub.cache import ReadCache
-from fusionhub.capabilities import Capability, spec_of
+from fusionhub.capabilities import CAPABILITY_SPECS, Capability, spec_of
 from fusionhub.clock import SYSTEM_CLOCK, Clock
 from fusionhub.context import CredentialSaver, RunMode, StoreContext
 from fusionhub.contracts import CapabilityContract, Level, Once, PluginManifest, Workaround
@@ -196,7 +195,7 @@ class Hub:
 
     def gate(self, slug: str, capability: Capability, mode: RunMode) -> CapabilityContract:
         """Refuse what cannot or may not run; no I/O happens here."""
-        contract = self.manifest(slug).contract(capability)
+        contract = self.manifest(slug).capabilities[capability]
         if contract.level is Level.UNSUPPORTED:
             raise CapabilityUnsupported(
                 capability.value,
@@ -238,11 +237,11 @@ class Hub:
         ctx = self.context(store)
         slug = ctx.store.platform
         try:
-            cap = Capability(capability)
+            cap = capability if type(capability) is Capability else Capability(capability)
         except ValueError:
             raise ValidationError(errors=[{"loc": "capability", "msg": f"unknown capability {capability!r}"}]) from None
         contract = self.gate(slug, cap, mode)
-        spec = spec_of(cap)
+        spec = CAPABILITY_SPECS[cap]
         parsed = self._params(spec.params, params, slug)
         hook = self.registry.caller(slug, cap.hook_name)  # the registry refused levels its hookimpls contradict
         if spec.writes:  # the call's name across runs; a read needs none
@@ -258,6 +257,7 @@ class Hub:
                 return self._observed(ctx, cap, contract, mode, started, None, cached=True, value=cached)
         error: FusionHubError | None = None
         parked = False
+        value: Any = None
         scope = current_capability.set(cap.value)
         try:
             with admission.call_scope():  # admitted or refused as a whole, at its first request
@@ -283,14 +283,16 @@ class Hub:
             )
             raise error from None
         finally:
-            with contextlib.suppress(ValueError):  # a call abandoned with its task ends in another Context
+            try:  # noqa: SIM105 (per call: contextlib.suppress costs an object and two calls)
                 current_capability.reset(scope)
+            except ValueError:  # a call abandoned with its task ends in another Context
+                pass
             if spec.writes:  # even a failed write may have changed something
                 self.cache.invalidate(ctx.store.id)
-            outcome = self._observed(ctx, cap, contract, mode, started, error, parked=parked)
+            outcome = self._observed(ctx, cap, contract, mode, started, error, parked=parked, value=value)
         if ttl:
             self.cache.put(ctx.store.id, cap, parsed, value, ttl)
-        return Outcome(value, cap, slug, contract.level, contract.workaround, outcome.duration_ms)
+        return outcome
 
     async def _earlier_effect(self, ctx: StoreContext, contract: CapabilityContract, params: Any) -> Any:
         """A re-run write: what its earlier run already did (None: send it), as its contract's `once` says."""
@@ -401,6 +403,8 @@ class Hub:
 
     @staticmethod
     def _result(result_type: Any, raw: Any, slug: str, cap: Capability) -> Any:
+        if type(raw) is result_type and isinstance(raw, pydantic.BaseModel):
+            return raw  # a model built by the plugin is validated already (pydantic would return it as it is)
         adapter = _ADAPTERS.get(cap)
         if adapter is None:
             adapter = _ADAPTERS[cap] = pydantic.TypeAdapter(result_type)

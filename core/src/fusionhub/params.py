@@ -86,6 +86,11 @@ def _oversized(value: Any, loc: str, depth: int) -> dict[str, str] | None:
     for key, child in children:
         if isinstance(key, str) and len(key) > MAX_TEXT:
             return {"loc": loc, "msg": f"a key of {len(key):,} characters"}
+        # The usual leaves pass without a location string built for them (it is per call).
+        if type(child) is str and len(child) <= MAX_TEXT:
+            continue
+        if depth < MAX_DEPTH and (child is None or type(child) in (int, float, bool)):
+            continue
         found = _oversized(child, f"{loc}.{loc_part(key)}", depth + 1)
         if found:
             return found

@@ -11,11 +11,19 @@ from typing import Any, TextIO
 
 import structlog
 
-from fusionhub.observability.redaction import redact_fields, scrub_log_records
+from fusionhub.observability.redaction import redact_fields, scrub, scrub_log_records
 
 FORMAT_ENV = "FUSIONHUB_LOG_FORMAT"  # "json" (machines) or "console" (people)
 LEVEL_ENV = "FUSIONHUB_LOG_LEVEL"
 _HANDLER_NAME = "fusionhub"
+# structlog's method name, and `level` field, for each stdlib level EventLog.emit is given.
+_METHODS = {
+    logging.DEBUG: "debug",
+    logging.INFO: "info",
+    logging.WARNING: "warning",
+    logging.ERROR: "error",
+    logging.CRITICAL: "critical",
+}
 
 
 # Libraries whose per-request INFO lines repeat our own api_call event (which is redacted and richer).
@@ -43,15 +51,19 @@ def _shared() -> list[Any]:
 _RENDERED = "fusionhub_rendered"
 
 
-def _handed_to_stdlib(renderer: Any) -> Any:
+class _HandedToStdlib:
     """The last structlog processor: render the line once, then hand it to stdlib logging as the
     record's message (so stdlib handlers, filters and test captures still see every event), marked
-    so that our handler writes it as it is instead of building and rendering the event again."""
+    so that our handler writes it as it is instead of building and rendering the event again.
+    `EventLog.emit` calls `renderer` itself when our handler is the only one listening."""
 
-    def render(logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> Any:
-        return (renderer(logger, method, event_dict),), {"extra": {_RENDERED: True}}
+    __slots__ = ("renderer",)
 
-    return render
+    def __init__(self, renderer: Any) -> None:
+        self.renderer = renderer
+
+    def __call__(self, logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> Any:
+        return (self.renderer(logger, method, event_dict),), {"extra": {_RENDERED: True}}
 
 
 class _Formatter(structlog.stdlib.ProcessorFormatter):
@@ -83,7 +95,7 @@ def configure_logging(fmt: str | None = None, *, level: str | int | None = None,
         processors=[
             structlog.stdlib.filter_by_level,  # drop below-level events before any work is done
             *_shared(),
-            _handed_to_stdlib(renderer),
+            _HandedToStdlib(renderer),
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
@@ -134,6 +146,71 @@ class EventLog:
         if processors and processors[0] is structlog.stdlib.filter_by_level and not self._stdlib.isEnabledFor(level):
             return None
         return self._current(config)
+
+    def emit(self, level: int, event: str, fields: dict[str, Any]) -> None:
+        """Log `event` with `fields` (a dict the call hands over: it becomes the event) at `level`.
+
+        When our handler is the only one that would see the record, the line goes through the
+        configured processors and straight to the handler's stream: the same line, without
+        structlog's bound-logger call and a stdlib LogRecord. Otherwise (another handler, a
+        filter, pytest's caplog, a configuration of the host's own) the event is logged as usual.
+        """
+        config = structlog.get_config()
+        processors = config["processors"]
+        if processors and processors[0] is structlog.stdlib.filter_by_level and not self._stdlib.isEnabledFor(level):
+            return
+        method = _METHODS[level]
+        handler = self._sole_handler(config, level)
+        if handler is None:
+            getattr(self._current(config), method)(event, **fields)
+            return
+        event_dict: Any = fields
+        event_dict["event"] = event
+        for processor in processors[1:-1]:
+            event_dict = processor(self._stdlib, method, event_dict)
+        # The whole line is scrubbed too, as the record factory scrubs every stdlib message.
+        line = scrub(processors[-1].renderer(self._stdlib, method, event_dict))
+        handler.acquire()
+        try:
+            handler.stream.write(line + handler.terminator)
+            handler.flush()
+        except Exception:  # as StreamHandler.emit does: the handler reports it, the call goes on
+            handler.handleError(self._stdlib.makeRecord(self.name, level, "", 0, line, (), None))
+        finally:
+            handler.release()
+
+    def _sole_handler(self, config: dict[str, Any], level: int) -> logging.StreamHandler[Any] | None:
+        """configure_logging's handler when it alone would receive this logger's record at `level`
+        from structlog's stdlib chain as configure_logging set it up; else None."""
+        processors = config["processors"]
+        if not (
+            processors
+            and processors[0] is structlog.stdlib.filter_by_level
+            and type(processors[-1]) is _HandedToStdlib
+            and config["wrapper_class"] is structlog.stdlib.BoundLogger
+            and type(config["logger_factory"]) is structlog.stdlib.LoggerFactory
+        ):
+            return None
+        logger: logging.Logger | None = self._stdlib
+        if logger is None or logger.disabled or logger.filters:
+            return None
+        root = logging.root
+        while logger is not None and logger is not root:  # the records climb to the root unstopped
+            if logger.handlers or not logger.propagate:
+                return None
+            logger = logger.parent
+        if logger is None or len(root.handlers) != 1:
+            return None
+        handler = root.handlers[0]
+        if (
+            type(handler) is not logging.StreamHandler
+            or handler.get_name() != _HANDLER_NAME
+            or handler.filters
+            or level < handler.level
+            or type(handler.formatter) is not _Formatter
+        ):
+            return None
+        return handler
 
     def _current(self, config: dict[str, Any]) -> Any:
         key = (config["processors"], config["wrapper_class"], config["logger_factory"], config["context_class"])

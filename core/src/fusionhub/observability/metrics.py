@@ -74,7 +74,9 @@ class ErrorRateMonitor:
 
     def observe(self, plugin: str, capability: str, ok: bool, now: float) -> Alert | None:
         key = (plugin, capability)
-        calls = self._calls.setdefault(key, deque())
+        calls = self._calls.get(key)
+        if calls is None:  # not setdefault: that would build a deque per call
+            calls = self._calls[key] = deque()
         calls.append((now, ok))
         failed = self._failed.get(key, 0) + (not ok)
         while calls and calls[0][0] <= now - self.window:

@@ -48,27 +48,31 @@ class Observer:
     traffic: dict[str, StoreTraffic] = field(default_factory=dict)
 
     def api_call(self, call: ApiCall) -> None:
-        traffic = self.traffic.setdefault(call.store_id, StoreTraffic())
+        traffic = self.traffic.get(call.store_id)
+        if traffic is None:  # not setdefault: that would build a StoreTraffic per call
+            traffic = self.traffic[call.store_id] = StoreTraffic()
         traffic.calls += 1
         traffic.failed += call.status is None or call.status >= 400
         traffic.retries += call.retries
         traffic.cost += call.cost
         traffic.bucket_level = call.bucket_level
         trouble = call.status is None or call.status >= 500 or call.status == 429
-        log = events.at(logging.WARNING if trouble else logging.INFO)
-        if log is not None:
-            (log.warning if trouble else log.info)("api_call", **_fields(call))
+        events.emit(logging.WARNING if trouble else logging.INFO, "api_call", _fields(call))
         self._tell(self.on_api_call, call)
 
     def capability_call(self, call: CapabilityCall, *, cached: bool = False) -> None:
-        self.counters.setdefault((call.plugin, call.capability), CallCounter()).add(call, cached=cached)
+        counter = self.counters.get((call.plugin, call.capability))
+        if counter is None:
+            counter = self.counters[(call.plugin, call.capability)] = CallCounter()
+        counter.add(call, cached=cached)
         # Each API call already has its INFO line; a capability call adds one only when it failed.
         quiet = call.ok or call.parked
-        log = events.at(logging.DEBUG if quiet else logging.WARNING)
-        if log is not None:
+        level = logging.DEBUG if quiet else logging.WARNING
+        if events.at(level) is not None:
             data = _fields(call)
             data["contract_level"] = data.pop("level")  # `level` is the log record's own
-            (log.debug if quiet else log.warning)("capability_call", cached=cached, **data)
+            data["cached"] = cached
+            events.emit(level, "capability_call", data)
         self._tell(self.on_capability_call, call)
         if call.error_category == "rate_limit" or call.parked:
             return  # pacing by its own bucket, or waiting for child jobs: neither a success nor an error

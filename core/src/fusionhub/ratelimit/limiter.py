@@ -65,6 +65,8 @@ class Limiter:
     # The size and rate a server last reported per bucket and this limiter wrote: a platform that
     # repeats its limit on every response (Etsy) then costs no write for it on a shared store.
     _reported: dict[str, tuple[float | None, float | None]] = field(default_factory=dict, repr=False, compare=False)
+    # Acquires waiting in or holding one of the lines: while 0, no line is locked.
+    _queued: int = field(default=0, repr=False, compare=False)
 
     def _line(self, shapes: list[BucketShape]) -> asyncio.Lock:
         lines = self._lines.setdefault(asyncio.get_running_loop(), {})
@@ -116,28 +118,35 @@ class Limiter:
             self.stats.acquired += 1
             return 0.0
         charges = [Charge(shape, cost) for shape in shapes]
-        line = self._line(shapes) if wait else None
+        # Nobody in any line of this limiter (the usual case): no line to look up, try at once.
+        line = self._line(shapes) if wait and self._queued else None
         if line is None or not line.locked():  # nobody is waiting ahead of us: try at once
             delay = await self.store.acquire(charges, self.clock.now())
             if delay == 0.0:
                 self.stats.acquired += 1
                 return 0.0
-            if line is None:
+            if not wait:
                 self.stats.refused += 1
                 # The guard here too: a job re-scheduled at the exact instant can land a hair early.
                 raise BucketRefused(delay + WAIT_GUARD, details={"store": self.store_key, "operation": operation})
         waited = 0.0
-        async with line:
-            while True:
-                delay = await self.store.acquire(charges, self.clock.now())
-                if delay == 0.0:
-                    self.stats.acquired += 1
-                    return waited
-                delay += WAIT_GUARD
-                self.stats.waits += 1
-                self.stats.waited_seconds += delay
-                waited += delay
-                await self.clock.sleep(delay)
+        if line is None:
+            line = self._line(shapes)
+        self._queued += 1
+        try:
+            async with line:
+                while True:
+                    delay = await self.store.acquire(charges, self.clock.now())
+                    if delay == 0.0:
+                        self.stats.acquired += 1
+                        return waited
+                    delay += WAIT_GUARD
+                    self.stats.waits += 1
+                    self.stats.waited_seconds += delay
+                    waited += delay
+                    await self.clock.sleep(delay)
+        finally:
+            self._queued -= 1
 
     async def correct(
         self,
