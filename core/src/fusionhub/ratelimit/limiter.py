@@ -63,7 +63,7 @@ class Limiter:
         default_factory=dict, repr=False, compare=False
     )
     # The size and rate a server last reported per bucket and this limiter wrote: a platform that
-    # repeats its limit on every response (Etsy) then costs no write for it on a shared store.
+    # repeats its limit on every response then costs no write for it on a shared store.
     _reported: dict[str, tuple[float | None, float | None]] = field(default_factory=dict, repr=False, compare=False)
     # Acquires waiting in or holding one of the lines: while 0, no line is locked.
     _queued: int = field(default=0, repr=False, compare=False)
