@@ -188,6 +188,11 @@ def code_fingerprint(plugin_modules: Iterable[str]) -> tuple[dict[str, Stat], di
 
 def store(env_key: str, listing: Any, plugin_modules: Iterable[str]) -> None:
     """Keep `listing` under `env_key` with the code fingerprint; failing to write is not an error."""
+    target = cache_file()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return  # nowhere to keep it: spare the fingerprint
     files, dirs = code_fingerprint(plugin_modules)
     entry = {
         "env": env_key,
@@ -196,9 +201,7 @@ def store(env_key: str, listing: Any, plugin_modules: Iterable[str]) -> None:
         "listing": listing,
     }
     entries = [entry, *(e for e in _read() if e.get("env") != env_key)][:KEEP]
-    target = cache_file()
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=target.name, suffix=".tmp", dir=target.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 # The framework (registry, models, plugins) is imported inside the commands: `plugins list`
 # answered from the verdict cache (fusionhub.verdict_cache) needs none of it.
+ENV_STRICT = "FUSIONHUB_STRICT_PLUGINS"  # fusionhub.registry.ENV_STRICT, named here without importing it
 
 
 @click.group()
@@ -81,7 +82,7 @@ def listing(ctx: click.Context, *, fresh: bool) -> list[dict[str, Any]]:
 def _env_strict() -> bool:
     import os
 
-    return os.environ.get("FUSIONHUB_STRICT_PLUGINS", "").strip().lower() in {"1", "true", "yes", "on"}
+    return os.environ.get(ENV_STRICT, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _plugin_modules() -> list[str]:
