@@ -33,7 +33,7 @@ def plugins(ctx: click.Context, strict: bool | None) -> None:
 
 
 def _strict(ctx: click.Context) -> bool | None:
-    return (ctx.find_object(dict) or {}).get("strict")  # type: ignore[no-any-return]
+    return (ctx.find_object(dict) or {}).get("strict")
 
 
 def discover(ctx: click.Context) -> list[PluginRecord]:
