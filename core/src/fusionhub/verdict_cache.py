@@ -186,14 +186,21 @@ def code_fingerprint(plugin_modules: Iterable[str]) -> tuple[dict[str, Stat], di
     return files, dirs
 
 
-def store(env_key: str, listing: Any, plugin_modules: Iterable[str]) -> None:
-    """Keep `listing` under `env_key` with the code fingerprint; failing to write is not an error."""
+def store(env_key: str, listing: Any, plugin_modules: Iterable[str], *, checked_since: int) -> None:
+    """Keep `listing` under `env_key` with the code fingerprint; failing to write is not an error.
+
+    `checked_since` is `time.time_ns()` taken before the full check: a file or directory modified
+    since may have changed after the check read it, so that listing is not kept."""
     target = cache_file()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError:
         return  # nowhere to keep it: spare the fingerprint
     files, dirs = code_fingerprint(plugin_modules)
+    if any(mtime >= checked_since for mtime, _ in files.values()) or any(
+        mtime >= checked_since for mtime in dirs.values()
+    ):
+        return
     entry = {
         "env": env_key,
         "files": [[p, *st] for p, st in sorted(files.items())],

@@ -68,6 +68,9 @@ def listing(ctx: click.Context, *, fresh: bool) -> list[dict[str, Any]]:
         cached = verdict_cache.load(env_key)
         if isinstance(cached, list):
             return cached
+    import time
+
+    started = time.time_ns()
     records = discover(ctx)
     from fusionhub.cli.report import plugin_entry
 
@@ -75,7 +78,7 @@ def listing(ctx: click.Context, *, fresh: bool) -> list[dict[str, Any]]:
     if use_cache:
         # JSON's own round trip, so a hit prints exactly what this run prints.
         entries = json.loads(json.dumps(entries, default=str))
-        verdict_cache.store(env_key, entries, _plugin_modules())
+        verdict_cache.store(env_key, entries, _plugin_modules(), checked_since=started)
     return entries
 
 
