@@ -163,12 +163,23 @@ def test_a_corrupt_cache_is_ignored_and_replaced(run: Any, damage: str) -> None:
     assert json.loads(target.read_text())["format"] == verdict_cache.FORMAT  # rewritten by the full check
 
 
-def test_a_damaged_entry_under_the_right_key_is_ignored(run: Any) -> None:
+@pytest.mark.parametrize(
+    ("field", "damage"),
+    [
+        ("files", [["/nowhere", "x"]]),  # wrong shape: not a (path, mtime, size)
+        ("dirs", "x"),
+        ("listing", [{"slug": "forged"}]),  # not what the table reads
+        ("listing", {"not": "a list"}),
+    ],
+)
+def test_a_damaged_entry_under_the_right_key_is_ignored(run: Any, field: str, damage: Any) -> None:
     full = run("plugins", "list", "--json").stdout
+    table = run("plugins", "list").stdout
     (target,) = run.cache.iterdir()
     data = json.loads(target.read_text())
-    data["entries"][0]["files"] = [["/nowhere", "x"]]  # wrong shape: not a (path, mtime, size)
+    data["entries"][0][field] = damage
     target.write_text(json.dumps(data))
+    assert run("plugins", "list").stdout == table
     assert run("plugins", "list", "--json").stdout == full
 
 

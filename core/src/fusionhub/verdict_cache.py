@@ -12,7 +12,7 @@ The fingerprint has two parts:
   (version, executable, prefix), `sys.path`, the plugin allow- and deny-lists, the modification
   time of every directory on `sys.path` (a module, package, `.pth` file or distribution added or
   removed there changes it), and each distribution's metadata directory with the time and size
-  of its `entry_points.txt` and `METADATA`;
+  of its `entry_points.txt`, `METADATA` and `RECORD`;
 - the code, recorded by the full check and stat'ed again on a hit: time and size of every module
   file the check had imported (fusionhub's own, the plugins', their dependencies; editable
   installs included) with the time of the directory holding it (a file added beside it), and
@@ -87,13 +87,9 @@ def environment_key() -> str:
             continue
         for name in names:
             meta = os.path.join(where, name)
+            info = "METADATA" if name.endswith(".dist-info") else "PKG-INFO"
             parts.append(
-                (
-                    name,
-                    _stat(meta),
-                    _stat(os.path.join(meta, "entry_points.txt")),
-                    _stat(os.path.join(meta, "METADATA" if name.endswith(".dist-info") else "PKG-INFO")),
-                )
+                (name, _stat(meta), *(_stat(os.path.join(meta, f)) for f in ("entry_points.txt", info, "RECORD")))
             )
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 

@@ -66,7 +66,7 @@ def listing(ctx: click.Context, *, fresh: bool) -> list[dict[str, Any]]:
     env_key = verdict_cache.environment_key() if use_cache else ""
     if use_cache and not fresh:
         cached = verdict_cache.load(env_key)
-        if isinstance(cached, list):
+        if isinstance(cached, list) and all(isinstance(e, dict) and e.keys() >= _ENTRY_KEYS for e in cached):
             return cached
     import time
 
@@ -80,6 +80,10 @@ def listing(ctx: click.Context, *, fresh: bool) -> list[dict[str, Any]]:
         entries = json.loads(json.dumps(entries, default=str))
         verdict_cache.store(env_key, entries, _plugin_modules(), checked_since=started)
     return entries
+
+
+# What the table reads of an entry (fusionhub.cli.report.plugin_entry writes these and more).
+_ENTRY_KEYS = {"slug", "name", "version", "distribution", "kind", "status", "error", "capabilities"}
 
 
 def _env_strict() -> bool:
