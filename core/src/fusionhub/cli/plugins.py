@@ -6,7 +6,9 @@ Broken plugins never make these commands fail: reporting them is their job.
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -68,8 +70,6 @@ def listing(ctx: click.Context, *, fresh: bool) -> list[dict[str, Any]]:
         cached = verdict_cache.load(env_key)
         if isinstance(cached, list) and all(isinstance(e, dict) and e.keys() >= _ENTRY_KEYS for e in cached):
             return cached
-    import time
-
     started = time.time_ns()
     records = discover(ctx)
     from fusionhub.cli.report import plugin_entry
@@ -87,8 +87,6 @@ _ENTRY_KEYS = {"slug", "name", "version", "distribution", "kind", "status", "err
 
 
 def _env_strict() -> bool:
-    import os
-
     return os.environ.get(ENV_STRICT, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
