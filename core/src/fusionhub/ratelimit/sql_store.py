@@ -48,9 +48,10 @@ class _Acquire:
     """
 
     ensure: sa.Insert  # executemany: p_key, p_capacity, p_rate
-    lock: sa.Select[tuple[str]]
-    spend: sa.Update
-    levels: sa.Select[tuple[str, float, float]]
+    lock: sa.Select[Any]  # PostgreSQL: lock the rows, read their levels
+    take: sa.Update  # PostgreSQL, under those locks: spend
+    spend: sa.Update  # SQLite (one writer): check and spend in one statement
+    levels: sa.Select[Any]  # key, level now, refill rate
 
     @classmethod
     def build(cls, n: int, now: sa.ColumnElement[float], dialect: str) -> _Acquire:
@@ -73,8 +74,15 @@ class _Acquire:
             )
             .on_conflict_do_nothing(index_elements=["key"])
         )
-        # In key order (the keys are bound sorted): two acquirers never deadlock.
-        lock = sa.select(rb.c.key).where(rb.c.key.in_(keys)).order_by(rb.c.key).with_for_update()
+        levels = sa.select(rb.c.key, _refilled(now), rb.c.refill_rate).where(rb.c.key.in_(keys))
+        # In key order (the keys are bound sorted): two acquirers never deadlock. A row another
+        # transaction changed while this waited is read as that one left it.
+        lock = levels.order_by(rb.c.key).with_for_update()
+        take = (
+            rb.update()
+            .where(rb.c.key.in_(keys))
+            .values(tokens=_refilled(now) - cost_of(rb), last_refill=_last_refill(now))
+        )
         # Over an alias, uncorrelated: "some charged bucket is short", not "this row is short".
         other = rb.alias("other")
         short = sa.select(other.c.key).where(other.c.key.in_(keys), _refilled(now, other) + EPSILON < cost_of(other))
@@ -83,8 +91,7 @@ class _Acquire:
             .where(rb.c.key.in_(keys), ~short.exists())
             .values(tokens=_refilled(now) - cost_of(rb), last_refill=_last_refill(now))
         )
-        levels = sa.select(rb.c.key, _refilled(now), rb.c.refill_rate).where(rb.c.key.in_(keys))
-        return cls(ensure, lock, spend, levels)
+        return cls(ensure, lock, take, spend, levels)
 
 
 class SqlBucketStore:
@@ -102,7 +109,7 @@ class SqlBucketStore:
         self.db = db
         self.clock = clock
         self._acquires: dict[int, _Acquire] = {}
-        self._snapshot: sa.Select[tuple[float, float, float, float]] | None = None
+        self._snapshot: sa.Select[Any] | None = None
 
     def _now_params(self, now: float) -> dict[str, float]:
         return {"p_now": now} if self.now_sql is NOW else {}
@@ -114,9 +121,10 @@ class SqlBucketStore:
         ]
         await conn.execute(self._statements(1).ensure, rows)
 
-    async def _lock(self, conn: AsyncConnection, keys: list[str]) -> None:
+    async def _lock(self, conn: AsyncConnection, keys: list[str], now: float) -> None:
         if conn.dialect.name == "postgresql":
-            await conn.execute(self._statements(len(keys)).lock, {f"k{i}": k for i, k in enumerate(keys)})
+            params = {f"k{i}": k for i, k in enumerate(keys)} | self._now_params(now)
+            await conn.execute(self._statements(len(keys)).lock, params)
 
     def _statements(self, n: int) -> _Acquire:
         built = self._acquires.get(n)
@@ -139,26 +147,41 @@ class SqlBucketStore:
         for i, key in enumerate(keys):
             params[f"k{i}"] = key
             params[f"c{i}"] = costs[key]
+        rows: Sequence[Any] = ()  # (key, level now, refill rate) of each charged bucket
         async with self.db.write() as conn:
             if self.clock is not None:
                 now = max(now, self.clock.now())
             params.update(self._now_params(now))
             if conn.dialect.name == "postgresql":
-                # The rows must exist before they are locked: an UPDATE that waits on another's row
-                # lock re-checks its row but not the EXISTS over the others, so lock first, always.
-                await self._ensure(conn, [c.shape for c in charges], now)
-            for _ in range(2):
-                if conn.dialect.name == "postgresql":
-                    await conn.execute(statements.lock, params)
-                spent = await conn.execute(statements.spend, params)
-                if spent.rowcount == len(keys):
+                rows = await self._locked_levels(conn, statements, params, charges, now)
+                if all(tokens + EPSILON >= costs[key] for key, tokens, _ in rows):
+                    await conn.execute(statements.take, params)
                     return 0.0
-                rows = (await conn.execute(statements.levels, params)).all()
-                if len(rows) == len(keys):
-                    break
-                await self._ensure(conn, [c.shape for c in charges], now)  # first use: create them full
+            else:
+                for _ in range(2):
+                    spent = await conn.execute(statements.spend, params)
+                    if spent.rowcount == len(keys):
+                        return 0.0
+                    rows = (await conn.execute(statements.levels, params)).all()
+                    if len(rows) == len(keys):
+                        break
+                    await self._ensure(conn, [c.shape for c in charges], now)  # first use: create them full
         waits = [(costs[key] - tokens) / rate for key, tokens, rate in rows if tokens + EPSILON < costs[key]]
         return max(waits, default=0.0)
+
+    async def _locked_levels(
+        self, conn: AsyncConnection, statements: _Acquire, params: dict[str, Any], charges: Sequence[Charge], now: float
+    ) -> Sequence[Any]:
+        """PostgreSQL: every charged bucket locked (created full on first use) and its level now.
+
+        All are locked before any is spent: an UPDATE that waited on one row's lock would re-check
+        that row but not the others it had read.
+        """
+        rows = list((await conn.execute(statements.lock, params)).tuples())
+        if len(rows) < len({c.shape.key for c in charges}):
+            await self._ensure(conn, [c.shape for c in charges], now)
+            rows = list((await conn.execute(statements.lock, params)).tuples())
+        return rows
 
     async def adjust(
         self,
@@ -173,7 +196,7 @@ class SqlBucketStore:
     ) -> TokenBucket:
         async with self.db.write() as conn:
             await self._ensure(conn, [shape], now)
-            await self._lock(conn, [shape.key])
+            await self._lock(conn, [shape.key], now)
             values: dict[str, Any] = {"last_refill": _last_refill(now)}
             cap = rb.c.capacity if capacity is None else sa.literal(capacity)
             if capacity is not None:
@@ -188,7 +211,7 @@ class SqlBucketStore:
             await conn.execute(rb.update().where(rb.c.key == shape.key).values(values))
             return await self._read(conn, shape.key)
 
-    def _snapshot_statement(self) -> sa.Select[tuple[float, float, float, float]]:
+    def _snapshot_statement(self) -> sa.Select[Any]:
         """capacity, refill rate, level now, and when (`p_key`, `p_now`): built once per store."""
         if self._snapshot is None:
             self._snapshot = sa.select(
