@@ -17,13 +17,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 from cryptography.fernet import Fernet
 from queue_failures_suite import *  # noqa: F403 - and these
 from queue_suite import *  # noqa: F403 - the suite's tests run here against this backend
 from queue_suite import Backend, Harness
 from runtime_db import _drop, _pg_schema
 from runtime_fakes import SLUG, FakePlatform, registry
+from sqlalchemy import event
 
 from fusionhub.jobs import Decision, JobStatus, NewJob, SqlJobQueue, Worker
 from fusionhub.jobs.pg import ProcrastinateJobQueue, queue_for

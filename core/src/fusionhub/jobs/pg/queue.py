@@ -30,7 +30,8 @@ drives procrastinate too.) Job times are therefore on the database's clock.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -62,9 +63,11 @@ _HELD_SYNCED = (
     )
     .returning(t)
 )
+_COUNTS = sa.select(t.c.status, sa.func.count()).group_by(t.c.status)
 RECOVER_PER_CLAIM = 100  # stalled jobs sent back per claim: bounded work inside one transaction
-# A claim looks for jobs whose worker died at most this often (seconds, per process): a lease is
-# seconds long, and looking costs a query per claim.
+# A claim looks for jobs whose worker died at most this often (seconds, per process), and only
+# when the last turn's call saw one (`fusionhub_exchange_v1`'s o_stalled): a lease is seconds
+# long, and looking is a transaction of many statements.
 RECOVER_EVERY = 0.5
 
 
@@ -79,6 +82,7 @@ class ProcrastinateJobQueue(SqlJobQueue):
         super().__init__(db)
         self._offset = 0.0
         self._recovered_at = float("-inf")
+        self._stalled = True  # some running job's lease ran out, as the last turn saw: recover on a claim
 
     @property
     def clock_offset(self) -> float:
@@ -161,17 +165,17 @@ class ProcrastinateJobQueue(SqlJobQueue):
         claim = max(claim, 0)
         if (
             tree is not None
-            or (claim and self._recover_due(now + self._offset))
+            or (claim and self._stalled and self._recover_due(now + self._offset))
             or not all(turn.simple(job, decision) for job, decision in settles)
         ):
             return await self._exchange_in_python(worker_id, settles, now, lease_seconds, claim, tree)
         values = turn.params(worker_id, settles, now=now, lease_seconds=lease_seconds, claim=claim)
-        async with self.db.engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")  # the call is its own transaction
+        async with self._one_statement() as conn:
             rows = (await conn.execute(turn.EXCHANGE, values)).all()
         if not rows or rows[0].o_outcome != turn.OFFSET or len(rows) < 1 + len(settles):
             raise RuntimeError(f"fusionhub_exchange_v1 answered {len(rows)} rows for {len(settles)} settles")
         self._offset = float(rows[0].o_offset)
+        self._stalled = bool(rows[0].o_stalled)
         kept: builtins.list[bool] = []
         for (job, decision), row in zip(settles, rows[1 : 1 + len(settles)], strict=True):
             if row.o_outcome == turn.PYTHON:  # the general path, in a transaction of its own
@@ -289,10 +293,19 @@ class ProcrastinateJobQueue(SqlJobQueue):
 
     async def next_run_at(self) -> float | None:
         """On the caller's clock (by the last offset measured), so an idle worker naps for the right time."""
-        async with self.db.read() as conn:
+        async with self._one_statement() as conn:
             due = await runs.next_due(conn)
-            lease = (
-                await conn.execute(sa.select(sa.func.min(t.c.lease_until)).where(t.c.status == JobStatus.RUNNING.value))
-            ).scalar()
-        times = [x for x in (due, lease) if x is not None]
-        return min(times) - self._offset if times else None
+        return None if due is None else due - self._offset
+
+    async def counts(self) -> dict[str, int]:
+        async with self._one_statement() as conn:
+            rows = (await conn.execute(_COUNTS)).all()
+        return {status: count for status, count in rows}
+
+    @contextlib.asynccontextmanager
+    async def _one_statement(self) -> AsyncIterator[AsyncConnection]:
+        """A connection in autocommit, for a single statement: its own transaction, with no BEGIN
+        and COMMIT round trips around it."""
+        async with self.db.engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn

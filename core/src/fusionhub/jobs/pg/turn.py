@@ -29,16 +29,18 @@ OFFSET, KEPT, LOST, PYTHON, CLAIMED = "offset", "kept", "lost", "python", "claim
 
 # The job's columns named one by one: `(o_job).*` comes in the table's physical order, which
 # migrations that added columns made differ from `jobs.c`.
-EXCHANGE = sa.text(
-    "SELECT x.o_outcome, x.o_offset, x.o_store_version, "
-    + ", ".join(f"(x.o_job).{c.name}" for c in t.c)
-    + " FROM fusionhub_exchange_v1("
-    "CAST(:worker AS text), CAST(:now AS float8), CAST(:lease AS float8), CAST(:claim AS integer),"
-    " CAST(:lines AS text[]), CAST(:settles AS jsonb), CAST(:queue AS text), CAST(:task AS text),"
-    " CAST(:due_now AS float8)) AS x"
-).columns(
+_CALL = """
+SELECT x.o_outcome, x.o_offset, x.o_stalled, x.o_store_version, $columns
+FROM fusionhub_exchange_v1(
+    CAST(:worker AS text), CAST(:now AS float8), CAST(:lease AS float8), CAST(:claim AS integer),
+    CAST(:lines AS text[]), CAST(:settles AS jsonb), CAST(:queue AS text), CAST(:task AS text),
+    CAST(:due_now AS float8)
+) AS x
+"""
+EXCHANGE = sa.text(_CALL.replace("$columns", ", ".join(f"(x.o_job).{c.name}" for c in t.c))).columns(
     sa.column("o_outcome", sa.Text),
     sa.column("o_offset", sa.Float),
+    sa.column("o_stalled", sa.Boolean),
     sa.column(STORE_VERSION, sa.Float),
     *t.c,
 )
@@ -46,9 +48,7 @@ EXCHANGE = sa.text(
 
 def simple(job: Job, decision: Decision) -> bool:
     """Whether the function can settle this run (it may still hand it back: see `PYTHON`)."""
-    return (
-        decision.status in _SIMPLE and not decision.children and job.parent_id is None and job.run_id is not None
-    )
+    return decision.status in _SIMPLE and not decision.children and job.parent_id is None and job.run_id is not None
 
 
 def _settle(job: Job, decision: Decision) -> dict[str, Any]:

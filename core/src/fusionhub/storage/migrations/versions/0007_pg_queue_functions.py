@@ -33,7 +33,9 @@ BEGIN
         FROM jobs AS j
         WHERE j.store_id = p_store AND j.status = 'queued'
           AND to_timestamp(j.run_at) <= now() + make_interval(secs => p_due_now)
-          AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs AS r WHERE r.queueing_lock = j.id::text AND r.status = 'todo')
+          AND NOT EXISTS (
+              SELECT 1 FROM procrastinate_jobs AS r WHERE r.queueing_lock = j.id::text AND r.status = 'todo'
+          )
           AND NOT EXISTS (
               SELECT 1 FROM procrastinate_jobs AS r WHERE r.lock = 'store:' || p_store AND r.status IN ('todo', 'doing')
           )
@@ -52,7 +54,8 @@ $fn$
 # result, error_category, error_message, attempts, state, progress_done, progress_total, level}.
 # p_lines: the settled stores' lines, sorted: locked in that order, before any row.
 #
-# Rows returned: first ('offset', the database clock minus the caller's); then per settle
+# Rows returned: first ('offset', the database clock minus the caller's, and o_stalled: whether
+# some running job's lease has run out, its worker dead, for the caller to recover); then per settle
 # 'kept', 'lost' (no longer held by p_worker: nothing changed) or 'python' (a case left to the
 # caller: a stop asked for while the job was to run again, a child job, a run-less job; only the
 # cancel flag was copied in); then ('claimed', its store's updated_at, the job's row) per claim.
@@ -60,7 +63,7 @@ EXCHANGE = """
 CREATE FUNCTION fusionhub_exchange_v1(
     p_worker text, p_now float8, p_lease float8, p_claim integer, p_lines text[], p_settles jsonb,
     p_queue text, p_task text, p_due_now float8
-) RETURNS TABLE(o_outcome text, o_offset float8, o_store_version float8, o_job jobs)
+) RETURNS TABLE(o_outcome text, o_offset float8, o_stalled boolean, o_store_version float8, o_job jobs)
 LANGUAGE plpgsql AS $fn$
 DECLARE
     v_offset float8;
@@ -87,8 +90,9 @@ BEGIN
     v_offset := round((extract(epoch FROM now())::float8 - p_now)::numeric, 3)::float8;
     v_now := p_now + v_offset;
     o_outcome := 'offset'; o_offset := v_offset; o_store_version := NULL; o_job := NULL;
+    o_stalled := EXISTS (SELECT 1 FROM jobs WHERE jobs.status = 'running' AND jobs.lease_until <= v_now);
     RETURN NEXT;
-    o_offset := NULL;
+    o_offset := NULL; o_stalled := NULL;
 
     FOREACH v_line IN ARRAY p_lines LOOP
         PERFORM pg_advisory_xact_lock(hashtextextended('fusionhub:' || v_line, 0));
@@ -141,7 +145,8 @@ BEGIN
             IF v_status = 'queued' THEN
                 v_keep := (v_settle->>'keep_place')::boolean;
                 PERFORM procrastinate_retry_job_v2(
-                    v_row.run_id, to_timestamp(v_run_at), NULL, NULL, CASE WHEN v_keep THEN NULL ELSE 'job:' || v_row.id END
+                    v_row.run_id, to_timestamp(v_run_at), NULL, NULL,
+                    CASE WHEN v_keep THEN NULL ELSE 'job:' || v_row.id END
                 );
                 IF v_keep THEN
                     v_in_line := false;
@@ -160,7 +165,8 @@ BEGIN
     -- this turn's claims, never its settles.
     BEGIN
         WHILE v_taken < p_claim LOOP
-            SELECT f.id, f.args INTO v_run_id, v_args FROM procrastinate_fetch_job_v2(ARRAY[p_queue]::varchar[], NULL) AS f;
+            SELECT f.id, f.args INTO v_run_id, v_args
+            FROM procrastinate_fetch_job_v2(ARRAY[p_queue]::varchar[], NULL) AS f;
             EXIT WHEN v_run_id IS NULL;
             v_job_id := (v_args->>'job_id')::uuid;
             SELECT j.status INTO v_status FROM jobs AS j WHERE j.id = v_job_id FOR UPDATE SKIP LOCKED;
@@ -211,5 +217,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(sa.text("DROP FUNCTION fusionhub_exchange_v1(text, float8, float8, integer, text[], jsonb, text, text, float8)"))
+        arguments = "text, float8, float8, integer, text[], jsonb, text, text, float8"
+        op.execute(sa.text(f"DROP FUNCTION fusionhub_exchange_v1({arguments})"))
         op.execute(sa.text("DROP FUNCTION fusionhub_promote_v1(text, text, uuid, float8)"))
