@@ -5,7 +5,7 @@ a round trip to the server, about a dozen per job. The call does the same for th
 (settles that end a run or send it back to the queue, plus claims) in one statement, run in
 autocommit: its own transaction, one round trip. Whatever the function leaves to the caller
 ('python': a cancel to carry through, a child job whose parent counts it) goes through the
-Python path afterwards, untouched but for the cancel flag copied in.
+Python path afterwards, untouched.
 """
 
 from __future__ import annotations

@@ -57,8 +57,8 @@ $fn$
 # Rows returned: first ('offset', the database clock minus the caller's, and o_stalled: whether
 # some running job's lease has run out, its worker dead, for the caller to recover); then per settle
 # 'kept', 'lost' (no longer held by p_worker: nothing changed) or 'python' (a case left to the
-# caller: a stop asked for while the job was to run again, a child job, a run-less job; only the
-# cancel flag was copied in); then ('claimed', its store's updated_at, the job's row) per claim.
+# caller: a stop asked for while the job was to run again, a child job, a run-less job; the
+# job untouched); then ('claimed', its store's updated_at, the job's row) per claim.
 EXCHANGE = """
 CREATE FUNCTION fusionhub_exchange_v1(
     p_worker text, p_now float8, p_lease float8, p_claim integer, p_lines text[], p_settles jsonb,
@@ -74,6 +74,7 @@ DECLARE
     v_status text;
     v_run_at float8;
     v_keep boolean;
+    v_abort boolean;
     v_in_line boolean;
     v_run_id bigint;
     v_args jsonb;
@@ -100,21 +101,23 @@ BEGIN
 
     FOR v_settle IN SELECT s.value FROM jsonb_array_elements(p_settles) WITH ORDINALITY AS s ORDER BY s.ordinality
     LOOP
-        -- The held row, a stop asked of its run copied in, locked.
-        UPDATE jobs SET cancel_requested = jobs.cancel_requested OR EXISTS (
-            SELECT 1 FROM procrastinate_jobs AS r WHERE r.id = jobs.run_id AND r.status = 'doing' AND r.abort_requested
-        )
-        WHERE jobs.id = (v_settle->>'id')::uuid AND jobs.worker_id = p_worker AND jobs.status = 'running'
-        RETURNING jobs.* INTO v_row;
+        -- The held row, locked, and whether a stop was asked of its run (by us, or procrastinate's tools).
+        SELECT j.* INTO v_row FROM jobs AS j
+        WHERE j.id = (v_settle->>'id')::uuid AND j.worker_id = p_worker AND j.status = 'running'
+        FOR UPDATE;
         IF NOT FOUND THEN
             o_outcome := 'lost'; RETURN NEXT; CONTINUE;
         END IF;
+        v_abort := v_row.cancel_requested OR EXISTS (
+            SELECT 1 FROM procrastinate_jobs AS r WHERE r.id = v_row.run_id AND r.status = 'doing' AND r.abort_requested
+        );
         v_status := v_settle->>'status';
-        IF (v_row.cancel_requested AND v_status = 'queued') OR v_row.run_id IS NULL OR v_row.parent_id IS NOT NULL THEN
-            o_outcome := 'python'; RETURN NEXT; CONTINUE;
+        IF (v_abort AND v_status = 'queued') OR v_row.run_id IS NULL OR v_row.parent_id IS NOT NULL THEN
+            o_outcome := 'python'; RETURN NEXT; CONTINUE;  -- untouched: the caller's settle does it all
         END IF;
         v_run_at := CASE WHEN v_status = 'queued' THEN coalesce((v_settle->>'run_at')::float8 + v_offset, v_now) END;
         UPDATE jobs SET
+            cancel_requested = v_abort,
             status = v_status,
             updated_at = v_now,
             lease_until = NULL,
