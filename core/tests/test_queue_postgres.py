@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -22,6 +23,7 @@ from queue_suite import *  # noqa: F403 - the suite's tests run here against thi
 from queue_suite import Backend, Harness
 from runtime_db import _drop, _pg_schema
 from runtime_fakes import SLUG, FakePlatform, registry
+from sqlalchemy import event
 
 from fusionhub.jobs import Decision, JobStatus, NewJob, SqlJobQueue, Worker
 from fusionhub.jobs.pg import ProcrastinateJobQueue, queue_for
@@ -57,9 +59,23 @@ async def pg_db() -> AsyncIterator[Database]:
         await _drop(schema)
 
 
-@pytest.fixture
-def queue_backend(caller_clock_db: Database) -> Backend:
-    return Backend(database=lambda: caller_clock_db, queue=ProcrastinateJobQueue)
+class TurnQueue(ProcrastinateJobQueue):
+    """Every settle as a worker's turn makes it (`exchange`, the server-side call) rather than on
+    its own: the suite runs both ways (claims always go through the call)."""
+
+    async def settle(self, job_id: str, worker_id: str, decision: Decision, *, now: float) -> bool:
+        job = await self.get(job_id)
+        if job is None:
+            return await super().settle(job_id, worker_id, decision, now=now)
+        kept, claimed = await self.exchange(worker_id, [(job, decision)], now=now, lease_seconds=60, claim=0)
+        assert claimed == []
+        return kept[0]
+
+
+@pytest.fixture(params=["settle", "turn"])
+def queue_backend(request: pytest.FixtureRequest, caller_clock_db: Database) -> Backend:
+    queue = TurnQueue if request.param == "turn" else ProcrastinateJobQueue
+    return Backend(database=lambda: caller_clock_db, queue=queue)
 
 
 async def _runs(db: Database, job_id: str) -> list[tuple[str, str, int]]:
@@ -225,6 +241,51 @@ async def test_upgrade_gives_queued_jobs_from_before_procrastinate_runs(pg_db_at
     assert await _runs(db, second) == [("todo", TASK, 0)]  # promoted
 
 
+async def test_a_worker_turn_is_one_statement(pg_db: Database) -> None:
+    """Settles that end or re-queue a run, and the claims of the turn, in one server-side call."""
+    queue = ProcrastinateJobQueue(pg_db)
+    await _store(pg_db)
+    await _store(pg_db, OTHER)
+    now = time.time()
+    a1, a2, b1, b2 = [
+        await queue.enqueue(NewJob(store, "get_product", params={"n": n}), now=now)
+        for store in (STORE, OTHER)
+        for n in (1, 2)
+    ]
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(pg_db.engine.sync_engine, "before_cursor_execute", count)
+    _, first = await queue.exchange("w", [], now=now, lease_seconds=60, claim=4)
+    assert sorted(j.id for j in first) == sorted([a1.id, b1.id])  # one job per store line at a time
+    # The dead-worker scan ran in that first claim (the Python way); the next turn is one statement.
+    statements.clear()
+    by_id = {j.id: j for j in first}
+    ok = Decision(JobStatus.SUCCEEDED, result={"ok": True}, level="native")
+    refused = Decision(JobStatus.QUEUED, run_at=now + 0.5, throttled=True)
+    kept, second = await queue.exchange(
+        "w", [(by_id[a1.id], ok), (by_id[b1.id], refused)], now=now, lease_seconds=60, claim=2
+    )
+    assert kept == [True, True] and len(statements) == 1
+    assert [j.id for j in second] == [a2.id]  # a1's line goes on; b1 keeps its place, b2 waits behind it
+    done, again = await queue.get(a1.id), await queue.get(b1.id)
+    assert done is not None and done.status is JobStatus.SUCCEEDED and done.result == {"ok": True}
+    assert done.level == "native" and done.finished_at is not None and done.lease_until is None
+    assert again is not None and again.status is JobStatus.QUEUED and again.throttled == 1
+    assert abs(again.run_at - (now + 0.5)) < 5
+    runs = {job.id: [status for status, *_ in await _runs(pg_db, job.id)] for job in (a1, a2, b1, b2)}
+    assert runs == {a1.id: ["succeeded"], a2.id: ["doing"], b1.id: ["todo"], b2.id: []}
+    # A settle by a worker that no longer holds the job changes nothing.
+    statements.clear()
+    kept, _ = await queue.exchange("intruder", [(second[0], ok)], now=now, lease_seconds=60, claim=0)
+    assert kept == [False] and len(statements) == 1
+    still = await queue.get(a2.id)
+    assert still is not None and still.status is JobStatus.RUNNING and still.worker_id == "w"
+    event.remove(pg_db.engine.sync_engine, "before_cursor_execute", count)
+
+
 @pytest.fixture
 async def pg_db_at_0001() -> AsyncIterator[Database]:
     db, schema = await _pg_schema()
@@ -237,12 +298,15 @@ async def pg_db_at_0001() -> AsyncIterator[Database]:
 
 
 STORE = "00000000-0000-0000-0000-0000000000aa"
+OTHER = "00000000-0000-0000-0000-0000000000bb"
 
 
-async def _store(db: Database) -> None:
+async def _store(db: Database, store_id: str = STORE) -> None:
     from fusionhub.storage.schema import stores
 
     async with db.write() as conn:
         await conn.execute(
-            stores.insert().values(id=STORE, name="skew", credentials_encrypted="x", created_at=0.0, updated_at=0.0)
+            stores.insert().values(
+                id=store_id, name=f"skew-{store_id[-2:]}", credentials_encrypted="x", created_at=0.0, updated_at=0.0
+            )
         )

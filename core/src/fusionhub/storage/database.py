@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,6 +24,11 @@ from fusionhub.storage.url import database_url, is_sqlite
 
 BUSY_TIMEOUT_MS = 60_000
 _WRITE = "fusionhub_write"
+# PostgreSQL: a pooled connection idle at least this long (seconds) is pinged before use, so one
+# the server dropped while it sat in the pool is replaced. SQLAlchemy's pre-ping pings on every
+# checkout: a round trip per transaction, one in every few on a busy job queue.
+PING_AFTER_IDLE = 1.0
+_IDLE_SINCE = "fusionhub_idle_since"
 
 
 class Database:
@@ -34,7 +40,9 @@ class Database:
         if self.sqlite:
             kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}
         else:
-            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+            # LIFO: the connection used last is the next one out, so a busy process keeps reusing a
+            # few (fresh, with psycopg's prepared statements) and the rest idle until pinged.
+            kwargs.update(pool_size=10, max_overflow=20, pool_use_lifo=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         self._install_hooks()
         self._migrated = False
@@ -70,7 +78,27 @@ class Database:
                 write = conn.get_execution_options().get(_WRITE, False)
                 conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
-        elif schema is not None:
+            return
+
+        dialect = sync_engine.dialect
+
+        @event.listens_for(sync_engine, "checkin")
+        def _pg_checkin(_dbapi_conn: Any, record: Any) -> None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+        @event.listens_for(sync_engine, "checkout")
+        def _pg_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+            idle_since = record.info.pop(_IDLE_SINCE, None)
+            if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE:
+                return  # new, or in use a moment ago
+            try:
+                dialect.do_ping(dbapi_conn)
+            except Exception as exc:
+                if dialect.is_disconnect(exc, dbapi_conn, None):  # type: ignore[arg-type]
+                    raise sa.exc.DisconnectionError(str(exc)) from exc  # the pool connects afresh
+                raise
+
+        if schema is not None:
 
             @event.listens_for(sync_engine, "connect")
             def _pg_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -29,14 +29,16 @@ drives procrastinate too.) Job times are therefore on the database's clock.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import builtins
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fusionhub.jobs.model import Decision, Job, JobStatus
-from fusionhub.jobs.pg import runs
+from fusionhub.jobs.pg import runs, turn
 from fusionhub.jobs.sql import _STORE_VERSION, SqlJobQueue, _row_to_job
 from fusionhub.storage.database import Database
 from fusionhub.storage.schema import jobs as t
@@ -61,9 +63,11 @@ _HELD_SYNCED = (
     )
     .returning(t)
 )
+_COUNTS = sa.select(t.c.status, sa.func.count()).group_by(t.c.status)
 RECOVER_PER_CLAIM = 100  # stalled jobs sent back per claim: bounded work inside one transaction
-# A claim looks for jobs whose worker died at most this often (seconds, per process): a lease is
-# seconds long, and looking costs a query per claim.
+# A claim looks for jobs whose worker died at most this often (seconds, per process), and only
+# when the last turn's call saw one (`fusionhub_exchange_v1`'s o_stalled): a lease is seconds
+# long, and looking is a transaction of many statements.
 RECOVER_EVERY = 0.5
 
 
@@ -78,6 +82,7 @@ class ProcrastinateJobQueue(SqlJobQueue):
         super().__init__(db)
         self._offset = 0.0
         self._recovered_at = float("-inf")
+        self._stalled = True  # some running job's lease ran out, as the last turn saw: recover on a claim
 
     @property
     def clock_offset(self) -> float:
@@ -144,14 +149,70 @@ class ProcrastinateJobQueue(SqlJobQueue):
 
     # --- workers ------------------------------------------------------------------------
 
+    async def exchange(
+        self,
+        worker_id: str,
+        settles: Sequence[tuple[Job, Decision]],
+        *,
+        now: float,
+        lease_seconds: float,
+        claim: int,
+        tree: str | None = None,
+    ) -> tuple[builtins.list[bool], builtins.list[Job]]:
+        """A worker's turn in one server-side call (`turn`): one round trip. A turn the call does not
+        cover (a tree's claim, a dead-worker scan due, a fan-out or cancel to carry out) goes the
+        Python way, statement by statement in one transaction."""
+        claim = max(claim, 0)
+        if (
+            tree is not None
+            or (claim and self._stalled and self._recover_due(now + self._offset))
+            or not all(turn.simple(job, decision) for job, decision in settles)
+        ):
+            return await self._exchange_in_python(worker_id, settles, now, lease_seconds, claim, tree)
+        values = turn.params(worker_id, settles, now=now, lease_seconds=lease_seconds, claim=claim)
+        async with self._one_statement() as conn:
+            rows = (await conn.execute(turn.EXCHANGE, values)).all()
+        if not rows or rows[0].o_outcome != turn.OFFSET or len(rows) < 1 + len(settles):
+            raise RuntimeError(f"fusionhub_exchange_v1 answered {len(rows)} rows for {len(settles)} settles")
+        self._offset = float(rows[0].o_offset)
+        self._stalled = bool(rows[0].o_stalled)
+        kept: builtins.list[bool] = []
+        for (job, decision), row in zip(settles, rows[1 : 1 + len(settles)], strict=True):
+            if row.o_outcome == turn.PYTHON:  # the general path, in a transaction of its own
+                kept.append(await super().settle(job.id, worker_id, decision, now=now))
+            else:
+                kept.append(row.o_outcome == turn.KEPT)
+        return kept, [_row_to_job(row) for row in rows[1 + len(settles) :]]
+
+    async def _exchange_in_python(
+        self,
+        worker_id: str,
+        settles: Sequence[tuple[Job, Decision]],
+        now: float,
+        lease_seconds: float,
+        claim: int,
+        tree: str | None,
+    ) -> tuple[builtins.list[bool], builtins.list[Job]]:
+        async with self.db.write() as conn:
+            if settles:
+                kept = await self._settle_all(conn, worker_id, settles, now)  # starts with `_begin`
+            else:
+                kept = []
+                await self._begin(conn, now)
+            jobs = await self._claim_in(conn, worker_id, now, lease_seconds, claim, tree) if claim else []
+        return kept, jobs
+
+    def _recover_due(self, now: float) -> bool:
+        """Whether a claim at `now` (the database's clock) looks for dead workers' jobs (`RECOVER_EVERY`)."""
+        return now - self._recovered_at >= RECOVER_EVERY or now < self._recovered_at
+
     async def claim_many(
         self, worker_id: str, *, now: float, lease_seconds: float, limit: int, tree: str | None = None
-    ) -> list[Job]:
+    ) -> builtins.list[Job]:
         if limit < 1:
             return []
-        async with self.db.write() as conn:
-            await self._begin(conn, now)
-            return await self._claim_in(conn, worker_id, now, lease_seconds, limit, tree)
+        _, jobs = await self.exchange(worker_id, [], now=now, lease_seconds=lease_seconds, claim=limit, tree=tree)
+        return jobs
 
     async def _claim_in(
         self, conn: AsyncConnection, worker_id: str, now: float, lease_seconds: float, limit: int, tree: str | None
@@ -159,7 +220,7 @@ class ProcrastinateJobQueue(SqlJobQueue):
         """Inside a transaction `_begin` started (the offset it measured moves `now`). A fetched run
         whose row is busy gives back this claim's runs (a savepoint), never the caller's settles."""
         now += self._offset
-        if now - self._recovered_at >= RECOVER_EVERY or now < self._recovered_at:
+        if self._recover_due(now):
             await self._recover(conn, now)
             self._recovered_at = now
         try:
@@ -232,10 +293,19 @@ class ProcrastinateJobQueue(SqlJobQueue):
 
     async def next_run_at(self) -> float | None:
         """On the caller's clock (by the last offset measured), so an idle worker naps for the right time."""
-        async with self.db.read() as conn:
+        async with self._one_statement() as conn:
             due = await runs.next_due(conn)
-            lease = (
-                await conn.execute(sa.select(sa.func.min(t.c.lease_until)).where(t.c.status == JobStatus.RUNNING.value))
-            ).scalar()
-        times = [x for x in (due, lease) if x is not None]
-        return min(times) - self._offset if times else None
+        return None if due is None else due - self._offset
+
+    async def counts(self) -> dict[str, int]:
+        async with self._one_statement() as conn:
+            rows = (await conn.execute(_COUNTS)).all()
+        return {status: count for status, count in rows}
+
+    @contextlib.asynccontextmanager
+    async def _one_statement(self) -> AsyncIterator[AsyncConnection]:
+        """A connection in autocommit, for a single statement: its own transaction, with no BEGIN
+        and COMMIT round trips around it."""
+        async with self.db.engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn

@@ -131,14 +131,18 @@ WITH RECURSIVE tree(id) AS (
 DELETE FROM procrastinate_jobs
 WHERE queueing_lock IN (SELECT id::text FROM tree) AND status NOT IN ('todo', 'doing')
 """)
-# The earliest a fetch can return a run: each idle line's first pending run, and runs out of line.
+# The earliest a fetch can return a run (each idle line's first pending run, and runs out of
+# line) or a lease runs out (a claim then recovers the job), whichever comes first.
 _NEXT_DUE = sa.text("""
-SELECT extract(epoch FROM min(head.scheduled_at))::float8 FROM (
-    SELECT DISTINCT ON (r.lock) r.scheduled_at FROM procrastinate_jobs AS r
-    WHERE r.queue_name = :queue AND r.status = 'todo'
-      AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs AS busy WHERE busy.lock = r.lock AND busy.status = 'doing')
-    ORDER BY r.lock, r.priority DESC, r.id
-) AS head
+SELECT least(
+    (SELECT extract(epoch FROM min(head.scheduled_at))::float8 FROM (
+        SELECT DISTINCT ON (r.lock) r.scheduled_at FROM procrastinate_jobs AS r
+        WHERE r.queue_name = :queue AND r.status = 'todo'
+          AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs AS busy WHERE busy.lock = r.lock AND busy.status = 'doing')
+        ORDER BY r.lock, r.priority DESC, r.id
+    ) AS head),
+    (SELECT min(lease_until) FROM jobs WHERE status = 'running')
+)
 """)
 
 
@@ -213,5 +217,6 @@ async def delete(conn: AsyncConnection, ids: Sequence[str]) -> None:
 
 
 async def next_due(conn: AsyncConnection) -> float | None:
+    """When a claim may next find something: a run due, or a lease run out (database clock)."""
     due = (await conn.execute(_NEXT_DUE, {"queue": QUEUE})).scalar()
     return None if due is None else float(due)

@@ -1,0 +1,97 @@
+"""A worker's turn as one server-side call: `fusionhub_exchange_v1` (migration 0007).
+
+`ProcrastinateJobQueue` settles and claims statement by statement in Python; each statement is
+a round trip to the server, about a dozen per job. The call does the same for the common turn
+(settles that end a run or send it back to the queue, plus claims) in one statement, run in
+autocommit: its own transaction, one round trip. Whatever the function leaves to the caller
+('python': a cancel to carry through, a child job whose parent counts it) goes through the
+Python path afterwards, untouched.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from fusionhub.jobs.model import Decision, Job, JobStatus
+from fusionhub.jobs.pg.runs import END_STATUS, line
+from fusionhub.jobs.sql import STORE_VERSION
+from fusionhub.storage.pg_procrastinate import DUE_NOW, QUEUE, TASK
+from fusionhub.storage.schema import jobs as t
+
+# The decisions the function applies itself: no per-item children to create, no cancel to spread.
+_SIMPLE = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.QUEUED})
+
+OFFSET, KEPT, LOST, PYTHON, CLAIMED = "offset", "kept", "lost", "python", "claimed"
+
+# The job's columns named one by one: `(o_job).*` comes in the table's physical order, which
+# migrations that added columns made differ from `jobs.c`.
+_CALL = """
+SELECT x.o_outcome, x.o_offset, x.o_stalled, x.o_store_version, $columns
+FROM fusionhub_exchange_v1(
+    CAST(:worker AS text), CAST(:now AS float8), CAST(:lease AS float8), CAST(:claim AS integer),
+    CAST(:lines AS text[]), CAST(:settles AS jsonb), CAST(:queue AS text), CAST(:task AS text),
+    CAST(:due_now AS float8)
+) AS x
+"""
+EXCHANGE = sa.text(_CALL.replace("$columns", ", ".join(f"(x.o_job).{c.name}" for c in t.c))).columns(
+    sa.column("o_outcome", sa.Text),
+    sa.column("o_offset", sa.Float),
+    sa.column("o_stalled", sa.Boolean),
+    sa.column(STORE_VERSION, sa.Float),
+    *t.c,
+)
+
+
+def simple(job: Job, decision: Decision) -> bool:
+    """Whether the function can settle this run (it may still hand it back: see `PYTHON`)."""
+    return decision.status in _SIMPLE and not decision.children and job.parent_id is None and job.run_id is not None
+
+
+def _settle(job: Job, decision: Decision) -> dict[str, Any]:
+    """What `SqlJobQueue._settle` would write, and how the run ends, as the function reads it."""
+    status = decision.status
+    entry: dict[str, Any] = {
+        "id": job.id,
+        "status": status.value,
+        "end": END_STATUS.get(status),
+        # Refused by the bucket, or again at once: the run keeps its place at the head of its line.
+        "keep_place": decision.throttled or decision.run_at is None,
+        "throttled": decision.throttled,
+    }
+    if status is JobStatus.QUEUED and decision.run_at is not None:
+        entry["run_at"] = decision.run_at
+    if status is JobStatus.SUCCEEDED:
+        entry["result"] = decision.result
+    if decision.error_category is not None:
+        entry["error_category"] = decision.error_category
+        entry["error_message"] = decision.error_message
+    if decision.attempts is not None:
+        entry["attempts"] = decision.attempts
+    if decision.state is not None:
+        entry["state"] = decision.state
+    if decision.progress is not None:
+        entry["progress_done"], entry["progress_total"] = decision.progress
+    if decision.level is not None:
+        entry["level"] = decision.level
+    return entry
+
+
+def params(
+    worker_id: str, settles: Sequence[tuple[Job, Decision]], *, now: float, lease_seconds: float, claim: int
+) -> dict[str, Any]:
+    return {
+        "worker": worker_id,
+        "now": now,
+        "lease": lease_seconds,
+        "claim": claim,
+        # Taken in this order by every transaction that holds several lines (`runs.lock_lines`).
+        "lines": sorted({line(job.store_id) for job, _ in settles}),
+        "settles": json.dumps([_settle(job, decision) for job, decision in settles]),
+        "queue": QUEUE,
+        "task": TASK,
+        "due_now": DUE_NOW,
+    }
