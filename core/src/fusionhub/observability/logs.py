@@ -7,10 +7,12 @@ import operator
 import os
 import sys
 from collections.abc import MutableMapping
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import structlog
 
+from fusionhub.observability import jsonline
 from fusionhub.observability.redaction import redact_fields, scrub, scrub_log_records
 
 FORMAT_ENV = "FUSIONHUB_LOG_FORMAT"  # "json" (machines) or "console" (people)
@@ -49,6 +51,14 @@ def _shared() -> list[Any]:
 
 # Set on the stdlib records of structlog events: their message is the finished, redacted line.
 _RENDERED = "fusionhub_rendered"
+# The processors of configure_logging's last JSON setup: while structlog runs exactly these,
+# EventLog.emit may build a flat event's line itself (`fusionhub.observability.jsonline`).
+_json_chain: tuple[Any, ...] | None = None
+
+
+def _utc_stamp() -> str:
+    # What TimeStamper(fmt="iso", utc=True) writes.
+    return datetime.now(tz=UTC).isoformat().replace("+00:00", "Z")
 
 
 class _HandedToStdlib:
@@ -91,12 +101,15 @@ def configure_logging(fmt: str | None = None, *, level: str | int | None = None,
         else structlog.dev.ConsoleRenderer(colors=out.isatty())
     )
     scrub_log_records()
+    global _json_chain
+    processors = [
+        structlog.stdlib.filter_by_level,  # drop below-level events before any work is done
+        *_shared(),
+        _HandedToStdlib(renderer),
+    ]
+    _json_chain = tuple(processors) if chosen == "json" else None
     structlog.configure(
-        processors=[
-            structlog.stdlib.filter_by_level,  # drop below-level events before any work is done
-            *_shared(),
-            _HandedToStdlib(renderer),
-        ],
+        processors=processors,
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,  # EventLog caches per configuration instead
@@ -166,10 +179,13 @@ class EventLog:
             return
         event_dict: Any = fields
         event_dict["event"] = event
-        for processor in processors[1:-1]:
-            event_dict = processor(self._stdlib, method, event_dict)
+        line = self._line(processors, method, event_dict)
+        if line is None:
+            for processor in processors[1:-1]:
+                event_dict = processor(self._stdlib, method, event_dict)
+            line = processors[-1].renderer(self._stdlib, method, event_dict)
         # The whole line is scrubbed too, as the record factory scrubs every stdlib message.
-        line = scrub(processors[-1].renderer(self._stdlib, method, event_dict))
+        line = scrub(line)
         handler.acquire()
         try:
             handler.stream.write(line + handler.terminator)
@@ -178,6 +194,20 @@ class EventLog:
             handler.handleError(self._stdlib.makeRecord(self.name, level, "", 0, line, (), None))
         finally:
             handler.release()
+
+    def _line(self, processors: list[Any], method: str, event_dict: dict[str, Any]) -> str | None:
+        """The line of configure_logging's JSON chain, built without running it when the event is flat
+        (None: run the processors). The chain's steps, in its order: context variables, logger
+        name, level, timestamp; a stack or traceback to render, and the processors do it all."""
+        if _json_chain is None or len(processors) != len(_json_chain) or tuple(processors) != _json_chain:
+            return None
+        event_dict = structlog.contextvars.merge_contextvars(self._stdlib, method, event_dict)
+        event_dict["logger"] = self.name
+        event_dict["level"] = method
+        event_dict["timestamp"] = _utc_stamp()
+        if "stack_info" in event_dict or "exc_info" in event_dict:
+            return None
+        return jsonline.render(event_dict)
 
     def _sole_handler(self, config: dict[str, Any], level: int) -> logging.StreamHandler[Any] | None:
         """configure_logging's handler when it alone would receive this logger's record at `level`

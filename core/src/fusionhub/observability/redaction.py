@@ -107,6 +107,12 @@ SECRET_KEYS = frozenset(
 SECRET_KEY_FRAGMENTS = ("token", "secret", "password", "api_key", "apikey", "authorization", "credential")
 # Names plugins declared on top of the defaults (lower-case): their own headers and fields.
 _declared_keys: set[str] = set()
+_generation = 0  # moves whenever a key's verdict may change: caches of verdicts compare it
+
+
+def secret_keys_generation() -> int:
+    """A number that changes whenever `is_secret_key` may answer differently (names were declared)."""
+    return _generation
 
 
 def register_secret_keys(*names: str) -> None:
@@ -116,12 +122,14 @@ def register_secret_keys(*names: str) -> None:
     then on their values are redacted wherever they appear: logs, records, reprs. Names are
     process-wide, like the log lines they protect. `HttpConfig(secret_names=...)` calls this.
     """
+    global _generation
     added = {n.lower() for n in names if n} - _declared_keys
     if not added:
         return
     with _lock:
         _declared_keys.update(added)
         _verdicts.clear()
+        _generation += 1
 
 
 # Each key's verdict, looked up once: log events repeat the same few keys. Bounded, since data
