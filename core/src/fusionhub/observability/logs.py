@@ -56,6 +56,10 @@ _RENDERED = "fusionhub_rendered"
 _json_chain: tuple[Any, ...] | None = None
 
 
+# structlog's registry of the context variables bind_contextvars made (its own; None if it moved).
+_bound_contextvars: dict[str, Any] | None = getattr(structlog.contextvars, "_CONTEXT_VARS", None)
+
+
 def _utc_stamp() -> str:
     # What TimeStamper(fmt="iso", utc=True) writes.
     return datetime.now(tz=UTC).isoformat().replace("+00:00", "Z")
@@ -188,8 +192,10 @@ class EventLog:
         line = scrub(line)
         handler.acquire()
         try:
-            handler.stream.write(line + handler.terminator)
-            handler.flush()
+            stream = handler.stream
+            stream.write(line + handler.terminator)
+            if hasattr(stream, "flush"):  # StreamHandler.flush, without taking the lock we hold again
+                stream.flush()
         except Exception:  # as StreamHandler.emit does: the handler reports it, the call goes on
             handler.handleError(self._stdlib.makeRecord(self.name, level, "", 0, line, (), None))
         finally:
@@ -201,7 +207,8 @@ class EventLog:
         name, level, timestamp; a stack or traceback to render, and the processors do it all."""
         if _json_chain is None or len(processors) != len(_json_chain) or tuple(processors) != _json_chain:
             return None
-        event_dict = structlog.contextvars.merge_contextvars(self._stdlib, method, event_dict)
+        if _bound_contextvars is None or _bound_contextvars:  # none ever bound: nothing to merge
+            event_dict = structlog.contextvars.merge_contextvars(self._stdlib, method, event_dict)
         event_dict["logger"] = self.name
         event_dict["level"] = method
         event_dict["timestamp"] = _utc_stamp()
@@ -234,7 +241,7 @@ class EventLog:
         handler = root.handlers[0]
         if (
             type(handler) is not logging.StreamHandler
-            or handler.get_name() != _HANDLER_NAME
+            or handler.name != _HANDLER_NAME
             or handler.filters
             or level < handler.level
             or type(handler.formatter) is not _Formatter
