@@ -24,6 +24,12 @@ _SECRET = encode_basestring_ascii(redaction.REDACTED)
 _Plan = tuple[int, tuple[tuple[str, bool], ...], str]
 _plans: dict[tuple[Any, ...], _Plan] = {}
 _MAX_PLANS = 256  # events with arbitrary keys must not grow it without end
+# Short strings' JSON, scrubbed: events repeat the same names (plugin, store, capability, method,
+# path) on every call. Emptied whenever redaction changes (its generation).
+_texts: dict[str, str] = {}
+_texts_generation = -1
+_MAX_TEXTS = 4096
+_MAX_TEXT_LEN = 128
 
 
 def _plan(keys: tuple[Any, ...], generation: int) -> _Plan | None:
@@ -40,14 +46,18 @@ def _plan(keys: tuple[Any, ...], generation: int) -> _Plan | None:
 
 def render(event: dict[str, Any]) -> str | None:
     """The redacted JSON line of a flat event, or None when a value needs the processors' rendering."""
+    global _texts_generation
     keys = tuple(event)
-    generation = redaction.secret_keys_generation()
+    generation = redaction.generation()
+    if _texts_generation != generation or len(_texts) >= _MAX_TEXTS:
+        _texts.clear()
+        _texts_generation = generation
     plan = _plans.get(keys)
     if plan is None or plan[0] != generation:
         plan = _plan(keys, generation)
         if plan is None:
             return None
-    scrub = redaction.scrub
+    scrub, texts = redaction.scrub, _texts
     values = []
     for key, secret in plan[1]:
         value = event[key]
@@ -55,7 +65,12 @@ def render(event: dict[str, Any]) -> str | None:
         if secret:
             values.append(_SECRET)
         elif kind is str:
-            values.append(encode_basestring_ascii(scrub(value)))
+            text = texts.get(value)
+            if text is None:
+                text = encode_basestring_ascii(scrub(value))
+                if len(value) <= _MAX_TEXT_LEN:
+                    texts[value] = text
+            values.append(text)
         elif kind is int:
             values.append(int.__repr__(value))
         elif kind is float and math.isfinite(value):

@@ -16,10 +16,11 @@ _lock = threading.Lock()
 _secrets: set[str] = set()
 _pattern: re.Pattern[str] | None = None
 _shortest = 0  # no text shorter than every secret can hold one: scrub skips it
+_generation = 0  # see generation()
 
 
 def register_secret(*values: str | None) -> None:
-    global _pattern, _shortest
+    global _pattern, _shortest, _generation
     added = {v for v in values if isinstance(v, str) and len(v) >= _MIN_SECRET_LEN}
     if not added - _secrets:
         return
@@ -30,6 +31,7 @@ def register_secret(*values: str | None) -> None:
         ordered = sorted(_secrets, key=len, reverse=True)
         _shortest = len(ordered[-1])  # first: a reader never pairs the new pattern with an older, longer minimum
         _pattern = re.compile("|".join(re.escape(s) for s in ordered))
+        _generation += 1
 
 
 def register_secrets(values: Iterable[str | None]) -> None:
@@ -107,11 +109,11 @@ SECRET_KEYS = frozenset(
 SECRET_KEY_FRAGMENTS = ("token", "secret", "password", "api_key", "apikey", "authorization", "credential")
 # Names plugins declared on top of the defaults (lower-case): their own headers and fields.
 _declared_keys: set[str] = set()
-_generation = 0  # moves whenever a key's verdict may change: caches of verdicts compare it
 
 
-def secret_keys_generation() -> int:
-    """A number that changes whenever `is_secret_key` may answer differently (names were declared)."""
+def generation() -> int:
+    """A number that changes whenever redaction may answer differently (a secret or a secret name
+    was registered): what caches of `scrub` or `is_secret_key` answers compare."""
     return _generation
 
 
