@@ -1,5 +1,5 @@
-"""The API-call line built from a per-key-set template is the line json.dumps gives for the redacted
-event (what configure_logging's JSON renderer writes), and follows every change to redaction."""
+"""The API-call line rendered in one C call is the line json.dumps gives for the redacted event (what
+configure_logging's JSON renderer writes), and follows every change to redaction."""
 
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ def test_a_flat_event_renders_as_json_dumps_of_the_redacted_event() -> None:
         "path": 'a "quoted" path\\ with ünïcode\n',
         "api_key": 12345,  # a secret key's value goes whatever its type
         "big": 10**30,
-        "cost%s": 1.0,  # a key a %-template must not read as a placeholder
+        "cost%s": 1.0,
+        "nan": math.nan,  # json.dumps writes NaN and Infinity: the line does too
+        "inf": -math.inf,
     }
     assert jsonline.render(dict(event)) == expected(event)
     assert jsonline.render(dict(event)) == expected(event)  # the cached plan and texts give the same
@@ -42,6 +44,14 @@ def test_a_secret_registered_after_a_text_was_cached_is_scrubbed_from_it() -> No
     register_secret(CANARY)
     line = jsonline.render({"path": text})
     assert line == expected({"path": text}) and CANARY not in line and REDACTED in line
+
+
+def test_a_secret_json_would_escape_is_scrubbed_from_each_string_before_rendering() -> None:
+    odd = 'odd"secret\\Zq9'
+    register_secret(odd)
+    event = {"path": f"/x/{odd}/y", "note": "plain"}
+    line = jsonline.render(dict(event))
+    assert line == expected(event) and json.loads(line or "")["path"] == f"/x/{REDACTED}/y"
 
 
 def test_a_secret_name_declared_after_a_plan_was_made_is_redacted() -> None:
@@ -56,8 +66,6 @@ def test_a_secret_name_declared_after_a_plan_was_made_is_redacted() -> None:
     [
         {"nested": {"a": 1}},
         {"items": [1, 2]},
-        {"when": math.nan},
-        {"inf": math.inf},
         {7: "a key that is not a string"},
         {"kind": type("S", (str,), {})("a str subclass")},
     ],

@@ -6,6 +6,7 @@ import logging
 import operator
 import os
 import sys
+import time
 from collections.abc import MutableMapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -60,9 +61,17 @@ _json_chain: tuple[Any, ...] | None = None
 _bound_contextvars: dict[str, Any] | None = getattr(structlog.contextvars, "_CONTEXT_VARS", None)
 
 
+_second: tuple[int, str] = (-1, "")  # the last second stamped, and its text up to the seconds
+
+
 def _utc_stamp() -> str:
-    # What TimeStamper(fmt="iso", utc=True) writes.
-    return datetime.now(tz=UTC).isoformat().replace("+00:00", "Z")
+    """What TimeStamper(fmt="iso", utc=True) writes (datetime.isoformat: microseconds unless 0), the
+    date and time of day formatted once per second."""
+    global _second
+    seconds, micros = divmod(time.time_ns() // 1000, 1_000_000)
+    if _second[0] != seconds:
+        _second = (seconds, datetime.fromtimestamp(seconds, tz=UTC).isoformat().removesuffix("+00:00"))
+    return f"{_second[1]}.{micros:06d}Z" if micros else f"{_second[1]}Z"
 
 
 class _HandedToStdlib:
@@ -183,13 +192,12 @@ class EventLog:
             return
         event_dict: Any = fields
         event_dict["event"] = event
-        line = self._line(processors, method, event_dict)
+        line = self._line(processors, method, event_dict)  # scrubbed already
         if line is None:
             for processor in processors[1:-1]:
                 event_dict = processor(self._stdlib, method, event_dict)
-            line = processors[-1].renderer(self._stdlib, method, event_dict)
-        # The whole line is scrubbed too, as the record factory scrubs every stdlib message.
-        line = scrub(line)
+            # The whole line is scrubbed too, as the record factory scrubs every stdlib message.
+            line = scrub(processors[-1].renderer(self._stdlib, method, event_dict))
         handler.acquire()
         try:
             stream = handler.stream

@@ -17,10 +17,19 @@ _secrets: set[str] = set()
 _pattern: re.Pattern[str] | None = None
 _shortest = 0  # no text shorter than every secret can hold one: scrub skips it
 _generation = 0  # see generation()
+# Printable ASCII but the quote and the backslash: a secret of these appears in a JSON line as it is.
+_PLAIN = re.compile(r"[ !#-\[\]-~]*")
+_plain = True  # every loaded secret is plain (see secrets_are_plain)
+
+
+def secrets_are_plain() -> bool:
+    """Whether every loaded secret is printable ASCII without `"` or `\\`: JSON writes such a secret
+    as it is, so scrubbing a rendered JSON line finds it in any string value that held it."""
+    return _plain
 
 
 def register_secret(*values: str | None) -> None:
-    global _pattern, _shortest, _generation
+    global _pattern, _shortest, _generation, _plain
     added = {v for v in values if isinstance(v, str) and len(v) >= _MIN_SECRET_LEN}
     if not added - _secrets:
         return
@@ -31,6 +40,7 @@ def register_secret(*values: str | None) -> None:
         ordered = sorted(_secrets, key=len, reverse=True)
         _shortest = len(ordered[-1])  # first: a reader never pairs the new pattern with an older, longer minimum
         _pattern = re.compile("|".join(re.escape(s) for s in ordered))
+        _plain = all(_PLAIN.fullmatch(s) for s in ordered)
         _generation += 1
 
 
