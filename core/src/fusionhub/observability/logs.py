@@ -216,7 +216,7 @@ class EventLog:
         if _json_chain is None or len(processors) != len(_json_chain) or tuple(processors) != _json_chain:
             return None
         if _bound_contextvars is None or _bound_contextvars:  # none ever bound: nothing to merge
-            event_dict = structlog.contextvars.merge_contextvars(self._stdlib, method, event_dict)
+            structlog.contextvars.merge_contextvars(self._stdlib, method, event_dict)  # in place
         event_dict["logger"] = self.name
         event_dict["level"] = method
         event_dict["timestamp"] = _utc_stamp()
