@@ -337,3 +337,22 @@ async def test_the_guides_wrapper_example_times_every_platforms_calls() -> None:
     with pytest.raises(PlatformError):
         await hub.execute("beta", "get_product", {"product_id": "boom"})
     assert [(t[0], t[1], t[3]) for t in timer.TIMINGS] == [("alpha", "1", "ok"), ("beta", "boom", "LookupError")]
+
+
+async def test_a_lone_hookimpl_is_called_directly_and_pluggy_takes_over_for_a_wrapper_or_a_monitor() -> None:
+    hub = hub_with(alpha=Platform("alpha"))
+    registry = hub.registry
+    assert type(registry.caller("alpha", "fusionhub_get_product")).__name__ == "_Direct"
+    assert (await hub.execute("alpha", "get_product", {"product_id": "1"})).value.platform == "alpha"
+    seen: list[str] = []
+    undo = registry.pm.add_hookcall_monitoring(lambda name, impls, kwargs: seen.append(name), lambda *a: None)
+    try:  # a monitor sees every call: the call goes through pluggy again
+        assert (await hub.execute("alpha", "get_product", {"product_id": "2"})).value.title == "from alpha"
+    finally:
+        undo()
+    assert "fusionhub_get_product" in seen
+    assert type(registry.caller("alpha", "fusionhub_get_product")).__name__ == "_Direct"
+    tracer = Tracer()
+    registry.add(tracer, "tracer")  # a wrapper registered later: through pluggy, inside it
+    assert (await hub.execute("alpha", "get_product", {"product_id": "3"})).value.platform == "alpha"
+    assert [(s[0], s[2].product_id) for s in tracer.seen] == [("alpha", "3")]

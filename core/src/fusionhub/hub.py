@@ -52,6 +52,9 @@ from fusionhub.stores.checks import check_config
 
 R = TypeVar("R")
 _ADAPTERS: dict[Capability, pydantic.TypeAdapter[Any]] = {}
+# Per call, an enum's `.value` and `hook_name` are property calls: looked up in plain dicts instead.
+_VALUES: dict[Any, str] = {member: member.value for kind in (Capability, Level, RunMode) for member in kind}
+_HOOKS: dict[Capability, str] = {cap: cap.hook_name for cap in Capability}
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +246,7 @@ class Hub:
         contract = self.gate(slug, cap, mode)
         spec = CAPABILITY_SPECS[cap]
         parsed = self._params(spec.params, params, slug)
-        hook = self.registry.caller(slug, cap.hook_name)  # the registry refused levels its hookimpls contradict
+        hook = self.registry.caller(slug, _HOOKS[cap])  # the registry refused levels its hookimpls contradict
         if spec.writes:  # the call's name across runs; a read needs none
             key = getattr(parsed, "idempotency_key", None) or call_key or uuid.uuid4().hex
             call_ctx = ctx.for_call(mode, cap, call_key=key, rerun_since=rerun_since)
@@ -258,7 +261,7 @@ class Hub:
         error: FusionHubError | None = None
         parked = False
         value: Any = None
-        scope = current_capability.set(cap.value)
+        scope = current_capability.set(_VALUES[cap])
         try:
             with admission.call_scope():  # admitted or refused as a whole, at its first request
                 raw = await self._earlier_effect(call_ctx, contract, parsed) if call_ctx.rerun else None
@@ -328,12 +331,12 @@ class Hub:
             CapabilityCall(
                 plugin=ctx.store.platform,
                 store_id=ctx.store.id,
-                capability=cap.value,
-                level=contract.level.value,
+                capability=_VALUES[cap],
+                level=_VALUES[contract.level],
                 ok=error is None and not parked,
                 duration_ms=duration_ms,
                 error_category=error.category.value if error else None,
-                mode=mode.value,
+                mode=_VALUES[mode],
                 parked=parked,
             ),
             cached=cached,
@@ -352,9 +355,10 @@ class Hub:
 
     def cache_ttl(self, slug: str, capability: Capability) -> float | None:
         """How long a read may be reused: host setting (platform, then global), else the contract's cache_ttl."""
-        for key in ((slug, capability), (None, capability)):
-            if key in self._cache_ttls:
-                return self._cache_ttls[key]
+        if self._cache_ttls:  # the host set some
+            for key in ((slug, capability), (None, capability)):
+                if key in self._cache_ttls:
+                    return self._cache_ttls[key]
         manifest = self.manifest(slug)
         known = self._contract_ttls.get((slug, capability))
         if known is None or known[0] is not manifest:  # merged constraints are a model rebuild: once per contract

@@ -47,9 +47,11 @@ P = TypeVar("P", bound=pydantic.BaseModel)
 
 def parse_params(model: type[P], params: Any, *, platform: str | None = None) -> P:
     """`params` (a mapping, a model or None) as `model`, or a ValidationError naming each field (`params.x`)."""
-    if isinstance(params, model):
+    if type(params) is dict:  # the usual case, without the isinstance checks against ABCs below
+        pass
+    elif isinstance(params, model):
         return params
-    if isinstance(params, pydantic.BaseModel):
+    elif isinstance(params, pydantic.BaseModel):
         params = params.model_dump()
     if params is not None and not isinstance(params, Mapping):
         raise ValidationError(

@@ -128,11 +128,25 @@ _CAP_HOOKS = _capability_hooks()
 
 
 class _Manager(pluggy.PluginManager):
-    """A PluginManager that says when its plugins change, so per-platform callers are rebuilt."""
+    """A PluginManager that says when its plugins or its call monitors change, so per-platform
+    callers are rebuilt."""
 
     def __init__(self, on_change: Callable[[], None]) -> None:
         super().__init__(hookspecs.PROJECT)
         self._on_change = on_change
+        self.monitors = 0  # add_hookcall_monitoring (enable_tracing) tracers in place: every call goes through pluggy
+
+    def add_hookcall_monitoring(self, before: Any, after: Any) -> Callable[[], None]:
+        undo = super().add_hookcall_monitoring(before, after)
+        self.monitors += 1
+        self._on_change()
+
+        def undone() -> None:
+            undo()
+            self.monitors -= 1
+            self._on_change()
+
+        return undone
 
     def register(self, plugin: Any, name: str | None = None) -> str | None:
         try:
@@ -159,6 +173,35 @@ class _WithCoreImpl:
         return self._caller.call_extra(self._methods, kwargs)
 
 
+class _Direct:
+    """A firstresult hook's only hookimpl, no wrapper around it: called as pluggy's loop would call it
+    (the arguments it names, its result as it is), without the loop."""
+
+    __slots__ = ("_argnames", "_function", "_name")
+
+    def __init__(self, name: str, impl: pluggy.HookImpl) -> None:
+        self._name, self._function, self._argnames = name, impl.function, impl.argnames
+
+    def __call__(self, **kwargs: Any) -> Any:
+        try:
+            args = [kwargs[name] for name in self._argnames]
+        except KeyError as exc:
+            raise pluggy.HookCallError(f"hook call must provide argument {exc.args[0]!r}") from exc
+        return self._function(*args)
+
+
+def _direct(manager: _Manager, caller: pluggy.HookCaller) -> _Direct | None:
+    """`caller` as a direct call when pluggy would only call one plain hookimpl and return its result."""
+    impls = caller.get_hookimpls()
+    if manager.monitors or len(impls) != 1 or caller.spec is None or caller.is_historic():
+        return None
+    (impl,) = impls
+    spec = caller.spec
+    if impl.wrapper or impl.hookwrapper or impl.kwargnames or spec.kwargdefaults or not spec.opts.get("firstresult"):
+        return None
+    return _Direct(caller.name, impl)
+
+
 class Registry:
     """The loaded plugins and what each declares. Build with `Registry.discover()`."""
 
@@ -170,7 +213,7 @@ class Registry:
         deny: Iterable[str] | None = None,
     ) -> None:
         self._callers: dict[tuple[str, str], Callable[..., Any]] = {}
-        self.pm: pluggy.PluginManager = _Manager(self._callers.clear)
+        self.pm: _Manager = _Manager(self._callers.clear)
         self.pm.add_hookspecs(hookspecs)
         self.strict = _env_flag(ENV_STRICT) if strict is None else strict
         env_allow = _env_list(ENV_LOAD)
@@ -453,7 +496,8 @@ class Registry:
         """Call a capability hook for one platform: its plugin's hookimpl inside every plugin's wrappers.
 
         `caller(ctx=..., params=...)` returns what the outermost wrapper returns (for an async hook,
-        an awaitable). Cached per (platform, hook) until a plugin registers or unregisters.
+        an awaitable). Cached per (platform, hook) until a plugin registers or unregisters (or a
+        call monitor comes or goes); with no wrapper, the hookimpl is called directly.
         """
         key = (slug, hook_name)
         found = self._callers.get(key)
@@ -473,7 +517,7 @@ class Registry:
         assert record.manifest is not None
         if capability is not None and record.manifest.contract(capability).fan_out is not None:
             return _WithCoreImpl(caller, declared_fan_out)
-        return caller
+        return _direct(self.pm, caller) or caller
 
     @property
     def hook(self) -> Any:

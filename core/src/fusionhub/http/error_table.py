@@ -130,6 +130,8 @@ class ErrorTable:
         `message` replaces the row's and the body's text; `parsed` is the body as JSON when the
         caller has parsed it already; `now` is the clock's time for Retry-After dates.
         """
+        if response.status_code < 400 and not self._reads_successes:
+            return None  # a success no row reads: no body reader to set up (per call)
         cache: list[ErrorBody] = []
 
         def body() -> ErrorBody:

@@ -281,7 +281,14 @@ class LimitedTransport(httpx.AsyncBaseTransport):
         tries: int,
     ) -> None:
         assert self._sink is not None
-        level = await self._limiter.level(meta.operation) if getattr(self._limiter.store, "local", False) else None
+        limiter = self._limiter
+        if limiter.memory_store() is not None:  # read in place: no coroutine for it
+            tokens = limiter.memory_level(meta.operation)
+        elif getattr(limiter.store, "local", False):
+            level = await limiter.level(meta.operation)
+            tokens = level.tokens if level is not None else None
+        else:
+            tokens = None
         url = request.url
         self._sink(
             ApiCall(
@@ -293,7 +300,7 @@ class LimitedTransport(httpx.AsyncBaseTransport):
                 status=response.status_code if response is not None else None,
                 duration_ms=(self._limiter.clock.now() - started) * 1000,
                 cost=meta.cost,
-                bucket_level=level.tokens if level is not None else None,
+                bucket_level=tokens,
                 retries=max(0, tries - 1),
                 error=error,
             )

@@ -6,11 +6,14 @@ import logging
 import operator
 import os
 import sys
+import time
 from collections.abc import MutableMapping
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import structlog
 
+from fusionhub.observability import jsonline
 from fusionhub.observability.redaction import redact_fields, scrub, scrub_log_records
 
 FORMAT_ENV = "FUSIONHUB_LOG_FORMAT"  # "json" (machines) or "console" (people)
@@ -49,6 +52,26 @@ def _shared() -> list[Any]:
 
 # Set on the stdlib records of structlog events: their message is the finished, redacted line.
 _RENDERED = "fusionhub_rendered"
+# The processors of configure_logging's last JSON setup: while structlog runs exactly these,
+# EventLog.emit may build a flat event's line itself (`fusionhub.observability.jsonline`).
+_json_chain: tuple[Any, ...] | None = None
+
+
+# structlog's registry of the context variables bind_contextvars made (its own; None if it moved).
+_bound_contextvars: dict[str, Any] | None = getattr(structlog.contextvars, "_CONTEXT_VARS", None)
+
+
+_second: tuple[int, str] = (-1, "")  # the last second stamped, and its text up to the seconds
+
+
+def _utc_stamp() -> str:
+    """What TimeStamper(fmt="iso", utc=True) writes (datetime.isoformat: microseconds unless 0), the
+    date and time of day formatted once per second."""
+    global _second
+    seconds, micros = divmod(time.time_ns() // 1000, 1_000_000)
+    if _second[0] != seconds:
+        _second = (seconds, datetime.fromtimestamp(seconds, tz=UTC).isoformat().removesuffix("+00:00"))
+    return f"{_second[1]}.{micros:06d}Z" if micros else f"{_second[1]}Z"
 
 
 class _HandedToStdlib:
@@ -91,12 +114,15 @@ def configure_logging(fmt: str | None = None, *, level: str | int | None = None,
         else structlog.dev.ConsoleRenderer(colors=out.isatty())
     )
     scrub_log_records()
+    global _json_chain
+    processors = [
+        structlog.stdlib.filter_by_level,  # drop below-level events before any work is done
+        *_shared(),
+        _HandedToStdlib(renderer),
+    ]
+    _json_chain = tuple(processors) if chosen == "json" else None
     structlog.configure(
-        processors=[
-            structlog.stdlib.filter_by_level,  # drop below-level events before any work is done
-            *_shared(),
-            _HandedToStdlib(renderer),
-        ],
+        processors=processors,
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,  # EventLog caches per configuration instead
@@ -166,18 +192,37 @@ class EventLog:
             return
         event_dict: Any = fields
         event_dict["event"] = event
-        for processor in processors[1:-1]:
-            event_dict = processor(self._stdlib, method, event_dict)
-        # The whole line is scrubbed too, as the record factory scrubs every stdlib message.
-        line = scrub(processors[-1].renderer(self._stdlib, method, event_dict))
+        line = self._line(processors, method, event_dict)  # scrubbed already
+        if line is None:
+            for processor in processors[1:-1]:
+                event_dict = processor(self._stdlib, method, event_dict)
+            # The whole line is scrubbed too, as the record factory scrubs every stdlib message.
+            line = scrub(processors[-1].renderer(self._stdlib, method, event_dict))
         handler.acquire()
         try:
-            handler.stream.write(line + handler.terminator)
-            handler.flush()
+            stream = handler.stream
+            stream.write(line + handler.terminator)
+            if hasattr(stream, "flush"):  # StreamHandler.flush, without taking the lock we hold again
+                stream.flush()
         except Exception:  # as StreamHandler.emit does: the handler reports it, the call goes on
             handler.handleError(self._stdlib.makeRecord(self.name, level, "", 0, line, (), None))
         finally:
             handler.release()
+
+    def _line(self, processors: list[Any], method: str, event_dict: dict[str, Any]) -> str | None:
+        """The line of configure_logging's JSON chain, built without running it when the event is flat
+        (None: run the processors). The chain's steps, in its order: context variables, logger
+        name, level, timestamp; a stack or traceback to render, and the processors do it all."""
+        if _json_chain is None or len(processors) != len(_json_chain) or tuple(processors) != _json_chain:
+            return None
+        if _bound_contextvars is None or _bound_contextvars:  # none ever bound: nothing to merge
+            structlog.contextvars.merge_contextvars(self._stdlib, method, event_dict)  # in place
+        event_dict["logger"] = self.name
+        event_dict["level"] = method
+        event_dict["timestamp"] = _utc_stamp()
+        if "stack_info" in event_dict or "exc_info" in event_dict:
+            return None
+        return jsonline.render(event_dict)
 
     def _sole_handler(self, config: dict[str, Any], level: int) -> logging.StreamHandler[Any] | None:
         """configure_logging's handler when it alone would receive this logger's record at `level`
@@ -204,7 +249,7 @@ class EventLog:
         handler = root.handlers[0]
         if (
             type(handler) is not logging.StreamHandler
-            or handler.get_name() != _HANDLER_NAME
+            or handler.name != _HANDLER_NAME
             or handler.filters
             or level < handler.level
             or type(handler.formatter) is not _Formatter

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import operator
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -15,15 +16,17 @@ from fusionhub.observability.records import Alert, ApiCall, CapabilityCall
 events = EventLog("fusionhub")
 
 
-_NAMES: dict[type, tuple[str, ...]] = {}  # a record class's field names: dataclasses.fields() is slow
+# A record class's field names and a getter of all their values: dataclasses.fields() is slow.
+_NAMES: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {}
 
 
 def _fields(record: ApiCall | CapabilityCall) -> dict[str, Any]:
     # A flat copy: dataclasses.asdict deep-copies, which costs more than the rest of the event.
-    names = _NAMES.get(type(record))
-    if names is None:
-        names = _NAMES[type(record)] = tuple(f.name for f in fields(record))
-    return {name: getattr(record, name) for name in names}
+    known = _NAMES.get(type(record))
+    if known is None:
+        names = tuple(f.name for f in fields(record))
+        known = _NAMES[type(record)] = (names, operator.attrgetter(*names))  # records have several fields
+    return dict(zip(known[0], known[1](record), strict=True))
 
 
 @dataclass(slots=True)

@@ -16,10 +16,20 @@ _lock = threading.Lock()
 _secrets: set[str] = set()
 _pattern: re.Pattern[str] | None = None
 _shortest = 0  # no text shorter than every secret can hold one: scrub skips it
+_generation = 0  # see generation()
+# Printable ASCII but the quote and the backslash: a secret of these appears in a JSON line as it is.
+_PLAIN = re.compile(r"[ !#-\[\]-~]*")
+_plain = True  # every loaded secret is plain (see secrets_are_plain)
+
+
+def secrets_are_plain() -> bool:
+    """Whether every loaded secret is printable ASCII without `"` or `\\`: JSON writes such a secret
+    as it is, so scrubbing a rendered JSON line finds it in any string value that held it."""
+    return _plain
 
 
 def register_secret(*values: str | None) -> None:
-    global _pattern, _shortest
+    global _pattern, _shortest, _generation, _plain
     added = {v for v in values if isinstance(v, str) and len(v) >= _MIN_SECRET_LEN}
     if not added - _secrets:
         return
@@ -30,6 +40,8 @@ def register_secret(*values: str | None) -> None:
         ordered = sorted(_secrets, key=len, reverse=True)
         _shortest = len(ordered[-1])  # first: a reader never pairs the new pattern with an older, longer minimum
         _pattern = re.compile("|".join(re.escape(s) for s in ordered))
+        _plain = all(_PLAIN.fullmatch(s) for s in ordered)
+        _generation += 1
 
 
 def register_secrets(values: Iterable[str | None]) -> None:
@@ -109,6 +121,12 @@ SECRET_KEY_FRAGMENTS = ("token", "secret", "password", "api_key", "apikey", "aut
 _declared_keys: set[str] = set()
 
 
+def generation() -> int:
+    """A number that changes whenever redaction may answer differently (a secret or a secret name
+    was registered): what caches of `scrub` or `is_secret_key` answers compare."""
+    return _generation
+
+
 def register_secret_keys(*names: str) -> None:
     """Declare header, query-parameter or field names whose values are credentials.
 
@@ -116,12 +134,14 @@ def register_secret_keys(*names: str) -> None:
     then on their values are redacted wherever they appear: logs, records, reprs. Names are
     process-wide, like the log lines they protect. `HttpConfig(secret_names=...)` calls this.
     """
+    global _generation
     added = {n.lower() for n in names if n} - _declared_keys
     if not added:
         return
     with _lock:
         _declared_keys.update(added)
         _verdicts.clear()
+        _generation += 1
 
 
 # Each key's verdict, looked up once: log events repeat the same few keys. Bounded, since data

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -13,11 +14,12 @@ from fusionhub.errors import RateLimited
 from fusionhub.ratelimit import admission, inflight
 from fusionhub.ratelimit.bucket import TokenBucket
 from fusionhub.ratelimit.shapes import shapes_for
-from fusionhub.ratelimit.store import BucketShape, BucketStore, Charge
+from fusionhub.ratelimit.store import BucketShape, BucketStore, Charge, MemoryBucketStore
 
 # Sleep this much past the computed instant: float rounding must never make a request land a
 # hair early at the edge of a platform's window (a microsecond per wait costs nothing measurable).
 WAIT_GUARD = 1e-6
+_MAX_CHARGES = 256
 
 
 class BucketRefused(RateLimited):
@@ -67,10 +69,14 @@ class Limiter:
     _reported: dict[str, tuple[float | None, float | None]] = field(default_factory=dict, repr=False, compare=False)
     # Acquires waiting in or holding one of the lines: while 0, no line is locked.
     _queued: int = field(default=0, repr=False, compare=False)
+    # A request kind's charges at a cost (no simulation running): a Charge per bucket is not rebuilt per request.
+    _charges: dict[tuple[str, str | None, str | None, float], tuple[RateLimitSpec | None, tuple[Charge, ...]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
-    def _line(self, shapes: list[BucketShape]) -> asyncio.Lock:
+    def _line(self, charges: Sequence[Charge]) -> asyncio.Lock:
         lines = self._lines.setdefault(asyncio.get_running_loop(), {})
-        key = tuple(shape.key for shape in shapes)
+        key = tuple(charge.shape.key for charge in charges)
         line = lines.get(key)
         if line is None:
             line = lines[key] = asyncio.Lock()
@@ -96,6 +102,24 @@ class Limiter:
                 self.simulation = None
         return shapes
 
+    def charges(self, cost: float, operation: str | None = None, endpoint_class: str | None = None) -> Sequence[Charge]:
+        """What a request of this kind at `cost` spends: one charge per bucket (`shapes`)."""
+        if self.simulation is not None:
+            return [Charge(shape, cost) for shape in self.shapes(operation, endpoint_class)]
+        memo_key = (self.store_key, operation, endpoint_class, cost)
+        known = self._charges.get(memo_key)
+        if known is None or known[0] is not self.spec:
+            if len(self._charges) >= _MAX_CHARGES:  # costs vary per request on some platforms: bounded
+                self._charges.clear()
+            charges = tuple(Charge(shape, cost) for shape in self.shapes(operation, endpoint_class))
+            known = self._charges[memo_key] = (self.spec, charges)
+        return known[1]
+
+    def memory_store(self) -> MemoryBucketStore | None:
+        """The store when it is this process's memory store (its steps need no await), else None."""
+        store = self.store
+        return store if type(store) is MemoryBucketStore else None
+
     async def acquire(
         self,
         cost: float = 1.0,
@@ -114,18 +138,19 @@ class Limiter:
         """
         if wait is None:
             wait = not admission.refusable()
-        shapes = self.shapes(operation, endpoint_class)
-        if not shapes:
+        charges = self.charges(cost, operation, endpoint_class)
+        if not charges:
             self.stats.acquired += 1
             return 0.0
-        charges = [Charge(shape, cost) for shape in shapes]
         # A refusable request waits for tokens only while they come within the task's patience.
         patience = None if wait else admission.patience()
         delay: float | None = None  # the wait the store last answered, not yet slept
         # Nobody in any line of this limiter (the usual case): no line to look up, try at once.
-        line = self._line(shapes) if wait and self._queued else None
+        line = self._line(charges) if wait and self._queued else None
         if line is None or not line.locked():  # nobody is waiting ahead of us: try at once
-            delay = await self.store.acquire(charges, self.clock.now())
+            memory = self.memory_store()
+            now = self.clock.now()
+            delay = memory.acquire_now(charges, now) if memory is not None else await self.store.acquire(charges, now)
             if delay == 0.0:
                 self.stats.acquired += 1
                 return 0.0
@@ -133,7 +158,7 @@ class Limiter:
                 raise self._refused(delay, operation)
         waited = 0.0
         if line is None:
-            line = self._line(shapes)
+            line = self._line(charges)
         self._queued += 1
         try:
             async with line:
@@ -225,6 +250,15 @@ class Limiter:
     async def level(self, operation: str | None = None) -> TokenBucket | None:
         shapes = self.shapes(operation)
         return await self.store.snapshot(shapes[0], self.clock.now()) if shapes else None
+
+    def memory_level(self, operation: str | None = None) -> float | None:
+        """`level(operation).tokens` read without an await from a memory store (None: no bucket, or
+        another store: `level` reads it)."""
+        memory = self.memory_store()
+        if memory is None:
+            return None
+        charges = self.charges(1.0, operation)
+        return memory.tokens_now(charges[0].shape, self.clock.now()) if charges else None
 
     async def report(self, operation: str | None = None) -> dict[str, Any]:
         """Rate-limit consumption for hosts: counters plus the level of each bucket now."""
