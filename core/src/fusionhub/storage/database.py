@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from fusionhub.storage.direct import DirectSqlite, sqlite_file
 from fusionhub.storage.filelock import FileLock
 from fusionhub.storage.url import database_url, is_sqlite
 
 BUSY_TIMEOUT_MS = 60_000
 _WRITE = "fusionhub_write"
+T = TypeVar("T")
 
 
 class Database:
@@ -43,6 +46,9 @@ class Database:
         # SQLite's busy handler (which polls with sleeps of up to 100 ms) keeps the write lock busy.
         self._write_lock = asyncio.Lock() if self.sqlite else None
         self._file_lock = FileLock.for_url(self.url) if self.sqlite else None
+        path = sqlite_file(self.url) if self.sqlite else None
+        # A SQLite file: its own plain connection too, for hot transactions of many statements.
+        self.direct = DirectSqlite(path, busy_timeout_ms=BUSY_TIMEOUT_MS) if path is not None else None
 
     @property
     def dialect(self) -> str:
@@ -91,17 +97,31 @@ class Database:
                 self._migrated = True
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction (BEGIN IMMEDIATE on SQLite); commits on success."""
+    async def _writer(self) -> AsyncIterator[None]:
+        """This process's turn, then this machine's turn, to write (SQLite; nothing to take elsewhere)."""
         async with contextlib.AsyncExitStack() as stack:
             if self._write_lock is not None:
                 await stack.enter_async_context(self._write_lock)
             if self._file_lock is not None:
                 await stack.enter_async_context(self._file_lock)
-            conn = await stack.enter_async_context(self.engine.connect())
+            yield
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction (BEGIN IMMEDIATE on SQLite); commits on success."""
+        async with self._writer(), self.engine.connect() as conn:
             await conn.execution_options(**{_WRITE: True})
             async with conn.begin():
                 yield conn
+
+    async def run_direct(self, fn: Callable[[sqlite3.Connection], T], *, write: bool) -> T:
+        """`fn` in one transaction on the SQLite file's plain connection (`direct`, which must be
+        there), in one thread hop; a write takes its turn with every other writer, as `write` does."""
+        assert self.direct is not None, "run_direct needs a SQLite file"
+        if not write:
+            return await self.direct.run(fn, write=False)
+        async with self._writer():
+            return await self.direct.run(fn, write=True)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -110,6 +130,8 @@ class Database:
 
     async def aclose(self) -> None:
         await self.engine.dispose()
+        if self.direct is not None:
+            await self.direct.aclose()
         if self._file_lock is not None:
             self._file_lock.close()
 
