@@ -133,7 +133,9 @@ class Worker:
 
         One loop takes every turn: the runs that ended since its last turn are settled and as
         many jobs as there are free slots claimed, together (`JobQueue.exchange`: one
-        transaction on SQLite), rather than a transaction per claim and per settle.
+        transaction on SQLite), rather than a transaction per claim and per settle. When a run
+        ends, the loop lets the others step once before its turn, so runs ending together (short
+        jobs started together) share it.
         """
         running: dict[asyncio.Task[Decision], Job] = {}
         begun: dict[str, float] = {}  # job id → when its run started, for the settled record
@@ -166,6 +168,9 @@ class Worker:
                     return self.stats
                 if running and (claimed or len(running) == self.concurrency or stopping):
                     finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                    if len(finished) < len(running):  # runs ending together settle in one turn
+                        await asyncio.sleep(0)
+                        finished = {task for task in running if task.done()}
                 else:  # free slots and nothing to claim: wait for a run to end, the next due job, or stop
                     finished = await self._nap(set(running))
                 ended = [(running.pop(task), task.result()) for task in finished]
