@@ -73,7 +73,7 @@ class DirectSqlite:
         except asyncio.CancelledError:
             abandoned.set()
             while not future.done():  # the transaction must end before the caller lets go of its locks
-                with contextlib.suppress(asyncio.CancelledError):
+                with contextlib.suppress(BaseException):  # cancelled again, or its outcome: raised below
                     await asyncio.shield(future)
             with contextlib.suppress(BaseException):
                 future.result()  # retrieved, so asyncio does not log it as never retrieved
