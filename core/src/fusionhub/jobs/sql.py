@@ -1,7 +1,9 @@
 """The embedded backend: jobs in the `jobs` table of our database (SQLite by default).
 
 Any number of worker processes on one machine share the SQLite file: every change is one
-BEGIN IMMEDIATE transaction, so claims never collide. The same statements run on
+BEGIN IMMEDIATE transaction, so claims never collide. On a SQLite file a worker's turn (claim,
+settle, exchange) runs as plain SQL on the file's own connection (`fusionhub.jobs.sqlite`: the
+same effects, without SQLAlchemy's per-statement hops). The same statements run on
 PostgreSQL (where the claim adds FOR UPDATE SKIP LOCKED), and the procrastinate backend
 (`fusionhub.jobs.pg`) keeps these rows too: it replaces the claim, and adds its runs through
 the hooks each transaction calls (`_begin`, `_scheduled`, `_run_ended`, `_cancelled`, …).
