@@ -227,7 +227,15 @@ class Worker:
 
     async def _execute(self, job: Job) -> Decision:
         task = asyncio.create_task(self.runner.run(job))
-        beat = asyncio.create_task(self._heartbeat(job, task)) if self.heartbeat else None
+        beats: list[asyncio.Task[None]] = []
+
+        def start_beating() -> None:
+            if not task.done():
+                beats.append(asyncio.create_task(self._heartbeat(job, task)))
+
+        # The first beat is due one interval in: most runs end before it, and need no task for it.
+        interval = self.lease_seconds / HEARTBEATS_PER_LEASE
+        timer = asyncio.get_running_loop().call_later(interval, start_beating) if self.heartbeat else None
         try:
             return await task
         except asyncio.CancelledError:
@@ -239,7 +247,9 @@ class Worker:
                 )
             raise
         finally:
-            if beat is not None:
+            if timer is not None:
+                timer.cancel()
+            for beat in beats:
                 beat.cancel()
 
     @staticmethod
@@ -248,17 +258,18 @@ class Worker:
         return current is not None and current.cancelling() > 0
 
     async def _heartbeat(self, job: Job, task: asyncio.Task[Decision]) -> None:
+        """Started one interval into the run (`_execute`): a beat now, then one every interval."""
         interval = self.lease_seconds / HEARTBEATS_PER_LEASE
         while not task.done():
-            await asyncio.sleep(interval)
             try:
                 held = await self.queue.extend(job.id, self.id, lease_until=self.clock.now() + self.lease_seconds)
             except Exception as exc:  # a database hiccup: the lease still has beats to spare, try again
                 log.warning("heartbeat_failed", job_id=job.id, error=type(exc).__name__)
-                continue
-            if not held:  # cancel requested, or the lease went to another worker
-                task.cancel()
-                return
+            else:
+                if not held:  # cancel requested, or the lease went to another worker
+                    task.cancel()
+                    return
+            await asyncio.sleep(interval)
 
     def _count(self, decision: Decision, kept: bool) -> None:
         s = self.stats

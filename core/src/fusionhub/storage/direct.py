@@ -4,7 +4,8 @@ Through SQLAlchemy's async layer every statement is a greenlet switch and a hop 
 thread and back. Here a whole transaction is one synchronous function, run in one hop to a
 thread that owns the connection. The connection has the engine's pragmas: WAL, the same busy
 timeout, foreign keys on, synchronous=NORMAL (in WAL a commit survives the process being
-killed; only the OS crashing may lose the last ones, as with the engine).
+killed; only the OS crashing may lose the last ones, as with the engine), the same WAL size
+between checkpoints.
 
 The caller holds the database's write locks around a write (`Database.run_direct`). A caller
 cancelled mid-transaction waits for the thread to finish, so its locks outlive the transaction,
@@ -29,9 +30,10 @@ class _Abandoned(Exception):
 
 
 class DirectSqlite:
-    def __init__(self, path: str, *, busy_timeout_ms: int) -> None:
+    def __init__(self, path: str, *, busy_timeout_ms: int, wal_autocheckpoint: int) -> None:
         self.path = path
         self.busy_timeout_ms = busy_timeout_ms
+        self.wal_autocheckpoint = wal_autocheckpoint
         self._conn: sqlite3.Connection | None = None
         self._executor: ThreadPoolExecutor | None = None  # started on first use, again after `aclose`
 
@@ -44,6 +46,7 @@ class DirectSqlite:
             conn.execute(f"PRAGMA busy_timeout={self.busy_timeout_ms}")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(f"PRAGMA wal_autocheckpoint={int(self.wal_autocheckpoint)}")
             self._conn = conn
         return self._conn
 
