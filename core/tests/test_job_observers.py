@@ -72,8 +72,11 @@ async def test_a_worker_tells_each_runs_outcome_and_samples_the_queue(database: 
     runtime.hub.registry.pm.register(Broken(), "broken")  # must not break the worker or the other observer
     try:
         store = await runtime.stores.add("shop", SLUG, {"api_key": "k"})
+        # Its own store, so its own bucket (1 request per 10 ms): run right after the first job, it
+        # would otherwise be refused by the bucket once, and re-scheduled, before its 422.
+        other = await runtime.stores.add("shop-2", SLUG, {"api_key": "k"})
         ok = await runtime.enqueue(store.id, "list_products", {"limit": 2})
-        refused = await runtime.enqueue(store.id, "get_product", {"product_id": "bad-1"})  # a 422
+        refused = await runtime.enqueue(other.id, "get_product", {"product_id": "bad-1"})  # a 422
         later = await runtime.enqueue(store.id, "list_products", {"limit": 1}, run_at=runtime.clock.now() + HOUR)
         worker = Worker(runtime, concurrency=1, idle_nap=0.05, queue_depth_every=0.05)
         serving = asyncio.create_task(worker.run())
@@ -93,7 +96,8 @@ async def test_a_worker_tells_each_runs_outcome_and_samples_the_queue(database: 
     assert set(by_job) == {ok.id, refused.id}  # the later job was not run
     assert (by_job[ok.id].outcome, by_job[ok.id].error_category) == ("succeeded", None)
     assert (by_job[refused.id].outcome, by_job[refused.id].error_category) == ("failed", "validation")
-    assert all((s.platform, s.store_id, s.mode) == (SLUG, store.id, "automated") for s in listener.settled)
+    assert (by_job[ok.id].store_id, by_job[refused.id].store_id) == (store.id, other.id)
+    assert all((s.platform, s.mode) == (SLUG, "automated") for s in listener.settled)
     assert all(s.duration_ms >= 0 and not s.item and s.finished for s in listener.settled)
     last = listener.depths[-1]
     assert [(c.store_id, c.state, c.jobs, c.due) for c in last.counts] == [(store.id, "queued", 1, 0)], last

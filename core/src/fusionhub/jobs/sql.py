@@ -1,7 +1,9 @@
 """The embedded backend: jobs in the `jobs` table of our database (SQLite by default).
 
 Any number of worker processes on one machine share the SQLite file: every change is one
-BEGIN IMMEDIATE transaction, so claims never collide. The same statements run on
+BEGIN IMMEDIATE transaction, so claims never collide. On a SQLite file a worker's turn (claim,
+settle, exchange) runs as plain SQL on the file's own connection (`fusionhub.jobs.sqlite`: the
+same effects, without SQLAlchemy's per-statement hops). The same statements run on
 PostgreSQL (where the claim adds FOR UPDATE SKIP LOCKED), and the procrastinate backend
 (`fusionhub.jobs.pg`) keeps these rows too: it replaces the claim, and adds its runs through
 the hooks each transaction calls (`_begin`, `_scheduled`, `_run_ended`, `_cancelled`, …).
@@ -14,7 +16,7 @@ import dataclasses
 import functools
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +26,9 @@ from fusionhub.jobs.model import FINISHED, Decision, Job, JobStatus, NewJob
 from fusionhub.storage.database import Database
 from fusionhub.storage.schema import jobs as t
 from fusionhub.storage.schema import stores
+
+if TYPE_CHECKING:
+    from fusionhub.jobs.sqlite import SqliteTurns
 
 _FINISHED = [s.value for s in FINISHED]
 
@@ -84,6 +89,35 @@ def _values(job: NewJob, now: float) -> dict[str, Any]:
     }
 
 
+def settled_status(decision: Decision, *, cancel_requested: bool) -> JobStatus:
+    """The status a run's decision leaves its job in: a stop asked for while it ran wins over a re-run."""
+    return JobStatus.CANCELLED if cancel_requested and not decision.status.finished else decision.status
+
+
+def settled_values(decision: Decision, status: JobStatus, now: float) -> dict[str, Any]:
+    """The columns a settle sets (their names make the SET clause, so the order is fixed)."""
+    values: dict[str, Any] = {"status": status.value, "updated_at": now, "lease_until": None}
+    if status is JobStatus.QUEUED:
+        values["run_at"] = decision.run_at if decision.run_at is not None else now
+    if status.finished:
+        values["finished_at"] = now
+    if status is JobStatus.SUCCEEDED:
+        values["result"] = decision.result
+        values["error_category"] = values["error_message"] = None
+    if decision.error_category is not None:
+        values["error_category"] = decision.error_category
+        values["error_message"] = decision.error_message
+    if decision.attempts is not None:
+        values["attempts"] = decision.attempts
+    if decision.state is not None:
+        values["state"] = decision.state
+    if decision.progress is not None:
+        values["progress_done"], values["progress_total"] = decision.progress
+    if decision.level is not None:
+        values["level"] = decision.level
+    return values
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class _ClaimStatements:
     candidates: tuple[sa.Select[tuple[str]], ...]  # due, then orphaned
@@ -126,6 +160,10 @@ def _moved_decision(decision: Decision, offset: float) -> Decision:
     )
 
 
+# What a backend that keeps runs elsewhere overrides (see below).
+_HOOKS = ("_begin", "_scheduled", "_run_ended", "_cancelled", "_sync_cancel", "_held_row", "_pruning", "_hold_back")
+
+
 class SqlJobQueue:
     def __init__(self, db: Database, *, store_concurrency: int = 1) -> None:
         self.db = db
@@ -134,6 +172,16 @@ class SqlJobQueue:
         # herd where one job wins and the rest are re-scheduled again).
         self.store_concurrency = store_concurrency
         self._claim_statements: dict[bool, _ClaimStatements] = {}
+        self._turns = self._direct_turns()
+
+    def _direct_turns(self) -> SqliteTurns | None:
+        """On a SQLite file, a worker's turn runs as plain SQL in one thread hop (`fusionhub.jobs.sqlite`),
+        unless a subclass hooks into the transactions, which that path does not call."""
+        if self.db.direct is None or any(getattr(type(self), h) is not getattr(SqlJobQueue, h) for h in _HOOKS):
+            return None
+        from fusionhub.jobs.sqlite import SqliteTurns  # it builds on this module
+
+        return SqliteTurns(self.store_concurrency)
 
     # --- producers --------------------------------------------------------------------
 
@@ -340,6 +388,12 @@ class SqlJobQueue:
         """Up to `limit` due jobs in one transaction (each as `claim` would take it, one after another)."""
         if limit < 1:
             return []
+        if (turns := self._turns) is not None:
+            if not await self.db.run_direct(lambda conn: turns.any_due(conn, now, tree), write=False):
+                return []  # an idle worker looks without taking the write lock
+            return await self.db.run_direct(
+                lambda conn: turns.claim(conn, worker_id, now, lease_seconds, limit, tree), write=True
+            )
         if self.db.sqlite and not await self._any_due(now, tree):
             return []  # an idle worker looks without taking the write lock
         async with self.db.write() as conn:
@@ -393,6 +447,10 @@ class SqlJobQueue:
         return done.rowcount == 1
 
     async def settle(self, job_id: str, worker_id: str, decision: Decision, *, now: float) -> bool:
+        if (turns := self._turns) is not None:
+            return await self.db.run_direct(
+                lambda conn: turns.settle(conn, job_id, worker_id, decision, now), write=True
+            )
         async with self.db.write() as conn:
             offset = await self._begin(conn, now, job_id=job_id)
             return await self._settle(conn, job_id, worker_id, _moved_decision(decision, offset), now + offset)
@@ -414,6 +472,10 @@ class SqlJobQueue:
         """
         if not settles:
             return [], await self.claim_many(worker_id, now=now, lease_seconds=lease_seconds, limit=claim, tree=tree)
+        if (turns := self._turns) is not None:
+            return await self.db.run_direct(
+                lambda conn: turns.exchange(conn, worker_id, settles, now, lease_seconds, claim, tree), write=True
+            )
         async with self.db.write() as conn:
             kept = await self._settle_all(conn, worker_id, settles, now)
             jobs = await self._claim_in(conn, worker_id, now, lease_seconds, claim, tree) if claim > 0 else []
@@ -433,28 +495,8 @@ class SqlJobQueue:
         if row is None:
             return False  # the lease ran out and another worker has (or had) the job
         job = _row_to_job(row)
-        status = decision.status
-        if job.cancel_requested and not status.finished:
-            status = JobStatus.CANCELLED
-        values: dict[str, Any] = {"status": status.value, "updated_at": now, "lease_until": None}
-        if status is JobStatus.QUEUED:
-            values["run_at"] = decision.run_at if decision.run_at is not None else now
-        if status.finished:
-            values["finished_at"] = now
-        if status is JobStatus.SUCCEEDED:
-            values["result"] = decision.result
-            values["error_category"] = values["error_message"] = None
-        if decision.error_category is not None:
-            values["error_category"] = decision.error_category
-            values["error_message"] = decision.error_message
-        if decision.attempts is not None:
-            values["attempts"] = decision.attempts
-        if decision.state is not None:
-            values["state"] = decision.state
-        if decision.progress is not None:
-            values["progress_done"], values["progress_total"] = decision.progress
-        if decision.level is not None:
-            values["level"] = decision.level
+        status = settled_status(decision, cancel_requested=job.cancel_requested)
+        values = settled_values(decision, status, now)
         # The SET clause comes from the parameters' names: one cached statement per shape.
         await conn.execute(_set_by_id(tuple(values), decision.throttled), {**values, "p_id": job_id})
         await self._run_ended(conn, job, status, decision, values.get("run_at"))

@@ -140,7 +140,9 @@ class Worker:
 
         One loop takes every turn: the runs that ended since its last turn are settled and as
         many jobs as there are free slots claimed, together (`JobQueue.exchange`: one
-        transaction on SQLite), rather than a transaction per claim and per settle.
+        transaction on SQLite), rather than a transaction per claim and per settle. When a run
+        ends, the loop lets the others step once before its turn, so runs ending together (short
+        jobs started together) share it.
         """
         running: dict[asyncio.Task[Decision], Job] = {}
         begun: dict[str, float] = {}  # job id → when its run started, for the settled record
@@ -173,6 +175,9 @@ class Worker:
                     return self.stats
                 if running and (claimed or len(running) == self.concurrency or stopping):
                     finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                    if len(finished) < len(running):  # runs ending together settle in one turn
+                        await asyncio.sleep(0)
+                        finished = {task for task in running if task.done()}
                 else:  # free slots and nothing to claim: wait for a run to end, the next due job, or stop
                     finished = await self._nap(set(running))
                 ended = [(running.pop(task), task.result()) for task in finished]
@@ -229,7 +234,15 @@ class Worker:
 
     async def _execute(self, job: Job) -> Decision:
         task = asyncio.create_task(self.runner.run(job))
-        beat = asyncio.create_task(self._heartbeat(job, task)) if self.heartbeat else None
+        beats: list[asyncio.Task[None]] = []
+
+        def start_beating() -> None:
+            if not task.done():
+                beats.append(asyncio.create_task(self._heartbeat(job, task)))
+
+        # The first beat is due one interval in: most runs end before it, and need no task for it.
+        interval = self.lease_seconds / HEARTBEATS_PER_LEASE
+        timer = asyncio.get_running_loop().call_later(interval, start_beating) if self.heartbeat else None
         try:
             return await task
         except asyncio.CancelledError:
@@ -241,7 +254,9 @@ class Worker:
                 )
             raise
         finally:
-            if beat is not None:
+            if timer is not None:
+                timer.cancel()
+            for beat in beats:
                 beat.cancel()
 
     @staticmethod
@@ -250,17 +265,18 @@ class Worker:
         return current is not None and current.cancelling() > 0
 
     async def _heartbeat(self, job: Job, task: asyncio.Task[Decision]) -> None:
+        """Started one interval into the run (`_execute`): a beat now, then one every interval."""
         interval = self.lease_seconds / HEARTBEATS_PER_LEASE
         while not task.done():
-            await asyncio.sleep(interval)
             try:
                 held = await self.queue.extend(job.id, self.id, lease_until=self.clock.now() + self.lease_seconds)
             except Exception as exc:  # a database hiccup: the lease still has beats to spare, try again
                 log.warning("heartbeat_failed", job_id=job.id, error=type(exc).__name__)
-                continue
-            if not held:  # cancel requested, or the lease went to another worker
-                task.cancel()
-                return
+            else:
+                if not held:  # cancel requested, or the lease went to another worker
+                    task.cancel()
+                    return
+            await asyncio.sleep(interval)
 
     def _count(self, decision: Decision, kept: bool) -> None:
         s = self.stats
