@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -14,9 +14,21 @@ import pytest
 CliRunner = Callable[..., subprocess.CompletedProcess[str]]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _verdict_cache_of_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """`plugins list` keeps its verdicts in this session's directory, not the user's cache."""
+    old = os.environ.get("FUSIONHUB_CACHE_DIR")
+    os.environ["FUSIONHUB_CACHE_DIR"] = str(tmp_path_factory.mktemp("fusionhub-cache"))
+    yield
+    if old is None:
+        del os.environ["FUSIONHUB_CACHE_DIR"]
+    else:
+        os.environ["FUSIONHUB_CACHE_DIR"] = old
+
+
 def _clean_env(overrides: Mapping[str, str] | None) -> dict[str, str]:
-    # The caller's own plugin settings must not leak into what a test expects.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FUSIONHUB_")}
+    # The caller's own plugin settings must not leak into what a test expects (the session's cache does).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FUSIONHUB_") or k == "FUSIONHUB_CACHE_DIR"}
     env.update(overrides or {})
     env.setdefault("COLUMNS", "200")
     return env

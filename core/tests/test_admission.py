@@ -132,3 +132,31 @@ async def test_a_demo_step_that_times_out_says_what_timed_out(tmp_path: Path, mo
     assert run.error is not None
     assert run.error.startswith("TimeoutError: the worker did not finish the list_products job")
     assert "within 0 s" in run.error
+
+
+@pytest.mark.parametrize(("patience", "waits"), [(0.0, False), (0.5, False), (1.0, True)])
+async def test_a_first_request_waits_in_its_slot_only_within_the_workers_patience(
+    env: Env, patience: float, waits: bool
+) -> None:
+    ctx = await env.runtime.context(env.store_id)
+    await ctx.limiter.acquire()  # someone else spent the token: the next comes in 1 / RATE = 1 s
+    job = await env.runtime.enqueue(env.store_id, "update_product", _update("p1"))
+    worker = Worker(env.runtime, concurrency=1, heartbeat=False, lease_seconds=60, rate_patience=patience)
+    claimed = await env.runtime.queue.claim(worker.id, now=env.clock.now(), lease_seconds=60)
+    assert claimed is not None and claimed.id == job.id
+    started = env.clock.now()
+    await worker.process(claimed)
+    after = await env.runtime.queue.get(job.id)
+    assert after is not None
+    if waits:  # waited the second out in place, then ran: never re-scheduled
+        assert after.status is JobStatus.SUCCEEDED and after.throttled == 0, after
+        assert env.server.accepted[0][0] == pytest.approx(started + 1.0 / RATE, abs=1e-3)
+    else:  # a longer wait than the patience: refused before sending, re-scheduled at the refill
+        assert after.status is JobStatus.QUEUED and after.throttled == 1, after
+        assert after.run_at == pytest.approx(started + 1.0 / RATE, abs=1e-3)
+        assert env.server.requests == []
+
+
+def test_patience_is_never_negative(env: Env) -> None:
+    with pytest.raises(ValueError, match="rate_patience"):
+        Worker(env.runtime, rate_patience=-1)

@@ -44,7 +44,8 @@ class Env:
 
     async def run(self, capability: str = "list_products") -> Job:
         job = await self.runtime.enqueue(self.store_id, capability, {})
-        worker = Worker(self.runtime, concurrency=1, heartbeat=False, lease_seconds=60)
+        # No patience: every refused first request is re-scheduled, so no worker ever sleeps on the bucket.
+        worker = Worker(self.runtime, concurrency=1, heartbeat=False, lease_seconds=60, rate_patience=0)
         async with asyncio.timeout(60):  # virtual time runs fast; a loop that never ends does not
             await worker.run_until_idle()
         done = await self.runtime.queue.get(job.id)

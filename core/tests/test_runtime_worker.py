@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import httpx
 from cryptography.fernet import Fernet
 from runtime_fakes import SLUG, FakePlatform, registry
 
@@ -12,6 +13,7 @@ from fusionhub.jobs import JobStatus, Worker
 from fusionhub.runtime import Runtime
 from fusionhub.secrets import Keyring
 from fusionhub.storage import Database, sqlite_url
+from fusionhub.stores import Store
 
 
 async def test_cancel_reaches_a_running_job_through_its_heartbeat(tmp_path: Path) -> None:
@@ -39,3 +41,26 @@ async def test_cancel_reaches_a_running_job_through_its_heartbeat(tmp_path: Path
         await runtime.aclose()
     assert current.status is JobStatus.CANCELLED
     assert worker.stats.cancelled == 1
+
+
+async def test_jobs_of_one_store_starting_together_build_its_context_once(tmp_path: Path) -> None:
+    db = Database(sqlite_url(tmp_path / "c.db"))
+    await db.ensure_schema()
+    runtime = Runtime(db, registry=registry(rate=100), keyring=Keyring([Fernet.generate_key().decode()], "test"))
+    fake = FakePlatform(runtime.clock)
+    built: list[Store] = []
+
+    def transport(store: Store) -> httpx.AsyncBaseTransport:
+        built.append(store)
+        return fake.transport(store)
+
+    runtime.transport_for = transport
+    try:
+        await runtime.register_plugins()
+        store = await runtime.stores.add("shop", SLUG, {"api_key": "k"})
+        runtime.forget()
+        built.clear()
+        contexts = await asyncio.gather(*(runtime.context(store.id) for _ in range(8)))
+        assert len(built) == 1 and all(ctx is contexts[0] for ctx in contexts)
+    finally:
+        await runtime.aclose()

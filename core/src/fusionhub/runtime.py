@@ -8,6 +8,7 @@ await Worker(runtime).run()                      # or `fusionhub worker`
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -79,6 +80,7 @@ class Runtime:
         self.refresh_locks = RefreshLocks(db)
         self.transport_for = transport_for
         self._versions: dict[str, float] = {}  # store id -> updated_at its context was built from
+        self._building: dict[str, asyncio.Lock] = {}  # store id -> held while its context is built
         self._platforms: dict[str, str] = {}
         # A worker looks a store up before each job (enabled? changed?); within this many
         # seconds it reuses what it saw, saving a query per job.
@@ -154,6 +156,14 @@ class Runtime:
             )
         if self._versions.get(record.id) == record.updated_at:
             return self.hub.context(record.id)
+        # One build per store at a time: jobs of a store claimed together would each build (and
+        # leave behind) a client of their own.
+        async with self._building.setdefault(record.id, asyncio.Lock()):
+            if self._versions.get(record.id) == record.updated_at:  # built while this one waited
+                return self.hub.context(record.id)
+            return await self._connect(record)
+
+    async def _connect(self, record: StoreRecord) -> StoreContext:
         store = await self.stores.load(record.id)
         await self.stores.check(store)  # a store saved before its plugin tightened runs only once fixed
         transport = await self.sandboxes.transport(store)

@@ -6,15 +6,19 @@ Broken plugins never make these commands fail: reporting them is their job.
 from __future__ import annotations
 
 import json
+import os
 import sys
-from typing import Any
+import time
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from fusionhub.capabilities import Capability
-from fusionhub.cli.report import find, platforms, plugin_entry
-from fusionhub.errors import PluginLoadError
-from fusionhub.registry import PluginRecord, PluginStatus, Registry
+if TYPE_CHECKING:
+    from fusionhub.registry import PluginRecord
+
+# The framework (registry, models, plugins) is imported inside the commands: `plugins list`
+# answered from the verdict cache (fusionhub.verdict_cache) needs none of it.
+ENV_STRICT = "FUSIONHUB_STRICT_PLUGINS"  # fusionhub.registry.ENV_STRICT, named here without importing it
 
 
 @click.group()
@@ -30,8 +34,16 @@ def plugins(ctx: click.Context, strict: bool | None) -> None:
     ctx.obj = {"strict": strict}
 
 
+def _strict(ctx: click.Context) -> bool | None:
+    return (ctx.find_object(dict) or {}).get("strict")
+
+
 def discover(ctx: click.Context) -> list[PluginRecord]:
-    strict = (ctx.find_object(dict) or {}).get("strict")
+    """The full check: import, inspect and validate every plugin."""
+    from fusionhub.errors import PluginLoadError
+    from fusionhub.registry import Registry
+
+    strict = _strict(ctx)
     try:
         return Registry.discover(strict=strict).records
     except PluginLoadError as exc:
@@ -47,18 +59,62 @@ def _print_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
+def listing(ctx: click.Context, *, fresh: bool) -> list[dict[str, Any]]:
+    """`plugins list --json`'s entries: from the verdict cache while nothing they depend on changed,
+    else from the full check (which refreshes the cache). Strict mode always runs the full check."""
+    from fusionhub import verdict_cache
+
+    use_cache = not _strict(ctx) and not _env_strict()
+    env_key = verdict_cache.environment_key() if use_cache else ""
+    if use_cache and not fresh:
+        cached = verdict_cache.load(env_key)
+        if isinstance(cached, list) and all(isinstance(e, dict) and e.keys() >= _ENTRY_KEYS for e in cached):
+            return cached
+    started = time.time_ns()
+    records = discover(ctx)
+    from fusionhub.cli.report import plugin_entry
+
+    entries = [plugin_entry(r) for r in records]
+    if use_cache:
+        # JSON's own round trip, so a hit prints exactly what this run prints.
+        entries = json.loads(json.dumps(entries, default=str))
+        verdict_cache.store(env_key, entries, _plugin_modules(), checked_since=started)
+    return entries
+
+
+# What the table reads of an entry (fusionhub.cli.report.plugin_entry writes these and more).
+_ENTRY_KEYS = {"slug", "name", "version", "distribution", "kind", "status", "error", "capabilities"}
+
+
+def _env_strict() -> bool:
+    return os.environ.get(ENV_STRICT, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _plugin_modules() -> list[str]:
+    from importlib.metadata import entry_points
+
+    from fusionhub.registry import ENTRY_POINT_GROUP
+
+    return [ep.module for ep in entry_points(group=ENTRY_POINT_GROUP)]
+
+
 @plugins.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array (for scripts).")
+@click.option(
+    "--fresh",
+    is_flag=True,
+    help="Import and check every plugin again instead of reusing the cached verdicts (and refresh them).",
+)
 @click.pass_context
-def list_plugins(ctx: click.Context, as_json: bool) -> None:
+def list_plugins(ctx: click.Context, as_json: bool, fresh: bool) -> None:
     """Every plugin found, with its status (loaded, failed, blocked, incompatible)."""
-    records = discover(ctx)
+    entries = listing(ctx, fresh=fresh)
     if as_json:
-        _print_json([plugin_entry(r) for r in records])
+        _print_json(entries)
         return
     from fusionhub.cli.tables import render_list
 
-    render_list(records)
+    render_list(entries)
 
 
 @plugins.command("show")
@@ -67,6 +123,8 @@ def list_plugins(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def show(ctx: click.Context, slug: str, as_json: bool) -> None:
     """One plugin: manifest, constraints and every capability's contract."""
+    from fusionhub.cli.report import find, plugin_entry
+
     records = discover(ctx)
     record = find(records, slug)
     if record is None:
@@ -86,7 +144,9 @@ def show(ctx: click.Context, slug: str, as_json: bool) -> None:
 @click.option("--check", is_flag=True, help="Exit 1 when any plugin failed or is incompatible (for CI).")
 @click.pass_context
 def doctor(ctx: click.Context, check: bool) -> None:
-    """Every plugin that did not load, with its reason and how to fix it."""
+    """Every plugin that did not load, with its reason and how to fix it (always the full check)."""
+    from fusionhub.registry import PluginStatus
+
     records = discover(ctx)
     from fusionhub.cli.tables import render_doctor
 
@@ -101,6 +161,9 @@ def doctor(ctx: click.Context, check: bool) -> None:
 @click.pass_context
 def matrix(ctx: click.Context, as_json: bool) -> None:
     """Capabilities × loaded platforms with their levels; unsupported ones greyed with the reason."""
+    from fusionhub.capabilities import Capability
+    from fusionhub.cli.report import platforms
+
     records = discover(ctx)
     if as_json:
         loaded = platforms(records)

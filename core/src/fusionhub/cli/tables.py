@@ -1,24 +1,22 @@
-"""Terminal rendering of plugin reports with rich, imported here only (JSON output never needs it)."""
+"""Terminal rendering of plugin reports with rich, imported here only (JSON output never needs it).
+
+`render_list` works from `plugins list --json`'s entries (plain data, maybe from the verdict
+cache), so it imports none of the framework; the others take registry records.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
-
-from fusionhub.capabilities import CAPABILITY_SPECS, Capability
-from fusionhub.cli.report import describe_rate_limit, platforms
-from fusionhub.registry import PluginRecord, PluginStatus
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from fusionhub.contracts import PluginManifest
+    from fusionhub.registry import PluginRecord
 
-STATUS_STYLE = {
-    PluginStatus.LOADED: "green",
-    PluginStatus.FAILED: "red",
-    PluginStatus.BLOCKED: "yellow",
-    PluginStatus.INCOMPATIBLE: "magenta",
-}
+# By status value (fusionhub.registry.PluginStatus is a StrEnum: its members find these too).
+STATUS_STYLE = {"loaded": "green", "failed": "red", "blocked": "yellow", "incompatible": "magenta"}
 LEVEL_STYLE = {"native": "green", "workaround": "yellow", "unsupported": "grey50"}
 LEVEL_MARK = {"native": "●", "workaround": "◐", "unsupported": "○"}
 
@@ -36,26 +34,27 @@ def console() -> Console:
     return Console(highlight=False, soft_wrap=False, width=width)
 
 
-def render_list(records: list[PluginRecord]) -> None:
+def render_list(entries: Sequence[Mapping[str, Any]]) -> None:
+    """The listing's table, from `plugins list --json`'s entries (fusionhub.cli.report.plugin_entry)."""
     from rich.table import Table
 
     table = Table(title="Installed fusionhub plugins", title_justify="left")
     for column in ("slug", "name", "version", "distribution", "kind", "status", "reason"):
         table.add_column(column, overflow="fold")
-    for r in records:
-        m = r.manifest
+    for e in entries:
+        status = e["status"]
         table.add_row(
-            r.slug,
-            m.name if m else r.name,
-            (m.version if m else r.dist_version) or "",
-            r.distribution or "",
-            r.kind.value if r.kind else "",
-            f"[{STATUS_STYLE[r.status]}]{r.status.value}[/]",
-            _plain(_short(r.error or "")),
+            e["slug"],
+            e["name"],
+            e["version"] or "",
+            e["distribution"] or "",
+            e["kind"] or "",
+            f"[{STATUS_STYLE[status]}]{status}[/]",
+            _plain(_short(e["error"] or "")),
         )
     out = console()
     out.print(table)
-    broken = sum(r.status is not PluginStatus.LOADED for r in records)
+    broken = sum(e["status"] != "loaded" for e in entries)
     if broken:
         out.print(f"{broken} plugin(s) not loaded: run [bold]fusionhub plugins doctor[/] for fixes.")
 
@@ -68,6 +67,9 @@ def _credentials(m: PluginManifest) -> str:
 
 def render_show(record: PluginRecord) -> None:
     from rich.table import Table
+
+    from fusionhub.capabilities import Capability
+    from fusionhub.cli.report import describe_rate_limit
 
     out = console()
     m = record.manifest
@@ -115,7 +117,7 @@ def render_doctor(records: list[PluginRecord]) -> None:
         counts[r.status.value] = counts.get(r.status.value, 0) + 1
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "none"
     out.print(f"{len(records)} plugin(s) found: {summary}.")
-    broken = [r for r in records if r.status is not PluginStatus.LOADED]
+    broken = [r for r in records if r.status != "loaded"]
     if not records:
         out.print("No plugin is installed: pip install a fusionhub plugin (entry-point group fusionhub.plugins).")
     elif not broken:
@@ -138,6 +140,9 @@ def render_doctor(records: list[PluginRecord]) -> None:
 
 def render_matrix(records: list[PluginRecord], *, title: str = "Capability matrix") -> None:
     from rich.table import Table
+
+    from fusionhub.capabilities import CAPABILITY_SPECS, Capability
+    from fusionhub.cli.report import platforms
 
     out = console()
     loaded = platforms(records)

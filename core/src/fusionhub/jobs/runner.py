@@ -134,13 +134,17 @@ def queue_fan_out(
 
 
 class JobRunner:
-    def __init__(self, runtime: Host) -> None:
+    """`rate_patience`: seconds a job's first request may wait for its store's tokens in place
+    before the job is re-scheduled instead (`fusionhub.ratelimit.admission.patience`)."""
+
+    def __init__(self, runtime: Host, *, rate_patience: float = 0.0) -> None:
         self.runtime = runtime
+        self.rate_patience = rate_patience
 
     async def run(self, job: Job) -> Decision:
         token = CURRENT_JOB.set(job)
         try:
-            with admission.refusing():
+            with admission.refusing(patience=self.rate_patience):
                 return await self._run(job)
         except AwaitChildren as waiting:
             total = len(waiting.children) or job.progress_total

@@ -53,6 +53,10 @@ class WorkerStats:
 
 # A dead worker's jobs wait this long for another worker; a live one renews every quarter of it.
 DEFAULT_LEASE_SECONDS = 10.0
+# A job whose first request would wait at most this long for its store's tokens waits in its slot;
+# longer, it is re-scheduled (`fusionhub.ratelimit.admission`). Covers a store running at 4 req/s
+# or more, whose every request waits about 1 / rate once it runs at its limit.
+DEFAULT_RATE_PATIENCE = 0.25
 HEARTBEATS_PER_LEASE = 4
 
 
@@ -69,6 +73,7 @@ class Worker:
         worker_id: str | None = None,
         tree: str | None = None,
         queue_depth_every: float = observed.DEFAULT_DEPTH_SECONDS,
+        rate_patience: float = DEFAULT_RATE_PATIENCE,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
@@ -78,7 +83,9 @@ class Worker:
             raise ValueError(f"queue_depth_every must be more than 0, not {queue_depth_every}")
         self.runtime = runtime
         self.queue = queue or runtime.queue
-        self.runner = JobRunner(runtime)
+        if not rate_patience >= 0:
+            raise ValueError(f"rate_patience must be 0 or more seconds, not {rate_patience}")
+        self.runner = JobRunner(runtime, rate_patience=rate_patience)
         self.concurrency = concurrency
         self.lease_seconds = lease_seconds
         self.tree = tree  # run only this job and its per-item jobs (`fusionhub run --wait`)

@@ -12,6 +12,11 @@ requests). So:
 * `claim()` is asked once per request, before it acquires: whether it is its call's first.
   Only a refusing task's first request may be refused; every later request of the call waits
   for tokens on the clock, and a 429 it meets is waited out (see `fusionhub.http.transport`).
+* `patience()`: a first request whose tokens come within this many seconds waits for them
+  instead of being refused. A re-schedule costs a settle, a claim and the claiming worker's
+  wake-up (tens of milliseconds, two write transactions); the job holds its store's line either
+  way, so a wait shorter than that is cheaper taken in place. A store running at its rate waits
+  about 1 / rate before each request: at 10 req/s, a tenth of a second.
 
 A request outside any call scope counts as a call of its own.
 """
@@ -33,17 +38,24 @@ class _Call:
 # Whether a full bucket refuses (RateLimited) a call that has not started instead of waiting.
 _REFUSING: ContextVar[bool] = ContextVar("fusionhub_refusing", default=False)
 _CALL: ContextVar[_Call | None] = ContextVar("fusionhub_admission_call", default=None)
+# Seconds of waiting for tokens a refusing task's first request accepts rather than be refused.
+_PATIENCE: ContextVar[float] = ContextVar("fusionhub_admission_patience", default=0.0)
 
 
 @contextlib.contextmanager
-def refusing(enabled: bool = True) -> Iterator[None]:
-    """In this task, a call's first request is refused instead of waiting for tokens (a worker)."""
+def refusing(enabled: bool = True, *, patience: float = 0.0) -> Iterator[None]:
+    """In this task, a call's first request is refused instead of waiting for tokens (a worker),
+    unless its tokens come within `patience` seconds."""
+    if patience < 0:
+        raise ValueError(f"patience must be 0 or more seconds, not {patience}")
     token = _REFUSING.set(enabled)
+    waits = _PATIENCE.set(patience)
     try:
         yield
     finally:
         with contextlib.suppress(ValueError):  # a task abandoned mid-call ends in another Context
             _REFUSING.reset(token)
+            _PATIENCE.reset(waits)
 
 
 class call_scope:
@@ -83,6 +95,11 @@ def claim() -> bool:
 def is_refusing() -> bool:
     """Whether a full bucket refuses a call's first request in this task (a worker's)."""
     return _REFUSING.get()
+
+
+def patience() -> float:
+    """Seconds a refusing task's first request waits for tokens rather than be refused."""
+    return _PATIENCE.get()
 
 
 def refusable() -> bool:

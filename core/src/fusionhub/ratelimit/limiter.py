@@ -107,8 +107,9 @@ class Limiter:
         """Spend `cost` from every bucket this request is charged to; return seconds waited.
 
         With `wait=False` a full bucket raises `RateLimited(retry_after)` with the exact wait, which
-        a worker turns into a re-scheduled job. With `wait=True` the caller sleeps exactly that long
-        on the clock (never a busy loop) and tries again. Unset: admission decides — only a
+        a worker turns into a re-scheduled job, unless the tokens come within the task's
+        `admission.patience()`: then it waits as with `wait=True`, the caller sleeping exactly
+        that long on the clock (never a busy loop) and trying again. Unset: admission decides — only a
         worker's first request of a capability call is refused (`fusionhub.ratelimit.admission`).
         """
         if wait is None:
@@ -118,6 +119,9 @@ class Limiter:
             self.stats.acquired += 1
             return 0.0
         charges = [Charge(shape, cost) for shape in shapes]
+        # A refusable request waits for tokens only while they come within the task's patience.
+        patience = None if wait else admission.patience()
+        delay: float | None = None  # the wait the store last answered, not yet slept
         # Nobody in any line of this limiter (the usual case): no line to look up, try at once.
         line = self._line(shapes) if wait and self._queued else None
         if line is None or not line.locked():  # nobody is waiting ahead of us: try at once
@@ -125,10 +129,8 @@ class Limiter:
             if delay == 0.0:
                 self.stats.acquired += 1
                 return 0.0
-            if not wait:
-                self.stats.refused += 1
-                # The guard here too: a job re-scheduled at the exact instant can land a hair early.
-                raise BucketRefused(delay + WAIT_GUARD, details={"store": self.store_key, "operation": operation})
+            if patience is not None and delay > patience:
+                raise self._refused(delay, operation)
         waited = 0.0
         if line is None:
             line = self._line(shapes)
@@ -136,17 +138,26 @@ class Limiter:
         try:
             async with line:
                 while True:
-                    delay = await self.store.acquire(charges, self.clock.now())
-                    if delay == 0.0:
-                        self.stats.acquired += 1
-                        return waited
+                    if delay is None:
+                        delay = await self.store.acquire(charges, self.clock.now())
+                        if delay == 0.0:
+                            self.stats.acquired += 1
+                            return waited
+                        if patience is not None and waited + delay > patience:
+                            raise self._refused(delay, operation)
                     delay += WAIT_GUARD
                     self.stats.waits += 1
                     self.stats.waited_seconds += delay
                     waited += delay
                     await self.clock.sleep(delay)
+                    delay = None
         finally:
             self._queued -= 1
+
+    def _refused(self, delay: float, operation: str | None) -> BucketRefused:
+        self.stats.refused += 1
+        # The guard here too: a job re-scheduled at the exact instant can land a hair early.
+        return BucketRefused(delay + WAIT_GUARD, details={"store": self.store_key, "operation": operation})
 
     async def correct(
         self,

@@ -17,9 +17,8 @@ from typing import cast
 import sqlalchemy as sa
 
 from fusionhub.ratelimit import BucketShape, BucketStore, Charge, TokenBucket
-from fusionhub.ratelimit.sql_store import SqlBucketStore, _refilled
+from fusionhub.ratelimit.sql_store import SqlBucketStore
 from fusionhub.storage.database import Database
-from fusionhub.storage.schema import rate_buckets as rb
 
 # Transaction start on the server: one value for the whole acquire, the same for every worker.
 # A transaction that waited on a bucket's row lock sees an older now() than the writer before
@@ -35,6 +34,8 @@ def _db_now() -> float:
 
 class PgBucketStore(SqlBucketStore):
     """`SqlBucketStore` on PostgreSQL with the database clock; the caller's `now` is ignored."""
+
+    now_sql = DB_NOW
 
     async def acquire(self, charges: Sequence[Charge], now: float) -> float:
         return await super().acquire(charges, _db_now())
@@ -53,19 +54,6 @@ class PgBucketStore(SqlBucketStore):
         return await super().adjust(
             shape, _db_now(), tokens=tokens, capacity=capacity, refill_rate=refill_rate, refund=refund, at_most=at_most
         )
-
-    async def snapshot(self, shape: BucketShape, now: float) -> TokenBucket:
-        async with self.db.read() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(rb.c.capacity, rb.c.refill_rate, _refilled(_db_now()), DB_NOW).where(
-                        rb.c.key == shape.key
-                    )
-                )
-            ).first()
-        if row is None:
-            return TokenBucket.full(shape.capacity, shape.refill_rate, now)
-        return TokenBucket(row[0], row[1], row[2], row[3])
 
 
 def bucket_store_for(db: Database, *, database_clock: bool = True) -> BucketStore:

@@ -8,6 +8,7 @@ whether it spent; if not, the longest wait is computed from the same refilled le
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,18 +23,75 @@ from fusionhub.storage.database import Database
 from fusionhub.storage.schema import rate_buckets as rb
 
 EPSILON = 1e-9
+# "Now" in the statements built once: the caller's time, bound per execution (`p_now`).
+NOW: sa.BindParameter[float] = sa.bindparam("p_now", type_=sa.Float)
 
 
-def _refilled(now: float, t: sa.FromClause = rb) -> sa.ColumnElement[float]:
+def _refilled(now: float | sa.ColumnElement[float], t: sa.FromClause = rb) -> sa.ColumnElement[float]:
     """min(capacity, tokens + max(0, now - last_refill) * refill_rate), portable SQL."""
     gained = sa.case((t.c.last_refill < now, (now - t.c.last_refill) * t.c.refill_rate), else_=0.0)
     level = t.c.tokens + gained
     return sa.case((level > t.c.capacity, t.c.capacity), else_=level)
 
 
-def _last_refill(now: float) -> sa.ColumnElement[float]:
+def _last_refill(now: float | sa.ColumnElement[float]) -> sa.ColumnElement[float]:
     # A process whose clock lags must not move a bucket's time backwards.
     return sa.case((rb.c.last_refill < now, now), else_=rb.c.last_refill)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Acquire:
+    """An acquire's statements for n charged buckets: keys `k0…`, costs `c0…` bound per call.
+
+    Built once per n (per store): building SQLAlchemy constructs per request cost about as much
+    as running them; a built statement also keeps its cache key.
+    """
+
+    ensure: sa.Insert  # executemany: p_key, p_capacity, p_rate
+    lock: sa.Select[Any]  # PostgreSQL: lock the rows, read their levels
+    take: sa.Update  # PostgreSQL, under those locks: spend
+    spend: sa.Update  # SQLite (one writer): check and spend in one statement
+    levels: sa.Select[Any]  # key, level now, refill rate
+
+    @classmethod
+    def build(cls, n: int, now: sa.ColumnElement[float], dialect: str) -> _Acquire:
+        keys = [sa.bindparam(f"k{i}", type_=rb.c.key.type) for i in range(n)]
+        costs = [sa.bindparam(f"c{i}", type_=sa.Float) for i in range(n)]
+
+        def cost_of(t: sa.FromClause) -> sa.ColumnElement[float]:
+            return sa.case(*[(t.c.key == k, c) for k, c in zip(keys, costs, strict=True)], else_=0.0)
+
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        capacity = sa.bindparam("p_capacity", type_=sa.Float)
+        ensure = (
+            insert(rb)
+            .values(
+                key=sa.bindparam("p_key", type_=rb.c.key.type),
+                capacity=capacity,
+                refill_rate=sa.bindparam("p_rate", type_=sa.Float),
+                tokens=capacity,
+                last_refill=now,
+            )
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        levels = sa.select(rb.c.key, _refilled(now), rb.c.refill_rate).where(rb.c.key.in_(keys))
+        # In key order (the keys are bound sorted): two acquirers never deadlock. A row another
+        # transaction changed while this waited is read as that one left it.
+        lock = levels.order_by(rb.c.key).with_for_update()
+        take = (
+            rb.update()
+            .where(rb.c.key.in_(keys))
+            .values(tokens=_refilled(now) - cost_of(rb), last_refill=_last_refill(now))
+        )
+        # Over an alias, uncorrelated: "some charged bucket is short", not "this row is short".
+        other = rb.alias("other")
+        short = sa.select(other.c.key).where(other.c.key.in_(keys), _refilled(now, other) + EPSILON < cost_of(other))
+        spend = (
+            rb.update()
+            .where(rb.c.key.in_(keys), ~short.exists())
+            .values(tokens=_refilled(now) - cost_of(rb), last_refill=_last_refill(now))
+        )
+        return cls(ensure, lock, take, spend, levels)
 
 
 class SqlBucketStore:
@@ -44,27 +102,35 @@ class SqlBucketStore:
     would reach the platform later than the bucket believes, closer to the next one.
     """
 
+    # The SQL for "now" in the statements built once; a subclass may use the database's clock.
+    now_sql: sa.ColumnElement[float] = NOW
+
     def __init__(self, db: Database, clock: Clock | None = None) -> None:
         self.db = db
         self.clock = clock
+        self._acquires: dict[int, _Acquire] = {}
+        self._snapshot: sa.Select[Any] | None = None
+
+    def _now_params(self, now: float) -> dict[str, float]:
+        return {"p_now": now} if self.now_sql is NOW else {}
 
     async def _ensure(self, conn: AsyncConnection, shapes: Sequence[BucketShape], now: float) -> None:
         rows = [
-            {
-                "key": s.key,
-                "capacity": s.capacity,
-                "refill_rate": s.refill_rate,
-                "tokens": s.capacity,
-                "last_refill": now,
-            }
+            {"p_key": s.key, "p_capacity": s.capacity, "p_rate": s.refill_rate, **self._now_params(now)}
             for s in {s.key: s for s in shapes}.values()
         ]
-        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-        await conn.execute(insert(rb).values(rows).on_conflict_do_nothing(index_elements=["key"]))
+        await conn.execute(self._statements(1).ensure, rows)
 
-    async def _lock(self, conn: AsyncConnection, keys: list[str]) -> None:
-        if conn.dialect.name == "postgresql":  # in key order: two acquirers never deadlock
-            await conn.execute(sa.select(rb.c.key).where(rb.c.key.in_(keys)).order_by(rb.c.key).with_for_update())
+    async def _lock(self, conn: AsyncConnection, keys: list[str], now: float) -> None:
+        if conn.dialect.name == "postgresql":
+            params = {f"k{i}": k for i, k in enumerate(keys)} | self._now_params(now)
+            await conn.execute(self._statements(len(keys)).lock, params)
+
+    def _statements(self, n: int) -> _Acquire:
+        built = self._acquires.get(n)
+        if built is None:
+            built = self._acquires[n] = _Acquire.build(n, self.now_sql, self.db.dialect)
+        return built
 
     async def acquire(self, charges: Sequence[Charge], now: float) -> float:
         if not charges:
@@ -76,39 +142,46 @@ class SqlBucketStore:
             if costs[charge.shape.key] > charge.shape.capacity + EPSILON:
                 raise ValueError(f"cost {charge.cost} exceeds the bucket's capacity {charge.shape.capacity}")
         keys = sorted(costs)
-        cost = sa.case(costs, value=rb.c.key, else_=0.0)
+        statements = self._statements(len(keys))
+        params: dict[str, Any] = {}
+        for i, key in enumerate(keys):
+            params[f"k{i}"] = key
+            params[f"c{i}"] = costs[key]
+        rows: Sequence[Any] = ()  # (key, level now, refill rate) of each charged bucket
         async with self.db.write() as conn:
             if self.clock is not None:
                 now = max(now, self.clock.now())
-            level = _refilled(now)
+            params.update(self._now_params(now))
             if conn.dialect.name == "postgresql":
-                # The rows must exist before they are locked: an UPDATE that waits on another's row
-                # lock re-checks its row but not the EXISTS over the others, so lock first, always.
-                await self._ensure(conn, [c.shape for c in charges], now)
-            for _ in range(2):
-                await self._lock(conn, keys)
-                # Over an alias, uncorrelated: "some charged bucket is short", not "this row is short".
-                other = rb.alias("other")
-                short = (
-                    sa.select(other.c.key)
-                    .where(other.c.key.in_(keys), _refilled(now, other) + EPSILON < sa.case(costs, value=other.c.key))
-                    .exists()
-                )
-                spent = await conn.execute(
-                    rb.update()
-                    .where(rb.c.key.in_(keys), ~short)
-                    .values(tokens=level - cost, last_refill=_last_refill(now))
-                )
-                if spent.rowcount == len(keys):
+                rows = await self._locked_levels(conn, statements, params, charges, now)
+                if all(tokens + EPSILON >= costs[key] for key, tokens, _ in rows):
+                    await conn.execute(statements.take, params)
                     return 0.0
-                rows = (
-                    await conn.execute(sa.select(rb.c.key, level, rb.c.refill_rate).where(rb.c.key.in_(keys)))
-                ).all()
-                if len(rows) == len(keys):
-                    break
-                await self._ensure(conn, [c.shape for c in charges], now)  # first use: create them full
+            else:
+                for _ in range(2):
+                    spent = await conn.execute(statements.spend, params)
+                    if spent.rowcount == len(keys):
+                        return 0.0
+                    rows = (await conn.execute(statements.levels, params)).all()
+                    if len(rows) == len(keys):
+                        break
+                    await self._ensure(conn, [c.shape for c in charges], now)  # first use: create them full
         waits = [(costs[key] - tokens) / rate for key, tokens, rate in rows if tokens + EPSILON < costs[key]]
         return max(waits, default=0.0)
+
+    async def _locked_levels(
+        self, conn: AsyncConnection, statements: _Acquire, params: dict[str, Any], charges: Sequence[Charge], now: float
+    ) -> Sequence[Any]:
+        """PostgreSQL: every charged bucket locked (created full on first use) and its level now.
+
+        All are locked before any is spent: an UPDATE that waited on one row's lock would re-check
+        that row but not the others it had read.
+        """
+        rows = list((await conn.execute(statements.lock, params)).tuples())
+        if len(rows) < len({c.shape.key for c in charges}):
+            await self._ensure(conn, [c.shape for c in charges], now)
+            rows = list((await conn.execute(statements.lock, params)).tuples())
+        return rows
 
     async def adjust(
         self,
@@ -123,7 +196,7 @@ class SqlBucketStore:
     ) -> TokenBucket:
         async with self.db.write() as conn:
             await self._ensure(conn, [shape], now)
-            await self._lock(conn, [shape.key])
+            await self._lock(conn, [shape.key], now)
             values: dict[str, Any] = {"last_refill": _last_refill(now)}
             cap = rb.c.capacity if capacity is None else sa.literal(capacity)
             if capacity is not None:
@@ -138,18 +211,22 @@ class SqlBucketStore:
             await conn.execute(rb.update().where(rb.c.key == shape.key).values(values))
             return await self._read(conn, shape.key)
 
+    def _snapshot_statement(self) -> sa.Select[Any]:
+        """capacity, refill rate, level now, and when (`p_key`, `p_now`): built once per store."""
+        if self._snapshot is None:
+            self._snapshot = sa.select(
+                rb.c.capacity, rb.c.refill_rate, _refilled(self.now_sql), _last_refill(self.now_sql)
+            ).where(rb.c.key == sa.bindparam("p_key", type_=rb.c.key.type))
+        return self._snapshot
+
     async def snapshot(self, shape: BucketShape, now: float) -> TokenBucket:
         async with self.db.read() as conn:
             row = (
-                await conn.execute(
-                    sa.select(rb.c.capacity, rb.c.refill_rate, _refilled(now), rb.c.last_refill).where(
-                        rb.c.key == shape.key
-                    )
-                )
+                await conn.execute(self._snapshot_statement(), {"p_key": shape.key, **self._now_params(now)})
             ).first()
         if row is None:
             return TokenBucket.full(shape.capacity, shape.refill_rate, now)
-        return TokenBucket(row[0], row[1], row[2], max(row[3], now))
+        return TokenBucket(row[0], row[1], row[2], row[3])
 
     @staticmethod
     async def _read(conn: AsyncConnection, key: str) -> TokenBucket:

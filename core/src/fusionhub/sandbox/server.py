@@ -24,6 +24,7 @@ import h11
 import httpx
 
 from fusionhub.clock import SYSTEM_CLOCK
+from fusionhub.http.client import tls_context
 from fusionhub.sandbox.protocol import Sandbox
 
 TARGET_HEADER = "x-fusionhub-sandbox-url"  # the URL the request was sent to, before forwarding
@@ -35,7 +36,7 @@ MAX_BODY = 64 * 1024 * 1024
 class _Forwarding(httpx.AsyncBaseTransport):
     def __init__(self, url: str) -> None:
         self.url = httpx.URL(url)
-        self.inner = httpx.AsyncHTTPTransport()
+        self.inner = httpx.AsyncHTTPTransport(verify=tls_context())
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()
