@@ -9,10 +9,12 @@ whether it spent; if not, the longest wait is computed from the same refilled le
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -39,6 +41,26 @@ def _last_refill(now: float | sa.ColumnElement[float]) -> sa.ColumnElement[float
     return sa.case((rb.c.last_refill < now, now), else_=rb.c.last_refill)
 
 
+# SQLite's plain connection (`Database.run_direct`) runs the same statements, compiled once.
+_SQLITE = sqlite_dialect.dialect(paramstyle="named")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Sql:
+    """A statement compiled for SQLite's own driver, with its literal parameters' values."""
+
+    text: str
+    defaults: dict[str, Any]
+
+    @classmethod
+    def of(cls, statement: sa.ClauseElement) -> _Sql:
+        compiled = statement.compile(dialect=_SQLITE)
+        return cls(compiled.string, dict(compiled.params))
+
+    def params(self, values: dict[str, Any]) -> dict[str, Any]:
+        return {**self.defaults, **values}
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Acquire:
     """An acquire's statements for n charged buckets: keys `k0…`, costs `c0…` bound per call.
@@ -52,6 +74,7 @@ class _Acquire:
     take: sa.Update  # PostgreSQL, under those locks: spend
     spend: sa.Update  # SQLite (one writer): check and spend in one statement
     levels: sa.Select[Any]  # key, level now, refill rate
+    direct: tuple[_Sql, _Sql, _Sql] | None  # SQLite: ensure, spend and levels for the plain connection
 
     @classmethod
     def build(cls, n: int, now: sa.ColumnElement[float], dialect: str) -> _Acquire:
@@ -91,7 +114,13 @@ class _Acquire:
             .where(rb.c.key.in_(keys), ~short.exists())
             .values(tokens=_refilled(now) - cost_of(rb), last_refill=_last_refill(now))
         )
-        return cls(ensure, lock, take, spend, levels)
+        direct = (_Sql.of(ensure), _Sql.of(spend), _Sql.of(levels)) if dialect == "sqlite" else None
+        return cls(ensure, lock, take, spend, levels, direct)
+
+
+def _unique(charges: Sequence[Charge]) -> list[BucketShape]:
+    """The charged buckets' shapes, each once, in key order (the keys' `k0…` order)."""
+    return sorted({c.shape.key: c.shape for c in charges}.values(), key=lambda s: s.key)
 
 
 class SqlBucketStore:
@@ -110,6 +139,7 @@ class SqlBucketStore:
         self.clock = clock
         self._acquires: dict[int, _Acquire] = {}
         self._snapshot: sa.Select[Any] | None = None
+        self._snapshot_direct: _Sql | None = None
 
     def _now_params(self, now: float) -> dict[str, float]:
         return {"p_now": now} if self.now_sql is NOW else {}
@@ -148,6 +178,18 @@ class SqlBucketStore:
             params[f"k{i}"] = key
             params[f"c{i}"] = costs[key]
         rows: Sequence[Any] = ()  # (key, level now, refill rate) of each charged bucket
+        direct = statements.direct
+        if direct is not None and self.db.direct is not None:
+            shapes = [{"p_key": s.key, "p_capacity": s.capacity, "p_rate": s.refill_rate} for s in _unique(charges)]
+
+            def spend(conn: sqlite3.Connection) -> Sequence[Any]:
+                return self._spend_direct(conn, direct, params, shapes, now)
+
+            rows = await self.db.run_direct(spend, write=True)
+            if not rows:
+                return 0.0
+            waits = [(costs[key] - tokens) / rate for key, tokens, rate in rows if tokens + EPSILON < costs[key]]
+            return max(waits, default=0.0)
         async with self.db.write() as conn:
             if self.clock is not None:
                 now = max(now, self.clock.now())
@@ -168,6 +210,30 @@ class SqlBucketStore:
                     await self._ensure(conn, [c.shape for c in charges], now)  # first use: create them full
         waits = [(costs[key] - tokens) / rate for key, tokens, rate in rows if tokens + EPSILON < costs[key]]
         return max(waits, default=0.0)
+
+    def _spend_direct(
+        self,
+        conn: sqlite3.Connection,
+        direct: tuple[_Sql, _Sql, _Sql],
+        params: dict[str, Any],
+        shapes: list[dict[str, Any]],
+        now: float,
+    ) -> Sequence[Any]:
+        """SQLite, in the write transaction on the plain connection: spend (nothing left to read:
+        empty) or the charged buckets' levels. Runs in that connection's thread."""
+        ensure, spend, levels = direct
+        if self.clock is not None:  # the write lock is held now: the request goes out from here on
+            now = max(now, self.clock.now())
+        values = {**params, "p_now": now}
+        n = len(shapes)
+        for _ in range(2):
+            if conn.execute(spend.text, spend.params(values)).rowcount == n:
+                return ()
+            rows = conn.execute(levels.text, levels.params(values)).fetchall()
+            if len(rows) == n:
+                return rows
+            conn.executemany(ensure.text, [ensure.params({**shape, "p_now": now}) for shape in shapes])
+        return rows
 
     async def _locked_levels(
         self, conn: AsyncConnection, statements: _Acquire, params: dict[str, Any], charges: Sequence[Charge], now: float
@@ -220,10 +286,17 @@ class SqlBucketStore:
         return self._snapshot
 
     async def snapshot(self, shape: BucketShape, now: float) -> TokenBucket:
-        async with self.db.read() as conn:
-            row = (
-                await conn.execute(self._snapshot_statement(), {"p_key": shape.key, **self._now_params(now)})
-            ).first()
+        params = {"p_key": shape.key, **self._now_params(now)}
+        if self.db.direct is not None:
+            if self._snapshot_direct is None:
+                self._snapshot_direct = _Sql.of(self._snapshot_statement())
+            sql = self._snapshot_direct
+            row = await self.db.run_direct(
+                lambda conn: conn.execute(sql.text, sql.params(params)).fetchone(), write=False
+            )
+        else:
+            async with self.db.read() as conn:
+                row = (await conn.execute(self._snapshot_statement(), params)).first()
         if row is None:
             return TokenBucket.full(shape.capacity, shape.refill_rate, now)
         return TokenBucket(row[0], row[1], row[2], row[3])
