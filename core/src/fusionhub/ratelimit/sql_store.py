@@ -295,7 +295,7 @@ class SqlBucketStore:
                 lambda conn: conn.execute(sql.text, sql.params(params)).fetchone(), write=False
             )
         else:
-            async with self.db.read() as conn:
+            async with self.db.one_statement() as conn:
                 row = (await conn.execute(self._snapshot_statement(), params)).first()
         if row is None:
             return TokenBucket.full(shape.capacity, shape.refill_rate, now)

@@ -30,8 +30,7 @@ drives procrastinate too.) Job times are therefore on the database's clock.
 from __future__ import annotations
 
 import builtins
-import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -170,7 +169,7 @@ class ProcrastinateJobQueue(SqlJobQueue):
         ):
             return await self._exchange_in_python(worker_id, settles, now, lease_seconds, claim, tree)
         values = turn.params(worker_id, settles, now=now, lease_seconds=lease_seconds, claim=claim)
-        async with self._one_statement() as conn:
+        async with self.db.one_statement() as conn:
             rows = (await conn.execute(turn.EXCHANGE, values)).all()
         if not rows or rows[0].o_outcome != turn.OFFSET or len(rows) < 1 + len(settles):
             raise RuntimeError(f"fusionhub_exchange_v1 answered {len(rows)} rows for {len(settles)} settles")
@@ -293,19 +292,11 @@ class ProcrastinateJobQueue(SqlJobQueue):
 
     async def next_run_at(self) -> float | None:
         """On the caller's clock (by the last offset measured), so an idle worker naps for the right time."""
-        async with self._one_statement() as conn:
+        async with self.db.one_statement() as conn:
             due = await runs.next_due(conn)
         return None if due is None else due - self._offset
 
     async def counts(self) -> dict[str, int]:
-        async with self._one_statement() as conn:
+        async with self.db.one_statement() as conn:
             rows = (await conn.execute(_COUNTS)).all()
         return {status: count for status, count in rows}
-
-    @contextlib.asynccontextmanager
-    async def _one_statement(self) -> AsyncIterator[AsyncConnection]:
-        """A connection in autocommit, for a single statement: its own transaction, with no BEGIN
-        and COMMIT round trips around it."""
-        async with self.db.engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            yield conn
