@@ -158,30 +158,37 @@ class ProcrastinateJobQueue(SqlJobQueue):
         claim: int,
         tree: str | None = None,
     ) -> tuple[builtins.list[bool], builtins.list[Job]]:
-        """A worker's turn in one server-side call (`turn`): one round trip. A turn the call does not
-        cover (a tree's claim, a dead-worker scan due, a fan-out or cancel to carry out) goes the
-        Python way, statement by statement in one transaction."""
+        """A worker's turn in one server-side call (`turn`): one round trip. Settles the call does not
+        cover (a per-item job, a fan-out, a cancel to carry out) go the Python way first, in one
+        transaction; a turn the call cannot take at all (a tree's claim, a dead-worker scan due)
+        goes that way whole."""
         claim = max(claim, 0)
-        if (
-            tree is not None
-            or (claim and self._stalled and self._recover_due(now + self._offset))
-            or not all(turn.simple(job, decision) for job, decision in settles)
-        ):
+        if tree is not None or (claim and self._stalled and self._recover_due(now + self._offset)):
             return await self._exchange_in_python(worker_id, settles, now, lease_seconds, claim, tree)
-        values = turn.params(worker_id, settles, now=now, lease_seconds=lease_seconds, claim=claim)
+        kept: builtins.list[bool | None] = [None] * len(settles)
+        general = [i for i, (job, decision) in enumerate(settles) if not turn.simple(job, decision)]
+        if general:
+            # The settles the call does not cover (a per-item job counted by its parent, a fan-out,
+            # a cancel) first, in one transaction of their own: the stores they free are then
+            # claimable in the call, which takes the simple settles and the claims.
+            async with self.db.write() as conn:
+                done = await self._settle_all(conn, worker_id, [settles[i] for i in general], now)
+            for i, held in zip(general, done, strict=True):
+                kept[i] = held
+        simple = [(i, settles[i]) for i in range(len(settles)) if kept[i] is None]
+        values = turn.params(worker_id, [s for _, s in simple], now=now, lease_seconds=lease_seconds, claim=claim)
         async with self.db.one_statement() as conn:
             rows = (await conn.execute(turn.EXCHANGE, values)).all()
-        if not rows or rows[0].o_outcome != turn.OFFSET or len(rows) < 1 + len(settles):
-            raise RuntimeError(f"fusionhub_exchange_v1 answered {len(rows)} rows for {len(settles)} settles")
+        if not rows or rows[0].o_outcome != turn.OFFSET or len(rows) < 1 + len(simple):
+            raise RuntimeError(f"fusionhub_exchange_v1 answered {len(rows)} rows for {len(simple)} settles")
         self._offset = float(rows[0].o_offset)
         self._stalled = bool(rows[0].o_stalled)
-        kept: builtins.list[bool] = []
-        for (job, decision), row in zip(settles, rows[1 : 1 + len(settles)], strict=True):
+        for (i, (job, decision)), row in zip(simple, rows[1 : 1 + len(simple)], strict=True):
             if row.o_outcome == turn.PYTHON:  # the general path, in a transaction of its own
-                kept.append(await super().settle(job.id, worker_id, decision, now=now))
+                kept[i] = await super().settle(job.id, worker_id, decision, now=now)
             else:
-                kept.append(row.o_outcome == turn.KEPT)
-        return kept, [_row_to_job(row) for row in rows[1 + len(settles) :]]
+                kept[i] = row.o_outcome == turn.KEPT
+        return [bool(k) for k in kept], [_row_to_job(row) for row in rows[1 + len(simple) :]]
 
     async def _exchange_in_python(
         self,
