@@ -15,7 +15,7 @@ import builtins
 import dataclasses
 import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -34,7 +34,11 @@ _FINISHED = [s.value for s in FINISHED]
 
 
 def _row_to_job(row: sa.Row[Any]) -> Job:
-    m = row._mapping
+    return job_from(row._mapping)
+
+
+def job_from(m: Mapping[Any, Any]) -> Job:
+    """A job from its columns as Python values (and, after a claim, its store's version)."""
     return Job(
         id=m["id"],
         store_id=m["store_id"],
@@ -104,18 +108,25 @@ def settled_values(decision: Decision, status: JobStatus, now: float) -> dict[st
     if status is JobStatus.SUCCEEDED:
         values["result"] = decision.result
         values["error_category"] = values["error_message"] = None
-    if decision.error_category is not None:
-        values["error_category"] = decision.error_category
-        values["error_message"] = decision.error_message
-    if decision.attempts is not None:
-        values["attempts"] = decision.attempts
-    if decision.state is not None:
-        values["state"] = decision.state
-    if decision.progress is not None:
-        values["progress_done"], values["progress_total"] = decision.progress
-    if decision.level is not None:
-        values["level"] = decision.level
+    values.update(decided_fields(decision))
     return values
+
+
+def decided_fields(decision: Decision) -> dict[str, Any]:
+    """The columns a decision sets whatever its status, when it says them (in a fixed order)."""
+    fields: dict[str, Any] = {}
+    if decision.error_category is not None:
+        fields["error_category"] = decision.error_category
+        fields["error_message"] = decision.error_message
+    if decision.attempts is not None:
+        fields["attempts"] = decision.attempts
+    if decision.state is not None:
+        fields["state"] = decision.state
+    if decision.progress is not None:
+        fields["progress_done"], fields["progress_total"] = decision.progress
+    if decision.level is not None:
+        fields["level"] = decision.level
+    return fields
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

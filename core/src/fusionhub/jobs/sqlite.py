@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fusionhub.jobs.model import FINISHED, Decision, Job, JobStatus
-from fusionhub.jobs.sql import _values, settled_status, settled_values
+from fusionhub.jobs.sql import STORE_VERSION, _values, job_from, settled_status, settled_values
 from fusionhub.storage.schema import jobs as t
 
 # Every statement below is built from the schema's column names and fixed words; values are bound.
@@ -76,37 +76,19 @@ def _db_id(value: str) -> str:
 
 def _job(row: Sequence[Any]) -> Job:
     """A claimed row (its columns in table order, then its store's version) as a Job."""
-    m = dict(zip(_COLUMNS, row, strict=False))
-    return Job(
-        id=str(uuid.UUID(m["id"])),
-        store_id=str(uuid.UUID(m["store_id"])),
-        capability=m["capability"],
-        params=json.loads(m["params"]),
-        mode=m["mode"],
-        status=JobStatus(m["status"]),
-        run_at=m["run_at"],
-        created_at=m["created_at"],
-        updated_at=m["updated_at"],
-        attempts=m["attempts"],
-        throttled=m["throttled"],
-        claims=m["claims"],
-        lease_until=m["lease_until"],
-        worker_id=m["worker_id"],
-        cancel_requested=bool(m["cancel_requested"]),
-        result=None if m["result"] is None else json.loads(m["result"]),
-        error_category=m["error_category"],
-        error_message=m["error_message"],
-        progress_done=m["progress_done"],
-        progress_total=m["progress_total"],
-        parent_id=None if m["parent_id"] is None else str(uuid.UUID(m["parent_id"])),
-        item_index=m["item_index"],
-        idempotency_key=m["idempotency_key"],
-        level=m["level"],
-        state=json.loads(m["state"]) or {},
-        finished_at=m["finished_at"],
-        run_id=m["run_id"],
-        store_version=row[len(_COLUMNS)],
-    )
+    return job_from({**_loaded(dict(zip(_COLUMNS, row, strict=False))), STORE_VERSION: row[len(_COLUMNS)]})
+
+
+def _loaded(values: dict[str, Any]) -> dict[str, Any]:
+    """Column values as SQLAlchemy would read them on SQLite (`_stored`'s inverse)."""
+    for name in _JSON:
+        if values[name] is not None:
+            values[name] = json.loads(values[name])
+    for name in _IDS:
+        if values[name] is not None:
+            values[name] = str(uuid.UUID(values[name]))
+    values["cancel_requested"] = bool(values["cancel_requested"])
+    return values
 
 
 def _stored(values: dict[str, Any]) -> dict[str, Any]:

@@ -118,9 +118,11 @@ class _Acquire:
         return cls(ensure, lock, take, spend, levels, direct)
 
 
-def _unique(charges: Sequence[Charge]) -> list[BucketShape]:
-    """The charged buckets' shapes, each once, in key order (the keys' `k0…` order)."""
-    return sorted({c.shape.key: c.shape for c in charges}.values(), key=lambda s: s.key)
+def _new_rows(shapes: Sequence[BucketShape]) -> list[dict[str, Any]]:
+    """`ensure`'s parameters: each bucket once, full."""
+    return [
+        {"p_key": s.key, "p_capacity": s.capacity, "p_rate": s.refill_rate} for s in {s.key: s for s in shapes}.values()
+    ]
 
 
 class SqlBucketStore:
@@ -145,10 +147,7 @@ class SqlBucketStore:
         return {"p_now": now} if self.now_sql is NOW else {}
 
     async def _ensure(self, conn: AsyncConnection, shapes: Sequence[BucketShape], now: float) -> None:
-        rows = [
-            {"p_key": s.key, "p_capacity": s.capacity, "p_rate": s.refill_rate, **self._now_params(now)}
-            for s in {s.key: s for s in shapes}.values()
-        ]
+        rows = [row | self._now_params(now) for row in _new_rows(shapes)]
         await conn.execute(self._statements(1).ensure, rows)
 
     async def _lock(self, conn: AsyncConnection, keys: list[str], now: float) -> None:
@@ -180,7 +179,7 @@ class SqlBucketStore:
         rows: Sequence[Any] = ()  # (key, level now, refill rate) of each charged bucket
         direct = statements.direct
         if direct is not None and self.db.direct is not None:
-            shapes = [{"p_key": s.key, "p_capacity": s.capacity, "p_rate": s.refill_rate} for s in _unique(charges)]
+            shapes = _new_rows([c.shape for c in charges])
 
             def spend(conn: sqlite3.Connection) -> Sequence[Any]:
                 return self._spend_direct(conn, direct, params, shapes, now)
@@ -188,26 +187,25 @@ class SqlBucketStore:
             rows = await self.db.run_direct(spend, write=True)
             if not rows:
                 return 0.0
-            waits = [(costs[key] - tokens) / rate for key, tokens, rate in rows if tokens + EPSILON < costs[key]]
-            return max(waits, default=0.0)
-        async with self.db.write() as conn:
-            if self.clock is not None:
-                now = max(now, self.clock.now())
-            params.update(self._now_params(now))
-            if conn.dialect.name == "postgresql":
-                rows = await self._locked_levels(conn, statements, params, charges, now)
-                if all(tokens + EPSILON >= costs[key] for key, tokens, _ in rows):
-                    await conn.execute(statements.take, params)
-                    return 0.0
-            else:
-                for _ in range(2):
-                    spent = await conn.execute(statements.spend, params)
-                    if spent.rowcount == len(keys):
+        else:
+            async with self.db.write() as conn:
+                if self.clock is not None:
+                    now = max(now, self.clock.now())
+                params.update(self._now_params(now))
+                if conn.dialect.name == "postgresql":
+                    rows = await self._locked_levels(conn, statements, params, charges, now)
+                    if all(tokens + EPSILON >= costs[key] for key, tokens, _ in rows):
+                        await conn.execute(statements.take, params)
                         return 0.0
-                    rows = (await conn.execute(statements.levels, params)).all()
-                    if len(rows) == len(keys):
-                        break
-                    await self._ensure(conn, [c.shape for c in charges], now)  # first use: create them full
+                else:
+                    for _ in range(2):
+                        spent = await conn.execute(statements.spend, params)
+                        if spent.rowcount == len(keys):
+                            return 0.0
+                        rows = (await conn.execute(statements.levels, params)).all()
+                        if len(rows) == len(keys):
+                            break
+                        await self._ensure(conn, [c.shape for c in charges], now)  # first use: create them full
         waits = [(costs[key] - tokens) / rate for key, tokens, rate in rows if tokens + EPSILON < costs[key]]
         return max(waits, default=0.0)
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from fusionhub.jobs.model import Decision, Job, JobStatus
 from fusionhub.jobs.pg.runs import END_STATUS, line
-from fusionhub.jobs.sql import STORE_VERSION
+from fusionhub.jobs.sql import STORE_VERSION, decided_fields
 from fusionhub.storage.pg_procrastinate import DUE_NOW, QUEUE, TASK
 from fusionhub.storage.schema import jobs as t
 
@@ -66,17 +66,7 @@ def _settle(job: Job, decision: Decision) -> dict[str, Any]:
         entry["run_at"] = decision.run_at
     if status is JobStatus.SUCCEEDED:
         entry["result"] = decision.result
-    if decision.error_category is not None:
-        entry["error_category"] = decision.error_category
-        entry["error_message"] = decision.error_message
-    if decision.attempts is not None:
-        entry["attempts"] = decision.attempts
-    if decision.state is not None:
-        entry["state"] = decision.state
-    if decision.progress is not None:
-        entry["progress_done"], entry["progress_total"] = decision.progress
-    if decision.level is not None:
-        entry["level"] = decision.level
+    entry.update(decided_fields(decision))
     return entry
 
 
