@@ -113,3 +113,35 @@ async def test_the_queue_takes_its_turns_on_the_direct_connection_of_a_file(db: 
             pass
 
     assert Hooked(db)._turns is None
+
+
+async def test_a_quick_transaction_runs_on_the_loop_thread_when_the_connection_is_free(db: Database) -> None:
+    def insert(conn: sqlite3.Connection) -> int:
+        conn.execute(INSERT, ("quick",))
+        return threading.get_ident()
+
+    assert await db.run_direct(insert, write=True, quick=True) == threading.get_ident()
+    assert await db.run_direct(lambda conn: threading.get_ident(), write=False, quick=True) == threading.get_ident()
+    assert await keys(db) == ["quick"]
+
+
+async def test_a_quick_transaction_waits_in_the_thread_while_another_holds_the_connection(db: Database) -> None:
+    inside, release = threading.Event(), threading.Event()
+
+    def slow(conn: sqlite3.Connection) -> None:
+        conn.execute(INSERT, ("slow",))
+        inside.set()
+        release.wait(5)
+
+    def reader(conn: sqlite3.Connection) -> tuple[int, list[str]]:
+        return threading.get_ident(), [r[0] for r in conn.execute("SELECT key FROM rate_buckets ORDER BY key")]
+
+    writing = asyncio.create_task(db.run_direct(slow, write=True))
+    await asyncio.to_thread(inside.wait, 5)
+    reading = asyncio.create_task(db.run_direct(reader, write=False, quick=True))
+    await asyncio.sleep(0.05)
+    assert not reading.done()  # not run alongside the open transaction on the same connection
+    release.set()
+    await writing
+    thread, seen = await reading
+    assert thread != threading.get_ident() and seen == ["slow"]

@@ -400,10 +400,10 @@ class SqlJobQueue:
         if limit < 1:
             return []
         if (turns := self._turns) is not None:
-            if not await self.db.run_direct(lambda conn: turns.any_due(conn, now, tree), write=False):
+            if not await self.db.run_direct(lambda conn: turns.any_due(conn, now, tree), write=False, quick=True):
                 return []  # an idle worker looks without taking the write lock
             return await self.db.run_direct(
-                lambda conn: turns.claim(conn, worker_id, now, lease_seconds, limit, tree), write=True
+                lambda conn: turns.claim(conn, worker_id, now, lease_seconds, limit, tree), write=True, quick=True
             )
         if self.db.sqlite and not await self._any_due(now, tree):
             return []  # an idle worker looks without taking the write lock
@@ -460,7 +460,7 @@ class SqlJobQueue:
     async def settle(self, job_id: str, worker_id: str, decision: Decision, *, now: float) -> bool:
         if (turns := self._turns) is not None:
             return await self.db.run_direct(
-                lambda conn: turns.settle(conn, job_id, worker_id, decision, now), write=True
+                lambda conn: turns.settle(conn, job_id, worker_id, decision, now), write=True, quick=True
             )
         async with self.db.write() as conn:
             offset = await self._begin(conn, now, job_id=job_id)
@@ -485,7 +485,9 @@ class SqlJobQueue:
             return [], await self.claim_many(worker_id, now=now, lease_seconds=lease_seconds, limit=claim, tree=tree)
         if (turns := self._turns) is not None:
             return await self.db.run_direct(
-                lambda conn: turns.exchange(conn, worker_id, settles, now, lease_seconds, claim, tree), write=True
+                lambda conn: turns.exchange(conn, worker_id, settles, now, lease_seconds, claim, tree),
+                write=True,
+                quick=True,
             )
         async with self.db.write() as conn:
             kept = await self._settle_all(conn, worker_id, settles, now)

@@ -184,7 +184,7 @@ class SqlBucketStore:
             def spend(conn: sqlite3.Connection) -> Sequence[Any]:
                 return self._spend_direct(conn, direct, params, shapes, now)
 
-            rows = await self.db.run_direct(spend, write=True)
+            rows = await self.db.run_direct(spend, write=True, quick=True)
             if not rows:
                 return 0.0
         else:
@@ -290,7 +290,7 @@ class SqlBucketStore:
                 self._snapshot_direct = _Sql.of(self._snapshot_statement())
             sql = self._snapshot_direct
             row = await self.db.run_direct(
-                lambda conn: conn.execute(sql.text, sql.params(params)).fetchone(), write=False
+                lambda conn: conn.execute(sql.text, sql.params(params)).fetchone(), write=False, quick=True
             )
         else:
             async with self.db.one_statement() as conn:

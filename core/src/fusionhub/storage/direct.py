@@ -10,6 +10,10 @@ between checkpoints.
 The caller holds the database's write locks around a write (`Database.run_direct`). A caller
 cancelled mid-transaction waits for the thread to finish, so its locks outlive the transaction,
 and the transaction is rolled back unless it had reached its commit.
+
+A `quick` transaction (a few statements on indexed rows: a queue turn, a rate bucket's spend) runs
+on the calling thread when nobody else is using the connection: the hop to the thread and back cost
+more than the transaction itself, on every job. It cannot be cancelled half-way, having no await.
 """
 
 from __future__ import annotations
@@ -36,12 +40,16 @@ class DirectSqlite:
         self.wal_autocheckpoint = wal_autocheckpoint
         self._conn: sqlite3.Connection | None = None
         self._executor: ThreadPoolExecutor | None = None  # started on first use, again after `aclose`
+        # Held by whichever thread uses the connection: the executor's, or the loop's for a quick one.
+        self._using = threading.Lock()
 
     def _connection(self) -> sqlite3.Connection:
-        """Opened in, and only ever used by, the executor's one thread."""
+        """Used by one thread at a time (`_using`): the executor's, or the event loop's."""
         if self._conn is None:
             # isolation_level=None: the driver opens no transaction of its own; BEGIN is ours.
-            conn = sqlite3.connect(self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None)
+            conn = sqlite3.connect(
+                self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
+            )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA busy_timeout={self.busy_timeout_ms}")
             conn.execute("PRAGMA foreign_keys=ON")
@@ -51,11 +59,15 @@ class DirectSqlite:
         return self._conn
 
     def _transaction(self, fn: Callable[[sqlite3.Connection], T], begin: str, abandoned: threading.Event) -> T:
+        with self._using:
+            return self._within(fn, begin, abandoned)
+
+    def _within(self, fn: Callable[[sqlite3.Connection], T], begin: str, abandoned: threading.Event | None) -> T:
         conn = self._connection()
         conn.execute(begin)
         try:
             result = fn(conn)
-            if abandoned.is_set():  # the caller was cancelled: it will not see the result
+            if abandoned is not None and abandoned.is_set():  # the caller was cancelled: it will not see the result
                 raise _Abandoned
             conn.execute("COMMIT")
         except BaseException:
@@ -64,10 +76,16 @@ class DirectSqlite:
             raise
         return result
 
-    async def run(self, fn: Callable[[sqlite3.Connection], T], *, write: bool) -> T:
-        """`fn(conn)` inside one transaction (BEGIN IMMEDIATE when `write`), committed when it returns."""
-        abandoned = threading.Event()
+    async def run(self, fn: Callable[[sqlite3.Connection], T], *, write: bool, quick: bool = False) -> T:
+        """`fn(conn)` inside one transaction (BEGIN IMMEDIATE when `write`), committed when it returns;
+        `quick`: on this thread when the connection is free (see the module's docstring)."""
         begin = "BEGIN IMMEDIATE" if write else "BEGIN"
+        if quick and self._using.acquire(blocking=False):
+            try:
+                return self._within(fn, begin, None)
+            finally:
+                self._using.release()
+        abandoned = threading.Event()
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fusionhub-sqlite")
         future = asyncio.get_running_loop().run_in_executor(self._executor, self._transaction, fn, begin, abandoned)
@@ -83,9 +101,10 @@ class DirectSqlite:
             raise
 
     def _close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        with self._using:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     async def aclose(self) -> None:
         executor, self._executor = self._executor, None
