@@ -26,6 +26,7 @@ import httpx
 from fusionhub.clock import SYSTEM_CLOCK
 from fusionhub.http.client import tls_context
 from fusionhub.sandbox.protocol import Sandbox
+from fusionhub.sandbox.wire import WireTransport
 
 TARGET_HEADER = "x-fusionhub-sandbox-url"  # the URL the request was sent to, before forwarding
 CONTROL = "/_sandbox/"
@@ -36,18 +37,26 @@ MAX_BODY = 64 * 1024 * 1024
 class _Forwarding(httpx.AsyncBaseTransport):
     def __init__(self, url: str) -> None:
         self.url = httpx.URL(url)
-        self.inner = httpx.AsyncHTTPTransport(verify=tls_context())
+        # A server on plain http (every sandbox server) gets the lean client; any other, httpx's own.
+        self.wire = WireTransport(self.url, max_body=MAX_BODY) if self.url.scheme == "http" else None
+        self.inner = None if self.wire is not None else httpx.AsyncHTTPTransport(verify=tls_context())
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()
         headers = [(k, v) for k, v in request.headers.raw if k.lower() != b"host"]
         headers.append((TARGET_HEADER.encode(), str(request.url).encode()))
+        if self.wire is not None:
+            return await self.wire.send(request, headers, body)
+        assert self.inner is not None
         target = self.url.copy_with(raw_path=request.url.raw_path)
         forwarded = httpx.Request(request.method, target, headers=headers, content=body, extensions=request.extensions)
         return await self.inner.handle_async_request(forwarded)
 
     async def aclose(self) -> None:
-        await self.inner.aclose()
+        if self.wire is not None:
+            await self.wire.aclose()
+        if self.inner is not None:
+            await self.inner.aclose()
 
 
 def forwarding(url: str) -> httpx.AsyncBaseTransport:
