@@ -29,6 +29,7 @@ from fusionhub.sandbox.protocol import Sandbox
 from fusionhub.sandbox.wire import WireTransport
 
 TARGET_HEADER = "x-fusionhub-sandbox-url"  # the URL the request was sent to, before forwarding
+_TARGET = TARGET_HEADER.encode()
 CONTROL = "/_sandbox/"
 FAULTS = frozenset({"slow", "lose", "fail", "timeout", "reset", "inject"})
 MAX_BODY = 64 * 1024 * 1024
@@ -137,15 +138,20 @@ class SandboxServer:
                 return None, b""
 
     async def _answer(self, event: h11.Request, body: bytes) -> httpx.Response:
-        headers = httpx.Headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in event.headers])
         path = event.target.decode("latin-1")
         if path.startswith(CONTROL):
             return self._control(event.method.decode(), path[len(CONTROL) :], body)
-        target = headers.pop(TARGET_HEADER, None)
+        target: bytes | None = None
+        headers: list[tuple[bytes, bytes]] = []
+        for name, value in event.headers:  # h11 gives the names lower-cased
+            if name == _TARGET:
+                target = value
+            else:
+                headers.append((name, value))
         if target is None:
             why = f"send through fusionhub's forwarding transport ({TARGET_HEADER})"
             return httpx.Response(400, json={"error": why})
-        request = httpx.Request(event.method.decode(), target, headers=headers, content=body)
+        request = httpx.Request(event.method.decode(), target.decode("latin-1"), headers=headers, content=body)
         try:
             return await self.transport.handle_async_request(request)
         except httpx.TransportError as exc:  # the sandbox played a network fault: drop the connection
