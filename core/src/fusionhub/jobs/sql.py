@@ -568,6 +568,8 @@ class SqlJobQueue:
             await self._scheduled(conn, [parent_id])
 
     async def next_run_at(self) -> float | None:
+        if (turns := self._turns) is not None:
+            return await self.db.run_direct(turns.next_run_at, write=False, quick=True)
         async with self.db.read() as conn:
             due = (
                 await conn.execute(sa.select(sa.func.min(t.c.run_at)).where(t.c.status == JobStatus.QUEUED.value))

@@ -54,6 +54,11 @@ _ASK_TO_STOP = "UPDATE jobs SET cancel_requested = 1, updated_at = ? WHERE id IN
 _UNFINISHED_CHILDREN = (
     "SELECT id FROM jobs WHERE parent_id IN ({ids}) AND status NOT IN ('succeeded', 'failed', 'cancelled')"
 )
+# When the next job is due or the next lease lapses (an idle worker's nap).
+_NEXT = (
+    "SELECT (SELECT min(run_at) FROM jobs WHERE status = 'queued'), "
+    "(SELECT min(lease_until) FROM jobs WHERE status = 'running')"
+)
 # A claim's candidates, in order (see `SqlJobQueue._candidates`): due jobs of stores with room to
 # run one more (`{room}`: the store concurrency), then jobs whose worker died; `{mine}`: a tree's only.
 _DUE = (
@@ -133,6 +138,11 @@ class SqliteTurns:
     @staticmethod
     def _params(now: float, tree: str | None) -> dict[str, Any]:
         return {"now": now} if tree is None else {"now": now, "tree": _db_id(tree)}
+
+    @staticmethod
+    def next_run_at(conn: sqlite3.Connection) -> float | None:
+        times = [x for x in conn.execute(_NEXT).fetchone() if x is not None]
+        return min(times) if times else None
 
     def any_due(self, conn: sqlite3.Connection, now: float, tree: str | None) -> bool:
         params = self._params(now, tree)
