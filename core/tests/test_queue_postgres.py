@@ -286,6 +286,58 @@ async def test_a_worker_turn_is_one_statement(pg_db: Database) -> None:
     event.remove(pg_db.engine.sync_engine, "before_cursor_execute", count)
 
 
+async def test_a_turn_settles_per_item_jobs_in_the_same_statement(pg_db: Database) -> None:
+    """A finished child counts on its parent, and the last one wakes it (its run heads the line),
+    inside the server-side call; the line's next child is claimed in the same call."""
+    queue = ProcrastinateJobQueue(pg_db)
+    await _store(pg_db)
+    now = time.time()
+    parent = await queue.enqueue(NewJob(STORE, "bulk"), now=now)
+    (claimed,) = await queue.claim_many("w", now=now, lease_seconds=60, limit=1)
+    children = [NewJob(STORE, "item", parent_id=parent.id, item_index=n) for n in range(3)]
+    fan_out = Decision(JobStatus.WAITING, progress=(0, 3), children=children)
+    kept, (first,) = await queue.exchange("w", [(claimed, fan_out)], now=now, lease_seconds=60, claim=4)
+    assert kept == [True] and first.parent_id == parent.id and first.item_index == 0  # one per line, in order
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(pg_db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        kept, (second,) = await queue.exchange(
+            "w", [(first, Decision(JobStatus.SUCCEEDED, result={"n": 0}))], now=now, lease_seconds=60, claim=4
+        )
+        assert kept == [True] and len(statements) == 1 and second.item_index == 1
+        waiting = await queue.get(parent.id)
+        assert waiting is not None and waiting.status is JobStatus.WAITING and waiting.progress_done == 1
+        # Refused by its bucket: not finished, so not counted; it keeps its place at the head of the line.
+        refused = Decision(JobStatus.QUEUED, run_at=now, throttled=True)
+        kept, _ = await queue.exchange("w", [(second, refused)], now=now, lease_seconds=60, claim=0)
+        assert kept == [True] and [s for s, *_ in await _runs(pg_db, second.id)] == ["todo"]
+        await asyncio.sleep(0.01)  # its new time is the caller's now on the database clock, to the millisecond
+        (second,) = await queue.claim_many("w", now=time.time(), lease_seconds=60, limit=4)
+        assert second.item_index == 1 and second.throttled == 1
+        failed = Decision(JobStatus.FAILED, error_category="permanent", error_message="no")
+        kept, (third,) = await queue.exchange("w", [(second, failed)], now=now, lease_seconds=60, claim=4)
+        assert kept == [True] and third.item_index == 2
+        waiting = await queue.get(parent.id)
+        assert waiting is not None and waiting.status is JobStatus.WAITING and waiting.progress_done == 2
+        statements.clear()
+        kept, _ = await queue.exchange(
+            "w", [(third, Decision(JobStatus.SUCCEEDED))], now=now, lease_seconds=60, claim=0
+        )
+        assert kept == [True] and len(statements) == 1
+    finally:
+        event.remove(pg_db.engine.sync_engine, "before_cursor_execute", count)
+    woken = await queue.get(parent.id)
+    assert woken is not None and woken.status is JobStatus.QUEUED and woken.progress_done == 3
+    assert [status for status, *_ in await _runs(pg_db, parent.id)] == ["succeeded", "todo"]  # heads its line
+    items = await queue.list(parent_id=parent.id, limit=None)
+    assert [j.status for j in items] == [JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.SUCCEEDED]
+    assert items[1].error_message == "no" and items[0].result == {"n": 0}
+
+
 @pytest.fixture
 async def pg_db_at_0001() -> AsyncIterator[Database]:
     db, schema = await _pg_schema()

@@ -65,7 +65,7 @@ _HELD_SYNCED = (
 _COUNTS = sa.select(t.c.status, sa.func.count()).group_by(t.c.status)
 RECOVER_PER_CLAIM = 100  # stalled jobs sent back per claim: bounded work inside one transaction
 # A claim looks for jobs whose worker died at most this often (seconds, per process), and only
-# when the last turn's call saw one (`fusionhub_exchange_v1`'s o_stalled): a lease is seconds
+# when the last turn's call saw one (`fusionhub_exchange_v2`'s o_stalled): a lease is seconds
 # long, and looking is a transaction of many statements.
 RECOVER_EVERY = 0.5
 
@@ -159,7 +159,7 @@ class ProcrastinateJobQueue(SqlJobQueue):
         tree: str | None = None,
     ) -> tuple[builtins.list[bool], builtins.list[Job]]:
         """A worker's turn in one server-side call (`turn`): one round trip. Settles the call does not
-        cover (a per-item job, a fan-out, a cancel to carry out) go the Python way first, in one
+        cover (a fan-out, a cancel to carry out, a run-less job) go the Python way first, in one
         transaction; a turn the call cannot take at all (a tree's claim, a dead-worker scan due)
         goes that way whole."""
         claim = max(claim, 0)
@@ -168,9 +168,9 @@ class ProcrastinateJobQueue(SqlJobQueue):
         kept: builtins.list[bool | None] = [None] * len(settles)
         general = [i for i, (job, decision) in enumerate(settles) if not turn.simple(job, decision)]
         if general:
-            # The settles the call does not cover (a per-item job counted by its parent, a fan-out,
-            # a cancel) first, in one transaction of their own: the stores they free are then
-            # claimable in the call, which takes the simple settles and the claims.
+            # The settles the call does not cover (a fan-out, a cancel) first, in one transaction of
+            # their own: the stores they free are then claimable in the call, which takes the
+            # simple settles and the claims.
             async with self.db.write() as conn:
                 done = await self._settle_all(conn, worker_id, [settles[i] for i in general], now)
             for i, held in zip(general, done, strict=True):
@@ -180,7 +180,7 @@ class ProcrastinateJobQueue(SqlJobQueue):
         async with self.db.one_statement() as conn:
             rows = (await conn.execute(turn.EXCHANGE, values)).all()
         if not rows or rows[0].o_outcome != turn.OFFSET or len(rows) < 1 + len(simple):
-            raise RuntimeError(f"fusionhub_exchange_v1 answered {len(rows)} rows for {len(simple)} settles")
+            raise RuntimeError(f"fusionhub_exchange_v2 answered {len(rows)} rows for {len(simple)} settles")
         self._offset = float(rows[0].o_offset)
         self._stalled = bool(rows[0].o_stalled)
         for (i, (job, decision)), row in zip(simple, rows[1 : 1 + len(simple)], strict=True):

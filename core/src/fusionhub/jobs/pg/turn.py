@@ -1,11 +1,11 @@
-"""A worker's turn as one server-side call: `fusionhub_exchange_v1` (migration 0007).
+"""A worker's turn as one server-side call: `fusionhub_exchange_v2` (migrations 0007, 0008).
 
 `ProcrastinateJobQueue` settles and claims statement by statement in Python; each statement is
 a round trip to the server, about a dozen per job. The call does the same for the common turn
 (settles that end a run or send it back to the queue, plus claims) in one statement, run in
-autocommit: its own transaction, one round trip. Whatever the function leaves to the caller
-('python': a cancel to carry through, a child job whose parent counts it) goes through the
-Python path afterwards, untouched.
+autocommit: its own transaction, one round trip; a per-item job's settle counts it on its parent
+and wakes the parent after its last child, in the same call. Whatever the function leaves to
+the caller ('python': a cancel to carry through) goes through the Python path afterwards, untouched.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from fusionhub.jobs.sql import STORE_VERSION, decided_fields
 from fusionhub.storage.pg_procrastinate import DUE_NOW, QUEUE, TASK
 from fusionhub.storage.schema import jobs as t
 
-# The decisions the function applies itself: no per-item children to create, no cancel to spread.
+# The decisions the function applies itself (a per-item job's too): no children to create, no cancel to spread.
 _SIMPLE = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.QUEUED})
 
 OFFSET, KEPT, LOST, PYTHON, CLAIMED = "offset", "kept", "lost", "python", "claimed"
@@ -31,7 +31,7 @@ OFFSET, KEPT, LOST, PYTHON, CLAIMED = "offset", "kept", "lost", "python", "claim
 # migrations that added columns made differ from `jobs.c`.
 _CALL = """
 SELECT x.o_outcome, x.o_offset, x.o_stalled, x.o_store_version, $columns
-FROM fusionhub_exchange_v1(
+FROM fusionhub_exchange_v2(
     CAST(:worker AS text), CAST(:now AS float8), CAST(:lease AS float8), CAST(:claim AS integer),
     CAST(:lines AS text[]), CAST(:settles AS jsonb), CAST(:queue AS text), CAST(:task AS text),
     CAST(:due_now AS float8)
@@ -48,7 +48,7 @@ EXCHANGE = sa.text(_CALL.replace("$columns", ", ".join(f"(x.o_job).{c.name}" for
 
 def simple(job: Job, decision: Decision) -> bool:
     """Whether the function can settle this run (it may still hand it back: see `PYTHON`)."""
-    return decision.status in _SIMPLE and not decision.children and job.parent_id is None and job.run_id is not None
+    return decision.status in _SIMPLE and not decision.children and job.run_id is not None
 
 
 def _settle(job: Job, decision: Decision) -> dict[str, Any]:
