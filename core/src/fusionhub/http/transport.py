@@ -116,18 +116,23 @@ class LimitedTransport(httpx.AsyncBaseTransport):
             if may_retry(request, meta) and self._config.retry.attempts > 1:
                 # The first attempt is sent here, a coroutine less per layer: most requests succeed
                 # at once. A failure, or an answer asking for another try, goes to the retry loop.
+                answered: httpx.Response | None = None  # the record names only the final answer
+                retry: Exception | None
                 try:
                     if not limiter.acquired_now(meta.cost, meta.operation, meta.endpoint_class):
                         await limiter.acquire(
                             meta.cost, operation=meta.operation, endpoint_class=meta.endpoint_class, wait=not refusable
                         )
-                    response = await self._transmit(request, meta, sent)
+                    answered = await self._transmit(request, meta, sent)
                 except RETRYABLE_EXCEPTIONS as exc:
-                    response = await self._send_retrying(request, meta, sent, refusable, exc, None)
+                    retry = exc
                 else:
-                    signal = self._retry_signal(response, self._config.retry, refusable)
-                    if signal is not None:
-                        response = await self._send_retrying(request, meta, sent, refusable, signal, response)
+                    retry = self._retry_signal(answered, self._config.retry, refusable)
+                if retry is None:
+                    assert answered is not None
+                    response = answered
+                else:  # outside the except block: the retries' exceptions do not chain to the first
+                    response = await self._send_retrying(request, meta, sent, refusable, retry, answered)
             else:
                 response = await self._send(request, meta, sent, refusable)
                 if not first and meta.retry and response.status_code == 429:
