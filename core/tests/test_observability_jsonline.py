@@ -38,6 +38,14 @@ def test_a_flat_event_renders_as_json_dumps_of_the_redacted_event() -> None:
     assert jsonline.render(dict(event)) == expected(event)  # the cached plan and texts give the same
 
 
+@pytest.mark.parametrize(
+    "event",
+    [{}, {"only": "one key"}, {"only%s": math.inf}, {"b": False, "a": True, "c": -0.0, "d": 10**-7, "e": "%s %%"}],
+)
+def test_every_key_set_renders_as_json_dumps(event: dict[str, Any]) -> None:
+    assert jsonline.render(dict(event)) == expected(event)
+
+
 def test_a_secret_registered_after_a_text_was_cached_is_scrubbed_from_it() -> None:
     text = f"/p/{CANARY}"
     assert jsonline.render({"path": text}) == json.dumps({"path": text})

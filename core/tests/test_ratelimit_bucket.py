@@ -186,3 +186,21 @@ def test_burst_defaults_to_one_and_may_not_exceed_the_window() -> None:
     assert window.capacity == 20.0 and window.refill_rate == 2.0
     with pytest.raises(ValidationError, match="burst 11 exceeds the 10 requests"):
         RequestsPerSecond(requests=10, burst=11)
+
+
+def test_acquired_now_spends_at_once_or_leaves_the_decision_to_acquire(virtual_clock: VirtualClock) -> None:
+    """The transport's synchronous try: True spends; False spends nothing (acquire then waits or refuses)."""
+    limiter = Limiter("store:now", RequestsPerSecond(requests=10, burst=2), MemoryBucketStore(), virtual_clock)
+    assert limiter.acquired_now() and limiter.acquired_now()
+    level = limiter.memory_level()
+    assert level is not None and level < 1
+    assert not limiter.acquired_now()
+    assert limiter.memory_level() == level  # a failed try spent nothing
+    assert limiter.stats.acquired == 2
+
+    class OtherStore(MemoryBucketStore):  # not this process's plain memory store: always `acquire`
+        pass
+
+    other = Limiter("store:other", RequestsPerSecond(requests=10), OtherStore(), virtual_clock)
+    assert not other.acquired_now()
+    assert virtual_clock.run(other.acquire()) == 0.0

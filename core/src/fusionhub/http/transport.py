@@ -111,9 +111,28 @@ class LimitedTransport(httpx.AsyncBaseTransport):
         error: str | None = None
         first = admission.claim()  # the first request of its capability call (or of no call)
         refusable = first and admission.is_refusing()  # a worker's: a full bucket refuses it
+        limiter = self._limiter
         try:
             if may_retry(request, meta) and self._config.retry.attempts > 1:
-                response = await self._send_retrying(request, meta, sent, refusable)
+                # The first attempt is sent here, a coroutine less per layer: most requests succeed
+                # at once. A failure, or an answer asking for another try, goes to the retry loop.
+                answered: httpx.Response | None = None  # the record names only the final answer
+                retry: Exception | None
+                try:
+                    if not limiter.acquired_now(meta.cost, meta.operation, meta.endpoint_class):
+                        await limiter.acquire(
+                            meta.cost, operation=meta.operation, endpoint_class=meta.endpoint_class, wait=not refusable
+                        )
+                    answered = await self._transmit(request, meta, sent)
+                except RETRYABLE_EXCEPTIONS as exc:
+                    retry = exc
+                else:
+                    retry = self._retry_signal(answered, self._config.retry, refusable)
+                if retry is None:
+                    assert answered is not None
+                    response = answered
+                else:  # outside the except block: the retries' exceptions do not chain to the first
+                    response = await self._send_retrying(request, meta, sent, refusable, retry, answered)
             else:
                 response = await self._send(request, meta, sent, refusable)
                 if not first and meta.retry and response.status_code == 429:
@@ -125,15 +144,24 @@ class LimitedTransport(httpx.AsyncBaseTransport):
         finally:
             # A request refused by its bucket before it went out (a worker's RateLimited) is no API call.
             if self._sink is not None and sent[0]:
-                await self._record(request, meta, response, error, started, sent[0])
+                if limiter.memory_store() is not None:  # read in place: no coroutine for it
+                    tokens = limiter.memory_level(meta.operation)
+                elif getattr(limiter.store, "local", False):
+                    level = await limiter.level(meta.operation)
+                    tokens = level.tokens if level is not None else None
+                else:
+                    tokens = None
+                self._record(request, meta, response, error, started, sent[0], tokens)
 
     async def _send(
         self, request: httpx.Request, meta: RequestMeta, sent: list[int], refusable: bool = False
     ) -> httpx.Response:
         """Acquire (a worker's first request: refused by a full bucket, `RateLimited`), then send."""
-        await self._limiter.acquire(
-            meta.cost, operation=meta.operation, endpoint_class=meta.endpoint_class, wait=not refusable
-        )
+        limiter = self._limiter
+        if not limiter.acquired_now(meta.cost, meta.operation, meta.endpoint_class):
+            await limiter.acquire(
+                meta.cost, operation=meta.operation, endpoint_class=meta.endpoint_class, wait=not refusable
+            )
         return await self._transmit(request, meta, sent)
 
     async def _transmit(self, request: httpx.Request, meta: RequestMeta, sent: list[int]) -> httpx.Response:
@@ -150,24 +178,23 @@ class LimitedTransport(httpx.AsyncBaseTransport):
         return response
 
     async def _send_retrying(
-        self, request: httpx.Request, meta: RequestMeta, sent: list[int], refusable: bool
+        self,
+        request: httpx.Request,
+        meta: RequestMeta,
+        sent: list[int],
+        refusable: bool,
+        first: Exception,
+        response: httpx.Response | None,
     ) -> httpx.Response:
+        """Retry after the first attempt failed with `first`: a retryable exception (`response` None),
+        or a `_RetryStatus` for the `response` that asked for another try.
+
+        The first attempt runs outside stamina (`handle_async_request`): most requests succeed, and
+        entering its retry machinery costs more than the rest of the transport. Its failure is
+        replayed here as attempt 1."""
         policy = self._config.retry
-        # The first attempt runs outside stamina: most requests succeed, and entering its retry
-        # machinery costs more than the rest of the transport. A failure is replayed as attempt 1.
-        first: Exception
-        signal: _RetryStatus | None = None
-        try:
-            response = await self._send(request, meta, sent, refusable)
-        except RETRYABLE_EXCEPTIONS as exc:
-            first = exc
-        else:
-            signal = self._retry_signal(response, policy, refusable)
-            if signal is None:
-                return response
-            first = signal
         # The failure the next try would replace: answered instead when that try is not sent.
-        failure: httpx.Response | Exception = first if signal is None else response
+        failure: httpx.Response | Exception = first if response is None else response
         import stamina  # first needed here: a start-up that never retries does not import it
 
         clock = self._limiter.clock
@@ -271,7 +298,7 @@ class LimitedTransport(httpx.AsyncBaseTransport):
             request.method, request.url, headers=headers, content=packed, extensions=request.extensions
         )
 
-    async def _record(
+    def _record(
         self,
         request: httpx.Request,
         meta: RequestMeta,
@@ -279,16 +306,10 @@ class LimitedTransport(httpx.AsyncBaseTransport):
         error: str | None,
         started: float,
         tries: int,
+        tokens: float | None,
     ) -> None:
+        """One ApiCall to the sink; `tokens`: the first bucket's level after the call (None: not read)."""
         assert self._sink is not None
-        limiter = self._limiter
-        if limiter.memory_store() is not None:  # read in place: no coroutine for it
-            tokens = limiter.memory_level(meta.operation)
-        elif getattr(limiter.store, "local", False):
-            level = await limiter.level(meta.operation)
-            tokens = level.tokens if level is not None else None
-        else:
-            tokens = None
         url = request.url
         self._sink(
             ApiCall(

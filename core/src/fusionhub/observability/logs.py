@@ -54,7 +54,7 @@ def _shared() -> list[Any]:
 _RENDERED = "fusionhub_rendered"
 # The processors of configure_logging's last JSON setup: while structlog runs exactly these,
 # EventLog.emit may build a flat event's line itself (`fusionhub.observability.jsonline`).
-_json_chain: tuple[Any, ...] | None = None
+_json_chain: list[Any] | None = None  # a copy: the configured list may be changed in place
 
 
 # structlog's registry of the context variables bind_contextvars made (its own; None if it moved).
@@ -120,7 +120,7 @@ def configure_logging(fmt: str | None = None, *, level: str | int | None = None,
         *_shared(),
         _HandedToStdlib(renderer),
     ]
-    _json_chain = tuple(processors) if chosen == "json" else None
+    _json_chain = list(processors) if chosen == "json" else None
     structlog.configure(
         processors=processors,
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -213,7 +213,8 @@ class EventLog:
         """The line of configure_logging's JSON chain, built without running it when the event is flat
         (None: run the processors). The chain's steps, in its order: context variables, logger
         name, level, timestamp; a stack or traceback to render, and the processors do it all."""
-        if _json_chain is None or len(processors) != len(_json_chain) or tuple(processors) != _json_chain:
+        # A list to a list: element by element, identity first, no tuple built per event.
+        if _json_chain is None or processors != _json_chain:
             return None
         if _bound_contextvars is None or _bound_contextvars:  # none ever bound: nothing to merge
             structlog.contextvars.merge_contextvars(self._stdlib, method, event_dict)  # in place

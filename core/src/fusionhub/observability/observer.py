@@ -60,7 +60,7 @@ class Observer:
         traffic.cost += call.cost
         traffic.bucket_level = call.bucket_level
         trouble = call.status is None or call.status >= 500 or call.status == 429
-        events.emit(logging.WARNING if trouble else logging.INFO, "api_call", _fields(call))
+        events.emit(logging.WARNING if trouble else logging.INFO, "api_call", call.fields())
         self._tell(self.on_api_call, call)
 
     def capability_call(self, call: CapabilityCall, *, cached: bool = False) -> None:

@@ -20,6 +20,23 @@ class ApiCall:
     retries: int = 0
     error: str | None = None
 
+    def fields(self) -> dict[str, Any]:
+        """Every field by name, in order (a dict display: the API-call line is built from it per
+        request; core/tests/test_observability_records.py keeps it equal to `dataclasses.asdict`)."""
+        return {
+            "plugin": self.plugin,
+            "store_id": self.store_id,
+            "capability": self.capability,
+            "method": self.method,
+            "path": self.path,
+            "status": self.status,
+            "duration_ms": self.duration_ms,
+            "cost": self.cost,
+            "bucket_level": self.bucket_level,
+            "retries": self.retries,
+            "error": self.error,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class CapabilityCall:

@@ -120,6 +120,19 @@ class Limiter:
         store = self.store
         return store if type(store) is MemoryBucketStore else None
 
+    def acquired_now(self, cost: float = 1.0, operation: str | None = None, endpoint_class: str | None = None) -> bool:
+        """Spend `cost` at once, without a coroutine, when the buckets are this process's memory store,
+        nobody of this limiter is waiting and the tokens are there (True). False: nothing was spent,
+        and `acquire` decides (wait, refuse, or the shared store)."""
+        memory = self.memory_store()
+        if memory is None or self._queued:
+            return False
+        charges = self.charges(cost, operation, endpoint_class)
+        if charges and memory.acquire_now(charges, self.clock.now()) != 0.0:
+            return False  # a failed try spends nothing: `acquire` asks again and waits or refuses
+        self.stats.acquired += 1
+        return True
+
     async def acquire(
         self,
         cost: float = 1.0,
