@@ -145,3 +145,31 @@ async def test_a_quick_transaction_waits_in_the_thread_while_another_holds_the_c
     await writing
     thread, seen = await reading
     assert thread != threading.get_ident() and seen == ["slow"]
+
+
+async def test_a_direct_write_holds_the_lock_file_only_around_its_transaction(db: Database, tmp_path: Path) -> None:
+    from fusionhub.storage.filelock import FileLock
+
+    other = FileLock.for_url(sqlite_url(tmp_path / "direct.db"))  # another process's view of the lock
+    assert other is not None
+    inside, release = threading.Event(), threading.Event()
+    held_inside: list[bool] = []
+
+    def slow(conn: sqlite3.Connection) -> None:
+        conn.execute(INSERT, ("locked",))
+        held_inside.append(not other.try_hold())
+        inside.set()
+        release.wait(5)
+
+    def quick(conn: sqlite3.Connection) -> None:
+        held_inside.append(not other.try_hold())
+
+    writing = asyncio.create_task(db.run_direct(slow, write=True))
+    await asyncio.to_thread(inside.wait, 5)
+    release.set()
+    await writing
+    await db.run_direct(quick, write=True, quick=True)
+    assert held_inside == [True, True]
+    assert other.try_hold()  # let go after each transaction
+    other.let_go()
+    other.close()

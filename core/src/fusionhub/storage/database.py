@@ -153,17 +153,20 @@ class Database:
 
     async def run_direct(self, fn: Callable[[sqlite3.Connection], T], *, write: bool, quick: bool = False) -> T:
         """`fn` in one transaction on the SQLite file's plain connection (`direct`, which must be
-        there), in one thread hop; a write takes its turn with every other writer, as `write` does.
+        there), in one thread hop; a write takes its turn with every other writer, as `write` does,
+        the lock file only around the transaction itself (`fusionhub.storage.direct`).
 
         `quick` (a few statements on indexed rows): run without the hop when the connection is
-        free and, for a write, other processes queue on the
-        lock file (elsewhere SQLite's busy handler could stall the event loop).
+        free and, for a write, the lock file is free at once (without a lock file, SQLite's busy
+        handler could stall the event loop: always the hop).
         """
         assert self.direct is not None, "run_direct needs a SQLite file"
         if not write:
             return await self.direct.run(fn, write=False, quick=quick)
-        async with self._writer():
-            return await self.direct.run(fn, write=True, quick=quick and self._file_lock is not None)
+        assert self._write_lock is not None
+        async with self._write_lock:
+            lock = self._file_lock
+            return await self.direct.run(fn, write=True, quick=quick and lock is not None, lock=lock)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

@@ -38,6 +38,24 @@ class FileLock:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         return self._fd
 
+    # Taken and let go on one thread, around one synchronous transaction (`DirectSqlite`): the lock
+    # is then never held while an event loop gets round to resuming the holder.
+    def try_hold(self) -> bool:
+        """Take the lock if no other process holds it, without waiting."""
+        try:
+            fcntl.flock(self._fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def hold(self) -> None:
+        """Take the lock, waiting for it (on a thread that may block)."""
+        fcntl.flock(self._fileno(), fcntl.LOCK_EX)
+
+    def let_go(self) -> None:
+        assert self._fd is not None
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+
     async def __aenter__(self) -> None:
         fd = self._fileno()
         try:  # free (the usual case with one writer process): no thread hop
