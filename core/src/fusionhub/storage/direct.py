@@ -69,13 +69,13 @@ class DirectSqlite:
         self, fn: Callable[[sqlite3.Connection], T], begin: str, abandoned: threading.Event, lock: FileLock | None
     ) -> T:
         with self._using:
-            if lock is None:
-                return self._within(fn, begin, abandoned)
-            lock.hold()
+            if lock is not None:
+                lock.hold()
             try:
                 return self._within(fn, begin, abandoned)
             finally:
-                lock.let_go()
+                if lock is not None:
+                    lock.let_go()
 
     def _within(self, fn: Callable[[sqlite3.Connection], T], begin: str, abandoned: threading.Event | None) -> T:
         conn = self._connection()

@@ -57,12 +57,9 @@ class FileLock:
         fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     async def __aenter__(self) -> None:
-        fd = self._fileno()
-        try:  # free (the usual case with one writer process): no thread hop
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if self.try_hold():  # free (the usual case with one writer process): no thread hop
             return
-        except BlockingIOError:
-            pass
+        fd = self._fileno()
         pending = asyncio.get_running_loop().run_in_executor(None, fcntl.flock, fd, fcntl.LOCK_EX)
         try:
             await asyncio.shield(pending)
@@ -75,8 +72,7 @@ class FileLock:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        assert self._fd is not None
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self.let_go()
 
     def close(self) -> None:
         if self._fd is not None:
