@@ -109,6 +109,11 @@ jobs = sa.Table(
     sa.Index(None, "parent_id", "item_index"),
     sa.Index(None, "store_id", "status"),
     sa.Index(None, "store_id", "status", "run_at"),
+    # SQLite's claim walks the stores that have queued jobs, then each one's first due job
+    # (`fusionhub.jobs.sqlite`), and a child's settle counts its parent's finished children:
+    # both from an index, whatever the backlog. PostgreSQL claims through procrastinate's lines.
+    sa.Index(None, "status", "store_id", "run_at", "created_at").ddl_if(dialect="sqlite"),
+    sa.Index(None, "parent_id", "status").ddl_if(dialect="sqlite"),
 )
 
 rate_buckets = sa.Table(
