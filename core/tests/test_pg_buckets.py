@@ -7,6 +7,7 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
+import sqlalchemy as sa
 from runtime_db import PG_URL, _drop, _pg_schema
 
 from fusionhub.errors import RateLimited
@@ -96,3 +97,20 @@ async def test_the_limiter_raises_rate_limited_with_the_database_wait(pg: tuple[
     with pytest.raises(RateLimited) as refused:
         await limiter.acquire(wait=False)
     assert 0.3 < refused.value.retry_after <= 0.6
+
+
+async def test_a_refusal_reads_without_locking(pg: tuple[Database, str]) -> None:
+    """An empty bucket answers its wait at once, even while another transaction holds its row:
+    a refusal (most attempts of a busy store) takes no lock and writes nothing."""
+    db, schema = pg
+    store = PgBucketStore(db)
+    charges = _charge(1, 0.5, "store:s6:default")
+    assert await store.acquire(charges, 0.0) == 0.0  # created full, spent: empty now
+    holder = Database(PG_URL, schema=schema)
+    try:
+        async with holder.write() as conn:
+            await conn.execute(sa.text("SELECT 1 FROM rate_buckets WHERE key = 'store:s6:default' FOR UPDATE"))
+            wait = await asyncio.wait_for(store.acquire(charges, 0.0), 5)
+            assert 1.5 < wait <= 2.0  # one token at 0.5/s
+    finally:
+        await holder.aclose()

@@ -88,9 +88,13 @@ class Runtime:
         self._seen: dict[str, tuple[float, StoreRecord]] = {}
 
     @classmethod
-    async def open(cls, url: str | None = None, *, schema: str | None = None, **kwargs: Any) -> Runtime:
-        """Open (and on first use create or migrate) the database, then register the installed plugins."""
-        db = Database(url, schema=schema)
+    async def open(
+        cls, url: str | None = None, *, schema: str | None = None, connections: int | None = None, **kwargs: Any
+    ) -> Runtime:
+        """Open (and on first use create or migrate) the database, then register the installed plugins.
+
+        `connections`: the database connections to keep open (see `Database`)."""
+        db = Database(url, schema=schema, connections=connections)
         await db.ensure_schema()
         runtime = cls(db, **kwargs)
         await runtime.register_plugins()

@@ -19,6 +19,7 @@ from fusionhub.jobs.worker import DEFAULT_LEASE_SECONDS
 # would take a live job and run it twice. Longer than an hour, a dead worker's jobs wait too long.
 MIN_LEASE, MAX_LEASE = 2.0, 3600.0
 MAX_CONCURRENCY = 256
+WORKER_OWN_CONNECTIONS = 4
 # Young collections every this many net allocations instead of CPython's 700 (see `_settle_gc`).
 GC_YOUNG_THRESHOLD = 10_000
 
@@ -70,7 +71,8 @@ async def poll_events(runtime: object, stop: asyncio.Event, every: float) -> Non
 @run_async
 async def worker(concurrency: int, lease: float, events: bool, metrics_port: int | None, database: str | None) -> None:
     """Run jobs until Ctrl-C / SIGTERM (jobs in hand are finished first). Start as many as you like."""
-    runtime = await open_runtime(database)
+    # A connection for each slot's statement and for the worker's own (its turn, heartbeat, events).
+    runtime = await open_runtime(database, connections=concurrency + WORKER_OWN_CONNECTIONS)
     runner = Worker(runtime, concurrency=concurrency, lease_seconds=lease)
     _settle_gc()
     stop = asyncio.Event()

@@ -7,6 +7,9 @@ them), so the shared budget would drift with the skew. Here every refill-check-s
 backend's (`SqlBucketStore`), given a SQL expression for "now" instead of the caller's float.
 Only durations leave this store (the wait before a retry), and durations do not depend on
 whose clock measured them.
+
+An acquire is one call of `fusionhub_bucket_spend_v1` (migration 0010) in autocommit: one round
+trip, and a refusal writes nothing.
 """
 
 from __future__ import annotations
@@ -17,13 +20,19 @@ from typing import cast
 import sqlalchemy as sa
 
 from fusionhub.ratelimit import BucketShape, BucketStore, Charge, TokenBucket
-from fusionhub.ratelimit.sql_store import SqlBucketStore
+from fusionhub.ratelimit.sql_store import EPSILON, SqlBucketStore
 from fusionhub.storage.database import Database
 
 # Transaction start on the server: one value for the whole acquire, the same for every worker.
 # A transaction that waited on a bucket's row lock sees an older now() than the writer before
 # it; `_last_refill` never moves a bucket's time backwards, so that only under-refills.
 DB_NOW: sa.ColumnElement[float] = sa.cast(sa.func.extract("epoch", sa.func.now()), sa.Float)
+
+
+_SPEND = sa.text(
+    "SELECT * FROM fusionhub_bucket_spend_v1(CAST(:keys AS text[]), CAST(:costs AS float8[]), "
+    "CAST(:capacities AS float8[]), CAST(:rates AS float8[]))"
+)
 
 
 def _db_now() -> float:
@@ -38,7 +47,31 @@ class PgBucketStore(SqlBucketStore):
     now_sql = DB_NOW
 
     async def acquire(self, charges: Sequence[Charge], now: float) -> float:
-        return await super().acquire(charges, _db_now())
+        if not charges:
+            return 0.0
+        costs: dict[str, float] = {}
+        shapes: dict[str, BucketShape] = {}
+        for charge in charges:
+            costs[charge.shape.key] = costs.get(charge.shape.key, 0.0) + charge.cost
+            shapes.setdefault(charge.shape.key, charge.shape)
+        keys = sorted(costs)
+        for key in keys:
+            if costs[key] > shapes[key].capacity + EPSILON:
+                raise ValueError(f"cost {costs[key]} exceeds the bucket's capacity {shapes[key].capacity}")
+        params = {
+            "keys": keys,
+            "costs": [costs[k] for k in keys],
+            "capacities": [shapes[k].capacity for k in keys],
+            "rates": [shapes[k].refill_rate for k in keys],
+        }
+        async with self.db.one_statement() as conn:
+            rows = (await conn.execute(_SPEND, params)).all()
+        if rows and rows[0][3]:
+            return 0.0
+        waits = [(costs[key] - level) / rate for key, level, rate, _ in rows if level + EPSILON < costs[key]]
+        if not waits:  # refused with every bucket full enough: only if a bucket vanished in between
+            raise RuntimeError(f"fusionhub_bucket_spend_v1 refused {keys} without a short bucket: {rows}")
+        return max(waits)
 
     async def adjust(
         self,

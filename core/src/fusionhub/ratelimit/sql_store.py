@@ -241,10 +241,10 @@ class SqlBucketStore:
         All are locked before any is spent: an UPDATE that waited on one row's lock would re-check
         that row but not the others it had read.
         """
-        rows = list((await conn.execute(statements.lock, params)).tuples())
+        rows = list(await conn.execute(statements.lock, params))
         if len(rows) < len({c.shape.key for c in charges}):
             await self._ensure(conn, [c.shape for c in charges], now)
-            rows = list((await conn.execute(statements.lock, params)).tuples())
+            rows = list(await conn.execute(statements.lock, params))
         return rows
 
     async def adjust(
