@@ -68,7 +68,9 @@ class PgBucketStore(SqlBucketStore):
             rows = (await conn.execute(_SPEND, params)).all()
         if rows and rows[0][3]:
             return 0.0
-        waits = [(costs[key] - level) / rate for key, level, rate, _ in rows if level + EPSILON < costs[key]]
+        waits: list[float] = [
+            (costs[key] - level) / rate for key, level, rate, _ in rows if level + EPSILON < costs[key]
+        ]
         if not waits:  # refused with every bucket full enough: only if a bucket vanished in between
             raise RuntimeError(f"fusionhub_bucket_spend_v1 refused {keys} without a short bucket: {rows}")
         return max(waits)
