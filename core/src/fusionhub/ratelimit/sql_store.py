@@ -184,9 +184,19 @@ class SqlBucketStore:
             def spend(conn: sqlite3.Connection) -> Sequence[Any]:
                 return self._spend_direct(conn, direct, params, shapes, now)
 
-            rows = await self.db.run_direct(spend, write=True, quick=True)
-            if not rows:
-                return 0.0
+            # A look first, without the write lock: a refusal (a store's next token not there yet,
+            # about every other attempt of a busy store) takes no turn from the other writers.
+            levels = direct[2]
+            looked = {**params, "p_now": now if self.clock is None else max(now, self.clock.now())}
+            seen = await self.db.run_direct(
+                lambda conn: conn.execute(levels.text, levels.params(looked)).fetchall(), write=False, quick=True
+            )
+            if len(seen) == len(keys) and any(tokens + EPSILON < costs[key] for key, tokens, _ in seen):
+                rows = seen
+            else:
+                rows = await self.db.run_direct(spend, write=True, quick=True)
+                if not rows:
+                    return 0.0
         else:
             async with self.db.write() as conn:
                 if self.clock is not None:

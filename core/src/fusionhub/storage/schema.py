@@ -109,11 +109,13 @@ jobs = sa.Table(
     sa.Index(None, "parent_id", "item_index"),
     sa.Index(None, "store_id", "status"),
     sa.Index(None, "store_id", "status", "run_at"),
-    # SQLite's claim walks the stores that have queued jobs, then each one's first due job
-    # (`fusionhub.jobs.sqlite`), and a child's settle counts its parent's finished children:
-    # both from an index, whatever the backlog. PostgreSQL claims through procrastinate's lines.
+    # A child's settle counts its parent's finished children. SQLite's claim walks the stores that
+    # have queued jobs, then each one's first due job (`fusionhub.jobs.sqlite`); PostgreSQL's
+    # promotion takes a store line's next job in order (`fusionhub_promote_v1`): each from an
+    # index, whatever the backlog (migrations 0009, 0011).
+    sa.Index(None, "parent_id", "status"),
     sa.Index(None, "status", "store_id", "run_at", "created_at").ddl_if(dialect="sqlite"),
-    sa.Index(None, "parent_id", "status").ddl_if(dialect="sqlite"),
+    sa.Index(None, "store_id", "status", "run_at", "created_at", "item_index").ddl_if(dialect="postgresql"),
 )
 
 rate_buckets = sa.Table(
