@@ -9,13 +9,14 @@ Only durations leave this store (the wait before a retry), and durations do not 
 whose clock measured them.
 
 An acquire is one call of `fusionhub_bucket_spend_v1` (migration 0010) in autocommit: one round
-trip, and a refusal writes nothing.
+trip, and a refusal writes nothing. It and a level read go through the database's plain psycopg
+connections (`Database.lane`), without SQLAlchemy's per-statement work.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import cast
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -35,6 +36,13 @@ _SPEND = sa.text(
 )
 
 
+# The same call through `Database.lane` (psycopg's own placeholders).
+_SPEND_PLAIN = (
+    "SELECT * FROM fusionhub_bucket_spend_v1(%(keys)s::text[], %(costs)s::float8[], "
+    "%(capacities)s::float8[], %(rates)s::float8[])"
+)
+
+
 def _db_now() -> float:
     # The parent's statements only combine `now` with columns, so an expression fits where
     # its signature says float.
@@ -45,6 +53,10 @@ class PgBucketStore(SqlBucketStore):
     """`SqlBucketStore` on PostgreSQL with the database clock; the caller's `now` is ignored."""
 
     now_sql = DB_NOW
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self._snapshot_plain: tuple[str, dict[str, Any]] | None = None
 
     async def acquire(self, charges: Sequence[Charge], now: float) -> float:
         if not charges:
@@ -64,8 +76,11 @@ class PgBucketStore(SqlBucketStore):
             "capacities": [shapes[k].capacity for k in keys],
             "rates": [shapes[k].refill_rate for k in keys],
         }
-        async with self.db.one_statement() as conn:
-            rows = (await conn.execute(_SPEND, params)).all()
+        if self.db.lane is not None:
+            rows: Sequence[Any] = await self.db.lane.fetchall(_SPEND_PLAIN, params)
+        else:
+            async with self.db.one_statement() as conn:
+                rows = (await conn.execute(_SPEND, params)).all()
         if rows and rows[0][3]:
             return 0.0
         waits: list[float] = [
@@ -74,6 +89,19 @@ class PgBucketStore(SqlBucketStore):
         if not waits:  # refused with every bucket full enough: only if a bucket vanished in between
             raise RuntimeError(f"fusionhub_bucket_spend_v1 refused {keys} without a short bucket: {rows}")
         return max(waits)
+
+    async def snapshot(self, shape: BucketShape, now: float) -> TokenBucket:
+        if self.db.lane is None:
+            return await super().snapshot(shape, now)
+        if self._snapshot_plain is None:  # the parent's statement, compiled once for psycopg itself
+            compiled = self._snapshot_statement().compile(dialect=self.db.engine.dialect)
+            self._snapshot_plain = (compiled.string, dict(compiled.params))
+        text, defaults = self._snapshot_plain
+        rows = await self.db.lane.fetchall(text, {**defaults, "p_key": shape.key})
+        if not rows:
+            return TokenBucket.full(shape.capacity, shape.refill_rate, now)
+        capacity, rate, tokens, last_refill = rows[0]
+        return TokenBucket(capacity, rate, tokens, last_refill)
 
     async def adjust(
         self,

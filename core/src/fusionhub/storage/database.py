@@ -14,7 +14,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -23,6 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from fusionhub.storage.direct import DirectSqlite, sqlite_file
 from fusionhub.storage.filelock import FileLock
 from fusionhub.storage.url import database_url, is_sqlite
+
+if TYPE_CHECKING:
+    from fusionhub.storage.pg_lane import PgLane
 
 BUSY_TIMEOUT_MS = 60_000
 # Pages of WAL after which a commit copies them back into the database (SQLite's default: 1,000).
@@ -59,9 +62,17 @@ class Database:
         else:
             # LIFO: the connection used last is the next one out, so a busy process keeps reusing a
             # few (fresh, with psycopg's prepared statements) and the rest idle until pinged.
-            kept = min(max(connections or KEPT_CONNECTIONS, 1), MAX_CONNECTIONS)
-            kwargs.update(pool_size=kept, max_overflow=MAX_CONNECTIONS - kept, pool_use_lifo=True)
+            kept = min(max(connections or KEPT_CONNECTIONS, 2), MAX_CONNECTIONS)
+            # A quarter of them plain psycopg, for hot single statements (`pg_lane`); the rest pooled.
+            lane = max(1, kept // 4)
+            kwargs.update(pool_size=kept - lane, max_overflow=MAX_CONNECTIONS - kept, pool_use_lifo=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        self.lane: PgLane | None = None
+        if not self.sqlite:
+            from fusionhub.storage.pg_lane import PgLane  # psycopg: only with the postgres extra
+
+            plain = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            self.lane = PgLane(plain, schema=schema, size=lane)
         self._install_hooks()
         self._migrated = False
         self._migrate_lock = asyncio.Lock()
@@ -197,6 +208,8 @@ class Database:
             yield conn
 
     async def aclose(self) -> None:
+        if self.lane is not None:
+            await self.lane.aclose()
         await self.engine.dispose()
         if self.direct is not None:
             await self.direct.aclose()
