@@ -16,13 +16,16 @@ connections (`Database.lane`), without SQLAlchemy's per-statement work.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 
 from fusionhub.ratelimit import BucketShape, BucketStore, Charge, TokenBucket
-from fusionhub.ratelimit.sql_store import EPSILON, SqlBucketStore
+from fusionhub.ratelimit.sql_store import SqlBucketStore, charged_costs, longest_wait
 from fusionhub.storage.database import Database
+
+if TYPE_CHECKING:
+    from fusionhub.storage.pg_lane import PgLane  # psycopg: only with the postgres extra
 
 # Transaction start on the server: one value for the whole acquire, the same for every worker.
 # A transaction that waited on a bucket's row lock sees an older now() than the writer before
@@ -30,14 +33,8 @@ from fusionhub.storage.database import Database
 DB_NOW: sa.ColumnElement[float] = sa.cast(sa.func.extract("epoch", sa.func.now()), sa.Float)
 
 
-_SPEND = sa.text(
-    "SELECT * FROM fusionhub_bucket_spend_v1(CAST(:keys AS text[]), CAST(:costs AS float8[]), "
-    "CAST(:capacities AS float8[]), CAST(:rates AS float8[]))"
-)
-
-
-# The same call through `Database.lane` (psycopg's own placeholders).
-_SPEND_PLAIN = (
+# Through `Database.lane` (psycopg's own placeholders): every PostgreSQL database has one.
+_SPEND = (
     "SELECT * FROM fusionhub_bucket_spend_v1(%(keys)s::text[], %(costs)s::float8[], "
     "%(capacities)s::float8[], %(rates)s::float8[])"
 )
@@ -61,47 +58,37 @@ class PgBucketStore(SqlBucketStore):
     async def acquire(self, charges: Sequence[Charge], now: float) -> float:
         if not charges:
             return 0.0
-        costs: dict[str, float] = {}
-        shapes: dict[str, BucketShape] = {}
-        for charge in charges:
-            costs[charge.shape.key] = costs.get(charge.shape.key, 0.0) + charge.cost
-            shapes.setdefault(charge.shape.key, charge.shape)
+        costs = charged_costs(charges)
+        shapes = {c.shape.key: c.shape for c in charges}
         keys = sorted(costs)
-        for key in keys:
-            if costs[key] > shapes[key].capacity + EPSILON:
-                raise ValueError(f"cost {costs[key]} exceeds the bucket's capacity {shapes[key].capacity}")
         params = {
             "keys": keys,
             "costs": [costs[k] for k in keys],
             "capacities": [shapes[k].capacity for k in keys],
             "rates": [shapes[k].refill_rate for k in keys],
         }
-        if self.db.lane is not None:
-            rows: Sequence[Any] = await self.db.lane.fetchall(_SPEND_PLAIN, params)
-        else:
-            async with self.db.one_statement() as conn:
-                rows = (await conn.execute(_SPEND, params)).all()
+        rows = await self._lane().fetchall(_SPEND, params)  # (key, level, rate, spent)
         if rows and rows[0][3]:
             return 0.0
-        waits: list[float] = [
-            (costs[key] - level) / rate for key, level, rate, _ in rows if level + EPSILON < costs[key]
-        ]
-        if not waits:  # refused with every bucket full enough: only if a bucket vanished in between
+        wait = longest_wait(rows, costs)
+        if not wait:  # refused with every bucket full enough: only if a bucket vanished in between
             raise RuntimeError(f"fusionhub_bucket_spend_v1 refused {keys} without a short bucket: {rows}")
-        return max(waits)
+        return wait
 
     async def snapshot(self, shape: BucketShape, now: float) -> TokenBucket:
-        if self.db.lane is None:
-            return await super().snapshot(shape, now)
         if self._snapshot_plain is None:  # the parent's statement, compiled once for psycopg itself
             compiled = self._snapshot_statement().compile(dialect=self.db.engine.dialect)
             self._snapshot_plain = (compiled.string, dict(compiled.params))
         text, defaults = self._snapshot_plain
-        rows = await self.db.lane.fetchall(text, {**defaults, "p_key": shape.key})
+        rows = await self._lane().fetchall(text, {**defaults, "p_key": shape.key})
         if not rows:
             return TokenBucket.full(shape.capacity, shape.refill_rate, now)
         capacity, rate, tokens, last_refill = rows[0]
         return TokenBucket(capacity, rate, tokens, last_refill)
+
+    def _lane(self) -> PgLane:
+        assert self.db.lane is not None, "PgBucketStore needs a PostgreSQL database"
+        return self.db.lane
 
     async def adjust(
         self,

@@ -125,6 +125,23 @@ def _new_rows(shapes: Sequence[BucketShape]) -> list[dict[str, Any]]:
     ]
 
 
+def charged_costs(charges: Sequence[Charge]) -> dict[str, float]:
+    """What each charged bucket is charged in all, by key; a total over its capacity is refused."""
+    costs: dict[str, float] = {}
+    for charge in charges:
+        costs[charge.shape.key] = costs.get(charge.shape.key, 0.0) + charge.cost
+    for charge in charges:
+        if costs[charge.shape.key] > charge.shape.capacity + EPSILON:
+            raise ValueError(f"cost {costs[charge.shape.key]} exceeds the bucket's capacity {charge.shape.capacity}")
+    return costs
+
+
+def longest_wait(rows: Sequence[Any], costs: dict[str, float]) -> float:
+    """From (key, level now, refill rate) rows: seconds until every bucket holds its cost."""
+    waits = [(costs[key] - tokens) / rate for key, tokens, rate, *_ in rows if tokens + EPSILON < costs[key]]
+    return max(waits, default=0.0)
+
+
 class SqlBucketStore:
     """The BucketStore protocol over the `rate_buckets` table (SQLite and PostgreSQL).
 
@@ -164,12 +181,7 @@ class SqlBucketStore:
     async def acquire(self, charges: Sequence[Charge], now: float) -> float:
         if not charges:
             return 0.0
-        costs: dict[str, float] = {}
-        for charge in charges:
-            costs[charge.shape.key] = costs.get(charge.shape.key, 0.0) + charge.cost
-        for charge in charges:
-            if costs[charge.shape.key] > charge.shape.capacity + EPSILON:
-                raise ValueError(f"cost {charge.cost} exceeds the bucket's capacity {charge.shape.capacity}")
+        costs = charged_costs(charges)
         keys = sorted(costs)
         statements = self._statements(len(keys))
         params: dict[str, Any] = {}
@@ -216,8 +228,7 @@ class SqlBucketStore:
                         if len(rows) == len(keys):
                             break
                         await self._ensure(conn, [c.shape for c in charges], now)  # first use: create them full
-        waits = [(costs[key] - tokens) / rate for key, tokens, rate in rows if tokens + EPSILON < costs[key]]
-        return max(waits, default=0.0)
+        return longest_wait(rows, costs)
 
     def _spend_direct(
         self,
