@@ -143,6 +143,9 @@ def test_a_running_worker_exposes_the_calls_and_jobs_it_just_ran_and_the_queue_d
             and _total(found, "fusionhub_jobs_settled_total", **where, outcome="failed") == 1
             and _total(found, "fusionhub_queue_jobs", **where, state="queued") == 1  # counted after the runs
             and _total(found, "fusionhub_queue_jobs", **where, state="running") == 0
+            # The depth is sampled, the counters live: a sample from before the last job ran can
+            # show one queued job too (that one, due) while the later one was not yet enqueued.
+            and _total(found, "fusionhub_queue_due_jobs", **where) == 0
         )
 
     _until(served, "the worker's metrics to show its three jobs")

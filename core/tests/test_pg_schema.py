@@ -115,3 +115,35 @@ async def test_processes_starting_together_register_the_plugins_once() -> None:
             await host.aclose()
         await db.aclose()
         await _drop(schema)
+
+
+async def _notified(conninfo: str, defer: str) -> list[str]:
+    """The payloads procrastinate's listeners get while `defer` (SQL) commits on another connection."""
+    import psycopg
+
+    async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as listener:
+        await listener.execute("LISTEN procrastinate_any_queue_v1")
+        async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as writer:
+            await writer.execute(defer)
+        return [n.payload async for n in listener.notifies(timeout=0.5)]
+
+
+async def test_runs_of_our_queue_notify_nobody_others_still_do(pg: tuple[Database, str]) -> None:
+    """Our workers never LISTEN, and a notifying commit queues behind every other one (module
+    docstring of pg_procrastinate): a run in our queue sends no NOTIFY; procrastinate's own
+    queues keep theirs."""
+    db, schema = pg
+    await db.ensure_schema()
+    conninfo = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options={quote(f'-csearch_path={schema}')}"
+
+    def defer(queue: str, lock: str) -> str:
+        return (
+            "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW("
+            f"'{queue}', 'probe', 0, '{lock}', NULL, '{{}}'::jsonb, now())::procrastinate_job_to_defer_v1])"
+        )
+
+    assert await _notified(conninfo, defer(pp.QUEUE, "store:a")) == []
+    (payload,) = await _notified(conninfo, defer("probe", "store:b"))
+    assert '"job_inserted"' in payload
+    async with db.write() as conn:  # installed once: a later upgrade leaves it as it is
+        assert await conn.run_sync(pp.quiet_our_runs) is False

@@ -33,7 +33,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 
 @schema.parametrize()
-@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+# The same examples every run (derandomized): a negative case whose only violation was dropping
+# the Authorization header the call adds back, with a query mutation that serialized to nothing,
+# was once sent as a valid request and its 200 reported as "accepted" (CI, 2026-12-03).
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_no_answer_is_a_server_error_or_undescribed(case: schemathesis.Case, live: Live) -> None:
     case.call_and_validate(
         base_url=live.url,

@@ -6,6 +6,13 @@ older procrastinate gets each of the package's migration files newer than the on
 last migration applied is recorded in `fusionhub_procrastinate`. It runs inside the caller's
 migration transaction, under its advisory lock: all of it applies, or none. Queued jobs of a
 database from before jobs ran through procrastinate are given runs (`adopt`).
+
+One change to procrastinate's schema, made again after each install (`quiet_our_runs`): a run
+inserted into our queue sends no NOTIFY. Our workers look for jobs themselves and never LISTEN,
+and PostgreSQL serializes every committing transaction that notified on one database-wide lock
+held through its WAL flush: a promotion notifies in every worker's turn, so four workers'
+turns queued behind each other's commits. Other queues' runs notify as procrastinate's own
+workers expect.
 """
 
 from __future__ import annotations
@@ -113,9 +120,45 @@ def install(conn: sa.Connection, *, adopt_queued: bool = False) -> list[str]:
         applied = [m.name for m in pending]
     conn.execute(_record.delete())
     conn.execute(_record.insert().values(migration=latest))
+    quiet_our_runs(conn)
     if adopt_queued:
         adopt(conn)
     return applied
+
+
+# procrastinate's trigger that notifies its listeners of a new pending job (schema.sql).
+NOTIFY_TRIGGER = "procrastinate_jobs_notify_queue_job_inserted_v1"
+_NOT_OURS = f"new.queue_name <> '{QUEUE}'"
+# Set on the narrowed trigger: PostgreSQL prints a condition back in its own words, so the
+# comment, not the text, says it was done.
+QUIET_MARK = f"fusionhub: no NOTIFY for queue {QUEUE}"
+_TRIGGER_DEF = sa.text("""
+SELECT pg_get_triggerdef(tg.oid), obj_description(tg.oid, 'pg_trigger') FROM pg_trigger AS tg
+WHERE tg.tgrelid = to_regclass('procrastinate_jobs') AND tg.tgname = :name AND NOT tg.tgisinternal
+""")
+
+
+def quiet_our_runs(conn: sa.Connection) -> bool:
+    """Narrow procrastinate's new-job NOTIFY trigger to other queues than ours (see the module's
+    docstring); whether it changed anything. Left alone when it is already narrowed, or when
+    procrastinate's schema has no such trigger (a release that renamed it: its runs notify)."""
+    found = conn.execute(_TRIGGER_DEF, {"name": NOTIFY_TRIGGER}).first()
+    if found is None or found[1] == QUIET_MARK:
+        return False
+    definition: str = found[0]
+    # The same trigger, its condition and ours: replaced in the caller's transaction, so a
+    # concurrent insert sees either the old trigger or the new one.
+    if " WHEN " in definition:
+        head, rest = definition.split(" WHEN ", 1)
+        condition, action = rest[: rest.index(" EXECUTE ")], rest[rest.index(" EXECUTE ") :]
+        narrowed = f"{head} WHEN ({condition} AND {_NOT_OURS}){action}"
+    else:
+        head, action = definition[: definition.index(" EXECUTE ")], definition[definition.index(" EXECUTE ") :]
+        narrowed = f"{head} WHEN ({_NOT_OURS}){action}"
+    conn.exec_driver_sql(f"DROP TRIGGER {NOTIFY_TRIGGER} ON procrastinate_jobs")
+    conn.exec_driver_sql(narrowed.replace("%", "%%"))
+    conn.exec_driver_sql(f"COMMENT ON TRIGGER {NOTIFY_TRIGGER} ON procrastinate_jobs IS '{QUIET_MARK}'")
+    return True
 
 
 def adopt(conn: sa.Connection) -> int:
