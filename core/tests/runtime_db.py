@@ -63,6 +63,14 @@ async def _pg_schema(*, caller_clock: bool = False) -> tuple[Database, str]:
             cursor.close()
             dbapi_conn.commit()
 
+        # The plain connections too (`Database.lane`: a worker's turn, bucket statements).
+        from fusionhub.storage.pg_lane import PgLane
+
+        assert db.lane is not None
+        options = {"options": f"-csearch_path={schema},pg_catalog"}
+        plain = db.engine.url.set(drivername="postgresql").update_query_dict(options)
+        db.lane = PgLane(plain.render_as_string(hide_password=False), schema=None, size=db.lane.size)
+
     return db, schema
 
 

@@ -241,7 +241,26 @@ async def test_upgrade_gives_queued_jobs_from_before_procrastinate_runs(pg_db_at
     assert await _runs(db, second) == [("todo", TASK, 0)]  # promoted
 
 
-async def test_a_worker_turn_is_one_statement(pg_db: Database) -> None:
+def _statements(db: Database, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every statement sent from now on, through the engine or on a plain connection (`Database.lane`)."""
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", count)  # gone with the test's engine
+    assert db.lane is not None
+    plain = db.lane.fetchall
+
+    async def sent(query: str, params: Any) -> list[tuple[Any, ...]]:
+        statements.append(query)
+        return await plain(query, params)
+
+    monkeypatch.setattr(db.lane, "fetchall", sent)
+    return statements
+
+
+async def test_a_worker_turn_is_one_statement(pg_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     """Settles that end or re-queue a run, and the claims of the turn, in one server-side call."""
     queue = ProcrastinateJobQueue(pg_db)
     await _store(pg_db)
@@ -252,12 +271,7 @@ async def test_a_worker_turn_is_one_statement(pg_db: Database) -> None:
         for store in (STORE, OTHER)
         for n in (1, 2)
     ]
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    event.listen(pg_db.engine.sync_engine, "before_cursor_execute", count)
+    statements = _statements(pg_db, monkeypatch)
     _, first = await queue.exchange("w", [], now=now, lease_seconds=60, claim=4)
     assert sorted(j.id for j in first) == sorted([a1.id, b1.id])  # one job per store line at a time
     # The dead-worker scan ran in that first claim (the Python way); the next turn is one statement.
@@ -268,7 +282,7 @@ async def test_a_worker_turn_is_one_statement(pg_db: Database) -> None:
     kept, second = await queue.exchange(
         "w", [(by_id[a1.id], ok), (by_id[b1.id], refused)], now=now, lease_seconds=60, claim=2
     )
-    assert kept == [True, True] and len(statements) == 1
+    assert kept == [True, True] and len(statements) == 1 and "fusionhub_exchange_v2" in statements[0]
     assert [j.id for j in second] == [a2.id]  # a1's line goes on; b1 keeps its place, b2 waits behind it
     done, again = await queue.get(a1.id), await queue.get(b1.id)
     assert done is not None and done.status is JobStatus.SUCCEEDED and done.result == {"ok": True}
@@ -283,10 +297,11 @@ async def test_a_worker_turn_is_one_statement(pg_db: Database) -> None:
     assert kept == [False] and len(statements) == 1
     still = await queue.get(a2.id)
     assert still is not None and still.status is JobStatus.RUNNING and still.worker_id == "w"
-    event.remove(pg_db.engine.sync_engine, "before_cursor_execute", count)
 
 
-async def test_a_turn_settles_per_item_jobs_in_the_same_statement(pg_db: Database) -> None:
+async def test_a_turn_settles_per_item_jobs_in_the_same_statement(
+    pg_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A finished child counts on its parent, and the last one wakes it (its run heads the line),
     inside the server-side call; the line's next child is claimed in the same call."""
     queue = ProcrastinateJobQueue(pg_db)
@@ -298,38 +313,28 @@ async def test_a_turn_settles_per_item_jobs_in_the_same_statement(pg_db: Databas
     fan_out = Decision(JobStatus.WAITING, progress=(0, 3), children=children)
     kept, (first,) = await queue.exchange("w", [(claimed, fan_out)], now=now, lease_seconds=60, claim=4)
     assert kept == [True] and first.parent_id == parent.id and first.item_index == 0  # one per line, in order
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    event.listen(pg_db.engine.sync_engine, "before_cursor_execute", count)
-    try:
-        kept, (second,) = await queue.exchange(
-            "w", [(first, Decision(JobStatus.SUCCEEDED, result={"n": 0}))], now=now, lease_seconds=60, claim=4
-        )
-        assert kept == [True] and len(statements) == 1 and second.item_index == 1
-        waiting = await queue.get(parent.id)
-        assert waiting is not None and waiting.status is JobStatus.WAITING and waiting.progress_done == 1
-        # Refused by its bucket: not finished, so not counted; it keeps its place at the head of the line.
-        refused = Decision(JobStatus.QUEUED, run_at=now, throttled=True)
-        kept, _ = await queue.exchange("w", [(second, refused)], now=now, lease_seconds=60, claim=0)
-        assert kept == [True] and [s for s, *_ in await _runs(pg_db, second.id)] == ["todo"]
-        await asyncio.sleep(0.01)  # its new time is the caller's now on the database clock, to the millisecond
-        (second,) = await queue.claim_many("w", now=time.time(), lease_seconds=60, limit=4)
-        assert second.item_index == 1 and second.throttled == 1
-        failed = Decision(JobStatus.FAILED, error_category="permanent", error_message="no")
-        kept, (third,) = await queue.exchange("w", [(second, failed)], now=now, lease_seconds=60, claim=4)
-        assert kept == [True] and third.item_index == 2
-        waiting = await queue.get(parent.id)
-        assert waiting is not None and waiting.status is JobStatus.WAITING and waiting.progress_done == 2
-        statements.clear()
-        kept, _ = await queue.exchange(
-            "w", [(third, Decision(JobStatus.SUCCEEDED))], now=now, lease_seconds=60, claim=0
-        )
-        assert kept == [True] and len(statements) == 1
-    finally:
-        event.remove(pg_db.engine.sync_engine, "before_cursor_execute", count)
+    statements = _statements(pg_db, monkeypatch)
+    kept, (second,) = await queue.exchange(
+        "w", [(first, Decision(JobStatus.SUCCEEDED, result={"n": 0}))], now=now, lease_seconds=60, claim=4
+    )
+    assert kept == [True] and len(statements) == 1 and second.item_index == 1
+    waiting = await queue.get(parent.id)
+    assert waiting is not None and waiting.status is JobStatus.WAITING and waiting.progress_done == 1
+    # Refused by its bucket: not finished, so not counted; it keeps its place at the head of the line.
+    refused = Decision(JobStatus.QUEUED, run_at=now, throttled=True)
+    kept, _ = await queue.exchange("w", [(second, refused)], now=now, lease_seconds=60, claim=0)
+    assert kept == [True] and [s for s, *_ in await _runs(pg_db, second.id)] == ["todo"]
+    await asyncio.sleep(0.01)  # its new time is the caller's now on the database clock, to the millisecond
+    (second,) = await queue.claim_many("w", now=time.time(), lease_seconds=60, limit=4)
+    assert second.item_index == 1 and second.throttled == 1
+    failed = Decision(JobStatus.FAILED, error_category="permanent", error_message="no")
+    kept, (third,) = await queue.exchange("w", [(second, failed)], now=now, lease_seconds=60, claim=4)
+    assert kept == [True] and third.item_index == 2
+    waiting = await queue.get(parent.id)
+    assert waiting is not None and waiting.status is JobStatus.WAITING and waiting.progress_done == 2
+    statements.clear()
+    kept, _ = await queue.exchange("w", [(third, Decision(JobStatus.SUCCEEDED))], now=now, lease_seconds=60, claim=0)
+    assert kept == [True] and len(statements) == 1
     woken = await queue.get(parent.id)
     assert woken is not None and woken.status is JobStatus.QUEUED and woken.progress_done == 3
     assert [status for status, *_ in await _runs(pg_db, parent.id)] == ["succeeded", "todo"]  # heads its line

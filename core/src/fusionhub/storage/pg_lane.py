@@ -1,16 +1,18 @@
 """A few plain psycopg connections in autocommit, for hot single statements on PostgreSQL.
 
-A rate bucket's spend or level read is one statement, several per job. Through SQLAlchemy's
-async engine each cost ≈ 4 × the statement itself in the worker's CPU (a pooled connection's
-checkout, switching it to autocommit and back, compiling and wrapping the result: ≈ 550 µs
-against ≈ 130 µs for psycopg alone, measured side by side). Here the connections stay in
-autocommit, are handed out last-in first-out, and only the statement's own work is left.
+A rate bucket's spend or level read is one statement, several per job; a worker's turn
+(`fusionhub_exchange_v2`) is one a turn. Through SQLAlchemy's async engine each cost ≈ 4 × the
+statement itself in the worker's CPU (a pooled connection's checkout, switching it to autocommit
+and back, compiling and wrapping the result: ≈ 550 µs against ≈ 130 µs for psycopg alone,
+measured side by side). Here the connections stay in autocommit, are handed out last-in
+first-out, and only the statement's own work is left.
 
 A connection whose statement failed, was cancelled, or ended inside a transaction is closed, not
 reused. A statement that fails on a reused connection because the server dropped it (a restart,
 an idle timeout) is sent once more on a fresh one: callers send only statements for which a
-second run is harmless (a read, or a spend whose first run may have counted: a token lost, never
-an overspend).
+second run is harmless (a read; a spend whose first run may have counted: a token lost, never an
+overspend; a turn whose first run committed: its settles are found done, its claims go back to
+the queue when their lease lapses, none run).
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fusionhub.jobs.model import Decision, Job, JobStatus
 from fusionhub.jobs.pg import runs, turn
-from fusionhub.jobs.sql import _STORE_VERSION, SqlJobQueue, _row_to_job
+from fusionhub.jobs.sql import _STORE_VERSION, SqlJobQueue, _row_to_job, job_from
 from fusionhub.storage.database import Database
 from fusionhub.storage.schema import jobs as t
 
@@ -177,18 +177,23 @@ class ProcrastinateJobQueue(SqlJobQueue):
                 kept[i] = held
         simple = [(i, settles[i]) for i in range(len(settles)) if kept[i] is None]
         values = turn.params(worker_id, [s for _, s in simple], now=now, lease_seconds=lease_seconds, claim=claim)
-        async with self.db.one_statement() as conn:
-            rows = (await conn.execute(turn.EXCHANGE, values)).all()
-        if not rows or rows[0].o_outcome != turn.OFFSET or len(rows) < 1 + len(simple):
+        assert self.db.lane is not None  # every PostgreSQL database has one
+        # Sent once more on a fresh connection if a reused one was dropped: a turn that did commit
+        # before its answer was lost left its settles done (the second call finds them 'lost') and
+        # its claims leased to this worker, claimed again once their lease lapses, never run twice.
+        rows = await self.db.lane.fetchall(turn.EXCHANGE, values)
+        if not rows or rows[0][0] != turn.OFFSET or len(rows) < 1 + len(simple):
             raise RuntimeError(f"fusionhub_exchange_v2 answered {len(rows)} rows for {len(simple)} settles")
-        self._offset = float(rows[0].o_offset)
-        self._stalled = bool(rows[0].o_stalled)
+        self._offset = float(rows[0][1])
+        self._stalled = bool(rows[0][2])
         for (i, (job, decision)), row in zip(simple, rows[1 : 1 + len(simple)], strict=True):
-            if row.o_outcome == turn.PYTHON:  # the general path, in a transaction of its own
+            if row[0] == turn.PYTHON:  # the general path, in a transaction of its own
                 kept[i] = await super().settle(job.id, worker_id, decision, now=now)
             else:
-                kept[i] = row.o_outcome == turn.KEPT
-        return [bool(k) for k in kept], [_row_to_job(row) for row in rows[1 + len(simple) :]]
+                kept[i] = row[0] == turn.KEPT
+        return [bool(k) for k in kept], [
+            job_from(dict(zip(turn.COLUMNS, row, strict=True))) for row in rows[1 + len(simple) :]
+        ]
 
     async def _exchange_in_python(
         self,

@@ -27,22 +27,22 @@ _SIMPLE = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.QUEUED})
 
 OFFSET, KEPT, LOST, PYTHON, CLAIMED = "offset", "kept", "lost", "python", "claimed"
 
-# The job's columns named one by one: `(o_job).*` comes in the table's physical order, which
-# migrations that added columns made differ from `jobs.c`.
+# Sent on the plain connections (`Database.lane`, psycopg's own placeholders): a turn is a
+# worker's most frequent statement, and SQLAlchemy's engine around it cost more of the worker's
+# CPU than the call's own rows. The job's columns named one by one (`(o_job).*` comes in the
+# table's physical order, which migrations that added columns made differ from `jobs.c`), its
+# uuids as text, as `Uuid(as_uuid=False)` reads them through SQLAlchemy.
+COLUMNS = ("o_outcome", "o_offset", "o_stalled", STORE_VERSION, *(c.name for c in t.c))
+_UUIDS = frozenset(c.name for c in t.c if isinstance(c.type, sa.Uuid))
 _CALL = """
 SELECT x.o_outcome, x.o_offset, x.o_stalled, x.o_store_version, $columns
 FROM fusionhub_exchange_v2(
-    CAST(:worker AS text), CAST(:now AS float8), CAST(:lease AS float8), CAST(:claim AS integer),
-    CAST(:lines AS text[]), CAST(:settles AS jsonb), CAST(:queue AS text), CAST(:task AS text),
-    CAST(:due_now AS float8)
+    %(worker)s::text, %(now)s::float8, %(lease)s::float8, %(claim)s::integer, %(lines)s::text[],
+    %(settles)s::jsonb, %(queue)s::text, %(task)s::text, %(due_now)s::float8
 ) AS x
 """
-EXCHANGE = sa.text(_CALL.replace("$columns", ", ".join(f"(x.o_job).{c.name}" for c in t.c))).columns(
-    sa.column("o_outcome", sa.Text),
-    sa.column("o_offset", sa.Float),
-    sa.column("o_stalled", sa.Boolean),
-    sa.column(STORE_VERSION, sa.Float),
-    *t.c,
+EXCHANGE = _CALL.replace(
+    "$columns", ", ".join(f"(x.o_job).{c.name}{'::text' if c.name in _UUIDS else ''}" for c in t.c)
 )
 
 
