@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import operator
 from collections.abc import Callable
-from json.encoder import c_make_encoder, encode_basestring_ascii
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from fusionhub.observability import redaction
@@ -37,13 +37,19 @@ Plan = Callable[[dict[str, Any]], str]
 _SEPARATOR = "\x00"  # never raw in what an ensure_ascii encoder writes: every control character is escaped
 
 
+def _not_flat(value: object) -> object:
+    raise TypeError(f"{type(value).__name__} is not a flat value")  # render hands only flat ones
+
+
 def _values_encoder() -> Callable[[tuple[Any, ...]], str]:
     """A sequence of flat values as json.dumps writes it (`[v1<NUL>v2]`), in one C call when json has one."""
-    if c_make_encoder is None:  # pragma: no cover (CPython always builds _json)
+    try:
+        from _json import make_encoder  # what json.dumps itself runs
+    except ImportError:  # pragma: no cover (CPython always builds _json)
         return json.JSONEncoder(separators=(_SEPARATOR, ": "), check_circular=False).encode
     # markers, default, encoder, indent, key and item separators, sort_keys, skipkeys, allow_nan:
-    # json.dumps' defaults, but no circular check (flat values) and the NUL separator.
-    encode = c_make_encoder(None, None, encode_basestring_ascii, None, ": ", _SEPARATOR, False, False, True)
+    # json.dumps' defaults, but no circular check (flat values only) and the NUL separator.
+    encode = make_encoder(None, _not_flat, encode_basestring_ascii, None, ": ", _SEPARATOR, False, False, True)
     return lambda values: encode(values, 0)[0]
 
 
@@ -75,6 +81,7 @@ _MAX_KEY_SETS = 256  # events with arbitrary keys must not grow it without end
 def _verdict(keys: tuple[Any, ...], generation: int) -> tuple[int, bool | None, Plan | None]:
     if len(_key_sets) >= _MAX_KEY_SETS:
         _key_sets.clear()
+    known: tuple[int, bool | None, Plan | None]
     if all(type(k) is str for k in keys):
         redact_first = any(map(redaction.is_secret_key, keys)) or not redaction.secrets_are_plain()
         known = (generation, redact_first, _plan(keys))
