@@ -32,13 +32,14 @@ from fusionhub.errors import (
     TransientError,
     ValidationError,
 )
+from fusionhub.fastinit import builder, quick_init
 from fusionhub.http import CallLabels, HttpConfig, RefreshingAuth, build_client
 from fusionhub.http.auth import store_token_saver
 from fusionhub.http.hosts import ForeignHostRefused, declared_hosts, undeclared_hosts
 from fusionhub.models import BulkResult, ItemOutcome, Page
 from fusionhub.models.common import item_key
 from fusionhub.observability import ErrorRateMonitor, Observer, current_capability
-from fusionhub.observability.records import CapabilityCall
+from fusionhub.observability.records import build_capability_call
 from fusionhub.observability.redaction import scrub
 from fusionhub.paging import Step, stream
 from fusionhub.params import parse_params
@@ -57,6 +58,7 @@ _VALUES: dict[Any, str] = {member: member.value for kind in (Capability, Level, 
 _HOOKS: dict[Capability, str] = {cap: cap.hook_name for cap in Capability}
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Outcome(Generic[R]):
     """A capability's result and how it was obtained (hosts show workarounds as such)."""
@@ -72,6 +74,9 @@ class Outcome(Generic[R]):
     @property
     def ran_as_workaround(self) -> bool:
         return self.level is Level.WORKAROUND
+
+
+_build_outcome = builder(Outcome)  # per call: without the type call (fusionhub.fastinit)
 
 
 class Hub:
@@ -328,7 +333,7 @@ class Hub:
     ) -> Outcome[Any]:
         duration_ms = (time.perf_counter() - started) * 1000
         self.observer.capability_call(
-            CapabilityCall(
+            build_capability_call(
                 plugin=ctx.store.platform,
                 store_id=ctx.store.id,
                 capability=_VALUES[cap],
@@ -341,7 +346,7 @@ class Hub:
             ),
             cached=cached,
         )
-        return Outcome(value, cap, ctx.store.platform, contract.level, contract.workaround, duration_ms, cached)
+        return _build_outcome(value, cap, ctx.store.platform, contract.level, contract.workaround, duration_ms, cached)
 
     # --- cache, limits, stats -------------------------------------------------------------
 

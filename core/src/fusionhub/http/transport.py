@@ -36,7 +36,7 @@ from fusionhub.errors import RateLimited
 from fusionhub.http.config import HttpConfig, RequestMeta, RetryPolicy
 from fusionhub.http.errors import retry_after, retryable_status
 from fusionhub.http.retry import RETRYABLE_EXCEPTIONS, may_retry
-from fusionhub.observability.records import ApiCall
+from fusionhub.observability.records import ApiCall, build_api_call
 from fusionhub.observability.redaction import safe_target
 from fusionhub.observability.scope import current_capability
 from fusionhub.ratelimit import Limiter, admission, inflight
@@ -312,7 +312,7 @@ class LimitedTransport(httpx.AsyncBaseTransport):
         assert self._sink is not None
         url = request.url
         self._sink(
-            ApiCall(
+            build_api_call(
                 plugin=self._labels.plugin,
                 store_id=self._labels.store_id,
                 capability=current_capability.get(),
