@@ -56,6 +56,12 @@ _ADAPTERS: dict[Capability, pydantic.TypeAdapter[Any]] = {}
 # Per call, an enum's `.value` and `hook_name` are property calls: looked up in plain dicts instead.
 _VALUES: dict[Any, str] = {member: member.value for kind in (Capability, Level, RunMode) for member in kind}
 _HOOKS: dict[Capability, str] = {cap: cap.hook_name for cap in Capability}
+# A capability's result class when it is a pydantic model (else None): an instance of exactly it is
+# passed on unvalidated, decided per call without an isinstance check against pydantic's ABC.
+_MODEL_RESULTS: dict[Capability, type | None] = {
+    cap: spec.result if isinstance(spec.result, type) and issubclass(spec.result, pydantic.BaseModel) else None
+    for cap, spec in CAPABILITY_SPECS.items()
+}
 
 
 @quick_init
@@ -203,7 +209,10 @@ class Hub:
 
     def gate(self, slug: str, capability: Capability, mode: RunMode) -> CapabilityContract:
         """Refuse what cannot or may not run; no I/O happens here."""
-        contract = self.manifest(slug).capabilities[capability]
+        return self._gate(self.manifest(slug), slug, capability, mode)
+
+    def _gate(self, manifest: PluginManifest, slug: str, capability: Capability, mode: RunMode) -> CapabilityContract:
+        contract = manifest.capabilities[capability]
         if contract.level is Level.UNSUPPORTED:
             raise CapabilityUnsupported(
                 capability.value,
@@ -248,9 +257,10 @@ class Hub:
             cap = capability if type(capability) is Capability else Capability(capability)
         except ValueError:
             raise ValidationError(errors=[{"loc": "capability", "msg": f"unknown capability {capability!r}"}]) from None
-        contract = self.gate(slug, cap, mode)
+        manifest = self.manifest(slug)  # one lookup for the gate and the cache TTL
+        contract = self._gate(manifest, slug, cap, mode)
         spec = CAPABILITY_SPECS[cap]
-        parsed = self._params(spec.params, params, slug)
+        parsed = parse_params(spec.params, params, platform=slug)
         hook = self.registry.caller(slug, _HOOKS[cap])  # the registry refused levels its hookimpls contradict
         if spec.writes:  # the call's name across runs; a read needs none
             key = getattr(parsed, "idempotency_key", None) or call_key or uuid.uuid4().hex
@@ -258,7 +268,7 @@ class Hub:
         else:
             call_ctx = ctx.for_call(mode, cap)
         started = time.perf_counter()
-        ttl = None if spec.writes else self.cache_ttl(slug, cap)
+        ttl = None if spec.writes else self._cache_ttl(manifest, slug, cap)
         if ttl:
             hit, cached = self.cache.get(ctx.store.id, cap, parsed)
             if hit:
@@ -272,7 +282,8 @@ class Hub:
                 raw = await self._earlier_effect(call_ctx, contract, parsed) if call_ctx.rerun else None
                 if raw is None:
                     raw = await hook(ctx=call_ctx, params=parsed)
-            value = self._result(spec.result, raw, slug, cap)
+            # A model built by the plugin is validated already (pydantic would return it as it is).
+            value = raw if type(raw) is _MODEL_RESULTS[cap] else self._result(spec.result, raw, slug, cap)
         except Parked:  # handed to child jobs, resumed later: neither ok nor an error
             parked = True
             raise
@@ -360,11 +371,13 @@ class Hub:
 
     def cache_ttl(self, slug: str, capability: Capability) -> float | None:
         """How long a read may be reused: host setting (platform, then global), else the contract's cache_ttl."""
+        return self._cache_ttl(self.manifest(slug), slug, capability)
+
+    def _cache_ttl(self, manifest: PluginManifest, slug: str, capability: Capability) -> float | None:
         if self._cache_ttls:  # the host set some
             for key in ((slug, capability), (None, capability)):
                 if key in self._cache_ttls:
                     return self._cache_ttls[key]
-        manifest = self.manifest(slug)
         known = self._contract_ttls.get((slug, capability))
         if known is None or known[0] is not manifest:  # merged constraints are a model rebuild: once per contract
             known = self._contract_ttls[(slug, capability)] = (manifest, manifest.constraints_for(capability).cache_ttl)
@@ -407,13 +420,7 @@ class Hub:
             yield item
 
     @staticmethod
-    def _params(model: type[pydantic.BaseModel], params: Any, slug: str) -> Any:
-        return parse_params(model, params, platform=slug)
-
-    @staticmethod
     def _result(result_type: Any, raw: Any, slug: str, cap: Capability) -> Any:
-        if type(raw) is result_type and isinstance(raw, pydantic.BaseModel):
-            return raw  # a model built by the plugin is validated already (pydantic would return it as it is)
         adapter = _ADAPTERS.get(cap)
         if adapter is None:
             adapter = _ADAPTERS[cap] = pydantic.TypeAdapter(result_type)
