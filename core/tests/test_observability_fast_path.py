@@ -222,3 +222,25 @@ def test_the_timestamp_is_the_one_timestampers_iso_utc_writes(micros: int, monke
         monkeypatch.setattr(logs.time, "time_ns", lambda ns=ns: ns)
         moment = datetime.fromtimestamp(seconds, tz=UTC).replace(microsecond=micros)
         assert logs._utc_stamp() == moment.isoformat().replace("+00:00", "Z")  # TimeStamper(fmt="iso", utc=True)
+
+
+def test_an_observer_hook_that_fails_is_logged_and_the_call_goes_on() -> None:
+    from fusionhub.clock import SYSTEM_CLOCK
+    from fusionhub.observability import Observer
+    from fusionhub.observability.records import ApiCall, CapabilityCall
+
+    def failing(record: object) -> None:
+        raise RuntimeError(f"observer bug {CANARY}")
+
+    out = io.StringIO()
+    configure_logging("json", level="INFO", stream=out)
+    observer = Observer(SYSTEM_CLOCK, on_api_call=failing, on_capability_call=failing)
+    observer.api_call(ApiCall("shop", "s1", "get_product", "GET", "/p", 200, 1.0))
+    observer.capability_call(CapabilityCall("shop", "s1", "get_product", "native", True, 2.0))
+    failed = [json.loads(line) for line in out.getvalue().splitlines() if "observer_failed" in line]
+    assert [(e["record"], e["error"], e["level"]) for e in failed] == [
+        ("ApiCall", "RuntimeError", "error"),
+        ("CapabilityCall", "RuntimeError", "error"),
+    ]
+    assert CANARY not in out.getvalue()  # the exception's text is never logged
+    assert observer.counters[("shop", "get_product")].ok == 1 and observer.traffic["s1"].calls == 1
