@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Generator
 from pathlib import Path
 from typing import Any
 
+import pluggy
 import pydantic
 import pytest
 from cryptography.fernet import Fernet
@@ -356,3 +357,19 @@ async def test_a_lone_hookimpl_is_called_directly_and_pluggy_takes_over_for_a_wr
     registry.add(tracer, "tracer")  # a wrapper registered later: through pluggy, inside it
     assert (await hub.execute("alpha", "get_product", {"product_id": "3"})).value.platform == "alpha"
     assert [(s[0], s[2].product_id) for s in tracer.seen] == [("alpha", "3")]
+
+
+@pytest.mark.parametrize("names", [(), ("ctx",), ("ctx", "params")])
+def test_a_direct_call_passes_the_arguments_a_hookimpl_names_as_pluggy_would(names: tuple[str, ...]) -> None:
+    from fusionhub.registry import _Direct
+
+    def impl(*args: Any) -> tuple[Any, ...]:
+        return args
+
+    hookimpl_ = types.SimpleNamespace(function=impl, argnames=names)
+    direct = _Direct("fusionhub_get_product", hookimpl_)  # type: ignore[arg-type]
+    given = {"ctx": "the ctx", "params": "the params", "extra": "not named"}
+    assert direct(**given) == tuple(given[n] for n in names)
+    if names:
+        with pytest.raises(pluggy.HookCallError, match=f"must provide argument '{names[-1]}'"):
+            direct(**{n: given[n] for n in names[:-1]})

@@ -303,3 +303,18 @@ async def test_a_store_must_be_connected_and_its_platform_loaded(hub: Hub) -> No
     with pytest.raises(Exception, match="no loaded plugin for platform 'gamma'"):
         hub.connect(Store(platform="gamma"))
     assert hub.manifest("alpha").contract("delete_product").automation_enabled is False
+
+
+def test_only_an_instance_of_exactly_the_result_model_skips_validation() -> None:
+    from fusionhub.capabilities import CAPABILITY_SPECS
+    from fusionhub.hub import _MODEL_RESULTS
+
+    # Every capability's result is a model class: the per-call check is `type(raw) is` that class.
+    assert {cap: spec.result for cap, spec in CAPABILITY_SPECS.items()} == _MODEL_RESULTS
+    product = Product(id="p1", platform="alpha", title="Mug")
+    assert type(product) is _MODEL_RESULTS[Capability.GET_PRODUCT]
+    # Anything else is validated: a dict, and a model instance of another type.
+    validated = Hub._result(Product, {"id": "p1", "platform": "alpha", "title": "Mug"}, "alpha", Capability.GET_PRODUCT)
+    assert validated == product and type(validated) is Product
+    with pytest.raises(PlatformError, match="returned an invalid get_product result"):
+        Hub._result(Product, Page[Product](items=[]), "alpha", Capability.GET_PRODUCT)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from fusionhub.observability import configure_logging
+from fusionhub.observability import configure_logging, logs
 from fusionhub.observability.logs import EventLog
 from fusionhub.observability.redaction import REDACTED, redact, redact_fields, register_secret
 
@@ -28,6 +28,16 @@ def clean_logging() -> Iterator[None]:
         root.removeHandler(handler)
     root.setLevel(logging.WARNING)
     structlog.reset_defaults()
+
+
+@pytest.fixture(params=["live", "get_config"])
+def config_read(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The configuration read from structlog's live object, or through get_config() (a structlog
+    that keeps it elsewhere): the same answers either way."""
+    assert logs._live_config is not None  # this structlog's: the per-call path reads it
+    if request.param == "get_config":
+        monkeypatch.setattr(logs, "_live_config", None)
+    return str(request.param)
 
 
 class Records(logging.Handler):
@@ -71,20 +81,20 @@ def test_stdlib_records_of_other_libraries_are_still_rendered_by_the_handler() -
     assert event["event"] == "disk full" and event["level"] == "warning" and event["logger"] == "some.library"
 
 
-def test_the_level_is_checked_before_an_event_is_built() -> None:
+def test_the_level_is_checked_before_an_event_is_built(config_read: str) -> None:
     events = EventLog("fusionhub")
     configure_logging("json", level="INFO", stream=io.StringIO())
-    assert events.at(logging.DEBUG) is None
-    assert events.at(logging.INFO) is not None
+    assert events.at(logging.DEBUG) is None and not events.enabled(logging.DEBUG)
+    assert events.at(logging.INFO) is not None and events.enabled(logging.INFO)
     logging.getLogger().setLevel(logging.DEBUG)
-    assert events.at(logging.DEBUG) is not None
+    assert events.at(logging.DEBUG) is not None and events.enabled(logging.DEBUG)
     # A configuration that does not filter by level first gets every event, as structlog would.
     structlog.configure(processors=[structlog.processors.JSONRenderer()])
     logging.getLogger().setLevel(logging.ERROR)
-    assert events.at(logging.DEBUG) is not None
+    assert events.at(logging.DEBUG) is not None and events.enabled(logging.DEBUG)
 
 
-def test_the_bound_logger_follows_a_new_configuration() -> None:
+def test_the_bound_logger_follows_a_new_configuration(config_read: str) -> None:
     events = EventLog("fusionhub")
     first, second = io.StringIO(), io.StringIO()
     configure_logging("json", level="INFO", stream=first)
@@ -142,7 +152,7 @@ def alone() -> Iterator[io.StringIO]:
             root.addHandler(handler)
 
 
-def test_with_our_handler_alone_the_line_is_written_directly_and_matches_the_record_path() -> None:
+def test_with_our_handler_alone_the_line_is_written_directly_and_matches_the_record_path(config_read: str) -> None:
     register_secret(CANARY)
     with alone() as out:
         _direct_then_through_a_record(out)
@@ -179,7 +189,7 @@ def _direct_then_through_a_record(out: io.StringIO) -> None:
     assert direct["api_key"] == REDACTED and direct["logger"] == "fusionhub.direct" and direct["level"] == "info"
 
 
-def test_a_filter_or_a_handler_on_the_way_to_the_root_takes_the_stdlib_path() -> None:
+def test_a_filter_or_a_handler_on_the_way_to_the_root_takes_the_stdlib_path(config_read: str) -> None:
     with alone() as out:
         _filtered_then_another_handler(out)
 
@@ -201,3 +211,36 @@ def _filtered_then_another_handler(out: io.StringIO) -> None:
         logging.getLogger("fusionhub").removeHandler(other)
     assert [r.levelno for r in other.records] == [logging.WARNING]
     assert json.loads(out.getvalue())["event"] == "seen"
+
+
+@pytest.mark.parametrize("micros", [0, 7, 120_000, 999_999])
+def test_the_timestamp_is_the_one_timestampers_iso_utc_writes(micros: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime
+
+    for seconds in (1_796_270_507, 1_796_270_508):  # one second, then the next: the cached prefix moves on
+        ns = (seconds * 1_000_000 + micros) * 1000 + 999  # nanoseconds below a microsecond are dropped
+        monkeypatch.setattr(logs.time, "time_ns", lambda ns=ns: ns)
+        moment = datetime.fromtimestamp(seconds, tz=UTC).replace(microsecond=micros)
+        assert logs._utc_stamp() == moment.isoformat().replace("+00:00", "Z")  # TimeStamper(fmt="iso", utc=True)
+
+
+def test_an_observer_hook_that_fails_is_logged_and_the_call_goes_on() -> None:
+    from fusionhub.clock import SYSTEM_CLOCK
+    from fusionhub.observability import Observer
+    from fusionhub.observability.records import ApiCall, CapabilityCall
+
+    def failing(record: object) -> None:
+        raise RuntimeError(f"observer bug {CANARY}")
+
+    out = io.StringIO()
+    configure_logging("json", level="INFO", stream=out)
+    observer = Observer(SYSTEM_CLOCK, on_api_call=failing, on_capability_call=failing)
+    observer.api_call(ApiCall("shop", "s1", "get_product", "GET", "/p", 200, 1.0))
+    observer.capability_call(CapabilityCall("shop", "s1", "get_product", "native", True, 2.0))
+    failed = [json.loads(line) for line in out.getvalue().splitlines() if "observer_failed" in line]
+    assert [(e["record"], e["error"], e["level"]) for e in failed] == [
+        ("ApiCall", "RuntimeError", "error"),
+        ("CapabilityCall", "RuntimeError", "error"),
+    ]
+    assert CANARY not in out.getvalue()  # the exception's text is never logged
+    assert observer.counters[("shop", "get_product")].ok == 1 and observer.traffic["s1"].calls == 1

@@ -8,6 +8,8 @@ import math
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from fusionhub.observability import jsonline
 from fusionhub.observability.redaction import REDACTED, redact_fields, register_secret, register_secret_keys
@@ -43,6 +45,23 @@ def test_a_flat_event_renders_as_json_dumps_of_the_redacted_event() -> None:
     [{}, {"only": "one key"}, {"only%s": math.inf}, {"b": False, "a": True, "c": -0.0, "d": 10**-7, "e": "%s %%"}],
 )
 def test_every_key_set_renders_as_json_dumps(event: dict[str, Any]) -> None:
+    assert jsonline.render(dict(event)) == expected(event)
+
+
+def test_values_holding_the_encoders_separator_render_as_json_dumps() -> None:
+    # The values are encoded in one call, separated by NUL: a NUL (or any control character) in a
+    # value, a key or beside a comma must come out escaped exactly as json.dumps escapes it.
+    event = {"a\x00b": "x\x00y", "b": "\x00", "c": ", \x01\x1f\x7f", "d": "\x00\x00", "e": "", "f": "[1, 2]"}
+    assert jsonline.render(dict(event)) == expected(event)
+
+
+_FLAT_VALUES = st.one_of(
+    st.text(), st.integers(), st.floats(), st.booleans(), st.none(), st.sampled_from([math.nan, math.inf, -0.0])
+)
+
+
+@given(st.dictionaries(st.text(max_size=8), _FLAT_VALUES, max_size=12))
+def test_any_flat_event_renders_as_json_dumps(event: dict[str, Any]) -> None:
     assert jsonline.render(dict(event)) == expected(event)
 
 

@@ -32,13 +32,14 @@ from fusionhub.errors import (
     TransientError,
     ValidationError,
 )
+from fusionhub.fastinit import builder, quick_init
 from fusionhub.http import CallLabels, HttpConfig, RefreshingAuth, build_client
 from fusionhub.http.auth import store_token_saver
 from fusionhub.http.hosts import ForeignHostRefused, declared_hosts, undeclared_hosts
 from fusionhub.models import BulkResult, ItemOutcome, Page
 from fusionhub.models.common import item_key
 from fusionhub.observability import ErrorRateMonitor, Observer, current_capability
-from fusionhub.observability.records import CapabilityCall
+from fusionhub.observability.records import build_capability_call
 from fusionhub.observability.redaction import scrub
 from fusionhub.paging import Step, stream
 from fusionhub.params import parse_params
@@ -55,8 +56,15 @@ _ADAPTERS: dict[Capability, pydantic.TypeAdapter[Any]] = {}
 # Per call, an enum's `.value` and `hook_name` are property calls: looked up in plain dicts instead.
 _VALUES: dict[Any, str] = {member: member.value for kind in (Capability, Level, RunMode) for member in kind}
 _HOOKS: dict[Capability, str] = {cap: cap.hook_name for cap in Capability}
+# A capability's result class when it is a pydantic model (else None): an instance of exactly it is
+# passed on unvalidated, decided per call without an isinstance check against pydantic's ABC.
+_MODEL_RESULTS: dict[Capability, type | None] = {
+    cap: spec.result if isinstance(spec.result, type) and issubclass(spec.result, pydantic.BaseModel) else None
+    for cap, spec in CAPABILITY_SPECS.items()
+}
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Outcome(Generic[R]):
     """A capability's result and how it was obtained (hosts show workarounds as such)."""
@@ -72,6 +80,9 @@ class Outcome(Generic[R]):
     @property
     def ran_as_workaround(self) -> bool:
         return self.level is Level.WORKAROUND
+
+
+_build_outcome = builder(Outcome)  # per call: without the type call (fusionhub.fastinit)
 
 
 class Hub:
@@ -198,7 +209,10 @@ class Hub:
 
     def gate(self, slug: str, capability: Capability, mode: RunMode) -> CapabilityContract:
         """Refuse what cannot or may not run; no I/O happens here."""
-        contract = self.manifest(slug).capabilities[capability]
+        return self._gate(self.manifest(slug), slug, capability, mode)
+
+    def _gate(self, manifest: PluginManifest, slug: str, capability: Capability, mode: RunMode) -> CapabilityContract:
+        contract = manifest.capabilities[capability]
         if contract.level is Level.UNSUPPORTED:
             raise CapabilityUnsupported(
                 capability.value,
@@ -243,9 +257,10 @@ class Hub:
             cap = capability if type(capability) is Capability else Capability(capability)
         except ValueError:
             raise ValidationError(errors=[{"loc": "capability", "msg": f"unknown capability {capability!r}"}]) from None
-        contract = self.gate(slug, cap, mode)
+        manifest = self.manifest(slug)  # one lookup for the gate and the cache TTL
+        contract = self._gate(manifest, slug, cap, mode)
         spec = CAPABILITY_SPECS[cap]
-        parsed = self._params(spec.params, params, slug)
+        parsed = parse_params(spec.params, params, platform=slug)
         hook = self.registry.caller(slug, _HOOKS[cap])  # the registry refused levels its hookimpls contradict
         if spec.writes:  # the call's name across runs; a read needs none
             key = getattr(parsed, "idempotency_key", None) or call_key or uuid.uuid4().hex
@@ -253,7 +268,7 @@ class Hub:
         else:
             call_ctx = ctx.for_call(mode, cap)
         started = time.perf_counter()
-        ttl = None if spec.writes else self.cache_ttl(slug, cap)
+        ttl = None if spec.writes else self._cache_ttl(manifest, slug, cap)
         if ttl:
             hit, cached = self.cache.get(ctx.store.id, cap, parsed)
             if hit:
@@ -267,7 +282,8 @@ class Hub:
                 raw = await self._earlier_effect(call_ctx, contract, parsed) if call_ctx.rerun else None
                 if raw is None:
                     raw = await hook(ctx=call_ctx, params=parsed)
-            value = self._result(spec.result, raw, slug, cap)
+            # A model built by the plugin is validated already (pydantic would return it as it is).
+            value = raw if type(raw) is _MODEL_RESULTS[cap] else self._result(spec.result, raw, slug, cap)
         except Parked:  # handed to child jobs, resumed later: neither ok nor an error
             parked = True
             raise
@@ -328,7 +344,7 @@ class Hub:
     ) -> Outcome[Any]:
         duration_ms = (time.perf_counter() - started) * 1000
         self.observer.capability_call(
-            CapabilityCall(
+            build_capability_call(
                 plugin=ctx.store.platform,
                 store_id=ctx.store.id,
                 capability=_VALUES[cap],
@@ -341,7 +357,7 @@ class Hub:
             ),
             cached=cached,
         )
-        return Outcome(value, cap, ctx.store.platform, contract.level, contract.workaround, duration_ms, cached)
+        return _build_outcome(value, cap, ctx.store.platform, contract.level, contract.workaround, duration_ms, cached)
 
     # --- cache, limits, stats -------------------------------------------------------------
 
@@ -355,11 +371,13 @@ class Hub:
 
     def cache_ttl(self, slug: str, capability: Capability) -> float | None:
         """How long a read may be reused: host setting (platform, then global), else the contract's cache_ttl."""
+        return self._cache_ttl(self.manifest(slug), slug, capability)
+
+    def _cache_ttl(self, manifest: PluginManifest, slug: str, capability: Capability) -> float | None:
         if self._cache_ttls:  # the host set some
             for key in ((slug, capability), (None, capability)):
                 if key in self._cache_ttls:
                     return self._cache_ttls[key]
-        manifest = self.manifest(slug)
         known = self._contract_ttls.get((slug, capability))
         if known is None or known[0] is not manifest:  # merged constraints are a model rebuild: once per contract
             known = self._contract_ttls[(slug, capability)] = (manifest, manifest.constraints_for(capability).cache_ttl)
@@ -402,13 +420,7 @@ class Hub:
             yield item
 
     @staticmethod
-    def _params(model: type[pydantic.BaseModel], params: Any, slug: str) -> Any:
-        return parse_params(model, params, platform=slug)
-
-    @staticmethod
     def _result(result_type: Any, raw: Any, slug: str, cap: Capability) -> Any:
-        if type(raw) is result_type and isinstance(raw, pydantic.BaseModel):
-            return raw  # a model built by the plugin is validated already (pydantic would return it as it is)
         adapter = _ADAPTERS.get(cap)
         if adapter is None:
             adapter = _ADAPTERS[cap] = pydantic.TypeAdapter(result_type)

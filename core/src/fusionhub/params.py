@@ -47,16 +47,15 @@ P = TypeVar("P", bound=pydantic.BaseModel)
 
 def parse_params(model: type[P], params: Any, *, platform: str | None = None) -> P:
     """`params` (a mapping, a model or None) as `model`, or a ValidationError naming each field (`params.x`)."""
-    if type(params) is dict:  # the usual case, without the isinstance checks against ABCs below
-        pass
-    elif isinstance(params, model):
-        return params
-    elif isinstance(params, pydantic.BaseModel):
-        params = params.model_dump()
-    if params is not None and not isinstance(params, Mapping):
-        raise ValidationError(
-            errors=[{"loc": "params", "msg": f"must be an object, not {type(params).__name__}"}], platform=platform
-        )
+    if type(params) is not dict:  # the usual case skips the isinstance checks against ABCs below
+        if isinstance(params, model):
+            return params
+        if isinstance(params, pydantic.BaseModel):
+            params = params.model_dump()
+        if params is not None and not isinstance(params, Mapping):
+            raise ValidationError(
+                errors=[{"loc": "params", "msg": f"must be an object, not {type(params).__name__}"}], platform=platform
+            )
     oversized = _oversized(params, "params", 0)
     if oversized:
         raise ValidationError(errors=[oversized], platform=platform)
@@ -79,7 +78,7 @@ def _oversized(value: Any, loc: str, depth: int) -> dict[str, str] | None:
         )
     if depth > MAX_DEPTH:
         return {"loc": loc, "msg": f"nested more than {MAX_DEPTH} levels deep"}
-    if isinstance(value, Mapping):
+    if type(value) is dict or isinstance(value, Mapping):  # a dict: no ABC check
         children: Iterable[tuple[Any, Any]] = value.items()
     elif isinstance(value, list | tuple):
         children = enumerate(value)

@@ -11,6 +11,7 @@ platform's hookimpl plus every plugin's wrappers, so a plugin without a manifest
 from __future__ import annotations
 
 import inspect
+import operator
 import os
 import types
 import typing
@@ -177,14 +178,16 @@ class _Direct:
     """A firstresult hook's only hookimpl, no wrapper around it: called as pluggy's loop would call it
     (the arguments it names, its result as it is), without the loop."""
 
-    __slots__ = ("_argnames", "_function", "_name")
+    __slots__ = ("_argnames", "_function", "_name", "_pick")
 
     def __init__(self, name: str, impl: pluggy.HookImpl) -> None:
         self._name, self._function, self._argnames = name, impl.function, impl.argnames
+        # Two or more arguments (a capability hook's ctx and params) are picked in one C call.
+        self._pick = operator.itemgetter(*impl.argnames) if len(impl.argnames) > 1 else None
 
     def __call__(self, **kwargs: Any) -> Any:
         try:
-            args = [kwargs[name] for name in self._argnames]
+            args = self._pick(kwargs) if self._pick is not None else [kwargs[name] for name in self._argnames]
         except KeyError as exc:
             raise pluggy.HookCallError(f"hook call must provide argument {exc.args[0]!r}") from exc
         return self._function(*args)

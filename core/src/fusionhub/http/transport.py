@@ -34,9 +34,9 @@ import httpx
 
 from fusionhub.errors import RateLimited
 from fusionhub.http.config import HttpConfig, RequestMeta, RetryPolicy
-from fusionhub.http.errors import retry_after, retryable_status
+from fusionhub.http.errors import RETRY_STATUSES, retry_after, retryable_status
 from fusionhub.http.retry import RETRYABLE_EXCEPTIONS, may_retry
-from fusionhub.observability.records import ApiCall
+from fusionhub.observability.records import ApiCall, build_api_call
 from fusionhub.observability.redaction import safe_target
 from fusionhub.observability.scope import current_capability
 from fusionhub.ratelimit import Limiter, admission, inflight
@@ -103,7 +103,8 @@ class LimitedTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         meta = RequestMeta.of(request)
-        request = self._compressed(request)
+        if self._config.gzip_min_bytes is not None:  # a plugin that never compresses: no call for it
+            request = self._compressed(request)
         clock = self._limiter.clock
         started = clock.now()
         sent = [0]  # requests that got past the buckets and went out (the first one and retries)
@@ -126,8 +127,10 @@ class LimitedTransport(httpx.AsyncBaseTransport):
                     answered = await self._transmit(request, meta, sent)
                 except RETRYABLE_EXCEPTIONS as exc:
                     retry = exc
-                else:
-                    retry = self._retry_signal(answered, self._config.retry, refusable)
+                else:  # most answers are no retryable status: final, without a call to ask
+                    retry = None
+                    if answered.status_code in RETRY_STATUSES:
+                        retry = self._retry_signal(answered, self._config.retry, refusable)
                 if retry is None:
                     assert answered is not None
                     response = answered
@@ -312,7 +315,7 @@ class LimitedTransport(httpx.AsyncBaseTransport):
         assert self._sink is not None
         url = request.url
         self._sink(
-            ApiCall(
+            build_api_call(
                 plugin=self._labels.plugin,
                 store_id=self._labels.store_id,
                 capability=current_capability.get(),

@@ -61,6 +61,31 @@ _json_chain: list[Any] | None = None  # a copy: the configured list may be chang
 _bound_contextvars: dict[str, Any] | None = getattr(structlog.contextvars, "_CONTEXT_VARS", None)
 
 
+class _ConfigView:
+    """`structlog.get_config()` under the attribute names of structlog's live configuration."""
+
+    __slots__ = ("default_context_class", "default_processors", "default_wrapper_class", "logger_factory")
+
+    def __init__(self) -> None:
+        config = structlog.get_config()
+        self.default_processors = config["processors"]
+        self.default_wrapper_class = config["wrapper_class"]
+        self.default_context_class = config["context_class"]
+        self.logger_factory = config["logger_factory"]
+
+
+# structlog's live configuration (`configure` and `reset_defaults` set its attributes in place):
+# reading four attributes instead of `get_config()`, which builds a dict per call, twice per API
+# call. A structlog that keeps it elsewhere is read through `get_config()`.
+_live_config: Any = getattr(getattr(structlog, "_config", None), "_CONFIG", None)
+if not all(hasattr(_live_config, name) for name in _ConfigView.__slots__):
+    _live_config = None
+
+
+def _config() -> Any:
+    return _live_config if _live_config is not None else _ConfigView()
+
+
 _second: tuple[int, str] = (-1, "")  # the last second stamped, and its text up to the seconds
 
 
@@ -71,7 +96,8 @@ def _utc_stamp() -> str:
     seconds, micros = divmod(time.time_ns() // 1000, 1_000_000)
     if _second[0] != seconds:
         _second = (seconds, datetime.fromtimestamp(seconds, tz=UTC).isoformat().removesuffix("+00:00"))
-    return f"{_second[1]}.{micros:06d}Z" if micros else f"{_second[1]}Z"
+    # %-formatting: an f-string's `:06d` parses its format spec per call, at twice the cost of the rest.
+    return "%s.%06dZ" % (_second[1], micros) if micros else _second[1] + "Z"  # noqa: UP031
 
 
 class _HandedToStdlib:
@@ -162,16 +188,19 @@ class EventLog:
 
     def logger(self) -> Any:
         """The bound logger of the current configuration (rebound when structlog is reconfigured)."""
-        return self._current(structlog.get_config())
+        return self._current(_config())
+
+    def enabled(self, level: int) -> bool:
+        """False when the configuration's first processor (`filter_by_level`) would drop an event of
+        `level`: the caller then skips building it."""
+        if self._stdlib.isEnabledFor(level):
+            return True
+        processors = _config().default_processors
+        return not (processors and processors[0] is structlog.stdlib.filter_by_level)
 
     def at(self, level: int) -> Any | None:
-        """The bound logger, or None when the configuration's first processor (`filter_by_level`)
-        would drop an event of `level`: the caller then skips building it."""
-        config = structlog.get_config()
-        processors = config["processors"]
-        if processors and processors[0] is structlog.stdlib.filter_by_level and not self._stdlib.isEnabledFor(level):
-            return None
-        return self._current(config)
+        """The bound logger, or None when an event of `level` would be dropped (`enabled`)."""
+        return self._current(_config()) if self.enabled(level) else None
 
     def emit(self, level: int, event: str, fields: dict[str, Any]) -> None:
         """Log `event` with `fields` (a dict the call hands over: it becomes the event) at `level`.
@@ -181,9 +210,9 @@ class EventLog:
         structlog's bound-logger call and a stdlib LogRecord. Otherwise (another handler, a
         filter, pytest's caplog, a configuration of the host's own) the event is logged as usual.
         """
-        config = structlog.get_config()
-        processors = config["processors"]
-        if processors and processors[0] is structlog.stdlib.filter_by_level and not self._stdlib.isEnabledFor(level):
+        config = _config()
+        processors = config.default_processors
+        if not self._stdlib.isEnabledFor(level) and processors and processors[0] is structlog.stdlib.filter_by_level:
             return
         method = _METHODS[level]
         handler = self._sole_handler(config, level)
@@ -198,16 +227,16 @@ class EventLog:
                 event_dict = processor(self._stdlib, method, event_dict)
             # The whole line is scrubbed too, as the record factory scrubs every stdlib message.
             line = scrub(processors[-1].renderer(self._stdlib, method, event_dict))
-        handler.acquire()
-        try:
-            stream = handler.stream
-            stream.write(line + handler.terminator)
-            if hasattr(stream, "flush"):  # StreamHandler.flush, without taking the lock we hold again
-                stream.flush()
-        except Exception:  # as StreamHandler.emit does: the handler reports it, the call goes on
-            handler.handleError(self._stdlib.makeRecord(self.name, level, "", 0, line, (), None))
-        finally:
-            handler.release()
+        lock = handler.lock
+        assert lock is not None  # _sole_handler checked it
+        with lock:  # as Handler.acquire and release would take it, without their two calls
+            try:
+                stream = handler.stream
+                stream.write(line + handler.terminator)
+                if hasattr(stream, "flush"):  # StreamHandler.flush, without taking the lock we hold again
+                    stream.flush()
+            except Exception:  # as StreamHandler.emit does: the handler reports it, the call goes on
+                handler.handleError(self._stdlib.makeRecord(self.name, level, "", 0, line, (), None))
 
     def _line(self, processors: list[Any], method: str, event_dict: dict[str, Any]) -> str | None:
         """The line of configure_logging's JSON chain, built without running it when the event is flat
@@ -225,16 +254,16 @@ class EventLog:
             return None
         return jsonline.render(event_dict)
 
-    def _sole_handler(self, config: dict[str, Any], level: int) -> logging.StreamHandler[Any] | None:
+    def _sole_handler(self, config: Any, level: int) -> logging.StreamHandler[Any] | None:
         """configure_logging's handler when it alone would receive this logger's record at `level`
         from structlog's stdlib chain as configure_logging set it up; else None."""
-        processors = config["processors"]
+        processors = config.default_processors
         if not (
             processors
             and processors[0] is structlog.stdlib.filter_by_level
             and type(processors[-1]) is _HandedToStdlib
-            and config["wrapper_class"] is structlog.stdlib.BoundLogger
-            and type(config["logger_factory"]) is structlog.stdlib.LoggerFactory
+            and config.default_wrapper_class is structlog.stdlib.BoundLogger
+            and type(config.logger_factory) is structlog.stdlib.LoggerFactory
         ):
             return None
         logger: logging.Logger | None = self._stdlib
@@ -254,12 +283,18 @@ class EventLog:
             or handler.filters
             or level < handler.level
             or type(handler.formatter) is not _Formatter
+            or handler.lock is None
         ):
             return None
         return handler
 
-    def _current(self, config: dict[str, Any]) -> Any:
-        key = (config["processors"], config["wrapper_class"], config["logger_factory"], config["context_class"])
+    def _current(self, config: Any) -> Any:
+        key = (
+            config.default_processors,
+            config.default_wrapper_class,
+            config.logger_factory,
+            config.default_context_class,
+        )
         if len(self._key) != len(key) or not all(map(operator.is_, key, self._key)):
             self._bound, self._key = structlog.get_logger(self.name).bind(), key
         return self._bound

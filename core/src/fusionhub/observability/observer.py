@@ -71,7 +71,7 @@ class Observer:
         # Each API call already has its INFO line; a capability call adds one only when it failed.
         quiet = call.ok or call.parked
         level = logging.DEBUG if quiet else logging.WARNING
-        if events.at(level) is not None:
+        if events.enabled(level):
             data = _fields(call)
             data["contract_level"] = data.pop("level")  # `level` is the log record's own
             data["cached"] = cached

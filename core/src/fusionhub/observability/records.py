@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from fusionhub.fastinit import builder, quick_init
 
+
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ApiCall:
     plugin: str
@@ -38,6 +41,7 @@ class ApiCall:
         }
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CapabilityCall:
     plugin: str
@@ -49,6 +53,11 @@ class CapabilityCall:
     error_category: str | None = None
     mode: str = "interactive"
     parked: bool = False  # handed to child jobs, resumed later: neither ok nor an error
+
+
+# Built per call: `ApiCall(...)` and `CapabilityCall(...)` without the type call (fusionhub.fastinit).
+build_api_call = builder(ApiCall)
+build_capability_call = builder(CapabilityCall)
 
 
 @dataclass(frozen=True, slots=True)
