@@ -43,13 +43,18 @@ def _not_flat(value: object) -> object:
 
 def _values_encoder() -> Callable[[tuple[Any, ...]], str]:
     """A sequence of flat values as json.dumps writes it (`[v1<NUL>v2]`), in one C call when json has one."""
+    slow = json.JSONEncoder(separators=(_SEPARATOR, ": "), check_circular=False, default=_not_flat).encode
     try:
         from _json import make_encoder  # what json.dumps itself runs
-    except ImportError:  # pragma: no cover (CPython always builds _json)
-        return json.JSONEncoder(separators=(_SEPARATOR, ": "), check_circular=False).encode
-    # markers, default, encoder, indent, key and item separators, sort_keys, skipkeys, allow_nan:
-    # json.dumps' defaults, but no circular check (flat values only) and the NUL separator.
-    encode = make_encoder(None, _not_flat, encode_basestring_ascii, None, ": ", _SEPARATOR, False, False, True)
+
+        # markers, default, encoder, indent, key and item separators, sort_keys, skipkeys, allow_nan:
+        # json.dumps' defaults, but no circular check (flat values only) and the NUL separator.
+        encode = make_encoder(None, _not_flat, encode_basestring_ascii, None, ": ", _SEPARATOR, False, False, True)
+        probe = ("a\x00", 1, 0.5, True, None)
+        if encode(probe, 0)[0] != slow(probe):  # a private signature: another Python may differ
+            return slow
+    except (ImportError, TypeError):  # pragma: no cover (CPython 3.11 builds _json with this signature)
+        return slow
     return lambda values: encode(values, 0)[0]
 
 
