@@ -210,15 +210,15 @@ class EventLog:
         structlog's bound-logger call and a stdlib LogRecord. Otherwise (another handler, a
         filter, pytest's caplog, a configuration of the host's own) the event is logged as usual.
         """
-        config = _config()
-        processors = config.default_processors
-        if not self._stdlib.isEnabledFor(level) and processors and processors[0] is structlog.stdlib.filter_by_level:
+        if not self.enabled(level):
             return
+        config = _config()
         method = _METHODS[level]
         handler = self._sole_handler(config, level)
         if handler is None:
             getattr(self._current(config), method)(event, **fields)
             return
+        processors = config.default_processors
         event_dict: Any = fields
         event_dict["event"] = event
         line = self._line(processors, method, event_dict)  # scrubbed already

@@ -148,13 +148,9 @@ def quiet_our_runs(conn: sa.Connection) -> bool:
     definition: str = found[0]
     # The same trigger, its condition and ours: replaced in the caller's transaction, so a
     # concurrent insert sees either the old trigger or the new one.
-    if " WHEN " in definition:
-        head, rest = definition.split(" WHEN ", 1)
-        condition, action = rest[: rest.index(" EXECUTE ")], rest[rest.index(" EXECUTE ") :]
-        narrowed = f"{head} WHEN ({condition} AND {_NOT_OURS}){action}"
-    else:
-        head, action = definition[: definition.index(" EXECUTE ")], definition[definition.index(" EXECUTE ") :]
-        narrowed = f"{head} WHEN ({_NOT_OURS}){action}"
+    cut = definition.index(" EXECUTE ")
+    head, _, condition = definition[:cut].partition(" WHEN ")
+    narrowed = f"{head} WHEN ({f'{condition} AND ' if condition else ''}{_NOT_OURS}){definition[cut:]}"
     conn.exec_driver_sql(f"DROP TRIGGER {NOTIFY_TRIGGER} ON procrastinate_jobs")
     conn.exec_driver_sql(narrowed.replace("%", "%%"))
     conn.exec_driver_sql(f"COMMENT ON TRIGGER {NOTIFY_TRIGGER} ON procrastinate_jobs IS '{QUIET_MARK}'")
