@@ -114,3 +114,71 @@ async def test_a_refusal_reads_without_locking(pg: tuple[Database, str]) -> None
             assert 1.5 < wait <= 2.0  # one token at 0.5/s
     finally:
         await holder.aclose()
+
+
+async def test_a_report_lowers_every_bucket_in_one_statement_and_locks_none_it_leaves(
+    pg: tuple[Database, str],
+) -> None:
+    """`lower`: one statement for all the reported buckets; one whose level is not higher than the
+    report is neither written nor locked (a report that changes nothing waits on no spender), and a
+    bucket not there yet is created at the reported level."""
+    db, schema = pg
+    store = PgBucketStore(db)
+    window, day, fresh = (
+        BucketShape(f"store:s7:{n}", c, r) for n, c, r in (("w", 10, 0.001), ("d", 100, 0.001), ("f", 5, 1))
+    )
+    assert await store.acquire([Charge(window, 4.0), Charge(day, 10.0)], 0.0) == 0.0  # 6 and 90 left
+    holder = Database(PG_URL, schema=schema)
+    try:
+        async with holder.write() as conn:
+            await conn.execute(sa.text("SELECT 1 FROM rate_buckets WHERE key = 'store:s7:d' FOR UPDATE"))
+            # The day's report is above ours: its held row is not waited on.
+            lowered = await asyncio.wait_for(store.lower([(window, 2.0), (day, 95.0), (fresh, 3.0)], 0.0), 5)
+    finally:
+        await holder.aclose()
+    assert lowered == 2
+    levels = [(await store.snapshot(s, 0.0)).tokens for s in (window, day, fresh)]
+    assert levels == [pytest.approx(2.0, abs=0.01), pytest.approx(90.0, abs=0.01), pytest.approx(3.0, abs=0.01)]
+    assert await store.lower([(window, 2.5), (window, 1.0)], 0.0) == 1  # named twice: the lower one
+    assert (await store.snapshot(window, 0.0)).tokens == pytest.approx(1.0, abs=0.01)
+
+
+async def test_a_request_a_little_early_takes_its_tokens_ahead(pg: tuple[Database, str]) -> None:
+    """`acquire_ahead`: spent now with the wait until the tokens are due, while within the caller's
+    `within`; beyond it nothing is spent. Callers after see the promised tokens and queue behind."""
+    db, _ = pg
+    store = PgBucketStore(db)
+    charges = _charge(1, 10.0, "store:s8:default")  # one token, ten a second
+    assert await store.acquire_ahead(charges, 0.0, 0.25) == (0.0, True)  # there: no wait
+    first = await store.acquire_ahead(charges, 0.0, 0.25)
+    second = await store.acquire_ahead(charges, 0.0, 0.25)
+    assert first[1] and second[1] and 0.05 < first[0] <= 0.1 < second[0] <= 0.2
+    refused = await store.acquire_ahead(charges, 0.0, 0.25)
+    assert not refused[1] and 0.25 < refused[0] <= 0.3
+    level = (await store.snapshot(charges[0].shape, 0.0)).tokens
+    assert -2.0 < level <= -1.0  # two promised, the refused one took nothing
+    assert await store.acquire(charges, 0.0) > 0.0  # plain acquire: nothing ahead
+
+
+async def test_the_limiter_asks_a_spending_ahead_store_once_per_request(pg: tuple[Database, str]) -> None:
+    from fusionhub.clock import SYSTEM_CLOCK
+    from fusionhub.contracts import RequestsPerSecond
+    from fusionhub.ratelimit import Limiter
+
+    db, _ = pg
+    store = PgBucketStore(db)
+    calls = 0
+    spend = store.acquire_ahead
+
+    async def counted(charges: list[Charge], now: float, within: float) -> tuple[float, bool]:
+        nonlocal calls
+        calls += 1
+        return await spend(charges, now, within)
+
+    store.acquire_ahead = counted  # type: ignore[method-assign]
+    limiter = Limiter("store:s9", RequestsPerSecond(requests=10), store, SYSTEM_CLOCK)
+    started = time.monotonic()
+    waited = [await limiter.acquire(wait=True) for _ in range(4)]  # a bucket of one, 10/s
+    assert calls == 4 and waited[0] == 0.0 and all(0.0 < w <= 0.1 + 1e-3 for w in waited[1:])
+    assert 0.25 < time.monotonic() - started < 1.0
+    assert limiter.stats.acquired == 4 and limiter.stats.waits == 3

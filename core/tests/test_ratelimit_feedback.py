@@ -219,11 +219,13 @@ def test_simulating_needs_a_limit_or_a_spec(virtual_clock: VirtualClock) -> None
 
 
 class CountingSharedStore:
-    """A memory store that says it is shared (as a database's is) and counts its writes."""
+    """A memory store that says it is shared (as a database's is) and counts its writes and its
+    lowering steps (one statement each on a database)."""
 
     def __init__(self) -> None:
         self.inner = MemoryBucketStore()
         self.writes = 0
+        self.lowers = 0
 
     async def acquire(self, charges: Any, now: float) -> float:
         return await self.inner.acquire(charges, now)
@@ -231,6 +233,12 @@ class CountingSharedStore:
     async def adjust(self, shape: Any, now: float, **changes: Any) -> Any:
         self.writes += 1
         return await self.inner.adjust(shape, now, **changes)
+
+    async def lower(self, levels: Any, now: float) -> int:
+        self.lowers += 1
+        lowered = await self.inner.lower(levels, now)
+        self.writes += lowered
+        return lowered
 
     async def snapshot(self, shape: Any, now: float) -> Any:
         return await self.inner.snapshot(shape, now)
@@ -253,9 +261,11 @@ def test_a_repeated_report_costs_a_shared_store_no_write() -> None:
         await limiter.acquire()
         await headers.apply(limiter, report)  # the first report: both limits written, 9 ≤ ours
         assert store.writes == 2
+        lowers = store.lowers
         for _ in range(5):
             await headers.apply(limiter, report)  # the same limits, and nothing left lower than ours
         assert store.writes == 2
+        assert store.lowers == lowers + 5  # both buckets' levels in one step per report
         await clock.sleep(1.0)  # both refill; the platform says it saw a request we did not
         await headers.apply(limiter, {**report, "x-remaining-this-second": "0"})
         window = await limiter.level()

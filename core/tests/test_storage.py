@@ -211,3 +211,20 @@ async def test_a_reported_level_lowers_a_shared_bucket_in_one_step(database: Dat
     assert kept.tokens == pytest.approx(2.0)
     capped = await store.adjust(shape, 101.0, at_most=3.0, capacity=1.0)  # 4 after a second, then ≤ 1
     assert capped.tokens == pytest.approx(1.0)
+
+
+async def test_a_report_lowers_only_the_buckets_above_it(database: Database) -> None:  # noqa: F811
+    """`lower` on the SQL store (a look first on SQLite, then a write only where a level is higher)."""
+    store = SqlBucketStore(database)
+    window, day, fresh = (
+        BucketShape("store:s2:w", 10.0, 1.0),
+        BucketShape("store:s2:d", 100.0, 0.0),
+        BucketShape("store:s2:f", 5.0, 1.0),
+    )
+    assert await store.acquire([Charge(window, 4.0), Charge(day, 10.0)], 100.0) == 0.0  # 6 and 90 left
+    assert await store.lower([(window, 7.0), (day, 95.0)], 100.0) == 0  # both above ours: nothing written
+    assert await store.lower([(window, 2.0), (day, 95.0), (fresh, 3.0)], 100.0) == 2
+    levels = [(await store.snapshot(s, 100.0)).tokens for s in (window, day, fresh)]
+    assert levels == [pytest.approx(2.0), pytest.approx(90.0), pytest.approx(3.0)]
+    assert await store.lower([(window, 2.5), (window, 1.0)], 101.0) == 1  # 3 after a second; the lower of two
+    assert (await store.snapshot(window, 101.0)).tokens == pytest.approx(1.0)

@@ -31,7 +31,7 @@ def reported_number(value: Any) -> float | None:
 
 async def lower_to(limiter: Limiter, bucket: str, reported: float, *, operation: str | None = None) -> None:
     """Lower `bucket` to the level the platform reported, if that is below ours (never raise it)."""
-    await limiter.correct(bucket=bucket, operation=operation, at_most=reported)
+    await limiter.lower({bucket: reported}, operation=operation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,20 +74,27 @@ class RateHeaders:
     throttled: str | None = None
 
     async def apply(self, limiter: Limiter, headers: Mapping[str, str]) -> None:
-        """Take the reported limits and what is left of them into the store's buckets."""
+        """Take the reported limits and what is left of them into the store's buckets: a limit not
+        written yet (its first report, or a change) with its bucket's level, then every other
+        bucket's level in one `Limiter.lower` (one statement on a database)."""
+        levels: dict[int | str, float] = {}
         for each in self.limits:
             limit = reported_number(headers.get(each.limit)) if each.limit else None
             left = reported_number(headers.get(each.remaining)) if each.remaining else None
             if not limit and left is None:
                 continue
-            # One correction per bucket: a limit of 0 is no rate to refill at (keep ours), and our
-            # requests still in flight are not counted in the report yet.
-            await limiter.correct(
-                bucket=each.bucket,
-                capacity=limit if limit and each.quota else None,
-                refill_rate=limit / each.per if limit else None,
-                at_most=None if left is None else max(0.0, left - limiter.in_flight),
-            )
+            # A limit of 0 is no rate to refill at (keep ours), and our requests still in flight
+            # are not counted in the report yet.
+            capacity = limit if limit and each.quota else None
+            refill_rate = limit / each.per if limit else None
+            at_most = None if left is None else max(0.0, left - limiter.in_flight)
+            if limiter.already_reported(each.bucket, capacity, refill_rate):
+                if at_most is not None:
+                    levels[each.bucket] = at_most
+                continue
+            await limiter.correct(bucket=each.bucket, capacity=capacity, refill_rate=refill_rate, at_most=at_most)
+        if levels:
+            await limiter.lower(levels)
 
     async def observe(self, response: httpx.Response, limiter: Limiter) -> None:
         """After every response: a 429 empties the `throttled` bucket, then the headers apply."""

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import weakref
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -163,7 +164,12 @@ class Limiter:
         if line is None or not line.locked():  # nobody is waiting ahead of us: try at once
             memory = self.memory_store()
             now = self.clock.now()
-            delay = memory.acquire_now(charges, now) if memory is not None else await self.store.acquire(charges, now)
+            if memory is not None:
+                delay = memory.acquire_now(charges, now)
+            elif (ahead := getattr(self.store, "acquire_ahead", None)) is not None:
+                return await self._spend_ahead(ahead, charges, patience, operation)
+            else:
+                delay = await self.store.acquire(charges, now)
             if delay == 0.0:
                 self.stats.acquired += 1
                 return 0.0
@@ -192,6 +198,30 @@ class Limiter:
         finally:
             self._queued -= 1
 
+    async def _spend_ahead(
+        self,
+        ahead: Callable[[Sequence[Charge], float, float], Awaitable[tuple[float, bool]]],
+        charges: Sequence[Charge],
+        patience: float | None,
+        operation: str | None,
+    ) -> float:
+        """A shared store that spends ahead (`BucketStore`'s optional `acquire_ahead`): one step
+        takes the tokens, now or within the wait this request may take (its patience, or any), and
+        the request sleeps until they are due; callers after it see them promised and queue behind
+        it, with no line in this process. A request cancelled in its sleep leaves its tokens spent:
+        the store's budget runs short by one request, never over."""
+        delay, spent = await ahead(charges, self.clock.now(), math.inf if patience is None else patience)
+        if not spent:
+            raise self._refused(delay, operation)
+        self.stats.acquired += 1
+        if delay == 0.0:
+            return 0.0
+        delay += WAIT_GUARD
+        self.stats.waits += 1
+        self.stats.waited_seconds += delay
+        await self.clock.sleep(delay)
+        return delay
+
     def _refused(self, delay: float, operation: str | None) -> BucketRefused:
         self.stats.refused += 1
         # The guard here too: a job re-scheduled at the exact instant can land a hair early.
@@ -213,7 +243,8 @@ class Limiter:
         `bucket` is an index into `shapes(operation)` or the name a shape's key ends with
         ("cost", "window", "day", "op:<operation>", "class:<name>"). Unknown names: no bucket.
         `at_most` lowers the level to what the server says is left, never raises it; with the
-        other fields, one step of the store (one transaction on a database).
+        other fields, one step of the store (one transaction on a database). Returns the bucket's
+        state after, except for a lone `at_most` on a database store (`lower`: nothing read back).
         """
         shape = self.shape(bucket, operation)
         if shape is None:
@@ -227,10 +258,9 @@ class Limiter:
         if tokens is not None or capacity is not None or refill_rate is not None:
             self.stats.corrections += 1
         elif shared and at_most is not None and not refund:
-            # Only a level to lower to: read first (no write lock), write only when ours is higher.
-            state = await self.store.snapshot(shape, self.clock.now())
-            if state.tokens <= at_most:
-                return state
+            # Only a level to lower to: one step that writes only when ours is higher, no state read back.
+            await self._lower([(shape, at_most)])
+            return None
         state = await self.store.adjust(
             shape,
             self.clock.now(),
@@ -244,6 +274,36 @@ class Limiter:
         if only_lowered and at_most is not None and state.tokens <= at_most + refund:  # the report held it down
             self.stats.corrections += 1
         return state
+
+    def already_reported(
+        self, bucket: int | str, capacity: float | None, refill_rate: float | None, operation: str | None = None
+    ) -> bool:
+        """Whether a report's size and rate for `bucket` would change nothing: neither given, or, on a
+        database store, the very ones this limiter last wrote (`correct` writes each new report)."""
+        if capacity is None and refill_rate is None:
+            return True
+        shape = self.shape(bucket, operation)
+        if shape is None:
+            return True
+        local = getattr(self.store, "local", False)
+        return not local and self._reported.get(shape.key) == (capacity, refill_rate)
+
+    async def lower(self, levels: Mapping[int | str, float], *, operation: str | None = None) -> int:
+        """Lower each bucket (named as in `correct`; unknown names skipped) to the level the server
+        reported, where ours is higher; never raise one. One step of the store for them all: on a
+        database one statement, which writes nothing when no level is higher (the usual report).
+        Returns how many were lowered."""
+        shapes = []
+        for bucket, at_most in levels.items():
+            shape = self.shape(bucket, operation)
+            if shape is not None:
+                shapes.append((shape, at_most))
+        return await self._lower(shapes) if shapes else 0
+
+    async def _lower(self, levels: Sequence[tuple[BucketShape, float]]) -> int:
+        lowered = await self.store.lower(levels, self.clock.now())
+        self.stats.corrections += lowered
+        return lowered
 
     def shape(self, bucket: int | str = 0, operation: str | None = None) -> BucketShape | None:
         shapes = shapes_for(self.store_key, self.spec, operation=operation)

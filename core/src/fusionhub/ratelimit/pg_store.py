@@ -8,9 +8,11 @@ backend's (`SqlBucketStore`), given a SQL expression for "now" instead of the ca
 Only durations leave this store (the wait before a retry), and durations do not depend on
 whose clock measured them.
 
-An acquire is one call of `fusionhub_bucket_spend_v1` (migration 0010) in autocommit: one round
-trip, and a refusal writes nothing. It and a level read go through the database's plain psycopg
-connections (`Database.lane`), without SQLAlchemy's per-statement work.
+An acquire is one call of `fusionhub_bucket_spend_v2` (migrations 0010, 0012) in autocommit: one
+round trip, and a refusal writes nothing. A request a little early may take its tokens ahead
+(`acquire_ahead`: `Limiter` then sleeps once instead of asking twice). A report's levels are one
+statement too (`lower`). All go through the database's plain psycopg connections
+(`Database.lane`), without SQLAlchemy's per-statement work.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import TYPE_CHECKING, Any, cast
 import sqlalchemy as sa
 
 from fusionhub.ratelimit import BucketShape, BucketStore, Charge, TokenBucket
-from fusionhub.ratelimit.sql_store import SqlBucketStore, charged_costs, longest_wait
+from fusionhub.ratelimit.sql_store import SqlBucketStore, charged_costs, longest_wait, lowest_levels
 from fusionhub.storage.database import Database
 
 if TYPE_CHECKING:
@@ -35,9 +37,35 @@ DB_NOW: sa.ColumnElement[float] = sa.cast(sa.func.extract("epoch", sa.func.now()
 
 # Through `Database.lane` (psycopg's own placeholders): every PostgreSQL database has one.
 _SPEND = (
-    "SELECT * FROM fusionhub_bucket_spend_v1(%(keys)s::text[], %(costs)s::float8[], "
-    "%(capacities)s::float8[], %(rates)s::float8[])"
+    "SELECT * FROM fusionhub_bucket_spend_v2(%(keys)s::text[], %(costs)s::float8[], "
+    "%(capacities)s::float8[], %(rates)s::float8[], %(within)s::float8)"
 )
+
+
+# Lowered only where the level now is higher: a report that changes nothing locks and writes
+# nothing (an UPDATE locks only the rows its WHERE keeps). A bucket not there yet is created at
+# the reported level (full, then lowered). Rows: the buckets lowered.
+_LOWER = """
+WITH v AS (
+    SELECT * FROM unnest(%(keys)s::text[], %(levels)s::float8[], %(capacities)s::float8[], %(rates)s::float8[])
+        AS v(key, at_most, capacity, rate)
+), made AS (
+    INSERT INTO rate_buckets (key, capacity, refill_rate, tokens, last_refill)
+    SELECT v.key, v.capacity, v.rate, least(v.capacity, v.at_most), extract(epoch FROM now())::float8 FROM v
+    WHERE NOT EXISTS (SELECT 1 FROM rate_buckets AS b WHERE b.key = v.key)
+    ON CONFLICT (key) DO NOTHING
+    RETURNING key, tokens < capacity AS lowered
+), lowered AS (
+    UPDATE rate_buckets AS b
+    SET tokens = v.at_most, last_refill = greatest(b.last_refill, extract(epoch FROM now())::float8)
+    FROM v
+    WHERE b.key = v.key
+      AND least(b.capacity, b.tokens + CASE WHEN b.last_refill < extract(epoch FROM now())::float8
+                THEN (extract(epoch FROM now())::float8 - b.last_refill) * b.refill_rate ELSE 0 END) > v.at_most
+    RETURNING b.key
+)
+SELECT key FROM made WHERE lowered UNION ALL SELECT key FROM lowered
+"""
 
 
 def _db_now() -> float:
@@ -56,24 +84,47 @@ class PgBucketStore(SqlBucketStore):
         self._snapshot_plain: tuple[str, dict[str, Any]] | None = None
 
     async def acquire(self, charges: Sequence[Charge], now: float) -> float:
+        wait, spent = await self.acquire_ahead(charges, now, 0.0)
+        return 0.0 if spent else wait
+
+    async def acquire_ahead(self, charges: Sequence[Charge], now: float, within: float) -> tuple[float, bool]:
+        """Spend every charge if each bucket holds it now or within `within` seconds (the level
+        goes below zero: the caller waits the returned seconds before it sends), else spend none:
+        (the wait, whether spent). One call of `fusionhub_bucket_spend_v2`."""
         if not charges:
-            return 0.0
+            return 0.0, True
         costs = charged_costs(charges)
         shapes = {c.shape.key: c.shape for c in charges}
         keys = sorted(costs)
         params = {
             "keys": keys,
-            "costs": [costs[k] for k in keys],
-            "capacities": [shapes[k].capacity for k in keys],
-            "rates": [shapes[k].refill_rate for k in keys],
+            "costs": [float(costs[k]) for k in keys],
+            "capacities": [float(shapes[k].capacity) for k in keys],  # psycopg dumps no list of ints and floats
+            "rates": [float(shapes[k].refill_rate) for k in keys],
+            "within": float(within),
         }
-        rows = await self._lane().fetchall(_SPEND, params)  # (key, level, rate, spent)
+        rows = await self._lane().fetchall(_SPEND, params)  # (key, level before, rate, spent)
         if rows and rows[0][3]:
-            return 0.0
+            return longest_wait(rows, costs), True
         wait = longest_wait(rows, costs)
         if not wait:  # refused with every bucket full enough: only if a bucket vanished in between
-            raise RuntimeError(f"fusionhub_bucket_spend_v1 refused {keys} without a short bucket: {rows}")
-        return wait
+            raise RuntimeError(f"fusionhub_bucket_spend_v2 refused {keys} without a short bucket: {rows}")
+        return wait, False
+
+    async def lower(self, levels: Sequence[tuple[BucketShape, float]], now: float) -> int:
+        """Every bucket in one statement on the plain connection, in autocommit."""
+        wanted = lowest_levels(levels)
+        if not wanted:
+            return 0
+        keys = sorted(wanted)  # rows locked in key order, as a spend locks them
+        shapes = [wanted[k][0] for k in keys]
+        params = {
+            "keys": keys,
+            "levels": [float(wanted[k][1]) for k in keys],
+            "capacities": [float(s.capacity) for s in shapes],  # psycopg dumps no list of ints and floats
+            "rates": [float(s.refill_rate) for s in shapes],
+        }
+        return len(await self._lane().fetchall(_LOWER, params))
 
     async def snapshot(self, shape: BucketShape, now: float) -> TokenBucket:
         if self._snapshot_plain is None:  # the parent's statement, compiled once for psycopg itself

@@ -136,6 +136,16 @@ def charged_costs(charges: Sequence[Charge]) -> dict[str, float]:
     return costs
 
 
+def lowest_levels(levels: Sequence[tuple[BucketShape, float]]) -> dict[str, tuple[BucketShape, float]]:
+    """Each bucket, by key, with the level it is to be lowered to (the lowest, if named twice)."""
+    wanted: dict[str, tuple[BucketShape, float]] = {}
+    for shape, at_most in levels:
+        known = wanted.get(shape.key)
+        if known is None or at_most < known[1]:
+            wanted[shape.key] = (shape, at_most)
+    return wanted
+
+
 def longest_wait(rows: Sequence[Any], costs: dict[str, float]) -> float:
     """From (key, level now, refill rate) rows: seconds until every bucket holds its cost."""
     waits = [(costs[key] - tokens) / rate for key, tokens, rate, *_ in rows if tokens + EPSILON < costs[key]]
@@ -159,6 +169,8 @@ class SqlBucketStore:
         self._acquires: dict[int, _Acquire] = {}
         self._snapshot: sa.Select[Any] | None = None
         self._snapshot_direct: _Sql | None = None
+        self._lower: sa.Update | None = None
+        self._lower_direct: _Sql | None = None
 
     def _now_params(self, now: float) -> dict[str, float]:
         return {"p_now": now} if self.now_sql is NOW else {}
@@ -295,6 +307,60 @@ class SqlBucketStore:
             values["tokens"] = sa.case((new > cap, cap), else_=new)
             await conn.execute(rb.update().where(rb.c.key == shape.key).values(values))
             return await self._read(conn, shape.key)
+
+    def _lower_statement(self) -> sa.Update:
+        """One bucket (`p_key`) down to `p_at_most` if its level now is higher: built once per store."""
+        if self._lower is None:
+            at_most = sa.bindparam("p_at_most", type_=sa.Float)
+            self._lower = (
+                rb.update()
+                .where(rb.c.key == sa.bindparam("p_key", type_=rb.c.key.type), _refilled(self.now_sql) > at_most)
+                .values(tokens=at_most, last_refill=_last_refill(self.now_sql))
+            )
+        return self._lower
+
+    async def lower(self, levels: Sequence[tuple[BucketShape, float]], now: float) -> int:
+        wanted = lowest_levels(levels)
+        if not wanted:
+            return 0
+        if self.db.direct is None:
+            async with self.db.write() as conn:
+                await self._ensure(conn, [shape for shape, _ in wanted.values()], now)
+                lowered = 0
+                for key, (_, at_most) in wanted.items():
+                    params = {"p_key": key, "p_at_most": at_most, **self._now_params(now)}
+                    lowered += (await conn.execute(self._lower_statement(), params)).rowcount
+                return lowered
+        # SQLite: a look first, without the write lock; the usual report lowers nothing.
+        keys = sorted(wanted)
+        direct = self._statements(len(keys)).direct
+        assert direct is not None
+        ensure, _, look = direct
+        values: dict[str, Any] = {f"k{i}": key for i, key in enumerate(keys)}
+        values["p_now"] = now if self.clock is None else max(now, self.clock.now())
+        seen = await self.db.run_direct(
+            lambda conn: conn.execute(look.text, look.params(values)).fetchall(), write=False, quick=True
+        )
+        levels_now = {key: level for key, level, _ in seen}
+        # Higher than reported, or not there yet (created full, then lowered).
+        todo = [key for key in keys if levels_now.get(key, float("inf")) > wanted[key][1]]
+        if not todo:
+            return 0
+        if self._lower_direct is None:
+            self._lower_direct = _Sql.of(self._lower_statement())
+        lower = self._lower_direct
+        missing = _new_rows([wanted[key][0] for key in todo if key not in levels_now])
+
+        def write(conn: sqlite3.Connection) -> int:
+            if missing:
+                conn.executemany(ensure.text, [ensure.params({**row, "p_now": values["p_now"]}) for row in missing])
+            changed = 0
+            for key in todo:  # checked again under the write lock, in the statement
+                params = lower.params({"p_key": key, "p_at_most": wanted[key][1], "p_now": values["p_now"]})
+                changed += conn.execute(lower.text, params).rowcount
+            return changed
+
+        return await self.db.run_direct(write, write=True, quick=True)
 
     def _snapshot_statement(self) -> sa.Select[Any]:
         """capacity, refill rate, level now, and when (`p_key`, `p_now`): built once per store."""

@@ -29,6 +29,15 @@ class Charge:
 
 
 class BucketStore(Protocol):
+    """Where a limiter's buckets live.
+
+    A store whose every look costs a round trip may also offer
+    `async acquire_ahead(charges, now, within) -> (wait, spent)`: spend every charge if each bucket
+    holds it now or within `within` seconds (levels go below zero; the caller sleeps the wait
+    before it sends), else spend none. `Limiter` then asks once per request instead of asking,
+    sleeping and asking again (`PgBucketStore` does).
+    """
+
     async def acquire(self, charges: Sequence[Charge], now: float) -> float:
         """Spend every charge and return 0, or spend none and return the longest wait."""
         ...
@@ -48,6 +57,14 @@ class BucketStore(Protocol):
 
         `tokens` sets the level; `at_most` lowers it to that if it is higher (never raises it),
         read and written in one step so a concurrent spend is not lost between the two.
+        """
+        ...
+
+    async def lower(self, levels: Sequence[tuple[BucketShape, float]], now: float) -> int:
+        """Lower each bucket to at most its level if it is higher now (never raise one), all in one
+        step; a bucket not there yet is created full, then lowered. How many were lowered.
+
+        The usual report after a response changes nothing: a database store then writes nothing.
         """
         ...
 
@@ -124,6 +141,16 @@ class MemoryBucketStore:
             bucket.tokens = min(bucket.tokens, at_most)
         bucket.tokens = min(bucket.capacity, bucket.tokens + refund)
         return TokenBucket(bucket.capacity, bucket.refill_rate, bucket.tokens, bucket.last_refill)
+
+    async def lower(self, levels: Sequence[tuple[BucketShape, float]], now: float) -> int:
+        lowered = 0
+        for shape, at_most in levels:
+            bucket = self._bucket(shape, now)
+            bucket.refill(now)
+            if bucket.tokens > at_most:
+                bucket.tokens = at_most
+                lowered += 1
+        return lowered
 
     async def snapshot(self, shape: BucketShape, now: float) -> TokenBucket:
         bucket = self._bucket(shape, now)
