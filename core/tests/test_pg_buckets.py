@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -132,8 +133,10 @@ async def test_a_report_lowers_every_bucket_in_one_statement_and_locks_none_it_l
     try:
         async with holder.write() as conn:
             await conn.execute(sa.text("SELECT 1 FROM rate_buckets WHERE key = 'store:s7:d' FOR UPDATE"))
-            # The day's report is above ours: its held row is not waited on.
-            lowered = await asyncio.wait_for(store.lower([(window, 2.0), (day, 95.0), (fresh, 3.0)], 0.0), 5)
+            # The day's report is above ours: its held row is not waited on. (Another process's
+            # store: this one's ceilings would leave the day out before any statement.)
+            other = PgBucketStore(db)
+            lowered = await asyncio.wait_for(other.lower([(window, 2.0), (day, 95.0), (fresh, 3.0)], 0.0), 5)
     finally:
         await holder.aclose()
     assert lowered == 2
@@ -182,3 +185,27 @@ async def test_the_limiter_asks_a_spending_ahead_store_once_per_request(pg: tupl
     assert calls == 4 and waited[0] == 0.0 and all(0.0 < w <= 0.1 + 1e-3 for w in waited[1:])
     assert 0.25 < time.monotonic() - started < 1.0
     assert limiter.stats.acquired == 4 and limiter.stats.waits == 3
+
+
+async def test_a_report_above_what_this_process_left_costs_no_statement(pg: tuple[Database, str]) -> None:
+    """After a spend, the store knows the most each bucket can hold (its level then, refilled since):
+    a report at or above that cannot lower it, and is not sent; one below it is."""
+    db, _ = pg
+    store = PgBucketStore(db)
+    assert db.lane is not None
+    sent: list[str] = []
+    fetchall = db.lane.fetchall
+
+    async def counted(query: str, params: Any) -> list[tuple[Any, ...]]:
+        sent.append(query)
+        return await fetchall(query, params)
+
+    db.lane.fetchall = counted  # type: ignore[method-assign]
+    window = BucketShape("store:s10:w", 10, 0.01)
+    assert await store.acquire([Charge(window, 4.0)], 0.0) == 0.0  # 6 left, at most 6.01 a second later
+    assert await store.lower([(window, 7.0)], 0.0) == 0 and len(sent) == 1  # only the spend went out
+    assert await store.lower([(window, 5.0)], 0.0) == 1 and len(sent) == 2
+    assert await store.lower([(window, 5.5)], 0.0) == 0 and len(sent) == 2  # at most 5 now: nothing sent
+    await store.adjust(window, 0.0, refund=3.0)  # a raise: the ceiling is forgotten until the next spend
+    assert await store.lower([(window, 7.5)], 0.0) == 1 and len(sent) == 3
+    assert (await store.snapshot(window, 0.0)).tokens == pytest.approx(7.5, abs=0.01)

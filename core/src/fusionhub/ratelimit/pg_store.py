@@ -17,7 +17,9 @@ statement too (`lower`). All go through the database's plain psycopg connections
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
@@ -68,6 +70,22 @@ SELECT key FROM made WHERE lowered UNION ALL SELECT key FROM lowered
 """
 
 
+@dataclass(frozen=True, slots=True)
+class _Ceiling:
+    """The most a bucket can hold now, from what this process's last spend read of it: the level
+    after the spend, refilled since at its rate (not capped: a report may have raised the
+    capacity). Only a raise (a refund, a new size or rate) could put the bucket above it, and
+    those are rare and come from `adjust`, which forgets the bucket in this process; one in
+    another process is seen at this process's next spend."""
+
+    level: float
+    rate: float
+    asked: float  # time.monotonic() before the spend was sent: the refill since is overcounted, never under
+
+    def now(self) -> float:
+        return self.level + self.rate * (time.monotonic() - self.asked)
+
+
 def _db_now() -> float:
     # The parent's statements only combine `now` with columns, so an expression fits where
     # its signature says float.
@@ -82,6 +100,9 @@ class PgBucketStore(SqlBucketStore):
     def __init__(self, db: Database) -> None:
         super().__init__(db)
         self._snapshot_plain: tuple[str, dict[str, Any]] | None = None
+        # What each bucket can hold at most, by key (`_Ceiling`): a report at or above it cannot
+        # lower the bucket, and costs no statement (`lower`). One entry per bucket spent from.
+        self._ceilings: dict[str, _Ceiling] = {}
 
     async def acquire(self, charges: Sequence[Charge], now: float) -> float:
         wait, spent = await self.acquire_ahead(charges, now, 0.0)
@@ -103,8 +124,12 @@ class PgBucketStore(SqlBucketStore):
             "rates": [float(shapes[k].refill_rate) for k in keys],
             "within": float(within),
         }
+        asked = time.monotonic()
         rows = await self._lane().fetchall(_SPEND, params)  # (key, level before, rate, spent)
-        if rows and rows[0][3]:
+        spent = bool(rows and rows[0][3])
+        for key, level, rate, _ in rows:
+            self._ceilings[key] = _Ceiling(level - costs[key] if spent else level, rate, asked)
+        if spent:
             return longest_wait(rows, costs), True
         wait = longest_wait(rows, costs)
         if not wait:  # refused with every bucket full enough: only if a bucket vanished in between
@@ -112,8 +137,14 @@ class PgBucketStore(SqlBucketStore):
         return wait, False
 
     async def lower(self, levels: Sequence[tuple[BucketShape, float]], now: float) -> int:
-        """Every bucket in one statement on the plain connection, in autocommit."""
-        wanted = lowest_levels(levels)
+        """Every bucket in one statement on the plain connection, in autocommit; none for a bucket
+        whose ceiling (what this process last saw of it, refilled since) is at or below its report:
+        the usual response, whose report is above what is left after our own spends."""
+        wanted = {
+            key: (shape, at_most)
+            for key, (shape, at_most) in lowest_levels(levels).items()
+            if (ceiling := self._ceilings.get(key)) is None or ceiling.now() > at_most
+        }
         if not wanted:
             return 0
         keys = sorted(wanted)  # rows locked in key order, as a spend locks them
@@ -124,7 +155,13 @@ class PgBucketStore(SqlBucketStore):
             "capacities": [float(s.capacity) for s in shapes],  # psycopg dumps no list of ints and floats
             "rates": [float(s.refill_rate) for s in shapes],
         }
-        return len(await self._lane().fetchall(_LOWER, params))
+        asked = time.monotonic()
+        lowered = await self._lane().fetchall(_LOWER, params)
+        for (key,) in lowered:  # at the reported level now: the same rate refills it from there
+            ceiling = self._ceilings.get(key)
+            if ceiling is not None:
+                self._ceilings[key] = _Ceiling(wanted[key][1], ceiling.rate, asked)
+        return len(lowered)
 
     async def snapshot(self, shape: BucketShape, now: float) -> TokenBucket:
         if self._snapshot_plain is None:  # the parent's statement, compiled once for psycopg itself
@@ -152,6 +189,7 @@ class PgBucketStore(SqlBucketStore):
         refund: float = 0.0,
         at_most: float | None = None,
     ) -> TokenBucket:
+        self._ceilings.pop(shape.key, None)  # it may be raised: no ceiling until the next spend reads it
         return await super().adjust(
             shape, _db_now(), tokens=tokens, capacity=capacity, refill_rate=refill_rate, refund=refund, at_most=at_most
         )
