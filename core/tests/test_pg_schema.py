@@ -147,3 +147,40 @@ async def test_runs_of_our_queue_notify_nobody_others_still_do(pg: tuple[Databas
     assert '"job_inserted"' in payload
     async with db.write() as conn:  # installed once: a later upgrade leaves it as it is
         assert await conn.run_sync(pp.quiet_our_runs) is False
+
+
+async def test_runs_of_our_queue_keep_no_event_history_others_still_do(pg: tuple[Database, str]) -> None:
+    """procrastinate's history rows (module docstring of pg_procrastinate): none for a run of our
+    queue through its whole life (deferred for later, fetched, finished); another queue's run
+    still gets each of them; an abort request still records its event."""
+    db, _ = pg
+    await db.ensure_schema()
+
+    async def life(queue: str) -> list[str]:
+        async with db.write() as conn:
+            run = (
+                await conn.execute(
+                    sa.text(
+                        "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, 'probe', 0, NULL, NULL,"
+                        " '{}'::jsonb, now() - interval '1 second')::procrastinate_job_to_defer_v1]))"
+                    ),
+                    {"queue": queue},
+                )
+            ).scalar_one()
+            fetched = (
+                await conn.execute(
+                    sa.text("SELECT id FROM procrastinate_fetch_job_v2(ARRAY[:q]::varchar[], NULL)"), {"q": queue}
+                )
+            ).scalar_one()
+            assert fetched == run
+            await conn.execute(sa.text("SELECT procrastinate_cancel_job_v1(:id, true, false)"), {"id": run})
+            await conn.execute(sa.text("SELECT procrastinate_finish_job_v1(:id, 'aborted', false)"), {"id": run})
+            events = await conn.execute(
+                sa.text("SELECT type::text FROM procrastinate_events WHERE job_id = :id ORDER BY id"), {"id": run}
+            )
+            return list(events.scalars())
+
+    assert await life(pp.QUEUE) == ["abort_requested"]
+    assert await life("probe") == ["scheduled", "deferred", "started", "abort_requested", "aborted"]
+    async with db.write() as conn:
+        assert await conn.run_sync(pp.quiet_our_runs) is False

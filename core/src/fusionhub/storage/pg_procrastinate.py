@@ -7,12 +7,19 @@ last migration applied is recorded in `fusionhub_procrastinate`. It runs inside 
 migration transaction, under its advisory lock: all of it applies, or none. Queued jobs of a
 database from before jobs ran through procrastinate are given runs (`adopt`).
 
-One change to procrastinate's schema, made again after each install (`quiet_our_runs`): a run
-inserted into our queue sends no NOTIFY. Our workers look for jobs themselves and never LISTEN,
-and PostgreSQL serializes every committing transaction that notified on one database-wide lock
-held through its WAL flush: a promotion notifies in every worker's turn, so four workers'
-turns queued behind each other's commits. Other queues' runs notify as procrastinate's own
-workers expect.
+Changes to procrastinate's schema, made again after each install (`quiet_our_runs`), for our
+queue's runs only; other queues' runs keep all of procrastinate's behaviour:
+
+- no NOTIFY when one is inserted. Our workers look for jobs themselves and never LISTEN, and
+  PostgreSQL serializes every committing transaction that notified on one database-wide lock
+  held through its WAL flush: a promotion notifies in every worker's turn, so four workers'
+  turns queued behind each other's commits.
+- no rows in `procrastinate_events` (its history of each run: deferred, scheduled, started,
+  ended): four inserts and three trigger calls per run, about a tenth of the database's work
+  per job, for a history our `jobs` rows already keep (status, attempts, times). What reads
+  that history therefore does not see our runs: procrastinate's `remove_old_jobs` (we delete
+  a job's runs with the job: `fusionhub jobs prune`) and its admin's timelines. A cancel's
+  abort request still records its event.
 """
 
 from __future__ import annotations
@@ -126,12 +133,19 @@ def install(conn: sa.Connection, *, adopt_queued: bool = False) -> list[str]:
     return applied
 
 
-# procrastinate's trigger that notifies its listeners of a new pending job (schema.sql).
-NOTIFY_TRIGGER = "procrastinate_jobs_notify_queue_job_inserted_v1"
-_NOT_OURS = f"new.queue_name <> '{QUEUE}'"
-# Set on the narrowed trigger: PostgreSQL prints a condition back in its own words, so the
-# comment, not the text, says it was done.
+# procrastinate's triggers our queue's runs are spared (schema.sql), each with the comment set
+# on it once narrowed: PostgreSQL prints a condition back in its own words, so the comment, not
+# the text, says it was done.
 QUIET_MARK = f"fusionhub: no NOTIFY for queue {QUEUE}"
+NO_EVENTS_MARK = f"fusionhub: no events for queue {QUEUE}"
+QUIETED: dict[str, str] = {
+    "procrastinate_jobs_notify_queue_job_inserted_v1": QUIET_MARK,  # NOTIFY of a new pending run
+    # The history rows procrastinate keeps of each run (deferred, scheduled, started, ended).
+    "procrastinate_trigger_status_events_insert_v1": NO_EVENTS_MARK,
+    "procrastinate_trigger_status_events_update_v1": NO_EVENTS_MARK,
+    "procrastinate_trigger_scheduled_events_v1": NO_EVENTS_MARK,
+}
+_NOT_OURS = f"new.queue_name <> '{QUEUE}'"
 _TRIGGER_DEF = sa.text("""
 SELECT pg_get_triggerdef(tg.oid), obj_description(tg.oid, 'pg_trigger') FROM pg_trigger AS tg
 WHERE tg.tgrelid = to_regclass('procrastinate_jobs') AND tg.tgname = :name AND NOT tg.tgisinternal
@@ -139,22 +153,25 @@ WHERE tg.tgrelid = to_regclass('procrastinate_jobs') AND tg.tgname = :name AND N
 
 
 def quiet_our_runs(conn: sa.Connection) -> bool:
-    """Narrow procrastinate's new-job NOTIFY trigger to other queues than ours (see the module's
-    docstring); whether it changed anything. Left alone when it is already narrowed, or when
-    procrastinate's schema has no such trigger (a release that renamed it: its runs notify)."""
-    found = conn.execute(_TRIGGER_DEF, {"name": NOTIFY_TRIGGER}).first()
-    if found is None or found[1] == QUIET_MARK:
-        return False
-    definition: str = found[0]
-    # The same trigger, its condition and ours: replaced in the caller's transaction, so a
-    # concurrent insert sees either the old trigger or the new one.
-    cut = definition.index(" EXECUTE ")
-    head, _, condition = definition[:cut].partition(" WHEN ")
-    narrowed = f"{head} WHEN ({f'{condition} AND ' if condition else ''}{_NOT_OURS}){definition[cut:]}"
-    conn.exec_driver_sql(f"DROP TRIGGER {NOTIFY_TRIGGER} ON procrastinate_jobs")
-    conn.exec_driver_sql(narrowed.replace("%", "%%"))
-    conn.exec_driver_sql(f"COMMENT ON TRIGGER {NOTIFY_TRIGGER} ON procrastinate_jobs IS '{QUIET_MARK}'")
-    return True
+    """Narrow procrastinate's triggers in `QUIETED` to other queues than ours (see the module's
+    docstring); whether it changed anything. Each is left alone when it is already narrowed, or
+    when procrastinate's schema has no such trigger (a release that renamed it: it fires)."""
+    changed = False
+    for name, mark in QUIETED.items():
+        found = conn.execute(_TRIGGER_DEF, {"name": name}).first()
+        if found is None or found[1] == mark:
+            continue
+        definition: str = found[0]
+        # The same trigger, its condition and ours: replaced in the caller's transaction, so a
+        # concurrent insert or update sees either the old trigger or the new one.
+        cut = definition.index(" EXECUTE ")
+        head, _, condition = definition[:cut].partition(" WHEN ")
+        narrowed = f"{head} WHEN ({f'{condition} AND ' if condition else ''}{_NOT_OURS}){definition[cut:]}"
+        conn.exec_driver_sql(f"DROP TRIGGER {name} ON procrastinate_jobs")
+        conn.exec_driver_sql(narrowed.replace("%", "%%"))
+        conn.exec_driver_sql(f"COMMENT ON TRIGGER {name} ON procrastinate_jobs IS '{mark}'")
+        changed = True
+    return changed
 
 
 def adopt(conn: sa.Connection) -> int:
