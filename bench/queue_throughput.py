@@ -73,6 +73,7 @@ async def _worker(url: str, kind: str) -> None:
     configure_logging("json", level="WARNING", stream=sys.stderr)
     runtime = await _runtime(url, kind)
     worker = Worker(runtime, concurrency=4, idle_nap=0.02)
+    await worker.prepare()  # as `fusionhub worker` does before it serves: start-up is not measured
     print("ready", flush=True)
     await asyncio.to_thread(sys.stdin.readline)  # "go": every process starts at once
 

@@ -64,3 +64,32 @@ async def test_jobs_of_one_store_starting_together_build_its_context_once(tmp_pa
         assert len(built) == 1 and all(ctx is contexts[0] for ctx in contexts)
     finally:
         await runtime.aclose()
+
+
+async def test_a_worker_connects_its_stores_before_its_first_claim(tmp_path: Path) -> None:
+    """`Worker.prepare` (what `fusionhub worker` does before it serves): every enabled store's
+    context is built once, up front; a disabled store is left alone; the jobs then build none."""
+    db = Database(sqlite_url(tmp_path / "p.db"))
+    await db.ensure_schema()
+    runtime = Runtime(db, registry=registry(rate=100), keyring=Keyring([Fernet.generate_key().decode()], "test"))
+    fake = FakePlatform(runtime.clock)
+    built: list[str] = []
+
+    def transport(store: Store) -> httpx.AsyncBaseTransport:
+        built.append(store.name)
+        return fake.transport(store)
+
+    runtime.transport_for = transport
+    try:
+        await runtime.register_plugins()
+        stores = [await runtime.stores.add(f"shop-{n}", SLUG, {"api_key": "k"}) for n in range(3)]
+        await runtime.stores.set_enabled("shop-2", False)
+        worker = Worker(runtime, concurrency=2, idle_nap=0.05)
+        assert await worker.prepare() == 2 and sorted(built) == ["shop-0", "shop-1"]
+        assert await Worker(runtime).prepare(limit=1) == 1 and len(built) == 2  # kept: nothing rebuilt
+        for store in stores[:2]:
+            await runtime.enqueue(store.id, "get_product", {"product_id": f"p-{store.name}"})
+        await worker.run_until_idle()
+        assert worker.stats.succeeded == 2 and sorted(built) == ["shop-0", "shop-1"]
+    finally:
+        await runtime.aclose()

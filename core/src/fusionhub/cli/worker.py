@@ -85,6 +85,7 @@ async def worker(concurrency: int, lease: float, events: bool, metrics_port: int
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, shutdown)
+    await runner.prepare()  # its stores connected before it says it serves
     queue = type(runtime.queue).__name__
     click.echo(f"worker {runner.id}: {concurrency} slot(s) on {runtime.db!r}, jobs through {queue}", err=True)
     poller = asyncio.create_task(poll_events(runtime, stop, 5.0)) if events else None

@@ -58,6 +58,8 @@ DEFAULT_LEASE_SECONDS = 10.0
 # or more, whose every request waits about 1 / rate once it runs at its limit.
 DEFAULT_RATE_PATIENCE = 0.25
 HEARTBEATS_PER_LEASE = 4
+# Stores a worker connects before its first claim (`Worker.prepare`): a bounded start-up cost.
+PREPARED_STORES = 64
 
 
 class Worker:
@@ -103,6 +105,25 @@ class Worker:
     def stop(self) -> None:
         """Finish the jobs in hand, claim no more."""
         self._stop.set()
+
+    async def prepare(self, limit: int = PREPARED_STORES) -> int:
+        """Connect up to `limit` enabled stores before the first claim: their clients, decrypted
+        credentials and buckets (`Host.context`), which every worker process builds for itself
+        and then keeps. A store's context costs milliseconds of CPU; built at its first job, each
+        would hold that job's slot while other jobs wait (every store's first job at once when a
+        worker joins a busy queue). A store whose plugin is not installed here, or that fails to
+        connect, is left for its jobs to report. How many were connected."""
+        platforms = self.runtime.hub.registry.platforms
+        records = [r for r in await self.runtime.stores.list() if r.is_enabled and r.platform in platforms]
+        prepared = 0
+        for record in records[:limit]:
+            try:
+                await self.runtime.context(record.id)
+            except Exception as exc:  # its jobs will fail with the reason; the worker serves the rest
+                log.info("store_not_prepared", store=record.name, error=type(exc).__name__)
+            else:
+                prepared += 1
+        return prepared
 
     # --- loops ------------------------------------------------------------------------
 
