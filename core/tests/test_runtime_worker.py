@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 from cryptography.fernet import Fernet
 from runtime_fakes import SLUG, FakePlatform, registry
 
@@ -91,5 +93,59 @@ async def test_a_worker_connects_its_stores_before_its_first_claim(tmp_path: Pat
             await runtime.enqueue(store.id, "get_product", {"product_id": f"p-{store.name}"})
         await worker.run_until_idle()
         assert worker.stats.succeeded == 2 and sorted(built) == ["shop-0", "shop-1"]
+    finally:
+        await runtime.aclose()
+
+
+class _Outage:
+    """A queue whose turns after the first `after` raise `error` `fail` times, then answer."""
+
+    def __init__(self, queue: Any, fail: int, error: BaseException, after: int = 0) -> None:
+        self.queue, self.fail, self.error, self.after, self.turns = queue, fail, error, after, 0
+        self.settles_seen: list[int] = []
+
+    async def exchange(self, *args: Any, **kwargs: Any) -> Any:
+        self.turns += 1
+        self.settles_seen.append(len(args[1]))
+        if self.turns > self.after and self.fail:
+            self.fail -= 1
+            raise self.error
+        return await self.queue.exchange(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.queue, name)
+
+
+async def test_a_worker_waits_out_a_database_it_cannot_reach(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A turn that cannot reach the database is tried again after a back-off, the runs that ended
+    kept in hand; an error that says a statement was wrong ends the worker, as before."""
+    import sqlalchemy.exc
+
+    from fusionhub.jobs import worker as worker_module
+
+    monkeypatch.setattr(worker_module, "OUTAGE_WAIT_FIRST", 0.01)
+    db = Database(sqlite_url(tmp_path / "o.db"))
+    await db.ensure_schema()
+    runtime = Runtime(db, registry=registry(rate=100), keyring=Keyring([Fernet.generate_key().decode()], "test"))
+    runtime.transport_for = FakePlatform(runtime.clock).transport
+    try:
+        await runtime.register_plugins()
+        store = await runtime.stores.add("shop", SLUG, {"api_key": "k"})
+        job = await runtime.enqueue(store.id, "get_product", {"product_id": "p-1"})
+        down = sqlalchemy.exc.OperationalError("SELECT 1", {}, ConnectionRefusedError("the server restarts"))
+        queue = _Outage(runtime.queue, fail=3, error=down, after=1)  # the claim goes through; its settle waits
+        worker = Worker(runtime, queue=queue, concurrency=1, idle_nap=0.02)  # type: ignore[arg-type]
+        serving = asyncio.create_task(worker.run())
+        async with asyncio.timeout(10):
+            while not (current := await runtime.queue.get(job.id)) or not current.finished:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+        worker.stop()
+        await asyncio.wait_for(serving, 5)
+        assert current.status is JobStatus.SUCCEEDED and worker.stats.succeeded == 1
+        assert queue.settles_seen[:5] == [0, 1, 1, 1, 1]  # the ended run kept in hand, settled by the 5th turn
+
+        wrong = Worker(runtime, queue=_Outage(runtime.queue, fail=1, error=ValueError("a bug")))  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="a bug"):
+            await asyncio.wait_for(wrong.run(), 5)
     finally:
         await runtime.aclose()

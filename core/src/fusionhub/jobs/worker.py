@@ -12,6 +12,7 @@ enqueued by other processes are seen quickly).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import uuid
@@ -25,6 +26,7 @@ from fusionhub.errors import ErrorCategory
 from fusionhub.jobs.model import Decision, Job, JobStatus
 from fusionhub.jobs.runner import JobRunner
 from fusionhub.observability import jobs as observed
+from fusionhub.storage.outage import unreachable
 
 if TYPE_CHECKING:
     from fusionhub.host import Host
@@ -60,6 +62,11 @@ DEFAULT_RATE_PATIENCE = 0.25
 HEARTBEATS_PER_LEASE = 4
 # Stores a worker connects before its first claim (`Worker.prepare`): a bounded start-up cost.
 PREPARED_STORES = 64
+# A turn that could not reach the database is tried again after this long, doubling up to the
+# most (seconds); a stopping worker tries a few times before it leaves (`Worker._wait_out`).
+OUTAGE_WAIT_FIRST = 0.5
+OUTAGE_WAIT_MAX = 30.0
+OUTAGE_TRIES_AT_STOP = 3
 
 
 class Worker:
@@ -168,6 +175,7 @@ class Worker:
         running: dict[asyncio.Task[Decision], Job] = {}
         begun: dict[str, float] = {}  # job id → when its run started, for the settled record
         ended: list[tuple[Job, Decision]] = []
+        outages = 0  # turns in a row the database could not be reached
         sampler = self._sample_queue_depth()
         try:
             while True:
@@ -175,14 +183,23 @@ class Worker:
                 free = 0 if stopping else self.concurrency - len(running)
                 claimed: list[Job] = []
                 if ended or free:
-                    kept, claimed = await self.queue.exchange(
-                        self.id,
-                        ended,
-                        now=self.clock.now(),
-                        lease_seconds=self.lease_seconds,
-                        claim=free,
-                        tree=self.tree,
-                    )
+                    try:
+                        kept, claimed = await self.queue.exchange(
+                            self.id,
+                            ended,
+                            now=self.clock.now(),
+                            lease_seconds=self.lease_seconds,
+                            claim=free,
+                            tree=self.tree,
+                        )
+                    except Exception as exc:
+                        if not unreachable(exc):
+                            raise
+                        outages += 1
+                        if not await self._wait_out(exc, outages, len(ended), stopping):
+                            return self.stats
+                        continue  # the same settles again, and claims for the slots free then
+                    outages = 0
                     settled_at = self.clock.now()
                     for (job, decision), held in zip(ended, kept, strict=True):
                         self._count(decision, held)
@@ -208,6 +225,25 @@ class Worker:
             if sampler is not None:
                 sampler.cancel()
 
+    async def _wait_out(self, exc: BaseException, outages: int, settles: int, stopping: bool) -> bool:
+        """The database could not be reached for a turn: wait (0.5 s, doubling, at most
+        `OUTAGE_WAIT_MAX`; a stop cuts it short) and say whether to try again. The runs that
+        ended stay in hand and are settled by the next turn that gets through; the runs going
+        on go on. A stopping worker tries `OUTAGE_TRIES_AT_STOP` times, then leaves: the
+        settles it could not record are lost with their leases, which lapse, and the jobs run
+        again elsewhere (as after a kill)."""
+        if stopping and outages >= OUTAGE_TRIES_AT_STOP:
+            log.error("worker_left_unsettled", settles=settles, error=type(exc).__name__)
+            return False
+        wait = min(OUTAGE_WAIT_MAX, OUTAGE_WAIT_FIRST * 2 ** (outages - 1))
+        log.warning("database_unreachable", error=type(exc).__name__, retry_in=wait, settles=settles)
+        if stopping:  # the stop is already set: a plain, shorter wait
+            await asyncio.sleep(min(wait, 1.0))
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), wait)
+        return True
+
     def _sample_queue_depth(self) -> asyncio.Task[None] | None:
         """While an observer listens for queue depth, count the queue every few seconds."""
         depth = self.runtime.hub.registry.hook.fusionhub_on_queue_depth
@@ -220,7 +256,12 @@ class Worker:
         """Idle slots: look again when the next job is due (capped at `idle_nap`: other processes
         enqueue too), when a run ends, or at stop. A due job this worker could not claim (its store
         is busy elsewhere) is looked for again soon, not at once."""
-        due = await self.queue.next_run_at()
+        try:
+            due = await self.queue.next_run_at()
+        except Exception as exc:
+            if not unreachable(exc):
+                raise
+            due = None  # the next turn finds out whether it is back
         nap = self.idle_nap if due is None else min(self.idle_nap, max(0.0, due - self.clock.now()))
         stop = asyncio.create_task(self._stop.wait())
         waiters: set[asyncio.Future[Any]] = {*running, stop}
