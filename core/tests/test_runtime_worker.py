@@ -18,10 +18,15 @@ from fusionhub.storage import Database, sqlite_url
 from fusionhub.stores import Store
 
 
-async def test_cancel_reaches_a_running_job_through_its_heartbeat(tmp_path: Path) -> None:
-    db = Database(sqlite_url(tmp_path / "w.db"))
+async def _runtime(path: Path) -> Runtime:
+    """A runtime on a new SQLite file, with the fake platform's plugin at 100 requests a second."""
+    db = Database(sqlite_url(path))
     await db.ensure_schema()
-    runtime = Runtime(db, registry=registry(rate=100), keyring=Keyring([Fernet.generate_key().decode()], "test"))
+    return Runtime(db, registry=registry(rate=100), keyring=Keyring([Fernet.generate_key().decode()], "test"))
+
+
+async def test_cancel_reaches_a_running_job_through_its_heartbeat(tmp_path: Path) -> None:
+    runtime = await _runtime(tmp_path / "w.db")
     fake = FakePlatform(runtime.clock, slow_seconds=30)
     runtime.transport_for = fake.transport
     await runtime.register_plugins()
@@ -46,9 +51,7 @@ async def test_cancel_reaches_a_running_job_through_its_heartbeat(tmp_path: Path
 
 
 async def test_jobs_of_one_store_starting_together_build_its_context_once(tmp_path: Path) -> None:
-    db = Database(sqlite_url(tmp_path / "c.db"))
-    await db.ensure_schema()
-    runtime = Runtime(db, registry=registry(rate=100), keyring=Keyring([Fernet.generate_key().decode()], "test"))
+    runtime = await _runtime(tmp_path / "c.db")
     fake = FakePlatform(runtime.clock)
     built: list[Store] = []
 
@@ -71,9 +74,7 @@ async def test_jobs_of_one_store_starting_together_build_its_context_once(tmp_pa
 async def test_a_worker_connects_its_stores_before_its_first_claim(tmp_path: Path) -> None:
     """`Worker.prepare` (what `fusionhub worker` does before it serves): every enabled store's
     context is built once, up front; a disabled store is left alone; the jobs then build none."""
-    db = Database(sqlite_url(tmp_path / "p.db"))
-    await db.ensure_schema()
-    runtime = Runtime(db, registry=registry(rate=100), keyring=Keyring([Fernet.generate_key().decode()], "test"))
+    runtime = await _runtime(tmp_path / "p.db")
     fake = FakePlatform(runtime.clock)
     built: list[str] = []
 
@@ -124,9 +125,7 @@ async def test_a_worker_waits_out_a_database_it_cannot_reach(tmp_path: Path, mon
     from fusionhub.jobs import worker as worker_module
 
     monkeypatch.setattr(worker_module, "OUTAGE_WAIT_FIRST", 0.01)
-    db = Database(sqlite_url(tmp_path / "o.db"))
-    await db.ensure_schema()
-    runtime = Runtime(db, registry=registry(rate=100), keyring=Keyring([Fernet.generate_key().decode()], "test"))
+    runtime = await _runtime(tmp_path / "o.db")
     runtime.transport_for = FakePlatform(runtime.clock).transport
     try:
         await runtime.register_plugins()
