@@ -15,6 +15,8 @@ from fusionhub.testing.harness import sandbox_run
 from fusionhub.testing.traffic import Exchange, TrafficCheck, record_traffic
 
 pytest_plugins = ["pytester"]
+# The inner runs' own configuration, as a plugin project's: pytest-asyncio warns when its loop scope is unset.
+_INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
 
 
 def test_every_exchange_is_recorded_with_its_answer_and_the_transport_restored() -> None:
@@ -97,6 +99,7 @@ def test_the_fixture_fails_the_test_whose_traffic_departs(pytester: pytest.Pytes
             """
         )
     )
+    pytester.makeini(_INI)
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2, errors=1)  # the call passes; its teardown fails it
     result.stdout.fnmatch_lines(
@@ -152,6 +155,7 @@ def test_the_guides_conftest_runs_as_written(pytester: pytest.Pytester, monkeypa
             """
         )
     )
+    pytester.makeini(_INI)
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines(["*POST https://*/v1/products: not an operation of the document*"])
