@@ -7,8 +7,10 @@ test_discovery.py) stand for installs, uninstalls and edits.
 
 from __future__ import annotations
 
+import compileall
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -56,6 +58,13 @@ def checked_in_full(run: Any, *args: str, env: dict[str, str] | None = None) -> 
     return "| fusionhub.registry\n" in done.stderr
 
 
+def compiled(where: Path) -> None:
+    """The bytecode an install writes (pip compiles what it installs): else the first listing's
+    import writes `__pycache__` into `where`, a directory on `sys.path`, and that change alone sends
+    the next listing to the full check (unless PYTHONDONTWRITEBYTECODE is set)."""
+    assert compileall.compile_dir(str(where), quiet=1)
+
+
 def drop_plugin(where: Path, module: str, source: str, *, slug: str = "dropped") -> None:
     """A plugin installed by hand: `module.py` and its dist-info in `where` (put it on PYTHONPATH)."""
     where.mkdir(parents=True, exist_ok=True)
@@ -65,6 +74,7 @@ def drop_plugin(where: Path, module: str, source: str, *, slug: str = "dropped")
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module.replace('_', '-')}\nVersion: 0.1.0\n")
     (info / "entry_points.txt").write_text(f"[fusionhub.plugins]\n{slug} = {module}\n")
     (info / "RECORD").write_text("")
+    compiled(where)
 
 
 def test_a_hit_lists_what_the_full_check_lists(run: Any) -> None:
@@ -110,12 +120,12 @@ def test_uninstalling_a_dependency_invalidates(tmp_path: Path, run: Any) -> None
     (deps / "dropped_dep").mkdir(parents=True)
     (deps / "dropped_dep" / "__init__.py").write_text("")
     (deps / "dropped_dep-1.0.dist-info").mkdir()
+    compiled(deps)
     env = {"PYTHONPATH": os.pathsep.join([str(site), str(deps)])}
     assert listed(run("plugins", "list", "--json", env=env))["needs-dep/needs-dep"]["status"] == "loaded"
     assert checked_in_full(run, env=env) is False
     # `pip uninstall dropped-dep`: its package and its dist-info go; no file of the plugin changes.
-    (deps / "dropped_dep" / "__init__.py").unlink()
-    (deps / "dropped_dep").rmdir()
+    shutil.rmtree(deps / "dropped_dep")  # with its bytecode, as pip removes it
     (deps / "dropped_dep-1.0.dist-info").rmdir()
     entry = listed(run("plugins", "list", "--json", env=env))["needs-dep/needs-dep"]
     assert entry["status"] == "failed" and "No module named 'dropped_dep'" in entry["error"]
