@@ -244,7 +244,7 @@ class Limiter:
         ("cost", "window", "day", "op:<operation>", "class:<name>"). Unknown names: no bucket.
         `at_most` lowers the level to what the server says is left, never raises it; with the
         other fields, one step of the store (one transaction on a database). Returns the bucket's
-        state after, except for a lone `at_most` on a database store (`lower`: nothing read back).
+        state after, except for a lone `at_most` (`lower`, which reads nothing back: None).
         """
         shape = self.shape(bucket, operation)
         if shape is None:
@@ -257,8 +257,7 @@ class Limiter:
                 self._reported[shape.key] = (capacity, refill_rate)
         if tokens is not None or capacity is not None or refill_rate is not None:
             self.stats.corrections += 1
-        elif shared and at_most is not None and not refund:
-            # Only a level to lower to: one step that writes only when ours is higher, no state read back.
+        elif at_most is not None and not refund:  # only a level to lower to: `lower`'s one step
             await self._lower([(shape, at_most)])
             return None
         state = await self.store.adjust(

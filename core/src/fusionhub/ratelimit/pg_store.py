@@ -129,9 +129,9 @@ class PgBucketStore(SqlBucketStore):
         spent = bool(rows and rows[0][3])
         for key, level, rate, _ in rows:
             self._ceilings[key] = _Ceiling(level - costs[key] if spent else level, rate, asked)
-        if spent:
-            return longest_wait(rows, costs), True
         wait = longest_wait(rows, costs)
+        if spent:
+            return wait, True
         if not wait:  # refused with every bucket full enough: only if a bucket vanished in between
             raise RuntimeError(f"fusionhub_bucket_spend_v2 refused {keys} without a short bucket: {rows}")
         return wait, False
